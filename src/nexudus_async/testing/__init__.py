@@ -1,0 +1,1 @@
+"""The embedded Nexudus emulator (an aiohttp.web application) for tests and demos."""
