@@ -1,0 +1,405 @@
+"""The wire format of the Nexudus API: the runtime the generated package imports.
+
+Everything that turns Python values into what goes on the wire (and back)
+lives here, in one place, so the generated models and endpoints only *declare*
+things (a field's JSON name, a parameter's wire name) and never encode.
+
+One cattrs :data:`converter` does all (un)structuring. Each generated model
+registers itself with :func:`register_model`, naming each field's JSON name
+once; its hooks are built with ``make_dict_structure_fn`` /
+``make_dict_unstructure_fn`` the first time the model is used, then reused.
+
+Absent versus null
+    :data:`UNSET` means "not sent": a field left UNSET is omitted from the JSON
+    body. ``None`` means "send null". The API's PUT clears every property it
+    does not receive, so the difference decides what a record becomes.
+
+Unknown data
+    Response fields the spec does not name are kept in the model's
+    ``additional_properties`` (and sent back by :func:`unstructure`). Integer
+    enums accept values they do not know (see the generated ``_missing_``).
+    A null where the spec says "never null" parses as ``None`` rather than
+    failing the whole response.
+
+Dates (the API's wall-clock convention)
+    The live API writes the space's *local* wall-clock time followed by a
+    literal ``Z``, and a UTC offset in a request silently shifts the stored
+    time. So:
+
+    * ``2025-01-15T10:30:00Z`` (or ``+00:00``) parses to the *naive* datetime
+      ``2025-01-15 10:30:00``: the same wall-clock fields, no shift.
+    * A value with a non-zero offset (``+02:00``) parses to an aware datetime,
+      as written. A value without any suffix parses naive.
+    * Fractional seconds are kept (to the microsecond; a 7th digit is dropped).
+    * A naive datetime serializes as ``YYYY-MM-DDTHH:MM:SS[.ffffff]Z``; the
+      fraction is written only when non-zero, without trailing zeros (as
+      Json.NET writes it), so the API's own values round-trip byte for byte.
+    * An aware datetime with a zero offset serializes like its naive
+      wall-clock; one with a non-zero offset raises :class:`ValueError`
+      naming the value (converting it would silently pick a time zone).
+
+    UUIDs parse to :class:`uuid.UUID` and serialize as ``str``.
+
+Query strings (:func:`encode_query`)
+    Booleans ``true``/``false``; datetimes ``YYYY-MM-DDTHH:MM`` (``:SS`` added
+    only when the seconds or microseconds are non-zero, and the fraction only
+    when the microseconds are); enums by value; UUIDs as ``str``; floats
+    without exponent; lists (the get-by-ids lookup) as ``[1,2]``; UNSET and
+    ``None`` are not sent. aiohttp rejects ``bool`` and ``None`` query values,
+    so everything is a string before it reaches the transport.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import enum
+import types
+import typing
+import urllib.parse
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Literal, TypeVar
+
+import attrs
+import cattrs
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+
+__all__ = [
+    "UNSET",
+    "Unset",
+    "converter",
+    "encode_form",
+    "encode_query",
+    "encode_query_value",
+    "format_datetime",
+    "parse_datetime",
+    "register_model",
+    "structure",
+    "unstructure",
+]
+
+T = TypeVar("T")
+
+
+class Unset:
+    """The type of :data:`UNSET`: "not sent", as opposed to ``None`` ("send null")."""
+
+    __slots__ = ()
+
+    def __bool__(self) -> Literal[False]:
+        return False
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+    def __copy__(self) -> Unset:
+        return self
+
+    def __deepcopy__(self, memo: Any) -> Unset:
+        return self
+
+    def __reduce__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Unset = Unset()
+
+
+# --------------------------------------------------------------------------- dates
+
+_ZERO = datetime.timedelta(0)
+
+
+def parse_datetime(value: str) -> datetime.datetime:
+    """Parse an API date-time; ``Z`` or a zero offset gives a naive wall-clock value."""
+    dt = datetime.datetime.fromisoformat(value)
+    if dt.tzinfo is not None and dt.utcoffset() == _ZERO:
+        return dt.replace(tzinfo=None)
+    return dt
+
+
+def _wall_clock(value: datetime.datetime) -> datetime.datetime:
+    if value.tzinfo is None:
+        return value
+    offset = value.utcoffset()
+    if offset is None or offset == _ZERO:
+        return value.replace(tzinfo=None)
+    raise ValueError(
+        f"datetime {value.isoformat()!r} has a non-zero UTC offset; the Nexudus API "
+        "stores local wall-clock time and would shift it. Pass a naive datetime in "
+        "the space's local time (or convert it yourself first)."
+    )
+
+
+def _fraction(microsecond: int) -> str:
+    return "." + f"{microsecond:06d}".rstrip("0") if microsecond else ""
+
+
+def format_datetime(value: datetime.datetime) -> str:
+    """Serialize a datetime the way the API writes it: wall-clock time and a literal ``Z``."""
+    dt = _wall_clock(value)
+    return dt.isoformat(timespec="seconds") + _fraction(dt.microsecond) + "Z"
+
+
+def _format_query_datetime(value: datetime.datetime) -> str:
+    dt = _wall_clock(value)
+    if dt.second or dt.microsecond:
+        return dt.isoformat(timespec="seconds") + _fraction(dt.microsecond)
+    return dt.isoformat(timespec="minutes")
+
+
+# --------------------------------------------------------------------------- query
+
+
+def encode_query_value(value: Any) -> str:
+    """Encode one query value the way the API expects it (see the module docstring)."""
+    if isinstance(value, str):
+        return value.value if isinstance(value, enum.Enum) else value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, enum.Enum):
+        return encode_query_value(value.value)
+    if isinstance(value, int):
+        return str(int(value))
+    if isinstance(value, float | decimal.Decimal):
+        return _plain_number(value)
+    if isinstance(value, datetime.datetime):
+        return _format_query_datetime(value)
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(encode_query_value(v) for v in value) + "]"
+    raise TypeError(f"cannot encode {value!r} ({type(value).__name__}) as a query value")
+
+
+def _plain_number(value: float | decimal.Decimal) -> str:
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError(f"cannot send the number {value!r}")
+        text = repr(value)
+        if "e" not in text and "E" not in text:
+            return text
+        value = decimal.Decimal(text)
+    return format(value, "f")
+
+
+def encode_query(params: Iterable[tuple[str, Any]]) -> tuple[tuple[str, str], ...]:
+    """Encode ``(wire name, value)`` pairs; UNSET and ``None`` values are left out."""
+    return tuple(
+        (name, encode_query_value(value))
+        for name, value in params
+        if value is not None and not isinstance(value, Unset)
+    )
+
+
+def encode_form(data: Mapping[str, Any]) -> bytes:
+    """Encode an unstructured body as ``application/x-www-form-urlencoded`` bytes."""
+    return urllib.parse.urlencode(encode_query(data.items())).encode("ascii")
+
+
+# --------------------------------------------------------------------------- converter
+
+converter = cattrs.Converter(detailed_validation=False)
+"""The one converter for every model of the generated package."""
+
+
+def structure(data: Any, cl: type[T]) -> T:
+    """Structure decoded JSON into ``cl`` (a model, ``list[Model]``, an enum...)."""
+    return converter.structure(data, cl)
+
+
+def unstructure(obj: Any) -> Any:
+    """Unstructure a model (or a list of them) into JSON-ready data."""
+    return converter.unstructure(obj)
+
+
+def _passthrough(value: Any, _: Any) -> Any:
+    return value
+
+
+# JSON already gives these types; converting would also turn the API's ``10``
+# into ``10.0`` and break byte-for-byte round trips.
+# (Matched exactly: a singledispatch hook for ``int`` would also swallow IntEnums.)
+_JSON_SCALARS = frozenset({str, int, float, bool})
+converter.register_structure_hook_func(_JSON_SCALARS.__contains__, _passthrough)
+
+
+def _structure_enum(value: Any, cl: Any) -> Any:
+    return cl(value)  # unknown integer values: the generated _missing_
+
+
+def _unstructure_enum(member: enum.Enum) -> Any:
+    return member.value
+
+
+# Registered for IntEnum and StrEnum themselves: they come before int and str
+# in an enum's MRO, so these win over the converter's scalar hooks.
+for _enum_base in (enum.Enum, enum.IntEnum, enum.StrEnum):
+    converter.register_structure_hook(_enum_base, _structure_enum)
+    converter.register_unstructure_hook(_enum_base, _unstructure_enum)
+
+converter.register_structure_hook(datetime.datetime, lambda v, _: parse_datetime(v))
+converter.register_unstructure_hook(datetime.datetime, format_datetime)
+converter.register_structure_hook(datetime.date, lambda v, _: datetime.date.fromisoformat(v))
+converter.register_unstructure_hook(datetime.date, lambda v: v.isoformat())
+converter.register_structure_hook(uuid.UUID, lambda v, _: uuid.UUID(v))
+converter.register_unstructure_hook(uuid.UUID, str)
+converter.register_unstructure_hook(Unset, lambda _: None)
+
+
+def _union_args(tp: Any) -> tuple[Any, ...] | None:
+    origin = typing.get_origin(tp)
+    if origin is typing.Union or origin is types.UnionType:
+        return typing.get_args(tp)
+    return None
+
+
+def _is_optional_union(tp: Any) -> bool:
+    args = _union_args(tp)
+    return args is not None and (Unset in args or type(None) in args)
+
+
+def _optional_union_structure(tp: Any) -> Callable[[Any, Any], Any]:
+    """``X | None | Unset``: a missing key keeps the default, null stays None."""
+    rest = tuple(a for a in typing.get_args(tp) if a is not Unset and a is not type(None))
+    if not rest or Any in rest:
+        return _passthrough
+    if len(rest) == 1:
+        inner = rest[0]
+        hook = converter.get_structure_hook(inner)
+
+        def structure_one(value: Any, _: Any) -> Any:
+            if value is None:
+                return None
+            return hook(value, inner)
+
+        return structure_one
+
+    hooks = [(member, converter.get_structure_hook(member)) for member in rest]
+
+    def structure_first(value: Any, _: Any) -> Any:
+        if value is None:
+            return None
+        for member, hook in hooks:
+            if member in (str, int, float, bool) and type(value) is not member:
+                continue
+            try:
+                return hook(value, member)
+            except (TypeError, ValueError, KeyError, AttributeError, cattrs.BaseValidationError):
+                continue
+        raise ValueError(f"{value!r} matches none of {tp}")
+
+    return structure_first
+
+
+def _optional_union_unstructure(tp: Any) -> Callable[[Any], Any]:
+    unstructure_value = converter.unstructure
+
+    def unstructure_member(value: Any) -> Any:
+        if value is None or type(value) in (str, int, float, bool):
+            return value
+        return unstructure_value(value)
+
+    return unstructure_member
+
+
+converter.register_structure_hook_factory(_is_optional_union, _optional_union_structure)
+converter.register_unstructure_hook_factory(_is_optional_union, _optional_union_unstructure)
+
+
+# --------------------------------------------------------------------------- models
+
+
+@attrs.frozen
+class _ModelSpec:
+    renames: Mapping[str, str]
+    namespace: Callable[[], dict[str, Any]]
+
+
+_SPECS: dict[type, _ModelSpec] = {}
+_STRUCTURE_HOOKS: dict[type, Callable[[Any, Any], Any]] = {}
+_UNSTRUCTURE_HOOKS: dict[type, Callable[[Any], Any]] = {}
+
+
+def register_model(
+    cls: type,
+    renames: Mapping[str, str],
+    namespace: Callable[[], dict[str, Any]],
+) -> None:
+    """Declare a generated model: ``renames`` maps each attribute to its JSON name.
+
+    ``namespace`` returns the names its annotations refer to (models imported
+    lazily to avoid import cycles included); it is called once, when the
+    model's hooks are first needed.
+    """
+    _SPECS[cls] = _ModelSpec(dict(renames), namespace)
+
+
+def _resolve(cls: type) -> _ModelSpec:
+    spec = _SPECS[cls]
+    attrs.resolve_types(cls, globalns=spec.namespace())
+    return spec
+
+
+def _model_structure(cls: type) -> Callable[[Any, Any], Any]:
+    hook = _STRUCTURE_HOOKS.get(cls)
+    if hook is not None:
+        return hook
+    spec = _resolve(cls)
+    overrides: dict[str, Any] = {
+        name: override(rename=json_name) for name, json_name in spec.renames.items()
+    }
+    base: Callable[[Any, Any], Any] = make_dict_structure_fn(
+        cls,
+        converter,
+        _cattrs_forbid_extra_keys=False,
+        _cattrs_detailed_validation=False,
+        **overrides,
+    )
+    known = frozenset(spec.renames.values())
+
+    def structure_model(data: Any, _: Any) -> Any:
+        obj = base(data, cls)
+        if len(data) > len(known) or not known.issuperset(data):
+            obj.additional_properties = {k: v for k, v in data.items() if k not in known}
+        return obj
+
+    _STRUCTURE_HOOKS[cls] = structure_model
+    return structure_model
+
+
+def _model_unstructure(cls: type) -> Callable[[Any], Any]:
+    hook = _UNSTRUCTURE_HOOKS.get(cls)
+    if hook is not None:
+        return hook
+    spec = _resolve(cls)
+    overrides: dict[str, Any] = {}
+    for field in attrs.fields(cls):
+        if field.name in spec.renames:
+            overrides[field.name] = override(
+                rename=spec.renames[field.name],
+                omit_if_default=field.default is UNSET,
+            )
+        else:
+            overrides[field.name] = override(omit=True)
+    base: Callable[[Any], Any] = make_dict_unstructure_fn(cls, converter, **overrides)
+    unstructure_value = converter.unstructure
+
+    def unstructure_model(obj: Any) -> Any:
+        data = base(obj)
+        extra = getattr(obj, "additional_properties", None)
+        if not extra:
+            return data
+        merged = {k: unstructure_value(v) for k, v in extra.items()}
+        merged.update(data)
+        return merged
+
+    _UNSTRUCTURE_HOOKS[cls] = unstructure_model
+    return unstructure_model
+
+
+converter.register_structure_hook_factory(_SPECS.__contains__, _model_structure)
+converter.register_unstructure_hook_factory(_SPECS.__contains__, _model_unstructure)
