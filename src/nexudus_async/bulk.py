@@ -1,0 +1,650 @@
+"""Bulk creation: many rows, the fewest requests, nothing lost and nothing doubled.
+
+``await client.coworker_time_passes.bulk_create(rows)`` (and the same on
+``product_time_passes`` and ``tariff_time_passes``) goes through
+:func:`run_bulk`:
+
+1. every row is validated first (:mod:`.bulk_rows`); nothing is sent for an
+   invalid row;
+2. rows asking for identical CoworkerTimePasses are coalesced into one
+   ``CreateMultiple`` request per group (:mod:`.bulk_plan`);
+3. groups are sent with bounded concurrency through the client, so its rate
+   limiter and retry policy apply to every request;
+4. every group is written to a journal (:mod:`.bulk_journal`) before and
+   after it is sent, so a job can be resumed after a crash.
+
+Reconciliation, not guessing
+----------------------------
+A create whose outcome is unknown (the connection dropped, a timeout, a 5xx:
+:class:`~nexudus_async.errors.OutcomeUnknownError`) is never simply resent.
+Before a group is first sent, the job counts the records matching it (for
+CoworkerTimePasses: the list filtered by customer
+``CoworkerTimePass_Coworker``, time pass ``CoworkerTimePass_TimePass`` and
+``From_CoworkerTimePass_CreatedOn`` a day before the job started; only
+``TotalItems`` of a one-record page is read) and records that *baseline* in
+the journal. After an unknown outcome, or when a job is resumed, it counts
+again: ``created = now - baseline``, and only ``expected - created`` more are
+requested. Groups sharing a customer and time pass are sent one after the
+other, so each count is attributed to one group.
+
+**Assumption:** while a job runs (and until an interrupted job is resumed),
+nothing else creates or deletes time passes for the same customer and time
+pass. A concurrent writer would make the count attribute its passes to this
+job (too few created) or hide some of the job's (too many). Run imports of
+the same customers one at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as _dt
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import Any, Literal, Protocol
+
+import attrs
+
+from .bulk_journal import Journal
+from .bulk_plan import Group, Plan, make_plan
+from .bulk_rows import (
+    COWORKER_TIME_PASS,
+    EntitySpec,
+    RowError,
+    SourceRow,
+    validate_rows,
+)
+from .errors import (
+    APIError,
+    InputError,
+    NexudusError,
+    OutcomeUnknownError,
+    ThrottledError,
+)
+
+__all__ = [
+    "BulkGateway",
+    "BulkInputError",
+    "BulkProgress",
+    "BulkReport",
+    "GroupResult",
+    "RowResult",
+    "bulk_create",
+    "rows_from_mappings",
+    "run_bulk",
+    "since_for",
+]
+
+log = logging.getLogger("nexudus_async.bulk")
+
+RowStatus = Literal["created", "skipped", "failed", "duplicate", "not_sent"]
+ProgressCallback = Callable[["BulkProgress"], Awaitable[None]]
+
+
+class BulkGateway(Protocol):
+    """The two calls a bulk job makes; the facade adapts its resource to it."""
+
+    async def create(self, fields: Mapping[str, Any], count: int) -> Any:
+        """Create ``count`` records with ``fields`` (API names) in ONE request."""
+        ...
+
+    async def count(self, match: Mapping[str, Any], since: str) -> int:
+        """Records matching ``match`` (API names) created since ``since``."""
+        ...
+
+
+class BulkInputError(InputError):
+    """Rows were rejected by validation; nothing was sent.
+
+    Attributes:
+        row_errors: one :class:`~nexudus_async.bulk_rows.RowError` per problem,
+            each naming the row's line, the field and the value.
+    """
+
+    row_errors: tuple[RowError, ...]
+
+    def __init__(self, errors: Sequence[RowError]) -> None:
+        lines = len({e.line for e in errors})
+        shown = "; ".join(str(e) for e in errors[:5])
+        more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+        super().__init__("rows", f"{lines} invalid row(s)", f"{shown}{more}")
+        self.message = f"{lines} invalid row(s), nothing was sent: {shown}{more}"
+        self.row_errors = tuple(errors)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@attrs.frozen
+class RowResult:
+    """What happened to one input row."""
+
+    line: int
+    status: RowStatus
+    count: int
+    """Records the row asked for."""
+    group: str | None = None
+    reason: str | None = None
+
+
+@attrs.frozen
+class GroupResult:
+    """What happened to one group (one CreateMultiple, possibly split)."""
+
+    key: str
+    fields: Mapping[str, Any]
+    expected: int
+    created: int
+    """Records of the group that exist now (acknowledged or counted)."""
+    status: Literal["created", "skipped", "failed", "not_sent"]
+    requests: int
+    """Create requests sent for the group in this run."""
+    reason: str | None = None
+    resumed: bool = False
+    """The group was found half done in the journal and reconciled."""
+    created_before: int = 0
+    """Records of the group that existed before this run (resumed groups)."""
+
+
+@attrs.frozen
+class BulkProgress:
+    """A snapshot passed to the progress callback after each group and request."""
+
+    records_total: int
+    records_done: int
+    """Created now or already done by an earlier run."""
+    records_failed: int
+    groups_total: int
+    groups_done: int
+    requests_total: int
+    """Create requests the plan needs (without resends)."""
+    requests_sent: int
+    """Create requests sent so far in this run (resends included)."""
+    elapsed: float
+
+    @property
+    def rate(self) -> float:
+        """Records per second in this run."""
+        return self.records_done / self.elapsed if self.elapsed > 0 else 0.0
+
+
+@attrs.define
+class BulkReport:
+    """The outcome of a job: per row, per group, and totals."""
+
+    entity: str
+    rows: list[RowResult] = attrs.field(factory=list)
+    groups: list[GroupResult] = attrs.field(factory=list)
+    invalid: list[RowError] = attrs.field(factory=list)
+    create_requests: int = 0
+    count_requests: int = 0
+    elapsed: float = 0.0
+    interrupted: bool = False
+    job_id: str | None = None
+
+    @property
+    def records_requested(self) -> int:
+        return sum(g.expected for g in self.groups)
+
+    @property
+    def records_created(self) -> int:
+        """Records created by this run (not those an earlier run had created)."""
+        return sum(g.created - g.created_before for g in self.groups if g.status != "skipped")
+
+    @property
+    def records_skipped(self) -> int:
+        """Records an earlier run of the job had already created."""
+        return sum(g.created if g.status == "skipped" else g.created_before for g in self.groups)
+
+    @property
+    def records_missing(self) -> int:
+        return sum(max(0, g.expected - g.created) for g in self.groups)
+
+    @property
+    def failed_rows(self) -> list[RowResult]:
+        return [r for r in self.rows if r.status in ("failed", "not_sent")]
+
+    @property
+    def ok(self) -> bool:
+        """Every row valid and every group created (now or before)."""
+        return not self.invalid and not self.interrupted and self.records_missing == 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "entity": self.entity,
+            "job_id": self.job_id,
+            "ok": self.ok,
+            "interrupted": self.interrupted,
+            "records_requested": self.records_requested,
+            "records_created": self.records_created,
+            "records_skipped": self.records_skipped,
+            "records_missing": self.records_missing,
+            "create_requests": self.create_requests,
+            "count_requests": self.count_requests,
+            "elapsed_seconds": round(self.elapsed, 3),
+            "invalid": [
+                {"line": e.line, "field": e.field, "value": _jsonable(e.value), "error": e.message}
+                for e in self.invalid
+            ],
+            "created": [_row_json(r) for r in self.rows if r.status == "created"],
+            "skipped": [_row_json(r) for r in self.rows if r.status == "skipped"],
+            "duplicates": [_row_json(r) for r in self.rows if r.status == "duplicate"],
+            "failed": [_row_json(r) for r in self.failed_rows],
+        }
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+def _row_json(r: RowResult) -> dict[str, Any]:
+    out: dict[str, Any] = {"line": r.line, "count": r.count, "status": r.status}
+    if r.group is not None:
+        out["group"] = r.group
+    if r.reason is not None:
+        out["reason"] = r.reason
+    return out
+
+
+def since_for(start: _dt.datetime | None = None) -> str:
+    """The CreatedOn lower bound for a job starting now.
+
+    A day before the job start, because the API's dates are the space's local
+    wall-clock time (any offset from UTC) and the filter has minute precision;
+    the bound only narrows the count, the baseline makes it exact.
+    """
+    start = start or _dt.datetime.now(_dt.UTC)
+    return (start - _dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+
+
+def rows_from_mappings(rows: Iterable[Mapping[str, Any] | Any]) -> list[SourceRow]:
+    """Number plain rows from 1; accepts mappings and generated models (``to_dict``)."""
+    out: list[SourceRow] = []
+    for i, row in enumerate(rows, start=1):
+        if isinstance(row, SourceRow):
+            out.append(row)
+        elif isinstance(row, Mapping):
+            out.append(SourceRow(i, row))
+        elif hasattr(row, "to_dict"):
+            out.append(SourceRow(i, row.to_dict()))
+        elif attrs.has(type(row)):
+            out.append(SourceRow(i, attrs.asdict(row)))
+        else:
+            raise TypeError(f"row {i}: expected a mapping, got {type(row).__name__}")
+    return out
+
+
+class _Unresolved(Exception):
+    """A group's outcome could not be established (a count failed)."""
+
+
+@attrs.define
+class _Counters:
+    records_done: int = 0
+    records_failed: int = 0
+    groups_done: int = 0
+    requests_sent: int = 0
+    counts_sent: int = 0
+
+
+class _Job:
+    def __init__(
+        self,
+        plan: Plan,
+        gateway: BulkGateway,
+        journal: Journal,
+        job_id: str,
+        since: str,
+        *,
+        concurrency: int,
+        progress: ProgressCallback | None,
+        stop: asyncio.Event | None,
+        max_attempts: int,
+        throttle_backoff: float,
+    ) -> None:
+        self.plan = plan
+        self.gateway = gateway
+        self.journal = journal
+        self.job_id = job_id
+        self.since = since
+        self.sem = asyncio.Semaphore(concurrency)
+        self.progress = progress
+        self.stop = stop
+        self.max_attempts = max_attempts
+        self.throttle_backoff = throttle_backoff
+        self.locks: dict[tuple[Any, ...], asyncio.Lock] = {}
+        self.blocked: set[tuple[Any, ...]] = set()
+        self.c = _Counters()
+        self.started = time.monotonic()
+        self.progress_lock = asyncio.Lock()
+
+    def match(self, group: Group) -> dict[str, Any]:
+        return dict(zip(self.plan.entity.reconcile_fields, group.reconcile_key, strict=True))
+
+    async def count(self, group: Group) -> int:
+        self.c.counts_sent += 1
+        try:
+            return await self.gateway.count(self.match(group), self.since)
+        except NexudusError as exc:
+            raise _Unresolved(f"could not count the existing records: {exc}") from exc
+
+    async def report_progress(self) -> None:
+        if self.progress is None:
+            return
+        snap = BulkProgress(
+            records_total=self.plan.records,
+            records_done=self.c.records_done,
+            records_failed=self.c.records_failed,
+            groups_total=len(self.plan.groups),
+            groups_done=self.c.groups_done,
+            requests_total=self.plan.create_requests,
+            requests_sent=self.c.requests_sent,
+            elapsed=time.monotonic() - self.started,
+        )
+        async with self.progress_lock:  # one callback at a time, in order
+            await self.progress(snap)
+
+    def finish(self, result: GroupResult) -> GroupResult:
+        self.c.groups_done += 1
+        if result.status in ("created", "skipped"):
+            self.c.records_done += result.expected
+        else:
+            self.c.records_failed += result.expected - result.created
+            self.c.records_done += result.created
+        return result
+
+    async def run_group(self, group: Group) -> GroupResult:
+        record = self.journal.group(self.job_id, group.key)
+        if record is not None and record.state == "done":
+            result = self.finish(
+                GroupResult(
+                    group.key,
+                    group.fields,
+                    group.count,
+                    record.created,
+                    "skipped",
+                    0,
+                    reason="already created by an earlier run",
+                )
+            )
+            await self.report_progress()
+            return result
+        rkey = group.reconcile_key
+        lock = self.locks.setdefault(rkey, asyncio.Lock())
+        async with lock:
+            if self.stop is not None and self.stop.is_set():
+                result = GroupResult(
+                    group.key,
+                    group.fields,
+                    group.count,
+                    record.created if record else 0,
+                    "not_sent",
+                    0,
+                    reason="interrupted before it was sent; re-run to resume",
+                )
+            elif rkey in self.blocked:
+                result = GroupResult(
+                    group.key,
+                    group.fields,
+                    group.count,
+                    record.created if record else 0,
+                    "not_sent",
+                    0,
+                    reason="not sent: an earlier group for the same "
+                    + " and ".join(self.plan.entity.reconcile_fields)
+                    + " has an unresolved outcome; re-run to resume",
+                )
+            else:
+                async with self.sem:
+                    result = await self.send_group(group)
+                if result.status == "failed" and self._left_unresolved(group):
+                    self.blocked.add(rkey)
+        result = self.finish(result)
+        await self.report_progress()
+        return result
+
+    def _left_unresolved(self, group: Group) -> bool:
+        rec = self.journal.group(self.job_id, group.key)
+        return rec is not None and rec.state == "sending"
+
+    async def send_group(self, group: Group) -> GroupResult:
+        record = self.journal.group(self.job_id, group.key)
+        resumed = record is not None
+        prior_requests = record.requests if record is not None else 0
+        requests = 0
+        created = created_before = record.created if record is not None else 0
+
+        def result(status: Literal["created", "failed"], reason: str | None) -> GroupResult:
+            return GroupResult(
+                group.key,
+                group.fields,
+                group.count,
+                created,
+                status,
+                requests,
+                reason=reason,
+                resumed=resumed,
+                created_before=created_before,
+            )
+
+        try:
+            if record is None:
+                baseline = await self.count(group)
+                self.journal.mark_sending(
+                    self.job_id, group.key, expected=group.count, baseline=baseline
+                )
+            elif record.state == "failed":
+                # A definite failure: ``created`` is exact, but later groups of the
+                # same key may have been created since, so take a fresh baseline.
+                baseline = await self.count(group) - created
+                self.journal.mark_sending(
+                    self.job_id, group.key, expected=group.count, baseline=baseline
+                )
+            else:  # "sending": the outcome of the last send is unknown
+                baseline = record.baseline
+                created = created_before = await self.count(group) - baseline
+            attempts = 0
+            note: str | None = None
+            while True:
+                missing = group.count - created
+                if missing <= 0:
+                    if missing < 0:
+                        note = (
+                            f"counted {-missing} more record(s) than requested: another "
+                            "writer created passes for the same customer and time pass?"
+                        )
+                        log.warning("group %s: %s", group.key, note)
+                    self.journal.mark_done(
+                        self.job_id,
+                        group.key,
+                        created=created,
+                        requests=prior_requests + requests,
+                    )
+                    return result("created", note)
+                if attempts >= self.max_attempts:
+                    reason = f"gave up after {attempts} attempts: {note}"
+                    self.journal.mark_failed(
+                        self.job_id,
+                        group.key,
+                        created=created,
+                        requests=prior_requests + requests,
+                        error=reason,
+                    )
+                    return result("failed", reason)
+                chunk = missing if self.plan.cap is None else min(missing, self.plan.cap)
+                attempts += 1
+                requests += 1
+                self.c.requests_sent += 1
+                try:
+                    await self.gateway.create(group.fields, chunk)
+                except OutcomeUnknownError as exc:
+                    note = f"outcome unknown ({exc}); reconciled by counting"
+                    log.info("group %s: %s", group.key, note)
+                    created = await self.count(group) - baseline
+                    continue
+                except ThrottledError as exc:
+                    # A throttled request was not executed: safe to send again.
+                    note = f"throttled: {exc}"
+                    await asyncio.sleep(self.throttle_backoff * attempts)
+                    continue
+                except APIError as exc:
+                    if exc.status is not None and exc.status >= 500:
+                        note = f"server error ({exc}); reconciled by counting"
+                        created = await self.count(group) - baseline
+                        continue
+                    reason = str(exc)
+                    self.journal.mark_failed(
+                        self.job_id,
+                        group.key,
+                        created=created,
+                        requests=prior_requests + requests,
+                        error=reason,
+                    )
+                    return result("failed", reason)
+                except NexudusError as exc:
+                    # Anything else might have reached the server: count, never guess.
+                    note = f"{type(exc).__name__} ({exc}); reconciled by counting"
+                    created = await self.count(group) - baseline
+                    continue
+                created += chunk
+                self.journal.mark_sent(
+                    self.job_id, group.key, created=created, requests=prior_requests + requests
+                )
+                await self.report_progress()
+        except _Unresolved as exc:
+            reason = f"{exc}; the journal keeps the group as 'sending', re-run to reconcile"
+            return result("failed", reason)
+
+
+def _row_results(plan: Plan, results: Mapping[str, GroupResult]) -> list[RowResult]:
+    rows: list[RowResult] = []
+    for group in plan.groups:
+        res = results.get(group.key)
+        if res is None:  # pragma: no cover - every group yields a result
+            continue
+        # Passes of a group are identical: give the created ones to rows in order.
+        left = res.created
+        for line, count in zip(group.lines, group.row_counts, strict=True):
+            if res.status in ("created", "skipped"):
+                rows.append(RowResult(line, res.status, count, group.key, res.reason))
+            elif left >= count:
+                left -= count
+                rows.append(RowResult(line, "created", count, group.key))
+            else:
+                left = 0
+                status: RowStatus = "not_sent" if res.status == "not_sent" else "failed"
+                rows.append(RowResult(line, status, count, group.key, res.reason))
+        for line in group.duplicates:
+            rows.append(
+                RowResult(
+                    line,
+                    "duplicate",
+                    1,
+                    group.key,
+                    f"identical to line {group.lines[0]}; not sent again",
+                )
+            )
+    rows.sort(key=lambda r: r.line)
+    return rows
+
+
+async def run_bulk(
+    plan: Plan,
+    gateway: BulkGateway,
+    *,
+    journal: Journal | None = None,
+    concurrency: int = 4,
+    progress: ProgressCallback | None = None,
+    stop: asyncio.Event | None = None,
+    max_attempts: int = 8,
+    throttle_backoff: float = 1.0,
+    source: str | None = None,
+    since: str | None = None,
+) -> BulkReport:
+    """Send a plan's groups; resume it from ``journal`` when the job was started before.
+
+    ``stop``: when set, groups not started yet are left unsent (the report says
+    ``interrupted``) and groups in flight finish. Cancelling the task instead is
+    safe too: the journal keeps an in-flight group as ``sending`` and the next
+    run reconciles it.
+    """
+    if concurrency < 1:
+        raise ValueError("concurrency must be at least 1")
+    own_journal = journal is None
+    journal = journal if journal is not None else Journal(":memory:")
+    try:
+        job = journal.open_job(
+            plan.job_hash,
+            entity=plan.entity.name,
+            since=since or since_for(),
+            groups=len(plan.groups),
+            records=plan.records,
+            source=source,
+        )
+        runner = _Job(
+            plan,
+            gateway,
+            journal,
+            job.job_id,
+            job.since,
+            concurrency=concurrency,
+            progress=progress,
+            stop=stop,
+            max_attempts=max_attempts,
+            throttle_backoff=throttle_backoff,
+        )
+        await runner.report_progress()
+        results = await asyncio.gather(*(runner.run_group(g) for g in plan.groups))
+        by_key = {r.key: r for r in results}
+        report = BulkReport(
+            entity=plan.entity.name,
+            rows=_row_results(plan, by_key),
+            groups=list(results),
+            create_requests=runner.c.requests_sent,
+            count_requests=runner.c.counts_sent,
+            elapsed=time.monotonic() - runner.started,
+            interrupted=stop is not None and stop.is_set(),
+            job_id=job.job_id,
+        )
+        if report.records_missing == 0 and not report.interrupted:
+            journal.finish_job(job.job_id)
+        return report
+    finally:
+        if own_journal:
+            journal.close()
+
+
+async def bulk_create(
+    gateway: BulkGateway,
+    rows: Iterable[Mapping[str, Any] | Any],
+    *,
+    entity: EntitySpec = COWORKER_TIME_PASS,
+    on_invalid: Literal["raise", "skip"] = "raise",
+    max_per_request: int | None = None,
+    send_duplicates: bool = False,
+    **options: Any,
+) -> BulkReport:
+    """Validate, plan and send rows (the engine behind the resources' ``bulk_create``).
+
+    ``on_invalid="raise"`` (default) raises :class:`BulkInputError` listing
+    every problem and sends nothing; ``"skip"`` sends the valid rows and reports
+    the invalid ones as failed. ``max_per_request`` caps CreateMultiple.
+    Other options go to :func:`run_bulk`.
+    """
+    source_rows = rows_from_mappings(rows)
+    valid, errors = validate_rows(entity, source_rows)
+    if errors and on_invalid == "raise":
+        raise BulkInputError(errors)
+    plan = make_plan(entity, valid, cap=max_per_request, send_duplicates=send_duplicates)
+    report = await run_bulk(plan, gateway, **options)
+    if errors:
+        report.invalid = list(errors)
+        by_line: dict[int, list[RowError]] = {}
+        for e in errors:
+            by_line.setdefault(e.line, []).append(e)
+        for line, errs in by_line.items():
+            report.rows.append(RowResult(line, "failed", 0, None, "; ".join(str(e) for e in errs)))
+        report.rows.sort(key=lambda r: r.line)
+    return report

@@ -1,0 +1,188 @@
+"""The bulk planner: which requests a set of validated rows becomes (pure, no I/O).
+
+Rows asking for identical records (same entity fields, counts aside) form one
+group, and a group of CoworkerTimePasses is one ``CreateMultiple`` request
+(split into several only when a cap on CreateMultiple is configured). For the
+link entities (product and tariff time passes) every request creates one
+record, so identical rows are duplicates: they are flagged, and sent once
+unless the caller asks otherwise.
+
+Groups sharing a *reconciliation key* (customer and time pass) are counted by
+the same list filter, so the executor sends them one after the other; the
+plan records that key for it.
+"""
+
+from __future__ import annotations
+
+import decimal
+import hashlib
+import json
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from .bulk_rows import EntitySpec, ValidRow
+
+__all__ = ["Group", "Plan", "estimate_seconds", "make_plan"]
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, decimal.Decimal):
+        # 10, 10.0 and 10.00 are the same price.
+        return format(value.normalize(), "f")
+    return value
+
+
+def _fields_key(values: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
+    return tuple(sorted((k, _canonical(v)) for k, v in values.items()))
+
+
+@attrs.frozen
+class Group:
+    """Rows that create identical records, sent together."""
+
+    key: str
+    """Stable content hash of the fields: the journal's key for the group."""
+    fields: Mapping[str, Any]
+    """The create body without the count (API names, normalized values)."""
+    count: int
+    """Records to create for the group (the sum of its rows' counts)."""
+    lines: tuple[int, ...]
+    """The rows (line numbers) the group stands for."""
+    row_counts: tuple[int, ...]
+    reconcile_key: tuple[Any, ...]
+    duplicates: tuple[int, ...] = ()
+    """Link entities only: lines of identical rows that are not sent."""
+
+    def requests(self, cap: int | None) -> int:
+        """How many create requests the group needs when sent in one go."""
+        if cap is None:
+            return 1
+        return math.ceil(self.count / cap)
+
+
+@attrs.frozen
+class Plan:
+    """Everything a job will send, in a deterministic order."""
+
+    entity: EntitySpec
+    groups: tuple[Group, ...]
+    rows: int
+    cap: int | None
+    job_hash: str
+    """Content hash of the whole job (entity and every group with its count):
+    the same input gives the same hash, whatever its row order or format."""
+
+    @property
+    def records(self) -> int:
+        return sum(g.count for g in self.groups)
+
+    @property
+    def create_requests(self) -> int:
+        return sum(g.requests(self.cap) for g in self.groups)
+
+    @property
+    def count_requests(self) -> int:
+        """One count (list with size=1) before each group."""
+        return len(self.groups)
+
+    @property
+    def duplicates(self) -> int:
+        return sum(len(g.duplicates) for g in self.groups)
+
+
+def _hash(obj: Any) -> str:
+    text = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def make_plan(
+    entity: EntitySpec,
+    rows: Sequence[ValidRow],
+    *,
+    cap: int | None = None,
+    send_duplicates: bool = False,
+) -> Plan:
+    """Group validated rows into the fewest create requests the API allows.
+
+    ``cap``: the most records one CreateMultiple request may ask for (None:
+    no cap). ``send_duplicates``: for link entities, send identical rows
+    each as its own request instead of flagging them.
+    """
+    if cap is not None and cap < 1:
+        raise ValueError("cap must be a positive integer")
+    buckets: dict[tuple[tuple[str, Any], ...], list[ValidRow]] = {}
+    order: list[tuple[tuple[str, Any], ...]] = []
+    seen: dict[tuple[tuple[str, Any], ...], int] = {}
+    for row in rows:
+        fk = _fields_key(row.values)
+        if entity.count_field is None and send_duplicates:
+            # The occurrence number keeps deliberately repeated link rows distinct.
+            n = seen.get(fk, 0)
+            seen[fk] = n + 1
+            fk = (*fk, ("#occurrence", n))
+        if fk not in buckets:
+            buckets[fk] = []
+            order.append(fk)
+        buckets[fk].append(row)
+
+    groups: list[Group] = []
+    for fk in order:
+        members = buckets[fk]
+        first = members[0]
+        key = _hash([entity.name, list(fk)])[:32]
+        rkey = tuple(first.values.get(f) for f in entity.reconcile_fields)
+        if entity.count_field is None:
+            group = Group(
+                key=key,
+                fields=dict(first.values),
+                count=1,
+                lines=(first.line,),
+                row_counts=(1,),
+                reconcile_key=rkey,
+                duplicates=tuple(r.line for r in members[1:]),
+            )
+        else:
+            group = Group(
+                key=key,
+                fields=dict(first.values),
+                count=sum(r.count for r in members),
+                lines=tuple(r.line for r in members),
+                row_counts=tuple(r.count for r in members),
+                reconcile_key=rkey,
+            )
+        groups.append(group)
+
+    # Deterministic order whatever the input order: by reconciliation key, then key.
+    groups.sort(key=lambda g: (tuple(str(x) for x in g.reconcile_key), g.key))
+    job_hash = _hash([entity.name, [(g.key, g.count) for g in groups]])
+    return Plan(
+        entity=entity,
+        groups=tuple(groups),
+        rows=len(rows),
+        cap=cap,
+        job_hash=job_hash,
+    )
+
+
+def estimate_seconds(
+    plan: Plan,
+    *,
+    writes_per_minute: float = 60.0,
+    requests_per_minute: float = 120.0,
+    min_interval: float = 0.1,
+) -> float:
+    """Lower bound of the job's duration under the published rate limits.
+
+    Each group costs one count (a GET) and its create requests; the slowest of
+    the write budget, the all-methods budget and the minimum interval decides.
+    """
+    writes = plan.create_requests
+    total = writes + plan.count_requests
+    return max(
+        writes / writes_per_minute * 60.0 if writes_per_minute > 0 else 0.0,
+        total / requests_per_minute * 60.0 if requests_per_minute > 0 else 0.0,
+        total * min_interval,
+    )
