@@ -1,0 +1,445 @@
+"""The request pipeline: auth, rate limiting, retries, error mapping and logging.
+
+:class:`Pipeline` is a :class:`~nexudus_async._transport.Transport` wrapped
+around the plain aiohttp transport, so every generated endpoint call goes
+through it. For each request it:
+
+1. adds the credentials (getting or renewing a token when needed);
+2. waits for the client's :class:`~nexudus_async.throttle.RateLimiter`;
+3. sends, and classifies what happened:
+
+   * 409/429: throttled, not executed. Everybody on the limiter pauses for
+     the wait the API asked for, then the request is resent (any method).
+   * 401: the credentials are renewed once (if the scheme can) and resent.
+   * connection error, timeout, 500/502/503/504: resent after a backoff if
+     the method is idempotent, or if the request certainly never left. A
+     POST that may have reached the server raises OutcomeUnknownError.
+   * any other failure raises the matching error of :mod:`nexudus_async.errors`;
+     a success answer whose body says ``WasSuccessful: false`` raises too.
+
+Logs (logger ``nexudus_async``) name the method, path (never the query
+string), status, attempt and wait, and never headers or bodies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import aiohttp
+
+from ._transport import HttpRequest, HttpResponse, Transport, loads
+from .auth import TOKEN_PATH, Auth
+from .errors import (
+    APIError,
+    MalformedResponseError,
+    NexudusError,
+    OutcomeUnknownError,
+    RequestTimeoutError,
+    ServerError,
+    ThrottledError,
+    TransportError,
+    UnsuccessfulResponseError,
+    api_message_from_body,
+    error_for_status,
+    field_errors_from_body,
+)
+from .retry import IDEMPOTENT_METHODS, RetryPolicy, parse_retry_after
+from .throttle import RateLimiter, Sleep
+
+__all__ = ["Pipeline", "logger"]
+
+logger = logging.getLogger("nexudus_async")
+
+_THROTTLE_STATUSES = frozenset({409, 429})
+
+
+def _is_json(response: HttpResponse) -> bool:
+    ctype = response.headers.get("Content-Type", "")
+    return "json" in ctype.lower() or response.content[:1] in (b"{", b"[")
+
+
+class _Sent(Exception):
+    """Internal: a transport failure, and whether the request may have reached the server."""
+
+    def __init__(self, error: NexudusError, maybe_sent: bool) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.maybe_sent = maybe_sent
+
+
+class Pipeline:
+    """Auth, throttling, retries, error mapping and logging around a transport.
+
+    Cheap to copy with :meth:`with_options`: copies share the inner
+    transport, the limiter and the auth (and so its token).
+    """
+
+    __slots__ = (
+        "_auth",
+        "_headers",
+        "_inner",
+        "_limiter",
+        "_rand",
+        "_retry",
+        "_sleep",
+        "_timeout",
+        "_wall_clock",
+    )
+
+    def __init__(
+        self,
+        inner: Transport,
+        *,
+        limiter: RateLimiter,
+        auth: Auth | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        sleep: Sleep = asyncio.sleep,
+        rand: Callable[[], float] = random.random,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._inner = inner
+        self._limiter = limiter
+        self._auth = auth
+        self._retry = retry if retry is not None else RetryPolicy()
+        self._timeout = timeout
+        self._headers = dict(headers or {})
+        self._sleep = sleep
+        self._rand = rand
+        self._wall_clock = wall_clock
+
+    @property
+    def retry(self) -> RetryPolicy:
+        return self._retry
+
+    @property
+    def timeout(self) -> float | None:
+        return self._timeout
+
+    @property
+    def limiter(self) -> RateLimiter:
+        return self._limiter
+
+    @property
+    def auth(self) -> Auth | None:
+        return self._auth
+
+    def with_options(
+        self, *, retry: RetryPolicy | None = None, timeout: float | None = None
+    ) -> Pipeline:
+        """A copy with another retry policy and/or per-attempt timeout."""
+        return Pipeline(
+            self._inner,
+            limiter=self._limiter,
+            auth=self._auth,
+            retry=retry if retry is not None else self._retry,
+            timeout=timeout if timeout is not None else self._timeout,
+            headers=self._headers,
+            sleep=self._sleep,
+            rand=self._rand,
+            wall_clock=self._wall_clock,
+        )
+
+    def redact(self, text: str) -> str:
+        return self._auth.redact(text) if self._auth is not None else text
+
+    async def send(self, request: HttpRequest) -> HttpResponse:
+        """Send ``request`` through the whole pipeline; raise a typed error on failure."""
+        return await self._send(request, authenticate=request.path != TOKEN_PATH)
+
+    async def send_unauthenticated(self, request: HttpRequest) -> HttpResponse:
+        """Send without credentials (the token request), still limited and retried."""
+        return await self._send(request, authenticate=False)
+
+    # ------------------------------------------------------------------ core
+
+    async def _send(self, request: HttpRequest, *, authenticate: bool) -> HttpResponse:
+        policy = self._retry
+        method = request.method.upper()
+        path = request.path
+        # The token request creates nothing, so it is safe to repeat.
+        idempotent = method in IDEMPOTENT_METHODS or path == TOKEN_PATH
+        write = request.is_write
+        if self._headers:
+            request = request.evolve(headers={**self._headers, **request.headers})
+        if request.timeout is None and self._timeout is not None:
+            request = request.evolve(timeout=self._timeout)
+
+        transient = 0
+        throttled = 0
+        reauthenticated = False
+        attempt = 0
+        while True:
+            attempt += 1
+            outgoing, marker = request, None
+            if authenticate and self._auth is not None:
+                outgoing, marker = await self._auth.authorize(request, self.send_unauthenticated)
+            await self._limiter.acquire(write=write)
+            started = time.perf_counter()
+            try:
+                response = await self._send_once(outgoing, method, path)
+            except _Sent as failure:
+                can_retry = idempotent or not failure.maybe_sent
+                if not can_retry:
+                    logger.warning(
+                        "%s %s: %s; not resent, the outcome is unknown (attempt %d)",
+                        method,
+                        path,
+                        failure.error.message,
+                        attempt,
+                        extra=_extra(method, path, None, attempt, 0.0),
+                    )
+                    raise OutcomeUnknownError(
+                        f"the outcome is unknown: {failure.error.message}; the request may "
+                        "have been executed and was not resent",
+                        method=method,
+                        path=path,
+                        cause=failure.error,
+                    ) from failure.error
+                if transient >= policy.max_retries:
+                    raise failure.error from failure.error.__cause__
+                transient += 1
+                wait = policy.backoff(transient, self._rand)
+                logger.warning(
+                    "%s %s: %s; retrying in %.3fs (attempt %d)",
+                    method,
+                    path,
+                    failure.error.message,
+                    wait,
+                    attempt + 1,
+                    extra=_extra(method, path, None, attempt + 1, wait),
+                )
+                await self._sleep(wait)
+                continue
+
+            status = response.status_code
+            elapsed = time.perf_counter() - started
+            logger.debug(
+                "%s %s -> %d (attempt %d, %.3fs)",
+                method,
+                path,
+                status,
+                attempt,
+                elapsed,
+                extra=_extra(method, path, status, attempt, 0.0),
+            )
+
+            if status in _THROTTLE_STATUSES:
+                asked = parse_retry_after(response.headers, response.content, now=self._wall_clock)
+                wait = policy.default_throttle_wait if asked is None else asked
+                if throttled >= policy.max_throttle_retries or wait > policy.max_throttle_wait:
+                    raise self._throttled_error(response, method, path, asked)
+                throttled += 1
+                # The whole client slows down, not just this request.
+                self._limiter.pause_for(wait)
+                logger.info(
+                    "%s %s throttled (%d); waiting %.3fs (attempt %d)",
+                    method,
+                    path,
+                    status,
+                    wait,
+                    attempt + 1,
+                    extra=_extra(method, path, status, attempt + 1, wait),
+                )
+                continue
+
+            if status == 401 and not reauthenticated and authenticate and self._auth is not None:
+                reauthenticated = True
+                if await self._auth.renew_after_unauthorized(marker, self.send_unauthenticated):
+                    logger.info(
+                        "%s %s -> 401; credentials renewed, resending (attempt %d)",
+                        method,
+                        path,
+                        attempt + 1,
+                        extra=_extra(method, path, status, attempt + 1, 0.0),
+                    )
+                    continue
+
+            if status in policy.retry_statuses:
+                data = self._json_or_none(response)
+                error = self._error(response, method, path, data)
+                if not isinstance(error, ServerError):
+                    raise error  # for example a validation failure sent as 500
+                if not idempotent:
+                    raise OutcomeUnknownError(
+                        f"the outcome is unknown: the API answered {status}"
+                        + (f" ({error.api_message})" if error.api_message else "")
+                        + "; the request may have been executed and was not resent",
+                        method=method,
+                        path=path,
+                        status=status,
+                        api_message=error.api_message,
+                        cause=error,
+                    ) from error
+                if transient >= policy.max_retries:
+                    raise error
+                transient += 1
+                wait = policy.backoff(transient, self._rand)
+                asked = parse_retry_after(response.headers, now=self._wall_clock)
+                if asked is not None and asked <= policy.max_throttle_wait:
+                    wait = max(wait, asked)
+                logger.warning(
+                    "%s %s -> %d; retrying in %.3fs (attempt %d)",
+                    method,
+                    path,
+                    status,
+                    wait,
+                    attempt + 1,
+                    extra=_extra(method, path, status, attempt + 1, wait),
+                )
+                await self._sleep(wait)
+                continue
+
+            if status >= 400 or status < 200:
+                raise self._error(response, method, path, self._json_or_none(response))
+
+            malformed = self._check_success_body(response, method, path)
+            if malformed is None:
+                return response
+            if not idempotent:
+                raise OutcomeUnknownError(
+                    "the outcome is unknown: the API's answer could not be read; the request "
+                    "may have been executed and was not resent",
+                    method=method,
+                    path=path,
+                    status=status,
+                    cause=malformed,
+                ) from malformed
+            if transient >= policy.max_retries:
+                raise malformed
+            transient += 1
+            wait = policy.backoff(transient, self._rand)
+            logger.warning(
+                "%s %s -> %d with an unreadable body; retrying in %.3fs (attempt %d)",
+                method,
+                path,
+                status,
+                wait,
+                attempt + 1,
+                extra=_extra(method, path, status, attempt + 1, wait),
+            )
+            await self._sleep(wait)
+
+    async def _send_once(self, request: HttpRequest, method: str, path: str) -> HttpResponse:
+        try:
+            return await self._inner.send(request)
+        except asyncio.CancelledError:
+            raise
+        except aiohttp.ConnectionTimeoutError as exc:
+            # Connecting timed out: nothing was sent.
+            raise _Sent(
+                self._transport_error(RequestTimeoutError, exc, method, path), False
+            ) from exc
+        except aiohttp.ClientConnectorError as exc:
+            # Connecting failed: nothing was sent.
+            raise _Sent(self._transport_error(TransportError, exc, method, path), False) from exc
+        except TimeoutError as exc:
+            raise _Sent(
+                self._transport_error(RequestTimeoutError, exc, method, path), True
+            ) from exc
+        except aiohttp.InvalidURL:
+            raise
+        except (aiohttp.ClientError, OSError) as exc:
+            raise _Sent(self._transport_error(TransportError, exc, method, path), True) from exc
+
+    def _transport_error(
+        self, cls: type[TransportError], exc: BaseException, method: str, path: str
+    ) -> TransportError:
+        kind = type(exc).__name__
+        detail = self.redact(str(exc)) if str(exc) else ""
+        if cls is RequestTimeoutError:
+            text = "the request timed out" + (f" ({kind})" if kind != "TimeoutError" else "")
+        else:
+            text = f"connection failed ({kind}{': ' + detail if detail else ''})"
+        error = cls(text, method=method, path=path)
+        error.__cause__ = exc
+        return error
+
+    @staticmethod
+    def _json_or_none(response: HttpResponse) -> Any:
+        if not response.content or not _is_json(response):
+            return None
+        try:
+            return loads(response.content)
+        except ValueError:
+            return None
+
+    def _error(self, response: HttpResponse, method: str, path: str, data: Any) -> APIError:
+        return error_for_status(
+            response.status_code,
+            method=method,
+            path=path,
+            data=data,
+            body=response.content,
+            headers=response.headers,
+            redact=self.redact,
+        )
+
+    def _throttled_error(
+        self, response: HttpResponse, method: str, path: str, asked: float | None
+    ) -> ThrottledError:
+        wait = f"; the API asks to wait {asked:g}s" if asked is not None else ""
+        return ThrottledError(
+            f"still throttled ({response.status_code}) after the allowed waits{wait}",
+            retry_after=asked,
+            method=method,
+            path=path,
+            status=response.status_code,
+            body=response.content,
+            headers=response.headers,
+        )
+
+    def _check_success_body(
+        self, response: HttpResponse, method: str, path: str
+    ) -> MalformedResponseError | None:
+        """Raise for ``WasSuccessful: false``; return the error for an unreadable body."""
+        if not response.content or response.status_code == 204:
+            return None
+        if not _is_json(response):
+            return None
+        try:
+            data = response.json()
+        except ValueError as exc:
+            error = MalformedResponseError(
+                "the API answered a body that is not valid JSON",
+                method=method,
+                path=path,
+                status=response.status_code,
+                body=response.content,
+                headers=response.headers,
+            )
+            error.__cause__ = exc
+            return error
+        if isinstance(data, dict) and data.get("WasSuccessful") is False:
+            errors = field_errors_from_body(data)
+            api_message = api_message_from_body(data)
+            if api_message is not None:
+                api_message = self.redact(api_message)
+            raise UnsuccessfulResponseError(
+                "the API reported failure (WasSuccessful: false)"
+                + (f": {api_message}" if api_message else ""),
+                method=method,
+                path=path,
+                status=response.status_code,
+                api_message=api_message,
+                errors=errors,
+                body=response.content,
+                headers=response.headers,
+            )
+        return None
+
+
+def _extra(method: str, path: str, status: int | None, attempt: int, wait: float) -> dict[str, Any]:
+    return {
+        "nexudus_method": method,
+        "nexudus_path": path,
+        "nexudus_status": status,
+        "nexudus_attempt": attempt,
+        "nexudus_wait": wait,
+    }

@@ -1,0 +1,299 @@
+"""How the client proves who it is: HTTP Basic, a fixed bearer token, or the password grant.
+
+The password grant (:class:`PasswordGrant`) gets a token from ``POST
+/api/token`` (form-encoded), renews it with the refresh token shortly before
+it expires, and again when the API answers 401. However many requests wait
+for a new token, only one token request is in flight; the others wait for it
+and reuse its answer.
+
+Credentials never appear in ``repr()``, in logs or in error messages: each
+auth object knows its secrets and :meth:`Auth.redact` scrubs them from any
+text the client is about to show.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import time
+import urllib.parse
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from ._transport import HttpRequest, HttpResponse, loads
+from .errors import (
+    AuthenticationError,
+    MalformedResponseError,
+    ValidationError,
+)
+
+__all__ = ["TOKEN_PATH", "Auth", "BasicAuth", "BearerToken", "PasswordGrant"]
+
+TOKEN_PATH = "/api/token"
+"""The token endpoint (it needs no authentication itself)."""
+
+SendUnauthenticated = Callable[[HttpRequest], Awaitable[HttpResponse]]
+"""Sends a request through the client's limiter and retries, without auth."""
+
+_REDACTED = "***"
+
+
+class Auth:
+    """Base class of the client's authentication schemes.
+
+    Subclasses implement :meth:`authorize`; schemes that can renew their
+    credentials also implement :meth:`renew_after_unauthorized`.
+    """
+
+    __slots__ = ()
+
+    async def authorize(
+        self, request: HttpRequest, send: SendUnauthenticated
+    ) -> tuple[HttpRequest, object]:
+        """Return the request with credentials, and a marker of the credentials used."""
+        raise NotImplementedError
+
+    async def renew_after_unauthorized(self, marker: object, send: SendUnauthenticated) -> bool:
+        """The API answered 401 to credentials ``marker``: renew them if possible.
+
+        Returns True when resending the request is worthwhile.
+        """
+        return False
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret this object holds (to be scrubbed from shown text)."""
+        return ()
+
+    def redact(self, text: str) -> str:
+        """``text`` with every secret of this object replaced by ``***``."""
+        for secret in sorted(self.secrets(), key=len, reverse=True):
+            if secret and len(secret) >= 3:
+                text = text.replace(secret, _REDACTED)
+        return text
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(<credentials hidden>)"
+
+
+def _with_header(request: HttpRequest, value: str) -> HttpRequest:
+    headers = dict(request.headers)
+    headers["Authorization"] = value
+    return request.evolve(headers=headers)
+
+
+class BasicAuth(Auth):
+    """HTTP Basic with the user's email and password (each request carries them).
+
+    Prefer :class:`PasswordGrant` (bearer tokens), which the vendor recommends.
+    """
+
+    __slots__ = ("__email", "__header", "__password")
+
+    def __init__(self, email: str, password: str) -> None:
+        if not email or not password:
+            raise ValueError("BasicAuth needs a non-empty email and password")
+        self.__email = email
+        self.__password = password
+        token = base64.b64encode(f"{email}:{password}".encode()).decode("ascii")
+        self.__header = f"Basic {token}"
+
+    async def authorize(
+        self, request: HttpRequest, send: SendUnauthenticated
+    ) -> tuple[HttpRequest, object]:
+        return _with_header(request, self.__header), None
+
+    def secrets(self) -> tuple[str, ...]:
+        return (self.__password, self.__header, self.__header.split(" ", 1)[1])
+
+
+class BearerToken(Auth):
+    """A fixed access token (from ``POST /api/token`` or elsewhere); never renewed."""
+
+    __slots__ = ("__token",)
+
+    def __init__(self, token: str) -> None:
+        if not token:
+            raise ValueError("BearerToken needs a non-empty token")
+        self.__token = token
+
+    async def authorize(
+        self, request: HttpRequest, send: SendUnauthenticated
+    ) -> tuple[HttpRequest, object]:
+        return _with_header(request, f"Bearer {self.__token}"), None
+
+    def secrets(self) -> tuple[str, ...]:
+        return (self.__token,)
+
+
+class PasswordGrant(Auth):
+    """Bearer tokens from the user's email and password (OAuth2 password grant).
+
+    The first request gets a token; it is renewed with the refresh token once
+    less than ``refresh_margin`` seconds (at most a tenth of its lifetime) are
+    left, and when the API answers 401 (the request is then resent once). If
+    the refresh token is refused, the password grant runs again.
+
+    Args:
+        email: The user's email.
+        password: The user's password.
+        totp: The six-digit code, for users with two-factor authentication: a
+            string, or a function returning the current code (a code is only
+            valid for a short time, and renewals may need a fresh one).
+        refresh_margin: Renew this many seconds before the token expires.
+        clock: Monotonic clock in seconds (injectable for tests).
+    """
+
+    __slots__ = (
+        "__access",
+        "__email",
+        "__old",
+        "__password",
+        "__refresh",
+        "__totp",
+        "_clock",
+        "_expires_at",
+        "_generation",
+        "_lock",
+        "_margin",
+        "token_requests",
+    )
+
+    def __init__(
+        self,
+        email: str,
+        password: str,
+        totp: str | Callable[[], str] | None = None,
+        *,
+        refresh_margin: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not email or not password:
+            raise ValueError("PasswordGrant needs a non-empty email and password")
+        self.__email = email
+        self.__password = password
+        self.__totp = totp
+        self.__access: str | None = None
+        self.__refresh: str | None = None
+        self.__old: tuple[str, ...] = ()
+        self._margin = refresh_margin
+        self._clock = clock
+        self._expires_at = -1.0
+        self._generation = 0
+        self._lock: asyncio.Lock | None = None
+        self.token_requests = 0
+        """How many token requests were sent (for tests and diagnostics)."""
+
+    def secrets(self) -> tuple[str, ...]:
+        out = [self.__password, *self.__old]
+        if isinstance(self.__totp, str):
+            out.append(self.__totp)
+        if self.__access:
+            out.append(self.__access)
+        if self.__refresh:
+            out.append(self.__refresh)
+        return tuple(out)
+
+    @property
+    def has_token(self) -> bool:
+        """Whether a token was obtained (and not dropped)."""
+        return self.__access is not None
+
+    def _fresh(self) -> bool:
+        return self.__access is not None and self._clock() < self._expires_at
+
+    async def authorize(
+        self, request: HttpRequest, send: SendUnauthenticated
+    ) -> tuple[HttpRequest, object]:
+        if not self._fresh():
+            await self._renew(self._generation, send)
+        token = self.__access
+        assert token is not None
+        return _with_header(request, f"Bearer {token}"), self._generation
+
+    async def renew_after_unauthorized(self, marker: object, send: SendUnauthenticated) -> bool:
+        if not isinstance(marker, int):
+            return False
+        await self._renew(marker, send)
+        return True
+
+    async def _renew(self, stale_generation: int, send: SendUnauthenticated) -> None:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            # Somebody else renewed while we waited: use their token.
+            if self._generation != stale_generation and self._fresh():
+                return
+            answer: dict[str, Any] | None = None
+            if self.__refresh is not None:
+                try:
+                    answer = await self._token_request(
+                        {"grant_type": "refresh_token", "refresh_token": self.__refresh}, send
+                    )
+                except (AuthenticationError, ValidationError):
+                    answer = None  # the refresh token was refused: log in again
+            if answer is None:
+                fields = {
+                    "grant_type": "password",
+                    "username": self.__email,
+                    "password": self.__password,
+                }
+                if self.__totp is not None:
+                    fields["totp"] = self.__totp() if callable(self.__totp) else self.__totp
+                answer = await self._token_request(fields, send)
+            self._store(answer)
+
+    def _store(self, answer: dict[str, Any]) -> None:
+        access = answer.get("access_token")
+        if not isinstance(access, str) or not access:
+            raise MalformedResponseError(
+                "the token answer has no access_token", method="POST", path=TOKEN_PATH, status=200
+            )
+        lifetime = answer.get("expires_in")
+        if not isinstance(lifetime, int | float) or isinstance(lifetime, bool) or lifetime <= 0:
+            lifetime = 3600.0
+        refresh = answer.get("refresh_token")
+        old = [t for t in (self.__access, self.__refresh) if t]
+        self.__old = (*self.__old[-8:], *old)
+        self.__access = access
+        if isinstance(refresh, str) and refresh:
+            self.__refresh = refresh
+        margin = min(self._margin, float(lifetime) * 0.1)
+        self._expires_at = self._clock() + float(lifetime) - margin
+        self._generation += 1
+
+    async def _token_request(
+        self, fields: dict[str, str], send: SendUnauthenticated
+    ) -> dict[str, Any]:
+        request = HttpRequest(
+            method="POST",
+            path=TOKEN_PATH,
+            body=urllib.parse.urlencode(fields).encode("ascii"),
+            content_type="application/x-www-form-urlencoded",
+            headers={"Accept": "application/json"},
+        )
+        self.token_requests += 1
+        try:
+            response = await send(request)
+        except ValidationError as exc:
+            # The token endpoint answers 400 for a refused grant: that is an auth failure.
+            raise AuthenticationError(
+                exc.message.replace("the API rejected the request", "authentication failed"),
+                method=exc.method,
+                path=exc.path,
+                status=exc.status,
+                api_message=exc.api_message,
+                body=exc.body,
+                headers=exc.headers,
+            ) from None
+        try:
+            data = loads(response.content)
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            raise MalformedResponseError(
+                "the token answer is not a JSON object",
+                method="POST",
+                path=TOKEN_PATH,
+                status=response.status_code,
+            )
+        return data

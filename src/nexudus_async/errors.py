@@ -1,0 +1,349 @@
+"""The typed errors every call of the client can raise.
+
+One hierarchy under :class:`NexudusError`. An error about an answer of the API
+carries the HTTP status, the API's own message, the request's method and path
+(never its query string or headers) and, for validation failures, the
+per-field errors. Messages never contain credentials: the pipeline redacts
+every secret its auth knows about before an error is built.
+
+::
+
+    NexudusError
+    ├── InputError (also ValueError)        bad input, nothing was sent
+    ├── TransportError                      no usable answer (connection failed or dropped)
+    │   └── RequestTimeoutError (also TimeoutError)
+    ├── OutcomeUnknownError                 a POST may or may not have been executed
+    └── APIError                            the API answered with a failure
+        ├── ValidationError                 400 (or 5xx carrying field errors)
+        ├── AuthenticationError             401
+        ├── PermissionDeniedError           403
+        ├── NotFoundError                   404
+        ├── ThrottledError                  409/429 after the retries ran out
+        ├── ServerError                     5xx after the retries ran out
+        ├── UnsuccessfulResponseError       200 with ``WasSuccessful: false``
+        ├── MalformedResponseError          a body that is not what the API sends
+        └── UnexpectedStatusError           any other status
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+
+__all__ = [
+    "APIError",
+    "AuthenticationError",
+    "FieldError",
+    "InputError",
+    "MalformedResponseError",
+    "NexudusError",
+    "NotFoundError",
+    "OutcomeUnknownError",
+    "PermissionDeniedError",
+    "RequestTimeoutError",
+    "ServerError",
+    "ThrottledError",
+    "TransportError",
+    "UnexpectedStatusError",
+    "UnsuccessfulResponseError",
+    "ValidationError",
+    "error_for_status",
+    "field_errors_from_body",
+]
+
+
+@attrs.frozen(slots=True)
+class FieldError:
+    """One entry of the API's ``Errors[]``: which property was rejected, and why."""
+
+    property_name: str
+    """The API's property name, for example ``CreateMultiple``."""
+    message: str
+    """The API's message for that property, for example ``may not be null or empty``."""
+    attempted_value: Any = None
+    """The value the API rejected (any JSON value)."""
+
+    def __str__(self) -> str:
+        return f"{self.property_name}: {self.message}"
+
+
+class NexudusError(Exception):
+    """Base class of every error raised by ``nexudus_async``.
+
+    Attributes:
+        message: A human-readable description (never contains credentials).
+        method: The HTTP method of the request, when one was involved.
+        path: The request path (without its query string), when one was involved.
+        status: The HTTP status of the answer, when there was one.
+        api_message: The API's own ``Message``, when it sent one.
+    """
+
+    message: str
+    method: str | None
+    path: str | None
+    status: int | None
+    api_message: str | None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str | None = None,
+        path: str | None = None,
+        status: int | None = None,
+        api_message: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.method = method
+        self.path = path
+        self.status = status
+        self.api_message = api_message
+
+    def __str__(self) -> str:
+        where = f"{self.method} {self.path}" if self.method and self.path else None
+        parts = [self.message]
+        if where:
+            parts.append(f"[{where}" + (f" -> {self.status}]" if self.status else "]"))
+        return " ".join(parts)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.message, dict(self.__dict__)))
+
+
+def _rebuild(cls: type[NexudusError], message: str, state: dict[str, Any]) -> NexudusError:
+    err = cls.__new__(cls)
+    Exception.__init__(err, message)
+    err.__dict__.update(state)
+    return err
+
+
+class InputError(NexudusError, ValueError):
+    """An argument was rejected before anything was sent.
+
+    Attributes:
+        field: The name of the argument (as the caller spelled it).
+        value: The rejected value.
+    """
+
+    field: str
+    value: Any
+
+    def __init__(self, field: str, value: Any, reason: str) -> None:
+        super().__init__(f"invalid {field}={value!r}: {reason}")
+        self.field = field
+        self.value = value
+
+
+class TransportError(NexudusError):
+    """No usable answer: the connection failed or dropped (after any retries)."""
+
+
+class RequestTimeoutError(TransportError, TimeoutError):
+    """The request timed out (after any retries)."""
+
+
+class OutcomeUnknownError(NexudusError):
+    """A request that is not safe to repeat may or may not have been executed.
+
+    Raised for a POST (create, run command) when the connection dropped after
+    the request was sent, it timed out, or the API answered a 5xx or an
+    unreadable body. It is never resent automatically: creating twice is worse
+    than not creating. Check the server (for example list by customer and
+    creation date) before trying again.
+
+    Attributes:
+        cause: What happened (the transport error or the API error).
+    """
+
+    cause: BaseException | None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str | None = None,
+        path: str | None = None,
+        status: int | None = None,
+        api_message: str | None = None,
+        cause: BaseException | None = None,
+    ) -> None:
+        super().__init__(message, method=method, path=path, status=status, api_message=api_message)
+        self.cause = cause
+
+
+class APIError(NexudusError):
+    """The API answered, with a failure.
+
+    Attributes:
+        errors: The per-field errors of the API's ``Errors[]`` (may be empty).
+        body: The raw response body (for diagnostics).
+        headers: The response headers.
+    """
+
+    errors: tuple[FieldError, ...]
+    body: bytes
+    headers: Mapping[str, str]
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str | None = None,
+        path: str | None = None,
+        status: int | None = None,
+        api_message: str | None = None,
+        errors: Sequence[FieldError] = (),
+        body: bytes = b"",
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message, method=method, path=path, status=status, api_message=api_message)
+        self.errors = tuple(errors)
+        self.body = body
+        self.headers = dict(headers or {})
+
+
+class ValidationError(APIError):
+    """The API rejected the data (HTTP 400; some API versions send it with 500).
+
+    ``errors`` holds one :class:`FieldError` per rejected property.
+    """
+
+
+class AuthenticationError(APIError):
+    """HTTP 401: wrong or expired credentials (after one token refresh, if possible)."""
+
+
+class PermissionDeniedError(APIError):
+    """HTTP 403: the user lacks the role the operation needs."""
+
+
+class NotFoundError(APIError):
+    """HTTP 404: no record with that Id."""
+
+
+class ThrottledError(APIError):
+    """HTTP 409 or 429 still answered after the allowed waits and resends.
+
+    A throttled request was not executed, so it is always safe to send again.
+
+    Attributes:
+        retry_after: The wait (seconds) the API asked for, if it said.
+    """
+
+    retry_after: float | None
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
+
+
+class ServerError(APIError):
+    """HTTP 5xx still answered after the retries ran out."""
+
+
+class UnsuccessfulResponseError(APIError):
+    """The API answered a success status with ``WasSuccessful: false``."""
+
+
+class MalformedResponseError(APIError):
+    """The body could not be read as the answer the API documents."""
+
+
+class UnexpectedStatusError(APIError):
+    """An HTTP status the API does not document for this operation."""
+
+
+# --------------------------------------------------------------------------- mapping
+
+
+def field_errors_from_body(data: Any) -> tuple[FieldError, ...]:
+    """Read the API's ``Errors[]`` (tolerating missing or odd entries)."""
+    if not isinstance(data, Mapping):
+        return ()
+    raw = data.get("Errors")
+    if not isinstance(raw, list):
+        return ()
+    out: list[FieldError] = []
+    for item in raw:
+        if isinstance(item, Mapping):
+            out.append(
+                FieldError(
+                    property_name=str(item.get("PropertyName") or ""),
+                    message=str(item.get("Message") or ""),
+                    attempted_value=item.get("AttemptedValue"),
+                )
+            )
+    return tuple(out)
+
+
+def api_message_from_body(data: Any) -> str | None:
+    """The API's ``Message`` (or OAuth ``error_description``/``error``) if there is one."""
+    if isinstance(data, Mapping):
+        for key in ("Message", "error_description", "error"):
+            value = data.get(key)
+            if isinstance(value, str) and value:
+                return value
+    return None
+
+
+_STATUS_CLASSES: dict[int, type[APIError]] = {
+    400: ValidationError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ThrottledError,
+    429: ThrottledError,
+}
+
+_STATUS_TEXT: dict[type[APIError], str] = {
+    ValidationError: "the API rejected the request",
+    AuthenticationError: "authentication failed",
+    PermissionDeniedError: "permission denied",
+    NotFoundError: "not found",
+    ThrottledError: "throttled by the API",
+    ServerError: "server error",
+    UnexpectedStatusError: "unexpected HTTP status",
+}
+
+
+def error_for_status(
+    status: int,
+    *,
+    method: str,
+    path: str,
+    data: Any,
+    body: bytes,
+    headers: Mapping[str, str],
+    redact: Any = None,
+) -> APIError:
+    """Build the error for a failed answer; ``redact`` scrubs secrets from text."""
+    cls: type[APIError]
+    errors = field_errors_from_body(data)
+    if status in _STATUS_CLASSES:
+        cls = _STATUS_CLASSES[status]
+    elif status >= 500:
+        # One documented example sends validation failures with status 500.
+        cls = ValidationError if errors else ServerError
+    else:
+        cls = UnexpectedStatusError
+    api_message = api_message_from_body(data)
+    if api_message is not None and redact is not None:
+        api_message = redact(api_message)
+    text = _STATUS_TEXT.get(cls, "request failed")
+    if api_message:
+        text = f"{text}: {api_message}"
+    if errors and not api_message:
+        text = f"{text}: " + "; ".join(str(e) for e in errors)
+    return cls(
+        text,
+        method=method,
+        path=path,
+        status=status,
+        api_message=api_message,
+        errors=errors,
+        body=body,
+        headers=headers,
+    )

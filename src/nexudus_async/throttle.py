@@ -1,0 +1,215 @@
+"""The client-side rate limiter: stay under the API's published limits.
+
+Nexudus throttles per client (1 request per 100 ms, 120 per minute, 5,000 per
+hour, 200,000 per day; POST/PUT/DELETE also 60 per minute and 5,000 per day)
+and answers a throttled request with 409 (or 429). Waiting for a 409 costs a
+round trip and, for everybody sharing the client, a penalty; so every request
+of a client first passes one :class:`RateLimiter` that spaces them out.
+
+The windows are exact sliding windows over the send times of the requests this
+client made (not fixed buckets): a request may go when fewer than ``limit``
+requests went out in the last ``period`` seconds. A small safety margin covers
+network jitter between our clock and the server's (requests sent 100 ms apart
+can arrive 95 ms apart).
+
+The clock and the sleep function are injectable, so tests run on a fake clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+
+import attrs
+
+__all__ = ["RateLimiter", "RateLimits", "Window"]
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+def _positive(_: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if value < 0:
+        raise ValueError(f"{attribute.name} must not be negative, got {value!r}")
+
+
+@attrs.frozen(slots=True)
+class Window:
+    """At most ``limit`` requests in any ``period`` seconds (writes only, if ``writes_only``)."""
+
+    limit: int
+    period: float
+    writes_only: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        if self.limit < 1:
+            raise ValueError(f"Window limit must be at least 1, got {self.limit!r}")
+        if self.period <= 0:
+            raise ValueError(f"Window period must be positive, got {self.period!r}")
+
+
+@attrs.frozen(slots=True)
+class RateLimits:
+    """The limits a :class:`RateLimiter` keeps under (frozen; build variants with helpers).
+
+    Use :meth:`published` (the default of :class:`~nexudus_async.NexudusClient`)
+    for the live API, :meth:`scaled` for an emulator whose clock runs faster
+    (``time_scale``), and ``limits=None`` on the client to switch limiting off.
+
+    Attributes:
+        min_interval: Seconds between two consecutive requests.
+        windows: The sliding windows.
+        safety: Fraction kept in reserve: counts are lowered and periods
+            lengthened by it (0.02 keeps 118 of 120 per minute).
+        margin: Seconds added to ``min_interval`` and to every period, to
+            absorb the jitter between our send time and the server's arrival time.
+    """
+
+    min_interval: float = attrs.field(default=0.1, validator=_positive)
+    windows: tuple[Window, ...] = ()
+    safety: float = attrs.field(default=0.02, validator=_positive)
+    margin: float = attrs.field(default=0.01, validator=_positive)
+
+    @classmethod
+    def published(cls) -> RateLimits:
+        """The vendor's published limits (the client's default)."""
+        return cls(
+            min_interval=0.1,
+            windows=(
+                Window(120, 60.0),
+                Window(5_000, 3_600.0),
+                Window(200_000, 86_400.0),
+                Window(60, 60.0, writes_only=True),
+                Window(5_000, 86_400.0, writes_only=True),
+            ),
+        )
+
+    def scaled(self, factor: float, *, margin: float | None = None) -> RateLimits:
+        """The same limits on a clock running ``1/factor`` times faster.
+
+        For an emulator started with ``time_scale=0.01`` use
+        ``RateLimits.published().scaled(0.01)``: 1 ms between requests, 120
+        per 0.6 s, and so on. ``margin`` (absolute seconds, not scaled, since
+        network jitter does not shrink with the emulator's clock) defaults to
+        this object's margin times ``factor`` but at least 2 ms.
+        """
+        if factor <= 0:
+            raise ValueError(f"scale factor must be positive, got {factor!r}")
+        return attrs.evolve(
+            self,
+            min_interval=self.min_interval * factor,
+            windows=tuple(attrs.evolve(w, period=w.period * factor) for w in self.windows),
+            margin=max(self.margin * factor, 0.002) if margin is None else margin,
+        )
+
+    def without_safety(self) -> RateLimits:
+        """The limits exactly as given (no reserve, no margin)."""
+        return attrs.evolve(self, safety=0.0, margin=0.0)
+
+
+class RateLimiter:
+    """Spaces out the requests of one client; shared by every call on it.
+
+    ``await limiter.acquire(write=...)`` returns when the request may go and
+    records it. Waiters are served first come, first served; a write waiting
+    for the write-only windows does not hold up reads.
+    :meth:`pause_until` makes everybody wait (after the API throttled us).
+    """
+
+    def __init__(
+        self,
+        limits: RateLimits | None = None,
+        *,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self._limits = limits
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = asyncio.Lock()
+        self._write_lock = asyncio.Lock()
+        self._paused_until = -math.inf
+        self._last = -math.inf
+        all_windows: list[tuple[int, float]] = []
+        write_windows: list[tuple[int, float]] = []
+        self._interval = 0.0
+        if limits is not None:
+            keep = 1.0 - limits.safety
+            stretch = 1.0 + limits.safety
+            if limits.min_interval > 0:
+                self._interval = limits.min_interval * stretch + limits.margin
+            for w in limits.windows:
+                eff = (max(1, math.floor(w.limit * keep)), w.period * stretch + limits.margin)
+                (write_windows if w.writes_only else all_windows).append(eff)
+        self._all_windows = tuple(all_windows)
+        self._write_windows = tuple(write_windows)
+        self._sent: deque[float] = deque(maxlen=max((n for n, _ in all_windows), default=1))
+        self._writes: deque[float] = deque(maxlen=max((n for n, _ in write_windows), default=1))
+        self.total_wait = 0.0
+        """Seconds spent waiting in :meth:`acquire`, summed over all callers."""
+        self.acquired = 0
+        """Requests let through."""
+
+    @property
+    def limits(self) -> RateLimits | None:
+        return self._limits
+
+    def pause_until(self, deadline: float) -> None:
+        """Let no request go before ``deadline`` (on this limiter's clock)."""
+        self._paused_until = max(self._paused_until, deadline)
+
+    def pause_for(self, seconds: float) -> None:
+        """Let no request go for ``seconds`` from now."""
+        self.pause_until(self._clock() + seconds)
+
+    @staticmethod
+    def _window_delay(
+        sent: deque[float], windows: tuple[tuple[int, float], ...], now: float
+    ) -> float:
+        delay = 0.0
+        for limit, period in windows:
+            if len(sent) >= limit:
+                delay = max(delay, sent[-limit] + period - now)
+        return delay
+
+    def _write_delay(self, now: float) -> float:
+        return self._window_delay(self._writes, self._write_windows, now)
+
+    def _delay(self, now: float, write: bool) -> float:
+        delay = max(self._paused_until - now, self._last + self._interval - now)
+        delay = max(delay, self._window_delay(self._sent, self._all_windows, now))
+        if write:
+            delay = max(delay, self._write_delay(now))
+        return delay
+
+    async def _wait(self, delay_of: Callable[[float], float]) -> float:
+        while True:
+            now = self._clock()
+            delay = delay_of(now)
+            if delay <= 0:
+                return now
+            self.total_wait += delay
+            await self._sleep(delay)
+
+    async def acquire(self, *, write: bool = False) -> None:
+        """Wait until a request may be sent, then count it as sent."""
+        if write and self._write_windows:
+            async with self._write_lock:
+                # Only writes holding this lock record writes, so once the
+                # write windows allow us they keep allowing us.
+                await self._wait(self._write_delay)
+                await self._acquire(write=True)
+        else:
+            await self._acquire(write=write)
+
+    async def _acquire(self, *, write: bool) -> None:
+        async with self._lock:
+            now = await self._wait(lambda t: self._delay(t, write))
+            self._last = now
+            self._sent.append(now)
+            if write:
+                self._writes.append(now)
+            self.acquired += 1
