@@ -74,6 +74,9 @@ class HttpRequest:
         return attrs.evolve(self, **changes)
 
 
+_NOT_DECODED: Any = object()
+
+
 @attrs.define(slots=True)
 class HttpResponse:
     """A response whose body has been read in full."""
@@ -82,9 +85,13 @@ class HttpResponse:
     headers: CIMultiDictProxy[str] | CIMultiDict[str]
     content: bytes
     request: HttpRequest | None = None
+    _decoded: Any = attrs.field(default=_NOT_DECODED, init=False, repr=False, eq=False)
 
     def json(self) -> Any:
-        return loads(self.content)
+        """The decoded JSON body, decoded once (callers must not mutate it)."""
+        if self._decoded is _NOT_DECODED:
+            self._decoded = loads(self.content)
+        return self._decoded
 
     @property
     def text(self) -> str:
