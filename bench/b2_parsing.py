@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import common
 import fixtures
 import orjson
 import stock
@@ -73,6 +74,8 @@ def variants() -> tuple[dict[str, Callable[[], Any]], dict[str, str]]:
 
 
 def run(repeats: int = 15, budget: float = 0.08) -> dict[str, Any]:
+    if common.QUICK:
+        repeats = 3
     fns, info = variants()
     errors = {k: v for k, v in info.items() if not k.startswith("label:")}
     labels = {k[6:]: v for k, v in info.items() if k.startswith("label:")}

@@ -18,6 +18,8 @@ BENCH = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(BENCH)
 PY = sys.executable
 _TICK = os.sysconf("SC_CLK_TCK")
+#: Set by ``run.py --quick``: fewer rounds, for checking the harness only.
+QUICK = False
 
 
 class Missing(Exception):
