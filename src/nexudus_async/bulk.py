@@ -40,6 +40,7 @@ import asyncio
 import datetime as _dt
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal, Protocol
 
@@ -52,6 +53,7 @@ from .bulk_rows import (
     EntitySpec,
     RowError,
     SourceRow,
+    snake_case,
     validate_rows,
 )
 from .errors import (
@@ -68,6 +70,7 @@ __all__ = [
     "BulkProgress",
     "BulkReport",
     "GroupResult",
+    "ResourceGateway",
     "RowResult",
     "bulk_create",
     "rows_from_mappings",
@@ -91,6 +94,51 @@ class BulkGateway(Protocol):
     async def count(self, match: Mapping[str, Any], since: str) -> int:
         """Records matching ``match`` (API names) created since ``since``."""
         ...
+
+
+def _to_python(spec: EntitySpec, name: str, value: Any) -> Any:
+    """A normalized row value as the facade's create methods take it."""
+    field = spec.field(name)
+    kind = field.kind if field is not None else None
+    if kind == "decimal":
+        return float(value)
+    if kind == "datetime":
+        return _dt.datetime.fromisoformat(str(value).rstrip("Z"))
+    if kind == "uuid":
+        return uuid.UUID(str(value))
+    return value
+
+
+def _filter_name(api_name: str) -> str:
+    """``CoworkerId`` -> ``coworker``: the facade's filter for a related record."""
+    return snake_case(api_name[:-2] if api_name.endswith("Id") else api_name)
+
+
+class ResourceGateway:
+    """Adapts a facade resource (``client.coworker_time_passes`` ...) to a bulk job.
+
+    ``create`` calls ``resource.create(**fields)`` (with ``create_multiple``
+    for CoworkerTimePasses); ``count`` reads ``total_items`` of a one-record
+    page of ``resource.list(<customer>=, time_pass=, created_on=(since, None))``.
+    """
+
+    def __init__(self, resource: Any, entity: EntitySpec) -> None:
+        self.resource = resource
+        self.entity = entity
+
+    async def create(self, fields: Mapping[str, Any], count: int) -> Any:
+        kwargs = {snake_case(k): _to_python(self.entity, k, v) for k, v in fields.items()}
+        if self.entity.count_field is not None:
+            kwargs[snake_case(self.entity.count_field)] = count
+        elif count != 1:
+            raise ValueError(f"{self.entity.label} creates one record per request")
+        return await self.resource.create(**kwargs)
+
+    async def count(self, match: Mapping[str, Any], since: str) -> int:
+        filters = {_filter_name(k): v for k, v in match.items()}
+        since_dt = _dt.datetime.fromisoformat(since)
+        page = await self.resource.list(**filters, created_on=(since_dt, None), size=1)
+        return int(page.total_items)
 
 
 class BulkInputError(InputError):

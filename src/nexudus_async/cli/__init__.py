@@ -1,0 +1,1 @@
+"""The ``nexudus-async`` command line: bulk import, export and the emulator."""

@@ -1,0 +1,104 @@
+"""Where the command line connects: base URL, credentials, rate limits.
+
+Options win over environment variables (``NEXUDUS_BASE_URL``,
+``NEXUDUS_EMAIL``, ``NEXUDUS_PASSWORD``, ``NEXUDUS_TOKEN``). Secrets are
+never printed: :func:`describe` names the scheme and the user only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Mapping
+
+import attrs
+
+from ..auth import Auth, BasicAuth, BearerToken, PasswordGrant
+
+__all__ = ["Connection", "CredentialsError", "add_connection_options", "connection_from"]
+
+ENV_BASE_URL = "NEXUDUS_BASE_URL"
+ENV_EMAIL = "NEXUDUS_EMAIL"
+ENV_PASSWORD = "NEXUDUS_PASSWORD"
+ENV_TOKEN = "NEXUDUS_TOKEN"
+DEFAULT_BASE_URL = "https://spaces.nexudus.com"
+
+
+class CredentialsError(Exception):
+    """The options do not say where or as whom to connect."""
+
+
+@attrs.frozen(repr=False)
+class Connection:
+    base_url: str
+    auth: Auth
+    user: str
+
+    def describe(self) -> str:
+        return f"{self.base_url} as {self.user}"
+
+    def __repr__(self) -> str:  # never show the auth's secrets
+        return f"Connection({self.describe()!r})"
+
+
+def add_connection_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("connection (options override environment variables)")
+    g.add_argument(
+        "--base-url",
+        metavar="URL",
+        help=f"API base URL (env {ENV_BASE_URL}; default {DEFAULT_BASE_URL})",
+    )
+    g.add_argument("--email", metavar="EMAIL", help=f"user email (env {ENV_EMAIL})")
+    g.add_argument(
+        "--password",
+        metavar="PASSWORD",
+        help=f"password (env {ENV_PASSWORD}; prefer the variable: options show in `ps`)",
+    )
+    g.add_argument(
+        "--token",
+        metavar="TOKEN",
+        help=f"bearer access token instead of email and password (env {ENV_TOKEN})",
+    )
+    g.add_argument(
+        "--auth",
+        choices=("token", "basic"),
+        default="token",
+        help="with email and password: get a bearer token (default) or use HTTP Basic",
+    )
+
+
+def connection_from(
+    args: argparse.Namespace,
+    env: Mapping[str, str] | None = None,
+    *,
+    default_base_url: str | None = None,
+    default_email: str | None = None,
+    default_password: str | None = None,
+) -> Connection:
+    """Resolve the connection; raise :class:`CredentialsError` naming what is missing."""
+    env = os.environ if env is None else env
+    base_url = (
+        args.base_url or env.get(ENV_BASE_URL) or default_base_url or DEFAULT_BASE_URL
+    ).rstrip("/")
+    # The API lives under /api; accept a base URL given with or without it.
+    if base_url.endswith("/api"):
+        base_url = base_url[: -len("/api")]
+    token = args.token or env.get(ENV_TOKEN)
+    email = args.email or env.get(ENV_EMAIL) or default_email
+    password = args.password or env.get(ENV_PASSWORD) or default_password
+    if args.token or (token and not (args.email or args.password)):
+        assert token is not None
+        return Connection(base_url, BearerToken(token), "a bearer token")
+    if not email or not password:
+        missing = [
+            name for name, value in ((ENV_EMAIL, email), (ENV_PASSWORD, password)) if not value
+        ]
+        raise CredentialsError(
+            "no credentials: set "
+            + " and ".join(missing)
+            + f" (or --email/--password), or {ENV_TOKEN} (or --token)"
+        )
+    auth: Auth = (
+        BasicAuth(email, password) if args.auth == "basic" else PasswordGrant(email, password)
+    )
+    return Connection(base_url, auth, email)

@@ -1,0 +1,437 @@
+"""``nexudus-async import FILE``: a resumable bulk import.
+
+The same code path serves the command line, ``--emulator`` and the demo:
+:func:`run_import` validates, plans, journals and sends, and returns an
+exit code with the report.
+
+Exit codes: 0 everything created (now or by an earlier run); 1 some rows
+failed; 2 bad input or usage (nothing sent); 130 interrupted (re-run the same
+command to resume).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import shlex
+import signal
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+import attrs
+
+from ..bulk import BulkReport, ResourceGateway, run_bulk
+from ..bulk_journal import Journal
+from ..bulk_plan import Plan, estimate_seconds, make_plan
+from ..bulk_rows import ENTITIES, EntitySpec, RowError, validate_rows
+from ..throttle import RateLimits
+from .connect import Connection, CredentialsError, add_connection_options, connection_from
+from .input_files import read_rows
+from .progress import ProgressPrinter, format_duration
+
+__all__ = ["ImportOptions", "ImportOutcome", "add_import_parser", "run_import"]
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+ENTITY_CHOICES = {
+    "coworker": "coworker_time_passes",
+    "product": "product_time_passes",
+    "tariff": "tariff_time_passes",
+}
+
+
+@attrs.frozen
+class ImportOptions:
+    """Everything an import needs, whatever started it (CLI, demo, tests)."""
+
+    path: Path
+    entity: EntitySpec = ENTITIES["coworker_time_passes"]
+    fmt: str | None = None
+    dry_run: bool = False
+    journal: Path | None = None
+    report: Path | None = None
+    concurrency: int = 4
+    max_per_request: int | None = None
+    send_duplicates: bool = False
+    new_job: bool = False
+    progress: str = "auto"
+    """``auto`` (a bar on a terminal, log lines otherwise), ``bar``, ``log``, ``none``."""
+    time_scale: float = 1.0
+    """Scale of the published rate limits (the emulator's time scale)."""
+    resume_hint: str | None = None
+    """The command to show for resuming (without secrets)."""
+
+
+@attrs.frozen
+class ImportOutcome:
+    exit_code: int
+    report: BulkReport | None = None
+    plan: Plan | None = None
+    errors: tuple[RowError, ...] = ()
+
+
+def add_import_parser(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "import",
+        help="create time passes from a CSV or JSON Lines file (resumable)",
+        description=(
+            "Create the passes a CSV or JSON Lines file lists, with the fewest requests "
+            "(rows for identical passes become one CreateMultiple). Columns are create "
+            "fields by API name (CoworkerId) or snake_case (coworker_id). A journal makes "
+            "the job resumable: after a crash or Ctrl-C, run the same command again."
+        ),
+    )
+    p.add_argument("file", type=Path, help="input file (.csv, .jsonl)")
+    p.add_argument(
+        "--entity",
+        choices=sorted(ENTITY_CHOICES),
+        default="coworker",
+        help="what the rows create: coworker time passes (default), or product/tariff links",
+    )
+    p.add_argument("--format", dest="fmt", choices=("csv", "jsonl"), help="default: from suffix")
+    p.add_argument("--dry-run", action="store_true", help="validate and print the plan only")
+    p.add_argument(
+        "--journal", type=Path, help="journal file (default: FILE.journal.sqlite next to FILE)"
+    )
+    p.add_argument("--report", type=Path, help="write a JSON report here")
+    p.add_argument("--concurrency", type=int, default=4, help="requests in flight (default 4)")
+    p.add_argument(
+        "--max-per-request",
+        type=int,
+        metavar="N",
+        help="cap CreateMultiple at N passes per request (default: no cap)",
+    )
+    p.add_argument(
+        "--send-duplicates",
+        action="store_true",
+        help="product/tariff links: send identical rows each (default: flag and send once)",
+    )
+    p.add_argument(
+        "--new-job",
+        action="store_true",
+        help="start even if the journal holds an unfinished job for different content",
+    )
+    p.add_argument(
+        "--progress",
+        choices=("auto", "bar", "log", "none"),
+        default="auto",
+        help="progress display (auto: a bar on a terminal, log lines otherwise)",
+    )
+    p.add_argument(
+        "--emulator",
+        action="store_true",
+        help="start the embedded emulator in-process and import into it",
+    )
+    p.add_argument(
+        "--time-scale",
+        type=float,
+        default=None,
+        help="scale of the rate limits' clock (the emulator's time scale; "
+        "default 1, or 0.01 with --emulator)",
+    )
+    add_connection_options(p)
+    p.set_defaults(handler=_cli_import)
+
+
+def _resume_hint(args: argparse.Namespace) -> str:
+    parts = ["nexudus-async", "import", str(args.file)]
+    if args.entity != "coworker":
+        parts += ["--entity", args.entity]
+    if args.journal:
+        parts += ["--journal", str(args.journal)]
+    if args.base_url:
+        parts += ["--base-url", args.base_url]
+    if args.email:
+        parts += ["--email", args.email]
+    if args.max_per_request:
+        parts += ["--max-per-request", str(args.max_per_request)]
+    if args.time_scale:
+        parts += ["--time-scale", str(args.time_scale)]
+    return shlex.join(parts)
+
+
+def _cli_import(args: argparse.Namespace) -> int:
+    time_scale = args.time_scale if args.time_scale else (0.01 if args.emulator else 1.0)
+    opts = ImportOptions(
+        path=args.file,
+        entity=ENTITIES[ENTITY_CHOICES[args.entity]],
+        fmt=args.fmt,
+        dry_run=args.dry_run,
+        journal=args.journal,
+        report=args.report,
+        concurrency=args.concurrency,
+        max_per_request=args.max_per_request,
+        send_duplicates=args.send_duplicates,
+        new_job=args.new_job,
+        progress=args.progress,
+        time_scale=time_scale,
+        resume_hint=None if args.emulator else _resume_hint(args),
+    )
+    if opts.concurrency < 1:
+        print("error: --concurrency must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    if opts.max_per_request is not None and opts.max_per_request < 1:
+        print("error: --max-per-request must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+
+    async def go() -> int:
+        if args.emulator and not opts.dry_run:
+            async with _emulator(time_scale) as (base_url, email, password):
+                conn = connection_from(
+                    args,
+                    {},
+                    default_base_url=base_url,
+                    default_email=email,
+                    default_password=password,
+                )
+                return (await run_import(opts, conn)).exit_code
+        conn_or_none: Connection | None = None
+        if not opts.dry_run:
+            try:
+                conn_or_none = connection_from(args)
+            except CredentialsError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return EXIT_USAGE
+        return (await run_import(opts, conn_or_none)).exit_code
+
+    return asyncio.run(go())
+
+
+@contextlib.asynccontextmanager
+async def _emulator(time_scale: float) -> AsyncIterator[tuple[str, str, str]]:
+    from ..testing import (
+        DEFAULT_ADMIN_EMAIL,
+        DEFAULT_ADMIN_PASSWORD,
+        EmulatorConfig,
+        run_emulator,
+    )
+
+    async with run_emulator(EmulatorConfig(time_scale=time_scale)) as emu:
+        print(f"emulator: {emu.base_url} (published limits, time scale {time_scale})")
+        yield emu.base_url, DEFAULT_ADMIN_EMAIL, DEFAULT_ADMIN_PASSWORD
+
+
+def _print_errors(errors: list[RowError], path: Path, out: TextIO) -> None:
+    for e in sorted(errors, key=lambda e: (e.line, e.field or "")):
+        print(f"{path}:{e}", file=out)
+
+
+def describe_plan(plan: Plan, time_scale: float) -> list[str]:
+    published = estimate_seconds(plan)
+    lines = [
+        f"rows:             {plan.rows}",
+        f"passes:           {plan.records}",
+        f"groups:           {len(plan.groups)}"
+        + (
+            f" ({plan.rows - len(plan.groups) - plan.duplicates} rows coalesced)"
+            if plan.entity.count_field
+            else ""
+        ),
+        f"create requests:  {plan.create_requests}"
+        + (f" (CreateMultiple capped at {plan.cap})" if plan.cap else ""),
+        f"count requests:   {plan.count_requests} (one before each group)",
+        f"estimated time:   {format_duration(published)} at the published limits "
+        "(60 writes/min, 120 requests/min)",
+    ]
+    if plan.duplicates:
+        lines.insert(3, f"duplicates:       {plan.duplicates} identical rows flagged, not sent")
+    if time_scale != 1.0:
+        lines.append(
+            f"                  {format_duration(published * time_scale)} "
+            f"at time scale {time_scale:g}"
+        )
+    return lines
+
+
+def _progress_mode(requested: str, stream: TextIO) -> str:
+    if requested != "auto":
+        return requested
+    return "bar" if stream.isatty() else "log"
+
+
+async def run_import(
+    opts: ImportOptions,
+    conn: Connection | None,
+    *,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> ImportOutcome:
+    """Validate, plan, and (unless a dry run) send the file, journaled."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    if not opts.path.is_file():
+        print(f"error: {opts.path}: no such file", file=err)
+        return ImportOutcome(EXIT_USAGE)
+    source = read_rows(opts.path, opts.entity, fmt=opts.fmt)
+    valid, row_errors = validate_rows(opts.entity, source.rows)
+    errors = [*source.errors, *row_errors]
+    if errors:
+        _print_errors(errors, opts.path, err)
+        bad_lines = len({e.line for e in errors})
+        print(
+            f"{opts.path}: {bad_lines} bad line(s), {len(errors)} error(s); nothing was sent",
+            file=err,
+        )
+        return ImportOutcome(EXIT_USAGE, errors=tuple(errors))
+    plan = make_plan(
+        opts.entity, valid, cap=opts.max_per_request, send_duplicates=opts.send_duplicates
+    )
+    print(f"plan for {opts.path} ({opts.entity.label}):", file=out)
+    for line in describe_plan(plan, opts.time_scale):
+        print(f"  {line}", file=out)
+    if opts.dry_run:
+        print("dry run: nothing was sent", file=out)
+        return ImportOutcome(EXIT_OK, plan=plan)
+    if conn is None:
+        raise ValueError("a connection is needed unless dry_run")
+
+    journal_path = opts.journal or opts.path.with_name(opts.path.name + ".journal.sqlite")
+    with Journal(journal_path) as journal:
+        others = [j for j in journal.unfinished_jobs() if j.job_id != plan.job_hash]
+        if others and not opts.new_job:
+            print(
+                f"error: the journal {journal_path} holds an unfinished job started "
+                f"{others[0].started_at} for different content ({others[0].source}). "
+                "Re-running the changed file could create passes twice. Finish that job "
+                "with its original file, or pass --new-job (or another --journal).",
+                file=err,
+            )
+            return ImportOutcome(EXIT_USAGE, plan=plan)
+        previous = journal.job(plan.job_hash)
+        if previous is not None:
+            state = "complete" if previous.finished_at else "unfinished"
+            print(
+                f"journal: {journal_path}: resuming the {state} job started {previous.started_at}",
+                file=out,
+            )
+        else:
+            print(f"journal: {journal_path}", file=out)
+        print(f"sending to {conn.describe()}", file=out)
+        report = await _send(opts, conn, plan, journal, out, err)
+    if report is None:
+        return ImportOutcome(EXIT_INTERRUPTED, plan=plan)
+    _print_summary(report, opts, out)
+    if opts.report is not None:
+        opts.report.write_text(json.dumps(report.to_json(), indent=2) + "\n")
+        print(f"report: {opts.report}", file=out)
+    if report.interrupted:
+        code = EXIT_INTERRUPTED
+    elif report.ok:
+        code = EXIT_OK
+    else:
+        code = EXIT_FAILED
+    return ImportOutcome(code, report=report, plan=plan)
+
+
+@contextlib.contextmanager
+def _signals(stop: asyncio.Event, task: asyncio.Task[Any], err: TextIO) -> Iterator[None]:
+    """First Ctrl-C (or SIGTERM): stop after the requests in flight; second: abort."""
+    loop = asyncio.get_running_loop()
+    installed: list[int] = []
+
+    def on_signal() -> None:
+        if not stop.is_set():
+            stop.set()
+            print(
+                "\ninterrupted: finishing the requests in flight (Ctrl-C again to abort now)",
+                file=err,
+                flush=True,
+            )
+        else:
+            task.cancel()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, on_signal)
+            installed.append(sig)
+        except (NotImplementedError, RuntimeError):  # not the main thread, or Windows
+            pass
+    try:
+        yield
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+
+
+async def _send(
+    opts: ImportOptions,
+    conn: Connection,
+    plan: Plan,
+    journal: Journal,
+    out: TextIO,
+    err: TextIO,
+) -> BulkReport | None:
+    from ..client import NexudusClient
+
+    printer = ProgressPrinter(out, _progress_mode(opts.progress, out))
+    stop = asyncio.Event()
+    limits = RateLimits.published()
+    if opts.time_scale != 1.0:
+        limits = limits.scaled(opts.time_scale)
+    async with NexudusClient(base_url=conn.base_url, auth=conn.auth, rate_limits=limits) as client:
+        resource = getattr(client, plan.entity.name)
+        task = asyncio.create_task(
+            run_bulk(
+                plan,
+                ResourceGateway(resource, plan.entity),
+                journal=journal,
+                concurrency=opts.concurrency,
+                progress=printer,
+                stop=stop,
+                source=str(opts.path.resolve()),
+                throttle_backoff=max(opts.time_scale, 0.001),
+            )
+        )
+        with _signals(stop, task, err):
+            try:
+                report = await task
+            except asyncio.CancelledError:
+                printer.close()
+                print(
+                    "aborted: groups in flight are journaled as 'sending' and will be "
+                    "reconciled by counting." + _resume_text(opts),
+                    file=err,
+                )
+                return None
+        printer.close()
+    return report
+
+
+def _resume_text(opts: ImportOptions) -> str:
+    if opts.resume_hint is None:
+        return " (The in-process emulator is gone with its data: nothing to resume.)"
+    return f" To resume, run the same command again:\n  {opts.resume_hint}"
+
+
+def _print_summary(report: BulkReport, opts: ImportOptions, out: TextIO) -> None:
+    print(
+        f"summary: {report.records_created} passes created, "
+        f"{report.records_skipped} already done (skipped), "
+        f"{report.records_missing} missing; "
+        f"{report.create_requests} create + {report.count_requests} count requests "
+        f"in {format_duration(report.elapsed)} ({report.elapsed:.1f} s)",
+        file=out,
+    )
+    dups = [r for r in report.rows if r.status == "duplicate"]
+    if dups:
+        print(f"  {len(dups)} duplicate rows flagged and not sent", file=out)
+    failed = report.failed_rows
+    for r in failed[:20]:
+        print(f"  failed: {opts.path}:{r.line}: {r.reason}", file=out)
+    if len(failed) > 20:
+        print(f"  ... and {len(failed) - 20} more failed rows (see --report)", file=out)
+    if report.interrupted:
+        print("interrupted: not every group was sent." + _resume_text(opts), file=out)
+    elif failed:
+        print(
+            "some rows failed; fix the cause and re-run the same command: done groups are "
+            "skipped, the rest are reconciled and sent." + _resume_text(opts),
+            file=out,
+        )

@@ -1,0 +1,110 @@
+"""Reading bulk input files (CSV, JSON Lines) into numbered rows.
+
+Line numbers are the file's own, so an error can be found in an editor: the
+CSV header is line 1; a JSON Lines row is the line it is on. Problems of the
+file itself (an unknown CSV column, a line that is not a JSON object) are
+reported like row errors, with the line they are on.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from ..bulk_rows import EntitySpec, RowError, SourceRow
+
+__all__ = ["InputFile", "read_rows"]
+
+
+class InputFile:
+    """The rows of one file and what was wrong with its structure."""
+
+    def __init__(self, path: Path, rows: list[SourceRow], errors: list[RowError]) -> None:
+        self.path = path
+        self.rows = rows
+        self.errors = errors
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.path.read_bytes()).hexdigest()
+
+
+def _format_of(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".ndjson", ".json"):
+        return "jsonl"
+    return "csv"
+
+
+def read_rows(path: Path, entity: EntitySpec, *, fmt: str | None = None) -> InputFile:
+    """Read ``path`` (format from ``fmt`` or the suffix: .csv, .jsonl/.ndjson)."""
+    if (fmt or _format_of(path)) == "jsonl":
+        return _read_jsonl(path)
+    return _read_csv(path, entity)
+
+
+def _read_csv(path: Path, entity: EntitySpec) -> InputFile:
+    rows: list[SourceRow] = []
+    errors: list[RowError] = []
+    # utf-8-sig: spreadsheets often start the file with a byte-order mark.
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        reader = csv.reader(fh)
+        header: list[str] | None = None
+        for record in reader:
+            line = reader.line_num
+            if header is None:
+                header = [h.strip() for h in record]
+                for name in header:
+                    if name and entity.field(name) is None:
+                        known = ", ".join(f.api_name for f in entity.fields)
+                        errors.append(
+                            RowError(
+                                line,
+                                name,
+                                None,
+                                f"unknown column for {entity.label} (known: {known})",
+                            )
+                        )
+                continue
+            if not any(cell.strip() for cell in record):
+                continue  # a blank line
+            if len(record) > len(header):
+                errors.append(
+                    RowError(
+                        line,
+                        None,
+                        None,
+                        f"{len(record)} values for {len(header)} columns",
+                    )
+                )
+                continue
+            data: dict[str, Any] = {}
+            for name, cell in zip(header, record, strict=False):
+                if name and entity.field(name) is not None:
+                    data[name] = cell
+            rows.append(SourceRow(line, data))
+    if header is None:
+        errors.append(RowError(1, None, None, "the file is empty (a header line is needed)"))
+    return InputFile(path, rows, errors)
+
+
+def _read_jsonl(path: Path) -> InputFile:
+    rows: list[SourceRow] = []
+    errors: list[RowError] = []
+    with path.open(encoding="utf-8-sig") as fh:
+        for line, text in enumerate(fh, start=1):
+            if not text.strip():
+                continue
+            try:
+                obj = json.loads(text)
+            except json.JSONDecodeError as exc:
+                errors.append(RowError(line, None, None, f"not valid JSON: {exc.msg}"))
+                continue
+            if not isinstance(obj, dict):
+                errors.append(RowError(line, None, None, "not a JSON object"))
+                continue
+            rows.append(SourceRow(line, obj))
+    return InputFile(path, rows, errors)

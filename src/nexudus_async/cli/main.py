@@ -1,0 +1,59 @@
+"""``nexudus-async``: the console script.
+
+Commands:
+
+- ``import FILE``: create time passes from CSV or JSON Lines, resumable.
+- ``export``: write time passes as CSV (through the pagination iterator).
+- ``emulator``: run the local emulator (``python -m nexudus_async.testing``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from .. import __version__
+from .export_cmd import add_export_parser
+from .import_cmd import add_import_parser
+
+__all__ = ["build_parser", "main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="nexudus-async",
+        description="Nexudus billing time passes from the command line.",
+    )
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    p.add_argument("-v", "--verbose", action="store_true", help="log requests to stderr")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    add_import_parser(sub)
+    add_export_parser(sub)
+    sub.add_parser(
+        "emulator",
+        help="run the local Nexudus emulator (options: nexudus-async emulator --help)",
+        add_help=False,
+    )
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["emulator"]:
+        from ..testing.__main__ import main as emulator_main
+
+        return emulator_main(args_list[1:])
+    args = build_parser().parse_args(args_list)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    code: int = args.handler(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
