@@ -1,1 +1,45 @@
-"""The embedded Nexudus emulator (an aiohttp.web application) for tests and demos."""
+"""The embedded Nexudus emulator: a faithful local stand-in for the billing time-pass API.
+
+Usage::
+
+    from nexudus_async.testing import EmulatorConfig, run_emulator
+
+    async with run_emulator(EmulatorConfig(time_scale=0.01)) as emu:
+        emu.base_url      # "http://127.0.0.1:PORT"; /api/token, /api/billing/...
+        emu.store.count("coworkertimepasses", CoworkerId=42)
+
+Log in with HTTP Basic or a bearer token for ``DEFAULT_ADMIN_EMAIL`` /
+``DEFAULT_ADMIN_PASSWORD``. Standalone: ``python -m nexudus_async.testing``.
+pytest users get the ``nexudus_emulator`` and ``nexudus_emulator_factory``
+fixtures from the package's pytest plugin (needs pytest-asyncio).
+
+Imports only aiohttp, attrs and the standard library (never the facade).
+"""
+
+from .config import (
+    DEFAULT_ADMIN_EMAIL,
+    DEFAULT_ADMIN_PASSWORD,
+    FULL_ADMIN_ROLE,
+    EmulatorConfig,
+    FaultRule,
+    ThrottleLimits,
+    UserSpec,
+)
+from .server import EmulatorServer, run_emulator, serve
+from .stats import Stats
+from .store import Store
+
+__all__ = [
+    "DEFAULT_ADMIN_EMAIL",
+    "DEFAULT_ADMIN_PASSWORD",
+    "FULL_ADMIN_ROLE",
+    "EmulatorConfig",
+    "EmulatorServer",
+    "FaultRule",
+    "Stats",
+    "Store",
+    "ThrottleLimits",
+    "UserSpec",
+    "run_emulator",
+    "serve",
+]

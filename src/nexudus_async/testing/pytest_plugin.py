@@ -1,1 +1,123 @@
-"""pytest plugin entry point (registered as ``pytest11``): emulator fixtures."""
+"""pytest plugin (registered as ``pytest11``): Nexudus emulator fixtures.
+
+Installed with the package, so any project that ``pip install``s
+nexudus-async gets, in its own tests:
+
+- ``nexudus_emulator``: a running :class:`EmulatorServer` per test, with
+  throttling ON at the published limits but ``time_scale=0.01`` (1 request
+  per 1 ms, 120 per 0.6 s, 60 writes per 0.6 s), 409 throttling, no faults.
+  Override per test with ``@pytest.mark.nexudus_emulator(time_scale=1.0, ...)``
+  (keyword arguments of :class:`EmulatorConfig`).
+- ``nexudus_emulator_factory``: ``async with nexudus_emulator_factory(config or
+  **kwargs) as emu:`` starts more emulators (or ``emu = await factory(...)``,
+  stopped at teardown).
+
+The fixtures are async and need pytest-asyncio (``asyncio_mode = "auto"``,
+or mark tests ``@pytest.mark.asyncio``). This module must import cleanly
+without it: every pytest run of a project with nexudus-async installed loads it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Generator
+from typing import Any
+
+import pytest
+
+from .config import EmulatorConfig, ThrottleLimits
+from .server import EmulatorServer
+
+__all__ = ["DEFAULT_FIXTURE_CONFIG", "EmulatorFactory"]
+
+#: The ``nexudus_emulator`` fixture's configuration.
+DEFAULT_FIXTURE_CONFIG = EmulatorConfig(limits=ThrottleLimits(), time_scale=0.01)
+
+_MARKER = "nexudus_emulator"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{_MARKER}(**kwargs): EmulatorConfig overrides for the nexudus_emulator fixture",
+    )
+
+
+class _Started:
+    """What the factory returns: ``async with`` it, or ``await`` it (stopped at teardown)."""
+
+    def __init__(self, server: EmulatorServer, started: list[EmulatorServer]) -> None:
+        self._server = server
+        self._started = started
+
+    async def _start(self) -> EmulatorServer:
+        await self._server.start()
+        self._started.append(self._server)
+        return self._server
+
+    def __await__(self) -> Generator[Any, None, EmulatorServer]:
+        return self._start().__await__()
+
+    async def __aenter__(self) -> EmulatorServer:
+        return await self._start()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self._server.stop()
+
+
+class EmulatorFactory:
+    """``factory(config=None, **overrides)``; starts from the fixture's default config."""
+
+    def __init__(self, base: EmulatorConfig) -> None:
+        self._base = base
+        self._started: list[EmulatorServer] = []
+
+    def __call__(self, config: EmulatorConfig | None = None, **overrides: Any) -> _Started:
+        return _Started(EmulatorServer(config or self._base, **overrides), self._started)
+
+    async def aclose(self) -> None:
+        while self._started:
+            await self._started.pop().stop()
+
+
+def _marker_overrides(request: pytest.FixtureRequest) -> dict[str, Any]:
+    marker = request.node.get_closest_marker(_MARKER)
+    return dict(marker.kwargs) if marker is not None else {}
+
+
+try:
+    import pytest_asyncio
+except ImportError:  # pragma: no cover - depends on the user's environment
+    _NEEDS = "the nexudus_emulator fixtures need pytest-asyncio: pip install pytest-asyncio"
+
+    @pytest.fixture
+    def nexudus_emulator() -> Any:
+        pytest.fail(_NEEDS)
+
+    @pytest.fixture
+    def nexudus_emulator_factory() -> Any:
+        pytest.fail(_NEEDS)
+
+else:
+
+    @pytest_asyncio.fixture
+    async def nexudus_emulator(  # type: ignore[misc]
+        request: pytest.FixtureRequest,
+    ) -> AsyncIterator[EmulatorServer]:
+        """A running emulator for one test (see the module docs for its configuration)."""
+        server = EmulatorServer(DEFAULT_FIXTURE_CONFIG, **_marker_overrides(request))
+        await server.start()
+        try:
+            yield server
+        finally:
+            await server.stop()
+
+    @pytest_asyncio.fixture
+    async def nexudus_emulator_factory() -> AsyncIterator[  # type: ignore[misc]
+        Callable[..., _Started]
+    ]:
+        """Start emulators with any configuration; all are stopped at teardown."""
+        factory = EmulatorFactory(DEFAULT_FIXTURE_CONFIG)
+        try:
+            yield factory
+        finally:
+            await factory.aclose()

@@ -1,0 +1,403 @@
+"""The aiohttp.web application: routes, handlers and the request pipeline.
+
+Pipeline of every API request (one middleware): authenticate (401) ->
+role (401) -> throttle (409/429, not executed) -> faults -> handler.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import attrs
+from aiohttp import web
+
+from .auth import Auth, TokenError
+from .commands import run_command
+from .config import EmulatorConfig, UserSpec
+from .entities import ENTITIES, EntitySpec
+from .faults import FaultInjector
+from .querying import paginate, parse_id_list, parse_list_query, select
+from .stats import Stats
+from .store import Store
+from .throttle import Throttle
+from .validation import FieldError, validate_write
+from .values import format_datetime, now
+
+__all__ = ["EmulatorState", "build_app"]
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+THROTTLE_REASON = "You must wait before accessing this url again."
+OOOPS = "Ooops! There was a problem while running this action"
+DENIED = "Authorization has been denied for this request."
+WRITE_METHODS = frozenset({"POST", "PUT", "DELETE", "PATCH"})
+_USER_KEY: Any
+try:  # aiohttp >= 3.12 warns about plain string request keys
+    _USER_KEY = web.RequestKey("nexudus_user", UserSpec)
+except AttributeError:  # pragma: no cover - older aiohttp
+    _USER_KEY = "nexudus_user"
+_STATE_KEY: web.AppKey[EmulatorState] = web.AppKey("nexudus_emulator_state")
+
+
+class EmulatorState:
+    """Everything a running emulator holds; the control API works on this."""
+
+    def __init__(self, config: EmulatorConfig) -> None:
+        self.config = config
+        self.store = Store(first_id=config.first_id, catalogues=config.catalogues)
+        self.auth = Auth(self._users(), config.token_ttl, config.time_scale)
+        self.throttle = Throttle(config.limits, config.time_scale)
+        self.faults = FaultInjector(config.faults, config.seed)
+        self.stats = Stats()
+
+    def _users(self) -> list[UserSpec]:
+        admin = UserSpec(self.config.admin_email, self.config.admin_password)
+        return [admin, *self.config.users]
+
+    def reset(self) -> None:
+        self.store.clear()
+        self.auth.reset(self._users())
+        self.throttle = Throttle(self.config.limits, self.config.time_scale)
+        self.faults = FaultInjector(self.config.faults, self.config.seed)
+        self.stats.reset()
+
+
+@attrs.frozen
+class _Route:
+    template: str
+    spec: EntitySpec | None
+    action: str | None  # List, Read, Create, Edit, Delete
+
+
+# ----------------------------------------------------------------- answers
+def _json(body: Any, status: int = 200) -> web.Response:
+    return web.Response(
+        text=json.dumps(body, separators=(",", ":")),
+        status=status,
+        content_type="application/json",
+    )
+
+
+def action_ok(message: str, record_id: int | None, user: str) -> dict[str, Any]:
+    return {
+        "Status": 200,
+        "Message": message,
+        "Value": {"Id": record_id} if record_id is not None else None,
+        "OpenInDialog": False,
+        "OpenInWindow": False,
+        "RedirectURL": None,
+        "JavaScript": None,
+        "UpdatedOn": format_datetime(now()),
+        "UpdatedBy": user,
+        "Errors": None,
+        "WasSuccessful": True,
+    }
+
+
+def error_envelope(status: int, message: str, errors: list[FieldError] | None) -> dict[str, Any]:
+    return {
+        "Status": status,
+        "Message": message,
+        "Value": None,
+        "WasSuccessful": False,
+        "Errors": [e.to_json() for e in errors] if errors is not None else None,
+    }
+
+
+def validation_failed(errors: list[FieldError]) -> web.Response:
+    first = errors[0]
+    return _json(error_envelope(400, f"{first.property_name}: {first.message}", errors), status=400)
+
+
+def not_found(spec: EntitySpec, record_id: object) -> web.Response:
+    message = f"{spec.name} with Id {record_id} was not found."
+    return _json(error_envelope(404, message, None), status=404)
+
+
+def _unauthorized() -> web.Response:
+    return _json({"Message": DENIED}, status=401)
+
+
+def _format_wait(seconds: float, time_scale: float) -> str:
+    """Retry-After: whole seconds (at least 1) like the API; fractional when time is scaled."""
+    if time_scale >= 1.0:
+        return str(max(1, math.ceil(seconds)))
+    return f"{max(seconds, 0.001):.3f}".rstrip("0").rstrip(".")
+
+
+def throttled(state: EmulatorState, wait: float) -> web.Response:
+    scale = state.config.time_scale
+    retry_after = _format_wait(wait, scale)
+    headers = {"Retry-After": retry_after, "X-Retry-After-Ms": str(max(1, math.ceil(wait * 1000)))}
+    if state.config.throttle_status == 429:
+        return web.Response(
+            status=429,
+            text=f"Wait {retry_after} seconds",
+            content_type="text/plain",
+            headers=headers,
+        )
+    return web.Response(status=409, reason=THROTTLE_REASON, headers=headers)
+
+
+# ---------------------------------------------------------------- handlers
+def _user(request: web.Request) -> str:
+    return str(request[_USER_KEY].email)
+
+
+async def _json_body(request: web.Request) -> tuple[Any, web.Response | None]:
+    raw = await request.read()
+    try:
+        return json.loads(raw.decode("utf-8")), None
+    except (UnicodeDecodeError, ValueError):
+        return None, validation_failed([FieldError("Body", "is not valid JSON", None)])
+
+
+def _parse_path_id(request: web.Request) -> int | None:
+    text = request.match_info["Id"]
+    try:
+        return int(text)
+    except ValueError:
+        return None
+
+
+def make_handlers(
+    state_of: Callable[[web.Request], EmulatorState], spec: EntitySpec
+) -> dict[str, Handler]:
+    async def list_records(request: web.Request) -> web.Response:
+        state = state_of(request)
+        store = state.store
+        if "id" in request.query:
+            # Newer docs: ?id=[1,2] answers a bare JSON array of list records.
+            ids = parse_id_list(request.query["id"])
+            if ids is None:
+                return validation_failed([FieldError("id", "must be a list of whole numbers")])
+            rows = [r for r in store.rows(spec) if r["Id"] in set(ids)]
+            rows.sort(key=lambda r: r["Id"])
+            return _json([store.list_record(spec, r) for r in rows])
+        query, errors = parse_list_query(spec, store, request.query)
+        if errors:
+            return validation_failed(errors)
+        page_rows, info = paginate(query, select(query, store.rows(spec)))
+        return _json({"Records": [store.list_record(spec, r) for r in page_rows], **info})
+
+    async def get_record(request: web.Request) -> web.Response:
+        record_id = _parse_path_id(request)
+        record = state_of(request).store.get(spec, record_id) if record_id is not None else None
+        if record is None:
+            return not_found(spec, request.match_info["Id"])
+        return _json(record)
+
+    async def create(request: web.Request) -> web.Response:
+        state = state_of(request)
+        body, bad = await _json_body(request)
+        if bad is not None:
+            return bad
+        values, errors = validate_write(spec, body, update=False)
+        count = 1
+        if not errors and "CreateMultiple" in spec.field_map:
+            count = values.pop("CreateMultiple")
+            # Transient on the live API: records show it empty.
+            if count > state.config.max_create_multiple:
+                errors.append(
+                    FieldError(
+                        "CreateMultiple",
+                        f"must be less than or equal to {state.config.max_create_multiple}",
+                        count,
+                    )
+                )
+        if errors:
+            return validation_failed(errors)
+        ids = state.store.create(spec, values, _user(request), count)
+        return _json(action_ok(f"{spec.name} was successfully created.", ids[0], _user(request)))
+
+    async def update(request: web.Request) -> web.Response:
+        state = state_of(request)
+        body, bad = await _json_body(request)
+        if bad is not None:
+            return bad
+        values, errors = validate_write(spec, body, update=True)
+        if errors:
+            return validation_failed(errors)
+        values.pop("CreateMultiple", None)  # transient: never stored
+        if not state.store.replace(spec, values, _user(request)):
+            return not_found(spec, values["Id"])
+        return _json(
+            action_ok(f"{spec.name} was successfully updated.", values["Id"], _user(request))
+        )
+
+    async def delete(request: web.Request) -> web.Response:
+        record_id = _parse_path_id(request)
+        if record_id is None or not state_of(request).store.delete(spec, record_id):
+            return not_found(spec, request.match_info["Id"])
+        body = action_ok("The record was deleted successfully.", None, _user(request))
+        return _json(body)
+
+    async def commands(request: web.Request) -> web.Response:
+        return _json(
+            [
+                {
+                    "Key": c.key,
+                    "Name": c.name,
+                    "AppliesOnlyToMultipleEntities": False,
+                    "DisplayInDropdown": True,
+                    "DisplayInDropdownV2": True,
+                    "AppliesOnlyToOneEntity": c.applies_only_to_one,
+                    "AppliesOnlyToTwoEntities": False,
+                    "DisplayInGrid": True,
+                    "NeedsEntitiesToRun": True,
+                    "Order": c.order,
+                    "RequiresParameters": [{"Name": p.name, "Type": p.type} for p in c.parameters],
+                }
+                for c in spec.commands
+            ]
+        )
+
+    async def runcommand(request: web.Request) -> web.Response:
+        state = state_of(request)
+        body, bad = await _json_body(request)
+        if bad is not None:
+            return bad
+        result = run_command(state.store, spec, body, _user(request))
+        if isinstance(result, list):
+            return validation_failed(result)
+        message, first_id = result
+        return _json(action_ok(message, first_id, _user(request)))
+
+    return {
+        "list": list_records,
+        "get": get_record,
+        "create": create,
+        "update": update,
+        "delete": delete,
+        "commands": commands,
+        "runcommand": runcommand,
+    }
+
+
+async def token(request: web.Request) -> web.Response:
+    state = request.app[_STATE_KEY]
+    if request.content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        return _json({"error": "unsupported_grant_type"}, status=400)
+    form = await request.post()
+
+    def field(name: str) -> str:
+        value = form.get(name)
+        return value if isinstance(value, str) else ""
+
+    grant_type = field("grant_type")
+    try:
+        if grant_type == "password":
+            totp = field("totp") or None
+            grant = state.auth.password_grant(field("username"), field("password"), totp)
+        elif grant_type == "refresh_token":
+            grant = state.auth.refresh_grant(field("refresh_token"))
+        else:
+            return _json({"error": "unsupported_grant_type"}, status=400)
+    except TokenError as exc:
+        return _json(exc.to_json(), status=exc.status)
+    return _json(grant.to_json())
+
+
+# ---------------------------------------------------------------- pipeline
+def _drop(request: web.Request) -> web.Response:
+    """Close the connection without an answer (aiohttp then skips writing the response)."""
+    transport = request.transport
+    if transport is not None:
+        transport.close()
+    return web.Response(status=200)
+
+
+def _malformed(response: web.StreamResponse) -> web.Response:
+    status = response.status if isinstance(response, web.Response) else 200
+    text = '{"Status":200,"WasSuccessful":tru'
+    if isinstance(response, web.Response) and response.body is not None:
+        body = bytes(response.body)  # type: ignore[arg-type]
+        text = body[: max(1, len(body) // 2)].decode("utf-8", "replace") + '"\x00<html>'
+    return web.Response(status=status, text=text, content_type="application/json")
+
+
+def build_app(state: EmulatorState) -> web.Application:
+    routes: dict[web.AbstractRoute, _Route] = {}
+
+    @web.middleware
+    async def pipeline(request: web.Request, handler: Handler) -> web.StreamResponse:
+        st = state.stats
+        st.requests += 1
+        route = routes.get(request.match_info.route)
+        if route is None:  # 404/405 from the router
+            response = await handler(request)
+            st.by_status[response.status] += 1
+            return response
+        st.by_route[f"{request.method} {route.template}"] += 1
+        is_write = request.method in WRITE_METHODS
+        if route.spec is not None:
+            user = state.auth.authenticate(request.headers.get("Authorization"))
+            if user is None or not state.auth.allowed(user, route.spec.role(route.action or "")):
+                st.by_status[401] += 1
+                return _unauthorized()
+            request[_USER_KEY] = user
+            client_key = "user:" + user.email.lower()
+        else:
+            client_key = "token:" + (request.remote or "?")
+        wait = state.throttle.check(client_key, is_write)
+        if wait is not None:
+            st.throttled += 1
+            st.by_status[state.config.throttle_status] += 1
+            return throttled(state, wait)
+        plan = state.faults.plan(request.method, request.path)
+        if plan.latency > 0:
+            st.faults["latency"] += 1
+            await asyncio.sleep(plan.latency)
+        kind = plan.kind
+        if kind is not None:
+            st.faults[kind] += 1
+        if kind == "error500":
+            st.by_status[500] += 1
+            return _json(error_envelope(500, OOOPS, None), status=500)
+        if kind == "drop_before":
+            st.by_status["dropped"] += 1
+            return _drop(request)
+        if kind == "unsuccessful":
+            st.by_status[200] += 1
+            body = error_envelope(200, "The action could not be completed.", None)
+            return _json(body)
+        response = await handler(request)
+        if is_write and response.status == 200:
+            st.writes += 1
+        if kind == "drop_after":
+            st.by_status["dropped"] += 1
+            return _drop(request)
+        if kind == "malformed":
+            response = _malformed(response)
+        st.by_status[response.status] += 1
+        return response
+
+    app = web.Application(middlewares=[pipeline])
+    app[_STATE_KEY] = state
+
+    def add(
+        method: str, template: str, handler: Handler, spec: EntitySpec | None, action: str | None
+    ) -> None:
+        route = app.router.add_route(method, template, handler)
+        routes[route] = _Route(template, spec, action)
+
+    def state_of(request: web.Request) -> EmulatorState:
+        return request.app[_STATE_KEY]
+
+    add("POST", "/api/token", token, None, None)
+    for spec in ENTITIES:
+        handlers = make_handlers(state_of, spec)
+        base = spec.collection_url
+        # /commands and /runcommand before /{Id}: the router tries routes in order.
+        add("GET", f"{base}/commands", handlers["commands"], spec, "List")
+        add("POST", f"{base}/runcommand", handlers["runcommand"], spec, "Edit")
+        add("GET", base, handlers["list"], spec, "List")
+        add("POST", base, handlers["create"], spec, "Create")
+        add("PUT", base, handlers["update"], spec, "Edit")
+        add("GET", base + "/{Id}", handlers["get"], spec, "Read")
+        add("DELETE", base + "/{Id}", handlers["delete"], spec, "Delete")
+    return app

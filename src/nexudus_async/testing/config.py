@@ -1,0 +1,141 @@
+"""Configuration of the emulator: limits, faults, users; frozen, change with attrs.evolve."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal
+
+import attrs
+
+from .entities import DEFAULT_CATALOGUES, CatalogueEntry
+
+__all__ = [
+    "DEFAULT_ADMIN_EMAIL",
+    "DEFAULT_ADMIN_PASSWORD",
+    "FULL_ADMIN_ROLE",
+    "EmulatorConfig",
+    "FaultKind",
+    "FaultRule",
+    "ThrottleLimits",
+    "UserSpec",
+]
+
+DEFAULT_ADMIN_EMAIL = "admin@example.com"
+DEFAULT_ADMIN_PASSWORD = "demo-password"
+#: A user holding this role is a full unrestricted administrator.
+FULL_ADMIN_ROLE = "Administrator"
+
+FaultKind = Literal["latency", "error500", "drop_before", "drop_after", "unsuccessful", "malformed"]
+FAULT_KINDS: tuple[str, ...] = (
+    "latency",
+    "error500",
+    "drop_before",
+    "drop_after",
+    "unsuccessful",
+    "malformed",
+)
+
+
+@attrs.frozen
+class ThrottleLimits:
+    """The published per-client limits (NOTES.md). Windows are scaled by ``time_scale``.
+
+    ``None`` switches one limit off.
+    """
+
+    enabled: bool = True
+    #: Minimum time between two requests of one client, in seconds.
+    min_interval: float | None = 0.1
+    per_minute: int | None = 120
+    per_hour: int | None = 5000
+    per_day: int | None = 200_000
+    #: POST/PUT/DELETE only.
+    writes_per_minute: int | None = 60
+    writes_per_day: int | None = 5000
+
+    @classmethod
+    def off(cls) -> ThrottleLimits:
+        return cls(enabled=False)
+
+
+def _check_kind(_inst: object, _attr: object, value: str) -> None:
+    if value not in FAULT_KINDS:
+        raise ValueError(f"unknown fault kind {value!r}; one of {', '.join(FAULT_KINDS)}")
+
+
+def _check_probability(_inst: object, _attr: object, value: float) -> None:
+    if not 0.0 <= value <= 1.0:
+        raise ValueError("probability must be between 0 and 1")
+
+
+@attrs.frozen
+class FaultRule:
+    """Inject a failure into matching requests.
+
+    ``method`` is an HTTP method or ``*``; ``path`` is an exact request path or
+    a glob (``/api/billing/*``, ``/api/billing/coworkertimepasses/*``).
+    Kinds:
+
+    - ``latency``: wait ``latency`` seconds (real seconds, not scaled), then
+      answer normally. Combines with one other kind.
+    - ``error500``: 500 with the "Ooops!" envelope; the request is not executed.
+    - ``drop_before``: close the connection without executing the request.
+    - ``drop_after``: execute the request, then close the connection without
+      answering (the client cannot tell it from ``drop_before``).
+    - ``unsuccessful``: 200 with ``WasSuccessful: false``; not executed.
+    - ``malformed``: execute the request, then answer 200 with a body that is
+      not valid JSON.
+
+    A rule fires with ``probability`` (drawn from the emulator's RNG, seeded by
+    ``EmulatorConfig.seed``) and at most ``times`` times (``None``: no limit).
+    Throttled and unauthenticated requests never reach the faults.
+    """
+
+    method: str = "*"
+    path: str = "*"
+    kind: str = attrs.field(default="error500", validator=_check_kind)
+    probability: float = attrs.field(default=1.0, validator=_check_probability)
+    latency: float = 0.05
+    times: int | None = None
+
+
+@attrs.frozen
+class UserSpec:
+    """A user the emulator accepts. ``totp``: the six-digit code the password grant needs."""
+
+    email: str
+    password: str
+    roles: tuple[str, ...] = (FULL_ADMIN_ROLE,)
+    totp: str | None = None
+
+
+@attrs.frozen
+class EmulatorConfig:
+    """Everything a running emulator starts from; ``reset()`` returns to it."""
+
+    limits: ThrottleLimits = ThrottleLimits()
+    #: Multiplies every time window (throttling, token lifetime): 0.01 turns
+    #: "1 request per 100 ms, 120 per minute" into "1 per 1 ms, 120 per 0.6 s".
+    time_scale: float = 1.0
+    #: 409 (documented) or 429 (observed variant, body "Wait N seconds").
+    throttle_status: Literal[409, 429] = 409
+    #: Access-token lifetime in (unscaled) seconds; ``expires_in`` reports the scaled one.
+    token_ttl: int = 604_799
+    seed: int | None = None
+    faults: tuple[FaultRule, ...] = attrs.field(default=(), converter=tuple)
+    host: str = "127.0.0.1"
+    port: int = 0
+    admin_email: str = DEFAULT_ADMIN_EMAIL
+    admin_password: str = DEFAULT_ADMIN_PASSWORD
+    users: tuple[UserSpec, ...] = attrs.field(default=(), converter=tuple)
+    #: Emulator safety cap on ``CreateMultiple`` (the API documents none); above it: 400.
+    max_create_multiple: int = 1000
+    #: The first Id given to a new record of each entity.
+    first_id: int = 1
+    catalogues: Mapping[str, Mapping[int, CatalogueEntry]] = DEFAULT_CATALOGUES
+
+    def __attrs_post_init__(self) -> None:
+        if self.time_scale <= 0:
+            raise ValueError("time_scale must be positive")
+        if self.throttle_status not in (409, 429):
+            raise ValueError("throttle_status must be 409 or 429")

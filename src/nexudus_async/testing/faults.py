@@ -1,0 +1,67 @@
+"""Fault injection: which failure, if any, a request gets."""
+
+from __future__ import annotations
+
+import fnmatch
+import random
+from collections.abc import Iterable
+
+import attrs
+
+from .config import FaultRule
+
+__all__ = ["FaultInjector", "FaultPlan"]
+
+
+@attrs.frozen
+class FaultPlan:
+    """What to do to one request: wait ``latency`` seconds, then ``kind`` (None: no fault)."""
+
+    latency: float = 0.0
+    kind: str | None = None
+
+
+class FaultInjector:
+    def __init__(self, rules: Iterable[FaultRule], seed: int | None) -> None:
+        self._rng = random.Random(seed)
+        self._seed = seed
+        self._rules: list[FaultRule] = []
+        self._fired: list[int] = []
+        self.set_rules(rules)
+
+    @property
+    def rules(self) -> tuple[FaultRule, ...]:
+        return tuple(self._rules)
+
+    def set_rules(self, rules: Iterable[FaultRule]) -> None:
+        """Replace the rules; ``times`` counts start again."""
+        self._rules = list(rules)
+        self._fired = [0] * len(self._rules)
+
+    def reseed(self) -> None:
+        self._rng = random.Random(self._seed)
+
+    @staticmethod
+    def _matches(rule: FaultRule, method: str, path: str) -> bool:
+        if rule.method not in ("*", method.upper()) and rule.method.upper() != method.upper():
+            return False
+        return rule.path == path or fnmatch.fnmatchcase(path, rule.path)
+
+    def plan(self, method: str, path: str) -> FaultPlan:
+        latency = 0.0
+        kind: str | None = None
+        for index, rule in enumerate(self._rules):
+            if not self._matches(rule, method, path):
+                continue
+            if rule.times is not None and self._fired[index] >= rule.times:
+                continue
+            if rule.kind != "latency" and kind is not None:
+                continue
+            if rule.probability < 1.0 and self._rng.random() >= rule.probability:
+                continue
+            self._fired[index] += 1
+            if rule.kind == "latency":
+                latency += rule.latency
+            else:
+                kind = rule.kind
+        return FaultPlan(latency, kind)

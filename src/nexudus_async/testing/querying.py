@@ -1,0 +1,305 @@
+"""List and search: filters, range filters, id lookup, ordering and paging.
+
+Semantics chosen where the docs are silent (documented in the package docs):
+
+- equality filters compare exactly, except text, which matches a
+  case-insensitive substring; an empty value means "no filter";
+- a date filter matches at the precision it is given (``2025-01-15T10:30``
+  matches any second of that minute); range filters are inclusive at both
+  ends, ``To_`` up to the end of its precision; records whose value is null
+  never match a range;
+- ``From_``/``To_`` are also accepted in lower case (``from_``/``to_``);
+- a related entity is filtered without the ``Id`` suffix
+  (``CoworkerTimePass_Coworker``), with it too, and chained names work
+  (``CoworkerTimePass_TimePass_Name``);
+- unknown parameters are ignored (``PageNumber``/``PageSize`` too, as live);
+  a known parameter with an unusable value answers 400.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import attrs
+
+from .entities import EntitySpec, FieldType
+from .store import Store
+from .validation import FieldError
+from .values import is_number, parse_bool, parse_datetime, parse_guid
+
+__all__ = ["ListQuery", "paginate", "parse_id_list", "parse_list_query"]
+
+Row = Mapping[str, Any]
+Predicate = Callable[[Row], bool]
+
+DEFAULT_PAGE_SIZE = 25
+_PRECISION = {
+    "day": _dt.timedelta(days=1),
+    "minute": _dt.timedelta(minutes=1),
+    "second": _dt.timedelta(seconds=1),
+}
+
+
+@attrs.frozen
+class _Filter:
+    field_type: FieldType
+    getter: Callable[[Row], Any]
+
+
+@attrs.define
+class ListQuery:
+    page: int = 1
+    size: int = DEFAULT_PAGE_SIZE
+    order_field: str = "Id"
+    order_getter: Callable[[Row], Any] = lambda row: row.get("Id")
+    descending: bool = False
+    predicates: list[Predicate] = attrs.Factory(list)
+
+
+def parse_id_list(text: str) -> list[int] | None:
+    """``[1,2]``, ``1,2`` or ``1`` -> ids; None if any part is not an integer."""
+    raw = text.strip()
+    if raw.startswith("[") and raw.endswith("]"):
+        raw = raw[1:-1]
+    ids: list[int] = []
+    for part in raw.split(","):
+        part = part.strip().strip('"')
+        if not part:
+            continue
+        try:
+            ids.append(int(part))
+        except ValueError:
+            return None
+    return ids
+
+
+def _field_getter(name: str) -> Callable[[Row], Any]:
+    return lambda row: row.get(name)
+
+
+def _filters(spec: EntitySpec, store: Store) -> tuple[dict[str, _Filter], dict[str, _Filter]]:
+    """(equality filters, range filters) by query parameter name (range without prefix)."""
+    prefix = spec.name + "_"
+    equal: dict[str, _Filter] = {"Id": _Filter("int", _field_getter("Id"))}
+    ranges: dict[str, _Filter] = {}
+    for field in spec.fields:
+        flt = _Filter(field.type, _field_getter(field.name))
+        if field.filter:
+            assert field.list_name is not None
+            equal[prefix + field.list_name] = flt
+            equal.setdefault(prefix + field.name, flt)
+        if field.range_filter:
+            ranges[prefix + field.name] = flt
+    for derived in spec.derived:
+
+        def getter(row: Row, _name: str = derived.list_name) -> Any:
+            return store.derived_value(spec, row, _name)
+
+        flt = _Filter("str", getter)
+        equal[prefix + derived.filter_suffix] = flt
+        equal[prefix + derived.chained] = flt
+    return equal, ranges
+
+
+def _parse_value(kind: FieldType, text: str) -> tuple[Any, str | None]:
+    """(parsed value, error message)."""
+    if kind in ("int", "enum"):
+        try:
+            return int(text), None
+        except ValueError:
+            return None, "must be a whole number"
+    if kind == "decimal":
+        try:
+            value = float(text)
+        except ValueError:
+            return None, "must be a number"
+        if not is_number(value):
+            return None, "must be a number"
+        return value, None
+    if kind == "bool":
+        parsed = parse_bool(text)
+        return (parsed, None) if parsed is not None else (None, "must be true or false")
+    if kind == "datetime":
+        when = parse_datetime(text)
+        return (when, None) if when is not None else (None, "is not a valid date")
+    if kind == "guid":
+        guid = parse_guid(text)
+        return (guid, None) if guid is not None else (None, "is not a valid GUID")
+    return text, None
+
+
+def _as_datetime(value: Any) -> _dt.datetime | None:
+    parsed = parse_datetime(value)
+    return parsed[0] if parsed else None
+
+
+def _equality(flt: _Filter, wanted: Any) -> Predicate:
+    kind = flt.field_type
+    getter = flt.getter
+    if kind == "str":
+        needle = str(wanted).lower()
+        return lambda row: needle in str(getter(row) or "").lower()
+    if kind == "datetime":
+        start, precision = wanted
+        end = start + _PRECISION[precision]
+
+        def match_date(row: Row) -> bool:
+            value = _as_datetime(getter(row))
+            return value is not None and start <= value < end
+
+        return match_date
+    if kind == "decimal":
+        return lambda row: getter(row) is not None and float(getter(row)) == wanted
+    return lambda row: getter(row) == wanted
+
+
+def _range(flt: _Filter, wanted: Any, upper: bool) -> Predicate:
+    getter = flt.getter
+    if flt.field_type == "datetime":
+        start, precision = wanted
+        bound = start + _PRECISION[precision] if upper else start
+
+        def match_date(row: Row) -> bool:
+            value = _as_datetime(getter(row))
+            if value is None:
+                return False
+            return bool(value < bound) if upper else bool(value >= bound)
+
+        return match_date
+
+    def match_number(row: Row) -> bool:
+        value = getter(row)
+        if value is None:
+            return False
+        return bool(value <= wanted) if upper else bool(value >= wanted)
+
+    return match_number
+
+
+def _order_getter(spec: EntitySpec, store: Store, name: str) -> tuple[str, Callable[[Row], Any]]:
+    """Resolve ``orderby`` (single-record, list or flattened name, any case); default Id."""
+    lowered = name.strip().lower()
+    for field in spec.fields:
+        if lowered in (field.name.lower(), (field.list_name or "").lower()):
+            return field.name, _field_getter(field.name)
+    for derived in spec.derived:
+        if lowered == derived.list_name.lower():
+
+            def getter(row: Row, _name: str = derived.list_name) -> Any:
+                return store.derived_value(spec, row, _name)
+
+            return derived.list_name, getter
+    return "Id", _field_getter("Id")
+
+
+def _positive_int(text: str, name: str, errors: list[FieldError]) -> int | None:
+    try:
+        value = int(text)
+    except ValueError:
+        errors.append(FieldError(name, "must be a whole number", text))
+        return None
+    if value < 1:
+        errors.append(FieldError(name, "must be greater than or equal to 1", text))
+        return None
+    return value
+
+
+def parse_list_query(
+    spec: EntitySpec, store: Store, query: Mapping[str, str]
+) -> tuple[ListQuery, list[FieldError]]:
+    """Turn the query string into a :class:`ListQuery`, or errors (answered 400)."""
+    out = ListQuery()
+    errors: list[FieldError] = []
+    if query.get("page"):
+        out.page = _positive_int(query["page"], "page", errors) or 1
+    if query.get("size"):
+        out.size = _positive_int(query["size"], "size", errors) or DEFAULT_PAGE_SIZE
+    if query.get("orderby"):
+        out.order_field, out.order_getter = _order_getter(spec, store, query["orderby"])
+    direction = query.get("dir") or query.get("sort")
+    if direction:
+        lowered = direction.strip().lower()
+        if lowered in ("descending", "desc", "2"):
+            out.descending = True
+        elif lowered not in ("ascending", "asc", "1"):
+            errors.append(FieldError("dir", "must be ascending or descending", direction))
+
+    equal, ranges = _filters(spec, store)
+    id_param = spec.name + "_Id"
+    for key, text in query.items():
+        if text == "":
+            continue
+        if key == id_param:
+            ids = parse_id_list(text)
+            if ids is None:
+                errors.append(FieldError(key, "must be a list of whole numbers", text))
+            else:
+                out.predicates.append(_id_in(frozenset(ids)))
+            continue
+        flt = equal.get(key)
+        if flt is not None:
+            value, message = _parse_value(flt.field_type, text)
+            if message:
+                errors.append(FieldError(key, message, text))
+            else:
+                out.predicates.append(_equality(flt, value))
+            continue
+        head, sep, rest = key.partition("_")
+        if sep and head.lower() in ("from", "to") and rest in ranges:
+            flt = ranges[rest]
+            value, message = _parse_value(flt.field_type, text)
+            if message:
+                errors.append(FieldError(key, message, text))
+            else:
+                out.predicates.append(_range(flt, value, upper=head.lower() == "to"))
+    return out, errors
+
+
+def _id_in(ids: frozenset[int]) -> Predicate:
+    return lambda row: row.get("Id") in ids
+
+
+def _sort_key(getter: Callable[[Row], Any]) -> Callable[[Row], tuple[Any, ...]]:
+    def key(row: Row) -> tuple[Any, ...]:
+        value = getter(row)
+        if value is None:
+            return (0, 0, row.get("Id"))
+        if isinstance(value, str):
+            value = value.lower()
+        return (1, value, row.get("Id"))
+
+    return key
+
+
+def select(query: ListQuery, rows: Iterable[Row]) -> list[Row]:
+    """Filter and order (does not page)."""
+    matched = [row for row in rows if all(p(row) for p in query.predicates)]
+    matched.sort(key=_sort_key(query.order_getter), reverse=query.descending)
+    return matched
+
+
+def paginate(query: ListQuery, rows: list[Row]) -> tuple[list[Row], dict[str, Any]]:
+    """One page of ``rows`` plus the envelope's paging fields."""
+    total = len(rows)
+    pages = -(-total // query.size)
+    start = (query.page - 1) * query.size
+    page_rows = rows[start : start + query.size]
+    first = start + 1 if page_rows else 0
+    last = start + len(page_rows) if page_rows else 0
+    info = {
+        "CurrentPageSize": query.size,
+        "CurrentPage": query.page,
+        "CurrentOrderField": query.order_field,
+        "CurrentSortDirection": 2 if query.descending else 1,
+        "FirstItem": first,
+        "HasNextPage": query.page < pages,
+        "HasPreviousPage": query.page > 1,
+        "LastItem": last,
+        "PageNumber": query.page,
+        "PageSize": query.size,
+        "TotalItems": total,
+        "TotalPages": pages,
+    }
+    return page_rows, info

@@ -1,0 +1,163 @@
+"""Starting and controlling an emulator: in-process (tests) or standalone (``serve``)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
+
+import attrs
+from aiohttp import web
+
+from .app import EmulatorState, build_app
+from .config import FULL_ADMIN_ROLE, EmulatorConfig, FaultRule, ThrottleLimits, UserSpec
+from .stats import Stats
+from .store import Store
+
+__all__ = ["EmulatorServer", "run_emulator", "serve"]
+
+
+class EmulatorServer:
+    """A running (or startable) emulator and its control API.
+
+    The control API goes straight to the emulator's state, without HTTP or
+    auth: ``store`` (count, all, get, insert), ``stats``, ``reset()``,
+    ``set_faults()``, ``set_limits()``, ``add_user()``, ``expire_tokens()``.
+    """
+
+    def __init__(self, config: EmulatorConfig | None = None, **overrides: Any) -> None:
+        config = config or EmulatorConfig()
+        if overrides:
+            config = attrs.evolve(config, **overrides)
+        self.config = config
+        self._state = EmulatorState(config)
+        self._runner: web.AppRunner | None = None
+        self._port: int | None = None
+
+    # ------------------------------------------------------------ lifecycle
+    async def start(self) -> EmulatorServer:
+        if self._runner is not None:
+            return self
+        app = build_app(self._state)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, self.config.host, self.config.port, reuse_address=True)
+        try:
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._port = int(runner.addresses[0][1])
+        self._runner = runner
+        return self
+
+    async def stop(self) -> None:
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+
+    async def __aenter__(self) -> EmulatorServer:
+        return await self.start()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    # ------------------------------------------------------------ addresses
+    @property
+    def port(self) -> int:
+        if self._port is None:
+            raise RuntimeError("the emulator is not running")
+        return self._port
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT``; API paths are ``/api/token`` and ``/api/billing/...``."""
+        host = self.config.host
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
+
+    @property
+    def token_url(self) -> str:
+        return self.base_url + "/api/token"
+
+    # ------------------------------------------------------ control and look
+    @property
+    def store(self) -> Store:
+        return self._state.store
+
+    @property
+    def stats(self) -> Stats:
+        return self._state.stats
+
+    @property
+    def limits(self) -> ThrottleLimits:
+        return self._state.throttle.limits
+
+    @property
+    def faults(self) -> tuple[FaultRule, ...]:
+        return self._state.faults.rules
+
+    def reset(self) -> None:
+        """Back to the configuration: empty store, default users, no tokens, fresh stats,
+        throttle history and configured faults (RNG reseeded)."""
+        self._state.reset()
+
+    def set_faults(self, rules: Iterable[FaultRule]) -> None:
+        """Replace the fault rules (``[]`` removes them all)."""
+        self._state.faults.set_rules(rules)
+
+    def set_limits(self, limits: ThrottleLimits) -> None:
+        self._state.throttle.set_limits(limits)
+
+    def add_user(
+        self,
+        email: str,
+        password: str,
+        roles: Iterable[str] = (FULL_ADMIN_ROLE,),
+        *,
+        totp: str | None = None,
+    ) -> None:
+        """Add (or replace) a user. Roles are ``CoworkerTimePass-List`` and so on;
+        ``"Administrator"`` (the default) is a full unrestricted administrator."""
+        self._state.auth.add_user(UserSpec(email, password, tuple(roles), totp))
+
+    def expire_tokens(self) -> None:
+        """Expire every access token now (refresh tokens keep working)."""
+        self._state.auth.expire_tokens()
+
+    def __repr__(self) -> str:
+        where = self.base_url if self._runner is not None else "not running"
+        return f"<EmulatorServer {where}>"
+
+
+@contextlib.asynccontextmanager
+async def run_emulator(
+    config: EmulatorConfig | None = None, **overrides: Any
+) -> AsyncIterator[EmulatorServer]:
+    """Run an emulator on 127.0.0.1 (ephemeral port unless configured) for the block."""
+    server = EmulatorServer(config, **overrides)
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+async def serve(
+    config: EmulatorConfig | None = None,
+    *,
+    ready: Any = None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Run an emulator until ``stop`` is set (or the task is cancelled).
+
+    ``ready(server)`` is called once it listens: the CLI prints the URL there.
+    """
+    async with run_emulator(config) as server:
+        if ready is not None:
+            ready(server)
+        if stop is None:
+            stop = asyncio.Event()
+        await stop.wait()

@@ -1,0 +1,110 @@
+"""Per-client throttling with the published limits, on sliding windows.
+
+Each client (one user, whichever credential it uses) has one window per
+limit; a window remembers only the last ``limit`` accepted requests, so memory
+stays bounded whatever the traffic. A throttled request is not recorded: it
+was not executed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+
+from .config import ThrottleLimits
+
+__all__ = ["Throttle"]
+
+_MINUTE, _HOUR, _DAY = 60.0, 3600.0, 86400.0
+
+
+class _Window:
+    __slots__ = ("hits", "limit", "seconds", "writes_only")
+
+    def __init__(self, seconds: float, limit: int, writes_only: bool) -> None:
+        self.seconds = seconds
+        self.limit = limit
+        self.writes_only = writes_only
+        self.hits: deque[float] = deque(maxlen=limit)
+
+    def wait(self, now: float, scale: float) -> float:
+        if self.limit <= 0:
+            return self.seconds * scale
+        if len(self.hits) < self.limit:
+            return 0.0
+        return self.hits[0] + self.seconds * scale - now
+
+
+class _Client:
+    __slots__ = ("last", "windows")
+
+    def __init__(self, windows: list[_Window]) -> None:
+        self.last: float | None = None
+        self.windows = windows
+
+
+class Throttle:
+    """Decides whether a client's request may run now, and how long to wait if not."""
+
+    def __init__(
+        self,
+        limits: ThrottleLimits,
+        time_scale: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._limits = limits
+        self._scale = time_scale
+        self._clock = clock
+        self._clients: dict[str, _Client] = {}
+
+    @property
+    def limits(self) -> ThrottleLimits:
+        return self._limits
+
+    def set_limits(self, limits: ThrottleLimits) -> None:
+        """New limits apply at once; the history of accepted requests is kept."""
+        self._limits = limits
+        for client in self._clients.values():
+            fresh = self._windows()
+            for window in fresh:
+                for old in client.windows:
+                    if (old.seconds, old.writes_only) == (window.seconds, window.writes_only):
+                        window.hits.extend(old.hits)
+            client.windows = fresh
+
+    def reset(self) -> None:
+        self._clients.clear()
+
+    def _windows(self) -> list[_Window]:
+        lim = self._limits
+        spec = [
+            (_MINUTE, lim.per_minute, False),
+            (_HOUR, lim.per_hour, False),
+            (_DAY, lim.per_day, False),
+            (_MINUTE, lim.writes_per_minute, True),
+            (_DAY, lim.writes_per_day, True),
+        ]
+        return [_Window(s, n, w) for s, n, w in spec if n is not None]
+
+    def check(self, client_key: str, is_write: bool) -> float | None:
+        """Record the request and return None, or return the seconds to wait (not recorded)."""
+        if not self._limits.enabled:
+            return None
+        now = self._clock()
+        client = self._clients.get(client_key)
+        if client is None:
+            client = self._clients[client_key] = _Client(self._windows())
+        wait = 0.0
+        interval = self._limits.min_interval
+        if interval and client.last is not None:
+            wait = max(wait, client.last + interval * self._scale - now)
+        applicable = [w for w in client.windows if is_write or not w.writes_only]
+        for window in applicable:
+            wait = max(wait, window.wait(now, self._scale))
+        if wait > 0:
+            return wait
+        client.last = now
+        for window in applicable:
+            window.hits.append(now)
+        return None
