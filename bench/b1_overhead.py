@@ -22,6 +22,7 @@ from typing import Any
 
 import aiohttp
 import common
+import facade_compat
 import fixtures
 import stock
 from common import ChildServer, Missing, median, self_cpu, static_server
@@ -133,19 +134,7 @@ async def generated(url: str) -> AsyncIterator[Ops]:
 
 @contextlib.asynccontextmanager
 async def facade(url: str) -> AsyncIterator[Ops]:
-    try:
-        import nexudus_async.client as facade_mod
-    except ImportError as e:
-        raise Missing(f"facade not importable: {e}") from e
-    NexudusClient = facade_mod.NexudusClient
-    BasicAuth = getattr(facade_mod, "BasicAuth", None)
-    if BasicAuth is None:
-        from nexudus_async import auth as auth_mod  # type: ignore[attr-defined]
-
-        BasicAuth = auth_mod.BasicAuth
-    kwargs = facade_kwargs(facade_mod)
-
-    async with NexudusClient(base_url=url, auth=BasicAuth(EMAIL, PASSWORD), **kwargs) as client:
+    async with facade_compat.client(url, limits=None, email=EMAIL, password=PASSWORD) as client:
         ctp = client.coworker_time_passes
 
         async def get() -> Any:
@@ -179,11 +168,6 @@ async def facade(url: str) -> AsyncIterator[Ops]:
             lambda r: n_records(r) == PAGE_SIZE,
             lambda r: r is not None,
         )
-
-
-def facade_kwargs(facade_mod: Any) -> dict[str, Any]:
-    """How to switch the client-side limiter off (adapted to the facade's API)."""
-    return {"rate_limits": None}
 
 
 # --- (d) the stock openapi-python-client (httpx) ----------------------------
