@@ -1,0 +1,120 @@
+"""Shared helpers for the facade's tests: a fake clock, and a pipeline on aioresponses."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from types import SimpleNamespace
+from typing import Any
+
+import aiohttp
+import pytest
+from aioresponses import aioresponses
+from yarl import URL
+
+from nexudus_async._pipeline import Pipeline
+from nexudus_async._transport import AiohttpTransport, HttpRequest, HttpResponse
+from nexudus_async.auth import Auth
+from nexudus_async.retry import RetryPolicy
+from nexudus_async.throttle import RateLimiter, RateLimits
+
+BASE = "https://nexudus.test"
+
+
+class FakeClock:
+    """A monotonic clock that only moves when somebody sleeps on it."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(round(seconds, 6))
+        self.now += max(seconds, 0.0)
+        await asyncio.sleep(0)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+class CompatResponse(aiohttp.ClientResponse):
+    """aioresponses 0.7.x builds responses without the ``stream_writer`` that
+    aiohttp 3.14 requires (pnuckowski/aioresponses#289): supply a stand-in."""
+
+    def __init__(self, method: str, url: URL, **kwargs: Any) -> None:
+        kwargs.setdefault("stream_writer", SimpleNamespace(output_size=0))
+        super().__init__(method, url, **kwargs)
+
+
+class CompatAioresponses(aioresponses):  # type: ignore[misc]
+    def add(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("response_class", CompatResponse)
+        super().add(*args, **kwargs)
+
+
+@pytest.fixture
+def mocked() -> Any:
+    with CompatAioresponses() as m:
+        yield m
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as s:
+        yield s
+
+
+PipelineFactory = Callable[..., Pipeline]
+
+
+@pytest.fixture
+def recorder(session: aiohttp.ClientSession) -> Recorder:
+    return Recorder(AiohttpTransport(session, BASE))
+
+
+@pytest.fixture
+def make_pipeline(recorder: Recorder, clock: FakeClock) -> PipelineFactory:
+    def make(
+        *,
+        auth: Auth | None = None,
+        retry: RetryPolicy | None = None,
+        limits: RateLimits | None = None,
+        rand: Callable[[], float] = lambda: 1.0,
+    ) -> Pipeline:
+        limiter = RateLimiter(limits, clock=clock, sleep=clock.sleep)
+        return Pipeline(
+            recorder,
+            limiter=limiter,
+            auth=auth,
+            retry=retry or RetryPolicy(),
+            sleep=clock.sleep,
+            rand=rand,
+            wall_clock=lambda: 1_700_000_000.0,
+        )
+
+    return make
+
+
+class Recorder:
+    """Wraps the aiohttp transport and remembers every request as it went out."""
+
+    def __init__(self, inner: AiohttpTransport) -> None:
+        self.inner = inner
+        self.requests: list[HttpRequest] = []
+
+    async def send(self, request: HttpRequest) -> HttpResponse:
+        self.requests.append(request)
+        return await self.inner.send(request)
+
+    def lines(self) -> list[str]:
+        """``METHOD path?query`` per request, in order."""
+        out = []
+        for r in self.requests:
+            query = "&".join(f"{k}={v}" for k, v in r.params)
+            out.append(f"{r.method} {r.path}" + (f"?{query}" if query else ""))
+        return out
