@@ -41,6 +41,13 @@ class ChildServer:
     def cpu(self) -> float:
         return proc_cpu(self.proc.pid)
 
+    def ask(self, command: str) -> str:
+        """Send one command line on the child's stdin; return its one-line answer."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+        return self.proc.stdout.readline().strip()
+
 
 @contextlib.contextmanager
 def child_server(argv: Sequence[str], *, timeout: float = 60.0) -> Iterator[ChildServer]:
