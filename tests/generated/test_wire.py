@@ -1,0 +1,226 @@
+"""nexudus_async._wire: the date policy, query encoding and the one converter."""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import uuid
+
+import pytest
+
+from nexudus_async._generated.models import (
+    CoworkerTimePass,
+    CoworkerTimePassUpdate,
+    ExpirationType,
+    PassRenewalTime,
+    ProductTimePass,
+    SortDirection,
+)
+from nexudus_async._wire import (
+    UNSET,
+    converter,
+    encode_form,
+    encode_query,
+    encode_query_value,
+    format_datetime,
+    parse_datetime,
+    structure,
+    unstructure,
+)
+
+UTC = datetime.UTC
+PLUS_TWO = datetime.timezone(datetime.timedelta(hours=2))
+
+# ----------------------------------------------------------------------------- dates
+
+
+@pytest.mark.parametrize(
+    ("text", "parsed"),
+    [
+        ("2025-01-15T10:30:00Z", datetime.datetime(2025, 1, 15, 10, 30)),
+        ("2025-01-15T10:30:00.957Z", datetime.datetime(2025, 1, 15, 10, 30, 0, 957000)),
+        ("2025-01-15T10:30:00.000001Z", datetime.datetime(2025, 1, 15, 10, 30, 0, 1)),
+        ("2025-01-15T10:30:00+00:00", datetime.datetime(2025, 1, 15, 10, 30)),
+        ("2025-01-15T10:30:00", datetime.datetime(2025, 1, 15, 10, 30)),
+        (
+            "2025-01-15T10:30:00+02:00",
+            datetime.datetime(2025, 1, 15, 10, 30, tzinfo=PLUS_TWO),
+        ),
+    ],
+)
+def test_parse_keeps_the_wall_clock(text: str, parsed: datetime.datetime) -> None:
+    value = parse_datetime(text)
+    assert value == parsed
+    assert value.tzinfo == parsed.tzinfo
+    assert (value.hour, value.minute) == (10, 30)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2025-01-15T10:30:00Z",
+        "2018-07-03T06:23:01Z",
+        "2025-01-15T10:30:00.957Z",
+        "2025-01-15T10:30:00.95Z",
+        "2025-01-15T10:30:00.123456Z",
+        "0001-01-01T00:00:00Z",
+    ],
+)
+def test_api_dates_round_trip_byte_identical(text: str) -> None:
+    assert format_datetime(parse_datetime(text)) == text
+
+
+def test_format_naive_and_zero_offset_alike() -> None:
+    naive = datetime.datetime(2025, 3, 1, 9, 5, 7, 250000)
+    assert format_datetime(naive) == "2025-03-01T09:05:07.25Z"
+    assert format_datetime(naive.replace(tzinfo=UTC)) == "2025-03-01T09:05:07.25Z"
+    assert format_datetime(datetime.datetime(2025, 3, 1)) == "2025-03-01T00:00:00Z"
+
+
+def test_non_zero_offset_is_refused_naming_the_value() -> None:
+    value = datetime.datetime(2025, 3, 1, 9, 0, tzinfo=PLUS_TWO)
+    with pytest.raises(ValueError, match=r"2025-03-01T09:00:00\+02:00"):
+        format_datetime(value)
+    with pytest.raises(ValueError, match=r"2025-03-01T09:00:00\+02:00"):
+        encode_query_value(value)
+    body = CoworkerTimePassUpdate(
+        id=1, coworker_id=1, business_id=1, time_pass_id=1, create_multiple=1, expire_date=value
+    )
+    with pytest.raises(ValueError, match=r"\+02:00"):
+        unstructure(body)
+
+
+def test_aware_value_parsed_from_the_api_is_sent_back_only_if_converted() -> None:
+    tp = structure(
+        {
+            "Id": 1,
+            "CoworkerId": 1,
+            "BusinessId": 1,
+            "TimePassId": 1,
+            "ExpireDate": "2025-01-15T10:30:00+02:00",
+        },
+        CoworkerTimePass,
+    )
+    assert tp.expire_date == datetime.datetime(2025, 1, 15, 10, 30, tzinfo=PLUS_TWO)
+    with pytest.raises(ValueError):
+        unstructure(tp)
+
+
+# ----------------------------------------------------------------------------- query
+
+
+@pytest.mark.parametrize(
+    ("value", "wire"),
+    [
+        (True, "true"),
+        (False, "false"),
+        (0, "0"),
+        (42, "42"),
+        (12.5, "12.5"),
+        (10.0, "10.0"),
+        (1e-7, "0.0000001"),
+        (1.5e20, "150000000000000000000"),
+        (decimal.Decimal("1E+3"), "1000"),
+        ("a b&c", "a b&c"),
+        (datetime.datetime(2010, 1, 1, 20, 32), "2010-01-01T20:32"),
+        (datetime.datetime(2010, 1, 1, 20, 32, 5), "2010-01-01T20:32:05"),
+        (datetime.datetime(2010, 1, 1, 20, 32, 0, 250000), "2010-01-01T20:32:00.25"),
+        (datetime.datetime(2010, 1, 1, 20, 32, tzinfo=UTC), "2010-01-01T20:32"),
+        (datetime.date(2010, 1, 1), "2010-01-01"),
+        (uuid.UUID("db54a929-6dd1-4907-a9db-2538d7e522b0"), "db54a929-6dd1-4907-a9db-2538d7e522b0"),
+        (ExpirationType.DAY, "2"),
+        (PassRenewalTime.YEAR, "4"),
+        (SortDirection.DESCENDING, "descending"),
+        (ExpirationType(0), "0"),
+        ([1, 2], "[1,2]"),
+        ([], "[]"),
+        ((7,), "[7]"),
+    ],
+)
+def test_query_values(value: object, wire: str) -> None:
+    assert encode_query_value(value) == wire
+
+
+def test_query_leaves_out_unset_and_none() -> None:
+    assert encode_query([("a", UNSET), ("b", None), ("c", 0), ("d", False), ("e", "")]) == (
+        ("c", "0"),
+        ("d", "false"),
+        ("e", ""),
+    )
+
+
+def test_query_refuses_what_it_cannot_encode() -> None:
+    with pytest.raises(TypeError):
+        encode_query_value(object())
+    with pytest.raises(ValueError):
+        encode_query_value(float("nan"))
+
+
+def test_form_encoding() -> None:
+    assert encode_form({"grant_type": "password", "username": "a@b.c", "totp": None}) == (
+        b"grant_type=password&username=a%40b.c"
+    )
+
+
+# ----------------------------------------------------------------------------- converter
+
+
+def test_unset_is_omitted_and_none_is_null() -> None:
+    body = CoworkerTimePassUpdate(
+        id=1, coworker_id=2, business_id=3, time_pass_id=4, create_multiple=1, notes=None
+    )
+    assert unstructure(body) == {
+        "Id": 1,
+        "CoworkerId": 2,
+        "BusinessId": 3,
+        "TimePassId": 4,
+        "CreateMultiple": 1,
+        "Notes": None,
+    }
+    assert body.to_dict() == unstructure(body)
+
+
+def test_from_dict_and_to_dict_delegate_to_the_converter() -> None:
+    data = {"Id": 1, "ProductId": 2, "TimePassId": 3, "PassesIncluded": 4, "Extra": {"a": 1}}
+    tp = ProductTimePass.from_dict(data)
+    assert tp == structure(data, ProductTimePass)
+    assert tp.additional_properties == {"Extra": {"a": 1}}
+    assert tp.to_dict() == data
+
+
+def test_numbers_pass_through_unchanged() -> None:
+    tp = structure(
+        {"Id": 1, "CoworkerId": 1, "BusinessId": 1, "TimePassId": 1, "Price": 10}, CoworkerTimePass
+    )
+    assert unstructure(tp)["Price"] == 10  # not 10.0: the API's own text comes back
+
+
+def test_null_where_the_spec_says_never_null_does_not_fail() -> None:
+    tp = structure(
+        {"Id": 1, "CoworkerId": 1, "BusinessId": 1, "TimePassId": 1, "CreatedOn": None},
+        CoworkerTimePass,
+    )
+    assert tp.created_on is None
+
+
+def test_hooks_are_built_once_per_model() -> None:
+    hook = converter.get_structure_hook(CoworkerTimePass)
+    assert converter.get_structure_hook(CoworkerTimePass) is hook
+    unhook = converter.get_unstructure_hook(CoworkerTimePass)
+    assert converter.get_unstructure_hook(CoworkerTimePass) is unhook
+
+
+def test_unknown_integer_enum_values_are_stable_pseudo_members() -> None:
+    assert ExpirationType(0) is ExpirationType(0)
+    assert ExpirationType(0).name == "UNKNOWN_0"
+    assert PassRenewalTime(9).value == 9
+    assert list(ExpirationType) == [
+        ExpirationType.PRICE_PLAN,
+        ExpirationType.DAY,
+        ExpirationType.WEEK,
+        ExpirationType.MONTH,
+        ExpirationType.YEAR,
+        ExpirationType.LAST_DAY_OF_MONTH,
+    ]
+    with pytest.raises(ValueError):
+        ExpirationType("1")
