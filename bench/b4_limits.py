@@ -1,0 +1,228 @@
+"""Benchmark 4: a 10,000-pass import at the API's limits.
+
+10,000 rows of one pass each, 20 identical rows per (customer, time pass):
+500 groups, so 500 ``CreateMultiple`` requests at best. The emulator runs
+in its own process with the published limits on a clock ``TIME_SCALE``
+times as long (0.08: "60 writes per minute" becomes 60 per 4.8 s), and the
+client uses the same limits scaled the same way (its default safety margin
+left as shipped). Measured: requests the emulator received (by route),
+throttled answers, and wall time against the floor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+import common
+import facade_compat
+from common import PY, child_server
+
+TIME_SCALE = 0.08
+GROUPS = 500
+PER_GROUP = 20
+WRITES_PER_MINUTE = 60
+READS_PER_MINUTE = 120  # "all methods"
+MIN_INTERVAL = 0.1
+
+
+def rows(groups: int = GROUPS, per_group: int = PER_GROUP) -> list[dict[str, Any]]:
+    out = []
+    for g in range(groups):
+        for _ in range(per_group):
+            out.append(
+                {
+                    "CoworkerId": 1_000 + g,
+                    "BusinessId": 1,
+                    "TimePassId": 1 + g % 5,
+                    "Notes": f"bench import group {g}",
+                    "Price": "12.50",
+                }
+            )
+    return out
+
+
+def floors(requests: int, writes: int, scale: float) -> dict[str, float]:
+    """The fastest the emulator's limits allow.
+
+    ``simple``: requests divided by the allowed rate, the issue's definition.
+    ``window``: with sliding windows the first ``limit`` requests may go at
+    once, so the last one may go at ``((n - 1) // limit) * period`` at best.
+    """
+    minute = 60.0 * scale
+    simple = max(
+        writes / (WRITES_PER_MINUTE / minute),
+        requests / (READS_PER_MINUTE / minute),
+        (requests - 1) * MIN_INTERVAL * scale,
+    )
+    window = max(
+        ((writes - 1) // WRITES_PER_MINUTE) * minute,
+        ((requests - 1) // READS_PER_MINUTE) * minute,
+        (requests - 1) * MIN_INTERVAL * scale,
+    )
+    return {"simple": simple, "window": window, "writes_only": writes / (60 / minute)}
+
+
+async def _import(url: str, scale: float, data: list[dict[str, Any]]) -> dict[str, Any]:
+    from nexudus_async.testing import DEFAULT_ADMIN_EMAIL, DEFAULT_ADMIN_PASSWORD
+
+    limits = facade_compat.scaled_limits(scale)
+    async with facade_compat.client(
+        url, limits=limits, email=DEFAULT_ADMIN_EMAIL, password=DEFAULT_ADMIN_PASSWORD
+    ) as client:
+        t0 = time.perf_counter()
+        report = await client.coworker_time_passes.bulk_create(data)
+        wall = time.perf_counter() - t0
+    return {
+        "wall": wall,
+        "ok": bool(getattr(report, "ok", False)),
+        "create_requests": getattr(report, "create_requests", None),
+        "count_requests": getattr(report, "count_requests", None),
+        "records_created": getattr(report, "records_created", None),
+        "groups": len(getattr(report, "groups", ())),
+    }
+
+
+def run() -> dict[str, Any]:
+    scale = TIME_SCALE
+    groups = GROUPS
+    if common.QUICK:
+        groups = 100  # same shape, a fifth of the size
+    data = rows(groups)
+    facade_compat.load()  # fail early, before starting anything, if it has not landed
+    spec = {"time_scale": scale, "limits": "published"}
+    with child_server([PY, f"{common.BENCH}/emulator_child.py", json.dumps(spec)]) as emu:
+        res = asyncio.run(_import(emu.url, scale, data))
+        stats = json.loads(emu.ask("stats"))
+        stored = json.loads(emu.ask("count coworkertimepasses"))
+    by_route = stats.get("by_route", {})
+    writes = sum(v for k, v in by_route.items() if k.split()[0] in ("POST", "PUT", "DELETE"))
+    reads = sum(v for k, v in by_route.items() if k.split()[0] == "GET")
+    f = floors(stats["requests"], writes, scale)
+    f_ideal = floors(groups, groups, scale)
+    return {
+        "time_scale": scale,
+        "rows": len(data),
+        "groups": groups,
+        "per_group": PER_GROUP,
+        "client": res,
+        "emulator": stats,
+        "stored": stored,
+        "writes": writes,
+        "reads": reads,
+        "floor": f,
+        "floor_if_only_creates": f_ideal,
+    }
+
+
+def render(res: dict[str, Any]) -> str:
+    from report import _n, table
+
+    st, cl, fl = res["emulator"], res["client"], res["floor"]
+    groups, requests = res["groups"], st["requests"]
+    ratio = cl["wall"] / fl["simple"]
+    ratio_w = cl["wall"] / fl["window"] if fl["window"] else float("nan")
+    ideal = res["floor_if_only_creates"]["simple"]
+    minute = 60 * res["time_scale"]
+    rows = [
+        ["rows (passes) / groups", f"{res['rows']:,} / {groups:,}", "", ""],
+        [
+            "requests received by the emulator",
+            f"**{requests:,}** ({res['writes']:,} writes, {res['reads']:,} reads)",
+            f"exactly {groups:,} (the groups)",
+            common.verdict(requests == groups),
+        ],
+        [
+            "create requests (CreateMultiple)",
+            f"**{res['writes']:,}**",
+            f"{groups:,}",
+            common.verdict(res["writes"] == groups),
+        ],
+        ["count requests (bulk layer's reconciliation baseline)", f"{res['reads']:,}", "", ""],
+        [
+            "throttled answers (409/429)",
+            f"**{st['throttled']}**",
+            "0",
+            common.verdict(st["throttled"] == 0),
+        ],
+        [
+            "wall time",
+            f"**{_n(cl['wall'], 1)} s**",
+            "",
+            "",
+        ],
+        [
+            "floor: requests / allowed rate",
+            f"{_n(fl['simple'], 1)} s",
+            "",
+            "",
+        ],
+        [
+            "wall time / floor",
+            f"**{ratio:.3f}x**",
+            "≤ 1.05x",
+            common.verdict(ratio <= 1.05),
+        ],
+        [
+            "wall time / sliding-window floor (first window's burst allowed)",
+            f"{ratio_w:.3f}x ({_n(fl['window'], 1)} s)",
+            "",
+            "",
+        ],
+        [
+            "passes stored / import report ok",
+            f"{res['stored']:,} / {cl['ok']}",
+            f"{res['rows']:,} / True",
+            common.verdict(res["stored"] == res["rows"] and cl["ok"]),
+        ],
+    ]
+    out = [
+        f"`await client.coworker_time_passes.bulk_create(rows)` with {res['rows']:,} rows "
+        f"of one pass each, {res['per_group']} identical rows per customer and time pass "
+        f"({groups} groups), default options. The emulator (own process) enforces the "
+        f"published limits with `time_scale={res['time_scale']}` (one minute lasts "
+        f"{_n(minute, 1)} s: 60 writes and 120 requests per {_n(minute, 1)} s, "
+        f"{_n(100 * res['time_scale'], 0)} ms between requests); the client's limiter is "
+        f"`RateLimits.published().scaled({res['time_scale']})`, as shipped (2 % reserve). "
+        "One run: the limits, not the machine, set the pace.\n",
+        table(["", "measured", "target", "verdict"], rows),
+        "### Reading\n",
+    ]
+    lines = []
+    if requests != groups:
+        lines.append(
+            f"- **Requests target missed**: {requests:,} requests for {groups:,} groups. "
+            f"The creates are exactly one per group ({res['writes']:,}), but the bulk layer "
+            f"also sends {res['reads']:,} count reads: before a group's first send it reads "
+            "the matching records' `TotalItems` as a baseline, so that a create whose outcome "
+            "is unknown (dropped connection, timeout, 5xx) can be reconciled by counting "
+            "instead of being resent blindly. That is a correctness choice of the bulk layer, "
+            "not noise. Since reads share the 120-per-minute all-methods limit, they cost "
+            "time only when that limit binds: here 2 requests per group against 120 per minute "
+            "is the same pace as 1 write per group against 60 per minute, so the floor is "
+            f"unchanged ({_n(ideal, 1)} s with creates only)."
+        )
+    else:
+        lines.append(f"- One request per group: {requests:,} requests for {groups:,} groups.")
+    if ratio <= 1.05:
+        lines.append(
+            f"- Wall time is {ratio:.3f}x the floor: within the 1.05x target. It can be under "
+            "1x because the sliding windows let the first window's requests go at once."
+        )
+    else:
+        lines.append(
+            f"- **Wall-time target missed**: {ratio:.3f}x the floor. The client keeps a 2 % "
+            "reserve on every window and adds a margin to each period (so as never to be "
+            "throttled), which alone costs about 1.02-1.04x; the rest is the time the client "
+            "takes per group."
+        )
+    if st["throttled"]:
+        lines.append(
+            f"- **{st['throttled']} throttled answers**: the limiter let too much through."
+        )
+    else:
+        lines.append("- No request was throttled: the client-side limiter kept under the limits.")
+    out.append("\n".join(lines) + "\n")
+    return "\n".join(out)
