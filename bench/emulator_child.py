@@ -4,7 +4,8 @@
                                      "faults": [{"method": "GET", "kind": "latency", ...}]}'
 
 Prints its base URL, then answers one line per command read on stdin:
-``stats`` (JSON snapshot of ``emu.stats``), ``reset_stats``, ``count ENTITY``,
+``stats`` (JSON snapshot of ``emu.stats``), ``reset_stats``, ``reset`` (everything,
+throttle history included), ``count ENTITY``,
 ``seed N`` (insert N CoworkerTimePasses). Closing stdin stops it.
 """
 
@@ -48,6 +49,9 @@ async def main(spec: dict[str, Any]) -> None:
                 answer: Any = emu.stats.snapshot()
             elif cmd == "reset_stats":
                 emu.stats.reset()
+                answer = "ok"
+            elif cmd == "reset":  # store, stats and throttle history back to the start
+                emu.reset()
                 answer = "ok"
             elif cmd == "count":
                 answer = emu.store.count(args[0])
