@@ -132,6 +132,10 @@ def differences(expected: Path, actual: Path) -> list[str]:
     return out
 
 
+def _shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -139,26 +143,33 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="regenerate into a temporary folder and fail if the committed package differs",
     )
+    parser.add_argument(
+        "--target",
+        type=Path,
+        default=TARGET,
+        help="the package folder to write or check (default: src/nexudus_async/_generated)",
+    )
     args = parser.parse_args(argv)
+    target: Path = args.target.resolve()
     _check_versions()
     with tempfile.TemporaryDirectory(prefix="nexudus-generate-") as tmp:
         fresh = Path(tmp) / "_generated"
         generate_into(fresh)
         if args.check:
-            diff = differences(fresh, TARGET)
+            diff = differences(fresh, target)
             if diff:
                 print(
-                    f"{TARGET.relative_to(ROOT)} is stale; run `make generate`:",
+                    f"{_shown(target)} is stale; run `make generate`:",
                     *diff,
                     sep="\n  ",
                 )
                 return 1
-            print(f"{TARGET.relative_to(ROOT)} is up to date")
+            print(f"{_shown(target)} is up to date")
             return 0
-        if TARGET.exists():
-            shutil.rmtree(TARGET)
-        shutil.copytree(fresh, TARGET)
-        print(f"wrote {len(_files(TARGET))} files to {TARGET.relative_to(ROOT)}")
+        if target.exists():
+            shutil.rmtree(target)
+        shutil.copytree(fresh, target)
+        print(f"wrote {len(_files(target))} files to {_shown(target)}")
     return 0
 
 

@@ -362,7 +362,12 @@ def _model_structure(cls: type) -> Callable[[Any, Any], Any]:
     known = frozenset(spec.renames.values())
 
     def structure_model(data: Any, _: Any) -> Any:
-        obj = base(data, cls)
+        try:
+            obj = base(data, cls)
+        except KeyError as missing:  # a required field; say which model lacks it
+            raise ValueError(
+                f"{cls.__name__}: required field {missing.args[0]!r} is missing"
+            ) from None
         if len(data) > len(known) or not known.issuperset(data):
             obj.additional_properties = {k: v for k, v in data.items() if k not in known}
         return obj

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -87,3 +88,43 @@ def test_importing_the_generated_package_does_not_load_httpx() -> None:
         [sys.executable, "-c", code], capture_output=True, timeout=60, check=False
     )
     assert proc.returncode == 0, proc.stderr
+
+
+def test_check_lists_every_stale_missing_and_extra_file(tmp_path: Path) -> None:
+    stale = tmp_path / "_generated"
+    shutil.copytree(GENERATED, stale, ignore=shutil.ignore_patterns("__pycache__"))
+    (stale / "client.py").write_text(HEADER + "\n# edited by hand\n", encoding="utf-8")
+    (stale / "models" / "command.py").unlink()
+    (stale / "api" / "coworker_time_passes" / "old_operation.py").write_text("", encoding="utf-8")
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "generator" / "generate.py"),
+            "--check",
+            "--target",
+            str(stale),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 1
+    assert "missing: models/command.py" in proc.stdout
+    assert "extra: api/coworker_time_passes/old_operation.py" in proc.stdout
+    assert "differs: client.py" in proc.stdout
+    # and writing replaces the whole tree, stale files included
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "generator" / "generate.py"), "--target", str(stale)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert not (stale / "api" / "coworker_time_passes" / "old_operation.py").exists()
+    assert (stale / "models" / "command.py").read_bytes() == (
+        GENERATED / "models" / "command.py"
+    ).read_bytes()

@@ -224,3 +224,10 @@ def test_unknown_integer_enum_values_are_stable_pseudo_members() -> None:
     ]
     with pytest.raises(ValueError):
         ExpirationType("1")
+
+
+def test_a_missing_required_field_names_model_and_field() -> None:
+    with pytest.raises(
+        ValueError, match="CoworkerTimePass: required field 'CoworkerId' is missing"
+    ):
+        structure({"Id": 1, "BusinessId": 1, "TimePassId": 1}, CoworkerTimePass)
