@@ -644,7 +644,16 @@ async def run_bulk(
             throttle_backoff=throttle_backoff,
         )
         await runner.report_progress()
-        results = await asyncio.gather(*(runner.run_group(g) for g in plan.groups))
+        # A TaskGroup, so an unexpected error (or cancellation) stops every group:
+        # those in flight stay "sending" in the journal and are reconciled later.
+        try:
+            async with asyncio.TaskGroup() as tg:
+                tasks = [tg.create_task(runner.run_group(g)) for g in plan.groups]
+        except BaseExceptionGroup as group_error:
+            if len(group_error.exceptions) == 1:
+                raise group_error.exceptions[0] from None
+            raise
+        results = [t.result() for t in tasks]
         by_key = {r.key: r for r in results}
         report = BulkReport(
             entity=plan.entity.name,

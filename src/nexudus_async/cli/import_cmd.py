@@ -276,7 +276,7 @@ async def run_import(
         _print_errors(errors, opts.path, err)
         bad_lines = len({e.line for e in errors})
         print(
-            f"{opts.path}: {bad_lines} bad line(s), {len(errors)} error(s); nothing was sent",
+            f"{bad_lines} bad line(s), {len(errors)} error(s) in {opts.path}; nothing was sent",
             file=err,
         )
         return ImportOutcome(EXIT_USAGE, errors=tuple(errors))

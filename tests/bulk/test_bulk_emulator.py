@@ -1,0 +1,150 @@
+"""bulk_create and the import command against the emulator over loopback."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from nexudus_async.client import NexudusClient
+
+from nexudus_async.auth import BasicAuth
+from nexudus_async.bulk import BulkInputError
+from nexudus_async.cli.connect import Connection
+from nexudus_async.cli.import_cmd import ImportOptions, run_import
+from nexudus_async.retry import RetryPolicy
+from nexudus_async.testing import (
+    DEFAULT_ADMIN_EMAIL,
+    DEFAULT_ADMIN_PASSWORD,
+    EmulatorConfig,
+    EmulatorServer,
+    FaultRule,
+    ThrottleLimits,
+    run_emulator,
+)
+from nexudus_async.throttle import RateLimits
+
+from .helpers import CTP, distinct_groups, expected_counts, sample_rows, store_counts, write_csv
+
+SCALE = 0.01
+POST_CTP = "POST /api/billing/coworkertimepasses"
+
+
+def client_for(emu: EmulatorServer, **kw: object) -> NexudusClient:
+    kw.setdefault("rate_limits", RateLimits.published().scaled(SCALE))
+    return NexudusClient(
+        base_url=emu.base_url,
+        auth=BasicAuth(DEFAULT_ADMIN_EMAIL, DEFAULT_ADMIN_PASSWORD),
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+async def test_rows_coalesce_into_exactly_one_create_per_group() -> None:
+    rows = sample_rows(customers=40, passes=600)
+    groups = distinct_groups(rows)
+    assert len(rows) > groups * 2  # coalescing matters
+    async with run_emulator(EmulatorConfig(time_scale=SCALE, seed=1)) as emu:
+        async with client_for(emu) as client:
+            report = await client.coworker_time_passes.bulk_create(rows, concurrency=6)
+        assert report.ok
+        assert report.create_requests == groups
+        assert emu.stats.by_route[POST_CTP] == groups
+        assert emu.stats.throttled == 0
+        assert store_counts(emu.store.all(CTP)) == expected_counts(rows)
+        assert report.records_created == 600
+        assert {r.status for r in report.rows} == {"created"}
+        assert len(report.rows) == len(rows)
+
+
+async def test_invalid_rows_stop_everything_before_a_request() -> None:
+    good = {"CoworkerId": 1, "BusinessId": 1, "TimePassId": 1}
+    async with run_emulator(EmulatorConfig(time_scale=SCALE)) as emu:
+        async with client_for(emu) as client:
+            with pytest.raises(BulkInputError) as info:
+                await client.coworker_time_passes.bulk_create(
+                    [good, {**good, "CreateMultiple": -1}]
+                )
+        assert emu.stats.requests == 0
+    assert "line 2: CreateMultiple=-1" in str(info.value)
+
+
+async def test_faults_and_throttling_end_with_exactly_the_requested_passes() -> None:
+    rows = sample_rows(customers=100, passes=2000, seed=11)
+    faults = (
+        FaultRule(
+            method="POST", path="/api/billing/coworkertimepasses", kind="error500", probability=0.15
+        ),
+        FaultRule(
+            method="POST",
+            path="/api/billing/coworkertimepasses",
+            kind="drop_after",
+            probability=0.15,
+        ),
+        FaultRule(
+            method="GET", path="/api/billing/coworkertimepasses", kind="error500", probability=0.05
+        ),
+    )
+    # The emulator keeps the published limits; the client's limiter is switched
+    # off, so 409s happen and are honoured by the retry policy.
+    config = EmulatorConfig(limits=ThrottleLimits(), time_scale=SCALE, seed=5, faults=faults)
+    async with run_emulator(config) as emu:
+        async with client_for(
+            emu, rate_limits=None, retry=RetryPolicy(backoff_initial=0.01, backoff_max=0.05)
+        ) as client:
+            progress: list[int] = []
+
+            async def on_progress(p: object) -> None:
+                progress.append(p.records_done)  # type: ignore[attr-defined]
+
+            report = await client.coworker_time_passes.bulk_create(
+                rows, concurrency=8, progress=on_progress, max_attempts=30
+            )
+        assert report.ok, report.to_json()["failed"][:3]
+        assert emu.stats.throttled > 0
+        assert emu.stats.faults["drop_after"] > 0
+        assert emu.stats.faults["error500"] > 0
+        counts = store_counts(emu.store.all(CTP))
+        assert counts == expected_counts(rows)  # nothing missing, nothing doubled
+        assert sum(counts.values()) == 2000
+        assert progress == sorted(progress) and progress[-1] == 2000
+
+
+async def test_product_links_one_request_each_duplicates_flagged() -> None:
+    link = {"ProductId": 1, "TimePassId": 2, "PassesIncluded": 10}
+    rows = [link, {**link, "TimePassId": 3}, link, {**link, "ProductId": 2}]
+    async with run_emulator(EmulatorConfig(time_scale=SCALE)) as emu:
+        async with client_for(emu) as client:
+            report = await client.product_time_passes.bulk_create(rows)
+        assert report.ok
+        assert emu.stats.by_route["POST /api/billing/producttimepasses"] == 3
+        assert [r.status for r in report.rows] == ["created", "created", "duplicate", "created"]
+        assert len(emu.store.all("producttimepasses")) == 3
+
+
+async def test_import_command_reports_and_a_rerun_sends_nothing(tmp_path: Path) -> None:
+    rows = sample_rows(customers=20, passes=150, seed=3)
+    path = write_csv(tmp_path / "passes.csv", rows)
+    out = io.StringIO()
+    async with run_emulator(EmulatorConfig(time_scale=SCALE)) as emu:
+        conn = Connection(
+            emu.base_url, BasicAuth(DEFAULT_ADMIN_EMAIL, DEFAULT_ADMIN_PASSWORD), "admin"
+        )
+        opts = ImportOptions(
+            path=path, report=tmp_path / "report.json", progress="log", time_scale=SCALE
+        )
+        first = await run_import(opts, conn, out=out, err=out)
+        assert first.exit_code == 0, out.getvalue()
+        assert (tmp_path / "passes.csv.journal.sqlite").exists()
+        data = json.loads((tmp_path / "report.json").read_text())
+        assert data["ok"] and data["records_created"] == 150 and data["failed"] == []
+        posts = emu.stats.by_route[POST_CTP]
+        second = await run_import(opts, conn, out=out, err=out)
+        assert second.exit_code == 0
+        assert emu.stats.by_route[POST_CTP] == posts  # nothing sent again
+        data = json.loads((tmp_path / "report.json").read_text())
+        assert data["records_skipped"] == 150 and data["records_created"] == 0
+        assert store_counts(emu.store.all(CTP)) == expected_counts(rows)
+    text = out.getvalue()
+    assert "progress:" in text and "summary: 150 passes created" in text
+    assert DEFAULT_ADMIN_PASSWORD not in text
