@@ -116,9 +116,10 @@ async def run_demo(
             f"{report.elapsed / time_scale / 60:.0f} min; one request per pass, "
             f"{plan.records / 60:.0f} min)"
         )
+        during_import = stats_after_import.get("throttled", 0)
         print(
-            f"  throttled answers:      {throttled} (409s from the emulator: the client's "
-            f"limiter keeps under the limits; during the import {stats_after_import.get('throttled', 0)})"
+            f"  throttled answers:      {throttled} 409s from the emulator "
+            f"({during_import} during the import): the client's limiter keeps under the limits"
         )
         ok = outcome.exit_code == 0 and not mismatched
         print("\nDemo " + ("succeeded." if ok else "FAILED."))

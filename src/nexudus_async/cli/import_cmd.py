@@ -334,7 +334,7 @@ async def run_import(
 def _signals(stop: asyncio.Event, task: asyncio.Task[Any], err: TextIO) -> Iterator[None]:
     """First Ctrl-C (or SIGTERM): stop after the requests in flight; second: abort."""
     loop = asyncio.get_running_loop()
-    installed: list[int] = []
+    installed: list[signal.Signals] = []
 
     def on_signal() -> None:
         if not stop.is_set():
