@@ -63,6 +63,7 @@ from typing import Any, Literal, TypeVar
 
 import attrs
 import cattrs
+from cattrs.fns import identity
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 __all__ = [
@@ -113,6 +114,8 @@ _ZERO = datetime.timedelta(0)
 
 def parse_datetime(value: str) -> datetime.datetime:
     """Parse an API date-time; ``Z`` or a zero offset gives a naive wall-clock value."""
+    if value[-1:] == "Z":  # the API's own form: the fast path
+        return datetime.datetime.fromisoformat(value[:-1])
     dt = datetime.datetime.fromisoformat(value)
     if dt.tzinfo is not None and dt.utcoffset() == _ZERO:
         return dt.replace(tzinfo=None)
@@ -222,9 +225,10 @@ def _passthrough(value: Any, _: Any) -> Any:
 
 # JSON already gives these types; converting would also turn the API's ``10``
 # into ``10.0`` and break byte-for-byte round trips.
-# (Matched exactly: a singledispatch hook for ``int`` would also swallow IntEnums.)
-_JSON_SCALARS = frozenset({str, int, float, bool})
-converter.register_structure_hook_func(_JSON_SCALARS.__contains__, _passthrough)
+# (The converter's own hooks for these would call ``int(value)``, ``float(value)``.)
+_JSON_SCALARS = (str, int, float, bool)
+for _scalar in _JSON_SCALARS:
+    converter.register_structure_hook(_scalar, _passthrough)
 
 
 def _structure_enum(value: Any, cl: Any) -> Any:
@@ -236,7 +240,7 @@ def _unstructure_enum(member: enum.Enum) -> Any:
 
 
 # Registered for IntEnum and StrEnum themselves: they come before int and str
-# in an enum's MRO, so these win over the converter's scalar hooks.
+# in an enum's MRO, so these win over the scalar pass-through above.
 for _enum_base in (enum.Enum, enum.IntEnum, enum.StrEnum):
     converter.register_structure_hook(_enum_base, _structure_enum)
     converter.register_unstructure_hook(_enum_base, _unstructure_enum)
@@ -262,11 +266,17 @@ def _is_optional_union(tp: Any) -> bool:
     return args is not None and (Unset in args or type(None) in args)
 
 
+def _structure_optional_datetime(value: Any, _: Any) -> Any:
+    return None if value is None else parse_datetime(value)
+
+
 def _optional_union_structure(tp: Any) -> Callable[[Any, Any], Any]:
     """``X | None | Unset``: a missing key keeps the default, null stays None."""
     rest = tuple(a for a in typing.get_args(tp) if a is not Unset and a is not type(None))
-    if not rest or Any in rest:
-        return _passthrough
+    if not rest or Any in rest or all(a in _JSON_SCALARS for a in rest):
+        return _passthrough  # None, and the JSON scalars, stay as they are
+    if rest == (datetime.datetime,):
+        return _structure_optional_datetime
     if len(rest) == 1:
         inner = rest[0]
         hook = converter.get_structure_hook(inner)
@@ -295,7 +305,29 @@ def _optional_union_structure(tp: Any) -> Callable[[Any, Any], Any]:
     return structure_first
 
 
+def _unstructure_optional_datetime(value: Any) -> Any:
+    return None if value is None else format_datetime(value)
+
+
+def _unstructure_optional_uuid(value: Any) -> Any:
+    return None if value is None else str(value)
+
+
+def _unstructure_optional_enum(value: Any) -> Any:
+    return None if value is None else value.value
+
+
 def _optional_union_unstructure(tp: Any) -> Callable[[Any], Any]:
+    # UNSET never gets here: the model hooks omit fields left at UNSET.
+    rest = tuple(a for a in typing.get_args(tp) if a is not Unset and a is not type(None))
+    if rest and all(a in _JSON_SCALARS for a in rest):
+        return identity  # the generated hook then reads the attribute inline
+    if rest == (datetime.datetime,):
+        return _unstructure_optional_datetime
+    if rest == (uuid.UUID,):
+        return _unstructure_optional_uuid
+    if len(rest) == 1 and isinstance(rest[0], type) and issubclass(rest[0], enum.Enum):
+        return _unstructure_optional_enum
     unstructure_value = converter.unstructure
 
     def unstructure_member(value: Any) -> Any:

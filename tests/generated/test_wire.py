@@ -192,7 +192,9 @@ def test_numbers_pass_through_unchanged() -> None:
     tp = structure(
         {"Id": 1, "CoworkerId": 1, "BusinessId": 1, "TimePassId": 1, "Price": 10}, CoworkerTimePass
     )
-    assert unstructure(tp)["Price"] == 10  # not 10.0: the API's own text comes back
+    assert tp.price == 10 and type(tp.price) is int
+    price = unstructure(tp)["Price"]
+    assert type(price) is int  # not 10.0: the API's own text comes back
 
 
 def test_null_where_the_spec_says_never_null_does_not_fail() -> None:
