@@ -21,7 +21,10 @@ from nexudus_async.testing import (
     run_emulator,
 )
 
-from .spec import check_response
+from .spec import check_response, load_spec
+
+# Parse the document now, not inside the first (possibly timing-sensitive) test.
+load_spec()
 
 CTP = "/api/billing/coworkertimepasses"
 PTP = "/api/billing/producttimepasses"

@@ -19,8 +19,9 @@ _SPEC_URI = "urn:nexudus-billing"
 
 @functools.cache
 def load_spec() -> dict[str, Any]:
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with SPEC_PATH.open(encoding="utf-8") as fh:
-        spec: dict[str, Any] = yaml.safe_load(fh)
+        spec: dict[str, Any] = yaml.load(fh, Loader=loader)
     return spec
 
 
@@ -42,6 +43,12 @@ def resolve(node: dict[str, Any]) -> dict[str, Any]:
 
 def schema_validator(schema: dict[str, Any]) -> jsonschema.Draft202012Validator:
     """A validator for a schema that may ``$ref`` into the document (formats checked)."""
+    return _validator(json.dumps(schema, sort_keys=True))
+
+
+@functools.cache
+def _validator(schema_json: str) -> jsonschema.Draft202012Validator:
+    schema = json.loads(schema_json)
     wrapped = {"$schema": "https://json-schema.org/draft/2020-12/schema", **_rebase(schema)}
     return jsonschema.Draft202012Validator(
         wrapped,

@@ -43,6 +43,19 @@ except AttributeError:  # pragma: no cover - older aiohttp
 _STATE_KEY: web.AppKey[EmulatorState] = web.AppKey("nexudus_emulator_state")
 
 
+#: (method, path after the collection URL, handler, role action) of every entity.
+#: /commands and /runcommand come before /{Id}: the router tries routes in order.
+ENTITY_ROUTES: tuple[tuple[str, str, str, str], ...] = (
+    ("GET", "/commands", "commands", "List"),
+    ("POST", "/runcommand", "runcommand", "Edit"),
+    ("GET", "", "list", "List"),
+    ("POST", "", "create", "Create"),
+    ("PUT", "", "update", "Edit"),
+    ("GET", "/{Id}", "get", "Read"),
+    ("DELETE", "/{Id}", "delete", "Delete"),
+)
+
+
 class EmulatorState:
     """Everything a running emulator holds; the control API works on this."""
 
@@ -391,13 +404,6 @@ def build_app(state: EmulatorState) -> web.Application:
     add("POST", "/api/token", token, None, None)
     for spec in ENTITIES:
         handlers = make_handlers(state_of, spec)
-        base = spec.collection_url
-        # /commands and /runcommand before /{Id}: the router tries routes in order.
-        add("GET", f"{base}/commands", handlers["commands"], spec, "List")
-        add("POST", f"{base}/runcommand", handlers["runcommand"], spec, "Edit")
-        add("GET", base, handlers["list"], spec, "List")
-        add("POST", base, handlers["create"], spec, "Create")
-        add("PUT", base, handlers["update"], spec, "Edit")
-        add("GET", base + "/{Id}", handlers["get"], spec, "Read")
-        add("DELETE", base + "/{Id}", handlers["delete"], spec, "Delete")
+        for method, suffix, name, action in ENTITY_ROUTES:
+            add(method, spec.collection_url + suffix, handlers[name], spec, action)
     return app

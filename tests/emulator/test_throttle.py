@@ -1,0 +1,160 @@
+"""Throttling: 409 + Retry-After + empty body, not executed; the 429 variant; time scale."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+
+from nexudus_async.testing import EmulatorServer, ThrottleLimits, run_emulator
+from nexudus_async.testing.throttle import Throttle
+
+from .conftest import CTP, Api, basic, coworker_pass
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_throttled_request_is_409_empty_and_not_executed(
+    session: aiohttp.ClientSession,
+) -> None:
+    async with run_emulator() as emu:  # the published limits, real time
+        api = Api(session, emu)
+        assert (await api.post(CTP, coworker_pass())).status == 200
+        reply = await api.post(CTP, coworker_pass(CoworkerId=2))  # within 100 ms
+        assert reply.status == 409
+        assert reply.reason == "You must wait before accessing this url again."
+        assert reply.headers["Retry-After"] == "1"
+        assert 1 <= int(reply.headers["X-Retry-After-Ms"]) <= 100
+        assert reply.body == b""
+        assert emu.store.count("coworkertimepasses") == 1
+        assert emu.store.count("coworkertimepasses", CoworkerId=2) == 0
+        assert emu.stats.throttled == 1
+        assert emu.stats.by_status[409] == 1
+        assert emu.stats.writes == 1
+        # honouring the precise wait is enough
+        await asyncio.sleep(int(reply.headers["X-Retry-After-Ms"]) / 1000)
+        assert (await api.post(CTP, coworker_pass(CoworkerId=2))).status == 200
+
+
+async def test_429_variant_says_wait_n_seconds(session: aiohttp.ClientSession) -> None:
+    async with run_emulator(throttle_status=429) as emu:
+        api = Api(session, emu)
+        assert (await api.get(CTP)).status == 200
+        reply = await api.get(CTP)
+        assert reply.status == 429
+        assert reply.body == b"Wait 1 seconds"
+        assert reply.headers["Content-Type"].startswith("text/plain")
+        assert reply.headers["Retry-After"] == "1"
+        assert emu.stats.throttled == 1
+
+
+async def test_per_minute_window_with_time_scale(session: aiohttp.ClientSession) -> None:
+    # time_scale 0.01: "5 per minute" becomes 5 per 0.6 s.
+    limits = ThrottleLimits(min_interval=None, per_minute=5)
+    async with run_emulator(limits=limits, time_scale=0.01) as emu:
+        api = Api(session, emu)
+        for _ in range(5):
+            assert (await api.get(CTP)).status == 200
+        reply = await api.get(CTP, scaled_retry_after=True)
+        assert reply.status == 409
+        wait = float(reply.headers["Retry-After"])
+        assert 0 < wait <= 0.6
+        assert "." in reply.headers["Retry-After"]  # fractional under a time scale
+        assert abs(wait - int(reply.headers["X-Retry-After-Ms"]) / 1000) < 0.002
+        await asyncio.sleep(wait + 0.01)
+        assert (await api.get(CTP)).status == 200
+
+
+async def test_scaled_min_interval(session: aiohttp.ClientSession) -> None:
+    async with run_emulator(time_scale=0.01) as emu:  # 1 request per 1 ms
+        api = Api(session, emu)
+        statuses = []
+        for _ in range(20):
+            statuses.append((await api.get(CTP, scaled_retry_after=True)).status)
+            await asyncio.sleep(0.0015)
+        assert statuses == [200] * 20
+
+
+async def test_write_limit_spares_reads(session: aiohttp.ClientSession) -> None:
+    limits = ThrottleLimits(min_interval=None, per_minute=None, writes_per_minute=2)
+    async with run_emulator(limits=limits) as emu:
+        api = Api(session, emu)
+        assert (await api.post(CTP, coworker_pass())).status == 200
+        assert (await api.post(CTP, coworker_pass())).status == 200
+        reply = await api.post(CTP, coworker_pass())
+        assert reply.status == 409
+        assert int(reply.headers["Retry-After"]) >= 59
+        assert (await api.get(CTP)).status == 200
+        assert (await api.delete(f"{CTP}/1")).status == 409
+        assert emu.store.count("coworkertimepasses") == 2
+
+
+async def test_limits_are_per_user(session: aiohttp.ClientSession) -> None:
+    limits = ThrottleLimits(min_interval=None, per_minute=1)
+    async with run_emulator(limits=limits) as emu:
+        emu.add_user("other@example.com", "pw")
+        api = Api(session, emu)
+        assert (await api.get(CTP)).status == 200
+        assert (await api.get(CTP)).status == 409
+        assert (await api.get(CTP, authorization=basic("other@example.com", "pw"))).status == 200
+
+
+async def test_set_limits_and_reset(session: aiohttp.ClientSession) -> None:
+    async with run_emulator(limits=ThrottleLimits(min_interval=None, per_minute=1)) as emu:
+        api = Api(session, emu)
+        assert (await api.get(CTP)).status == 200
+        assert (await api.get(CTP)).status == 409
+        emu.set_limits(ThrottleLimits.off())
+        assert emu.limits.enabled is False
+        for _ in range(3):
+            assert (await api.get(CTP)).status == 200
+        emu.set_limits(ThrottleLimits(min_interval=None, per_minute=1))
+        assert (await api.get(CTP)).status == 409  # history was kept
+        emu.reset()
+        assert emu.stats.requests == 0
+        assert (await api.get(CTP)).status == 200
+
+
+async def test_unauthenticated_requests_are_not_counted(emu: EmulatorServer, api: Api) -> None:
+    emu.set_limits(ThrottleLimits(min_interval=None, per_minute=1))
+    for _ in range(3):
+        assert (await api.get(CTP, authorization=None)).status == 401
+    assert (await api.get(CTP)).status == 200
+
+
+def test_windows_and_exact_waits_on_a_fake_clock() -> None:
+    clock = Clock()
+    limits = ThrottleLimits(min_interval=0.1, per_minute=3, per_hour=4, writes_per_day=2)
+    throttle = Throttle(limits, time_scale=1.0, clock=clock)
+    assert throttle.check("u", is_write=True) is None
+    wait = throttle.check("u", is_write=False)
+    assert wait is not None and abs(wait - 0.1) < 1e-9
+    clock.now += 0.1
+    assert throttle.check("u", is_write=True) is None
+    clock.now += 0.1
+    assert throttle.check("u", is_write=True) == 86400 - 0.2  # writes per day
+    assert throttle.check("u", is_write=False) is None
+    clock.now += 0.1
+    wait = throttle.check("u", is_write=False)  # 3 per minute reached
+    assert wait is not None and abs(wait - (60 - 0.3)) < 1e-9
+    clock.now += 60
+    assert throttle.check("u", is_write=False) is None  # the 4th of the hour
+    clock.now += 0.1
+    wait = throttle.check("u", is_write=False)  # 4 per hour reached
+    assert wait is not None and abs(wait - (1000 + 3600 - 1060.4)) < 1e-6
+    assert throttle.check("someone-else", is_write=False) is None
+
+
+def test_time_scale_shrinks_every_window() -> None:
+    clock = Clock()
+    throttle = Throttle(ThrottleLimits(min_interval=None, per_day=2), time_scale=0.001, clock=clock)
+    assert throttle.check("u", False) is None
+    assert throttle.check("u", False) is None
+    wait = throttle.check("u", False)
+    assert wait is not None and abs(wait - 86.4) < 1e-9
