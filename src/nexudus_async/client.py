@@ -1,0 +1,338 @@
+"""The public client: :class:`NexudusClient`, its lifecycle and its per-call views."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import time
+import urllib.parse
+from collections.abc import Mapping, Sequence
+from types import TracebackType
+from typing import Literal
+
+import aiohttp
+
+from . import __version__
+from ._generated import Client as GeneratedClient
+from ._pipeline import Pipeline
+from ._transport import AiohttpTransport, HttpRequest, HttpResponse, Transport
+from .auth import Auth
+from .pagination import SortDirection
+from .resources import CoworkerTimePasses, ProductTimePasses, TariffTimePasses
+from .retry import RetryPolicy
+from .throttle import Clock, RateLimiter, RateLimits, Sleep
+
+__all__ = ["DEFAULT_BASE_URL", "NexudusClient"]
+
+DEFAULT_BASE_URL = "https://spaces.nexudus.com"
+"""The live API (paths start with ``/api``)."""
+
+_LOOPBACK_NAMES = frozenset({"localhost", "localhost."})
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def normalize_base_url(base_url: str) -> str:
+    """``https://host[:port][/prefix]`` without a trailing ``/`` or ``/api``."""
+    if not isinstance(base_url, str):
+        raise TypeError(f"base_url must be a string, not {type(base_url).__name__}")
+    parts = urllib.parse.urlsplit(base_url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"base_url must be an http(s) URL such as {DEFAULT_BASE_URL!r}")
+    if parts.username or parts.password:
+        raise ValueError("base_url must not contain credentials; pass auth= instead")
+    if parts.query or parts.fragment:
+        raise ValueError("base_url must not have a query string or fragment")
+    path = parts.path.rstrip("/")
+    if path.lower().endswith("/api"):
+        path = path[: -len("/api")]
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path.rstrip("/"), "", ""))
+
+
+class _SharedState:
+    """What a client and all its views share: the session and whether it is open."""
+
+    def __init__(
+        self,
+        base_url: str,
+        session: aiohttp.ClientSession | None,
+        trace_configs: Sequence[aiohttp.TraceConfig],
+        connection_limit: int,
+    ) -> None:
+        self.base_url = base_url
+        self.owns_session = session is None
+        self.trace_configs = list(trace_configs)
+        self.connection_limit = connection_limit
+        self.closed = False
+        self._transport: AiohttpTransport | None = (
+            AiohttpTransport(session, base_url) if session is not None else None
+        )
+
+    def transport(self) -> AiohttpTransport:
+        if self.closed:
+            raise RuntimeError("this NexudusClient is closed")
+        if self._transport is None:
+            # Created on first use, inside the running loop, as aiohttp requires.
+            session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self.connection_limit),
+                timeout=aiohttp.ClientTimeout(total=None),
+                trace_configs=self.trace_configs or None,
+            )
+            self._transport = AiohttpTransport(session, self.base_url)
+        return self._transport
+
+    async def close(self) -> None:
+        self.closed = True
+        transport, self._transport = self._transport, None
+        if transport is not None and self.owns_session:
+            await transport.session.close()
+
+
+class _SessionTransport:
+    """The innermost transport: the shared session, opened on first use."""
+
+    __slots__ = ("_state",)
+
+    def __init__(self, state: _SharedState) -> None:
+        self._state = state
+
+    async def send(self, request: HttpRequest) -> HttpResponse:
+        return await self._state.transport().send(request)
+
+
+class _NumericSortDirection:
+    """Sends ``dir`` as 1/2 for API versions that want the numeric form."""
+
+    __slots__ = ("_inner",)
+
+    def __init__(self, inner: Transport) -> None:
+        self._inner = inner
+
+    async def send(self, request: HttpRequest) -> HttpResponse:
+        if any(name == "dir" for name, _ in request.params):
+            request = request.evolve(
+                params=tuple(
+                    (name, str(SortDirection(value).number) if name == "dir" else value)
+                    for name, value in request.params
+                )
+            )
+        return await self._inner.send(request)
+
+
+class NexudusClient:
+    """An asyncio client for the Nexudus billing time-pass API.
+
+    ::
+
+        async with NexudusClient(auth=PasswordGrant(email, password)) as client:
+            tp = await client.coworker_time_passes.get(123)
+            async for tp in client.coworker_time_passes.iter(coworker=42):
+                ...
+
+    Every call goes through one pipeline: credentials (renewed when needed),
+    the client-side rate limiter shared by all calls of this client (and its
+    views), throttling waits (409/429 honour ``Retry-After``), retries of
+    transient failures where they are safe, and typed errors
+    (:mod:`nexudus_async.errors`).
+
+    Args:
+        base_url: The API's address; ``https://spaces.nexudus.com`` by default.
+            A trailing ``/`` or ``/api`` is accepted.
+        auth: :class:`~nexudus_async.BasicAuth`, :class:`~nexudus_async.BearerToken`
+            or :class:`~nexudus_async.PasswordGrant` (recommended). Credentials
+            are refused over plain ``http://`` except to a loopback address.
+        session: An ``aiohttp.ClientSession`` to use; the client then does not
+            close it. By default the client opens its own on first use and
+            closes it on exit of ``async with`` (or :meth:`close`).
+        timeout: Seconds allowed for each attempt of a request (None: no limit).
+        retry: The :class:`~nexudus_async.RetryPolicy` (default: 3 retries of
+            transient failures, 10 throttling waits).
+        rate_limits: The client-side :class:`~nexudus_async.RateLimits`; the
+            published limits by default, ``RateLimits.published().scaled(f)``
+            for an emulator with ``time_scale=f``, None to switch limiting off.
+        trace_configs: ``aiohttp.TraceConfig`` objects for the session the
+            client creates (not allowed together with ``session``).
+        headers: Extra headers for every request.
+        sort_direction_format: Send ``dir`` as ``"string"`` (``ascending``, as
+            the reference page documents) or ``"numeric"`` (``1``/``2``).
+        connection_limit: Most simultaneous connections of the session the
+            client creates.
+        clock: Monotonic clock of the rate limiter (injectable for tests).
+        sleep: The sleep function of the limiter and the retries (injectable for tests).
+
+    Datetimes are the space's local wall-clock time, as naive datetimes (see
+    :mod:`nexudus_async.resources`).
+    """
+
+    coworker_time_passes: CoworkerTimePasses
+    """Time passes held by customers."""
+    product_time_passes: ProductTimePasses
+    """Time passes granted by the purchase of a product."""
+    tariff_time_passes: TariffTimePasses
+    """Time passes included in a pricing plan."""
+
+    def __init__(
+        self,
+        base_url: str = DEFAULT_BASE_URL,
+        auth: Auth | None = None,
+        *,
+        session: aiohttp.ClientSession | None = None,
+        timeout: float | None = 60.0,
+        retry: RetryPolicy | None = None,
+        rate_limits: RateLimits | None = RateLimits.published(),  # noqa: B008 - frozen, shared
+        trace_configs: Sequence[aiohttp.TraceConfig] | None = None,
+        headers: Mapping[str, str] | None = None,
+        sort_direction_format: Literal["string", "numeric"] = "string",
+        connection_limit: int = 100,
+        clock: Clock | None = None,
+        sleep: Sleep | None = None,
+    ) -> None:
+        url = normalize_base_url(base_url)
+        if auth is not None and not isinstance(auth, Auth):
+            raise TypeError("auth must be BasicAuth, BearerToken, PasswordGrant or another Auth")
+        host = urllib.parse.urlsplit(url).hostname or ""
+        if auth is not None and url.startswith("http://") and not _is_loopback(host):
+            raise ValueError(
+                f"refusing to send credentials over plain http:// to {host}; use https:// "
+                "(plain http is only allowed to a loopback address)"
+            )
+        if timeout is not None and not timeout > 0:
+            raise ValueError(f"timeout must be positive or None, got {timeout!r}")
+        if session is not None and trace_configs:
+            raise ValueError(
+                "trace_configs apply to the session the client creates; "
+                "add them to your own session instead"
+            )
+        if sort_direction_format not in ("string", "numeric"):
+            raise ValueError("sort_direction_format must be 'string' or 'numeric'")
+        if rate_limits is not None and not isinstance(rate_limits, RateLimits):
+            raise TypeError("rate_limits must be a RateLimits or None")
+        sleep_fn: Sleep = sleep if sleep is not None else asyncio.sleep
+        state = _SharedState(url, session, trace_configs or (), connection_limit)
+        limiter = RateLimiter(
+            rate_limits, clock=clock if clock is not None else time.monotonic, sleep=sleep_fn
+        )
+        pipeline = Pipeline(
+            _SessionTransport(state),
+            limiter=limiter,
+            auth=auth,
+            retry=retry,
+            timeout=timeout,
+            headers={
+                "Accept": "application/json",
+                "User-Agent": f"nexudus-async/{__version__}",
+                **(headers or {}),
+            },
+            sleep=sleep_fn,
+        )
+        self._setup(state, pipeline, view=False, numeric=sort_direction_format == "numeric")
+
+    def _setup(self, state: _SharedState, pipeline: Pipeline, *, view: bool, numeric: bool) -> None:
+        self._state = state
+        self._pipeline = pipeline
+        self._view = view
+        self._numeric = numeric
+        self._transport: Transport = _NumericSortDirection(pipeline) if numeric else pipeline
+        self.coworker_time_passes = CoworkerTimePasses(self)
+        self.product_time_passes = ProductTimePasses(self)
+        self.tariff_time_passes = TariffTimePasses(self)
+
+    def with_options(
+        self, *, timeout: float | None = None, retry: RetryPolicy | None = None
+    ) -> NexudusClient:
+        """A lightweight view of this client with another timeout and/or retry policy.
+
+        The view shares the session, the rate limiter and the credentials;
+        closing it does nothing (close the client it came from). ``None``
+        keeps the current setting::
+
+            patient = client.with_options(timeout=120, retry=RetryPolicy(max_retries=6))
+            await patient.coworker_time_passes.run_command("KEY", ids=[1, 2])
+        """
+        if timeout is not None and not timeout > 0:
+            raise ValueError(f"timeout must be positive or None, got {timeout!r}")
+        view = object.__new__(NexudusClient)
+        view._setup(
+            self._state,
+            self._pipeline.with_options(timeout=timeout, retry=retry),
+            view=True,
+            numeric=self._numeric,
+        )
+        return view
+
+    # ------------------------------------------------------------------ properties
+
+    @property
+    def base_url(self) -> str:
+        """The API's address (without ``/api``)."""
+        return self._state.base_url
+
+    @property
+    def timeout(self) -> float | None:
+        """Seconds allowed for each attempt of a request."""
+        return self._pipeline.timeout
+
+    @property
+    def retry(self) -> RetryPolicy:
+        """The retry policy of this client (or view)."""
+        return self._pipeline.retry
+
+    @property
+    def limiter(self) -> RateLimiter:
+        """The rate limiter every call of this client and its views passes."""
+        return self._pipeline.limiter
+
+    @property
+    def auth(self) -> Auth | None:
+        return self._pipeline.auth
+
+    @property
+    def transport(self) -> Transport:
+        """The whole pipeline as a transport (auth, limiter, retries, typed errors).
+
+        For calling the generated endpoint functions directly; see :attr:`generated`.
+        """
+        return self._transport
+
+    @property
+    def generated(self) -> GeneratedClient:
+        """A client for the ``nexudus_async._generated.api`` functions, through this pipeline."""
+        return GeneratedClient(transport=self._transport)
+
+    @property
+    def closed(self) -> bool:
+        return self._state.closed
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def __aenter__(self) -> NexudusClient:
+        self._state.transport()  # open now: a closed client fails here, not later
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the session the client opened (a session passed in is left open).
+
+        Closing a view (:meth:`with_options`) does nothing.
+        """
+        if not self._view:
+            await self._state.close()
+
+    def __repr__(self) -> str:
+        auth = repr(self._pipeline.auth) if self._pipeline.auth is not None else None
+        kind = "view of " if self._view else ""
+        return f"<NexudusClient {kind}{self._state.base_url} auth={auth}>"
