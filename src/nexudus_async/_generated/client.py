@@ -9,14 +9,14 @@ class Client:
     """What every endpoint function needs: the transport requests go through.
 
     Authentication, throttling and retries belong to the transport (the facade
-    wraps nexudus_async._transport.AiohttpTransport); the generated layer
+    wraps ``nexudus_async._transport.AiohttpTransport``); the generated layer
     only builds requests and parses responses.
 
     Attributes:
-        transport: Sends an HttpRequest and answers an HttpResponse.
-        raise_on_unexpected_status: Whether to raise errors.UnexpectedStatus
+        transport: Sends an ``HttpRequest`` and answers an ``HttpResponse``.
+        raise_on_unexpected_status: Whether to raise ``errors.UnexpectedStatus``
             when the API answers a status the spec does not document (otherwise
-            parsed is None).
+            ``parsed`` is None).
     """
 
     transport: Transport

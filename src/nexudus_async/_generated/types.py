@@ -16,7 +16,7 @@ class Response(Generic[T]):
     """A response from an endpoint.
 
     Attributes:
-        status_code: The HTTP status (an http.HTTPStatus when it is a known one).
+        status_code: The HTTP status code, as received (undocumented ones included).
         content: The raw body.
         headers: The response headers (case-insensitive).
         parsed: The body parsed as the spec documents it for this status, or None.
