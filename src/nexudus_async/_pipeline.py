@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import re
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -56,6 +57,7 @@ __all__ = ["Pipeline", "logger"]
 logger = logging.getLogger("nexudus_async")
 
 _THROTTLE_STATUSES = frozenset({409, 429})
+_URL_QUERY = re.compile(r"(https?://[^\s?#]+)\?[^\s#]*")
 
 
 def _is_json(response: HttpResponse) -> bool:
@@ -352,7 +354,8 @@ class Pipeline:
         self, cls: type[TransportError], exc: BaseException, method: str, path: str
     ) -> TransportError:
         kind = type(exc).__name__
-        detail = self.redact(str(exc)) if str(exc) else ""
+        # aiohttp's messages may hold the URL: keep its path, drop the query string.
+        detail = _URL_QUERY.sub(r"\1", self.redact(str(exc))) if str(exc) else ""
         if cls is RequestTimeoutError:
             text = "the request timed out" + (f" ({kind})" if kind != "TimeoutError" else "")
         else:

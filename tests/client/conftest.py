@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 from collections.abc import AsyncIterator, Callable
 from types import SimpleNamespace
 from typing import Any
@@ -118,3 +120,46 @@ class Recorder:
             query = "&".join(f"{k}={v}" for k, v in r.params)
             out.append(f"{r.method} {r.path}" + (f"?{query}" if query else ""))
         return out
+
+
+class Sent:
+    """One request as aiohttp was asked to send it."""
+
+    def __init__(self, method: str, url: URL, kwargs: dict[str, Any]) -> None:
+        self.method = method
+        self.path = url.path
+        self.params: tuple[tuple[str, str], ...] = tuple(kwargs.get("params") or ())
+        self.headers: dict[str, str] = dict(kwargs.get("headers") or {})
+        self.body: bytes | None = kwargs.get("data")
+
+    def json(self) -> Any:
+        assert self.body is not None
+        return json.loads(self.body)
+
+    def line(self) -> str:
+        query = "&".join(f"{k}={v}" for k, v in self.params)
+        return f"{self.method} {self.path}" + (f"?{query}" if query else "")
+
+
+class Wire:
+    """Registers mocked answers and logs every request in order."""
+
+    def __init__(self, m: Any) -> None:
+        self.m = m
+        self.log: list[Sent] = []
+
+    def add(self, method: str, path: str, **kw: Any) -> None:
+        pattern = re.compile("^" + re.escape(BASE + path) + r"(\?.*)?$")
+
+        def record(url: URL, **kwargs: Any) -> None:
+            self.log.append(Sent(method, url, kwargs))
+
+        self.m.add(pattern, method, callback=record, **kw)
+
+    def lines(self) -> list[str]:
+        return [s.line() for s in self.log]
+
+
+@pytest.fixture
+def wire(mocked: Any) -> Wire:
+    return Wire(mocked)
