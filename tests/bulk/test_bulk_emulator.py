@@ -5,14 +5,16 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
-from nexudus_async.client import NexudusClient
 
 from nexudus_async.auth import BasicAuth
-from nexudus_async.bulk import BulkInputError
+from nexudus_async.bulk import BulkInputError, BulkReport, ResourceGateway, bulk_create
+from nexudus_async.bulk_rows import COWORKER_TIME_PASS, PRODUCT_TIME_PASS, EntitySpec
 from nexudus_async.cli.connect import Connection
 from nexudus_async.cli.import_cmd import ImportOptions, run_import
+from nexudus_async.client import NexudusClient
 from nexudus_async.retry import RetryPolicy
 from nexudus_async.testing import (
     DEFAULT_ADMIN_EMAIL,
@@ -31,6 +33,10 @@ SCALE = 0.01
 POST_CTP = "POST /api/billing/coworkertimepasses"
 
 
+async def bulk(resource: Any, entity: EntitySpec, rows: Any, **kw: Any) -> BulkReport:
+    return await bulk_create(ResourceGateway(resource, entity), rows, entity=entity, **kw)
+
+
 def client_for(emu: EmulatorServer, **kw: object) -> NexudusClient:
     kw.setdefault("rate_limits", RateLimits.published().scaled(SCALE))
     return NexudusClient(
@@ -46,7 +52,9 @@ async def test_rows_coalesce_into_exactly_one_create_per_group() -> None:
     assert len(rows) > groups * 2  # coalescing matters
     async with run_emulator(EmulatorConfig(time_scale=SCALE, seed=1)) as emu:
         async with client_for(emu) as client:
-            report = await client.coworker_time_passes.bulk_create(rows, concurrency=6)
+            report = await bulk(
+                client.coworker_time_passes, COWORKER_TIME_PASS, rows, concurrency=6
+            )
         assert report.ok
         assert report.create_requests == groups
         assert emu.stats.by_route[POST_CTP] == groups
@@ -62,8 +70,10 @@ async def test_invalid_rows_stop_everything_before_a_request() -> None:
     async with run_emulator(EmulatorConfig(time_scale=SCALE)) as emu:
         async with client_for(emu) as client:
             with pytest.raises(BulkInputError) as info:
-                await client.coworker_time_passes.bulk_create(
-                    [good, {**good, "CreateMultiple": -1}]
+                await bulk(
+                    client.coworker_time_passes,
+                    COWORKER_TIME_PASS,
+                    [good, {**good, "CreateMultiple": -1}],
                 )
         assert emu.stats.requests == 0
     assert "line 2: CreateMultiple=-1" in str(info.value)
@@ -97,8 +107,13 @@ async def test_faults_and_throttling_end_with_exactly_the_requested_passes() -> 
             async def on_progress(p: object) -> None:
                 progress.append(p.records_done)  # type: ignore[attr-defined]
 
-            report = await client.coworker_time_passes.bulk_create(
-                rows, concurrency=8, progress=on_progress, max_attempts=30
+            report = await bulk(
+                client.coworker_time_passes,
+                COWORKER_TIME_PASS,
+                rows,
+                concurrency=8,
+                progress=on_progress,
+                max_attempts=30,
             )
         assert report.ok, report.to_json()["failed"][:3]
         assert emu.stats.throttled > 0
@@ -115,7 +130,7 @@ async def test_product_links_one_request_each_duplicates_flagged() -> None:
     rows = [link, {**link, "TimePassId": 3}, link, {**link, "ProductId": 2}]
     async with run_emulator(EmulatorConfig(time_scale=SCALE)) as emu:
         async with client_for(emu) as client:
-            report = await client.product_time_passes.bulk_create(rows)
+            report = await bulk(client.product_time_passes, PRODUCT_TIME_PASS, rows)
         assert report.ok
         assert emu.stats.by_route["POST /api/billing/producttimepasses"] == 3
         assert [r.status for r in report.rows] == ["created", "created", "duplicate", "created"]

@@ -134,3 +134,39 @@ def test_sigkill_mid_import_then_rerun_gives_exactly_the_requested_passes(
     assert "resuming the unfinished job" in second.stdout
     assert _store_counts(emulator_url) == expected_counts(rows)
     assert DEFAULT_ADMIN_PASSWORD not in second.stdout + second.stderr
+
+
+def test_ctrl_c_stops_cleanly_says_how_to_resume_and_resumes(
+    tmp_path: Path, emulator_url: str
+) -> None:
+    rows = sample_rows(customers=60, passes=800, seed=5)
+    path = write_csv(tmp_path / "passes.csv", rows)
+    journal = tmp_path / "passes.csv.journal.sqlite"
+    env = {
+        **os.environ,
+        "NEXUDUS_BASE_URL": emulator_url,
+        "NEXUDUS_EMAIL": DEFAULT_ADMIN_EMAIL,
+        "NEXUDUS_PASSWORD": DEFAULT_ADMIN_PASSWORD,
+    }
+    cmd = _cli("import", str(path), "--time-scale", SCALE, "--progress", "log")
+    first = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 30
+    while _done_groups(journal) < 5 and time.monotonic() < deadline:
+        assert first.poll() is None, "the import ended before it could be interrupted"
+        time.sleep(0.02)
+    first.send_signal(signal.SIGINT)
+    out, err = first.communicate(timeout=30)
+    assert first.returncode == 130, out + err
+    assert "interrupted" in err
+    assert "To resume, run the same command again" in out
+    assert f"nexudus-async import {path}" in out
+    assert DEFAULT_ADMIN_PASSWORD not in out + err
+    with sqlite3.connect(journal) as db:
+        (sending,) = db.execute("SELECT COUNT(*) FROM groups WHERE state = 'sending'").fetchone()
+    assert sending == 0  # the requests in flight were allowed to finish
+
+    second = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert _store_counts(emulator_url) == expected_counts(rows)

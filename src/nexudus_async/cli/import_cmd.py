@@ -18,6 +18,7 @@ import json
 import shlex
 import signal
 import sys
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any, TextIO
@@ -183,15 +184,14 @@ def _cli_import(args: argparse.Namespace) -> int:
 
     async def go() -> int:
         if args.emulator and not opts.dry_run:
-            async with _emulator(time_scale) as (base_url, email, password):
-                conn = connection_from(
-                    args,
-                    {},
-                    default_base_url=base_url,
-                    default_email=email,
-                    default_password=password,
-                )
-                return (await run_import(opts, conn)).exit_code
+            # A fresh emulator holds nothing: a journal from an earlier run would
+            # wrongly skip groups, so the job journals into a temporary directory.
+            with tempfile.TemporaryDirectory(prefix="nexudus-import-") as tmpdir:
+                if args.journal is None:
+                    opts_ = attrs.evolve(opts, journal=Path(tmpdir) / "journal.sqlite")
+                else:
+                    opts_ = opts
+                return await _import_into_emulator(args, opts_, time_scale)
         conn_or_none: Connection | None = None
         if not opts.dry_run:
             try:
@@ -202,6 +202,20 @@ def _cli_import(args: argparse.Namespace) -> int:
         return (await run_import(opts, conn_or_none)).exit_code
 
     return asyncio.run(go())
+
+
+async def _import_into_emulator(
+    args: argparse.Namespace, opts: ImportOptions, time_scale: float
+) -> int:
+    async with _emulator(time_scale) as (base_url, email, password):
+        conn = connection_from(
+            args,
+            {},
+            default_base_url=base_url,
+            default_email=email,
+            default_password=password,
+        )
+        return (await run_import(opts, conn)).exit_code
 
 
 @contextlib.asynccontextmanager
