@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import attrs
@@ -81,6 +81,7 @@ class EmulatorState:
 
 @attrs.frozen
 class _Route:
+    method: str
     template: str
     spec: EntitySpec | None
     action: str | None  # List, Read, Create, Edit, Delete
@@ -293,9 +294,12 @@ def make_handlers(
 
 async def token(request: web.Request) -> web.Response:
     state = request.app[_STATE_KEY]
-    if request.content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+    if request.content_type != "application/x-www-form-urlencoded":
         return _json({"error": "unsupported_grant_type"}, status=400)
-    form = await request.post()
+    try:
+        form = await request.post()
+    except ValueError:
+        return _json({"error": "invalid_request"}, status=400)
 
     def field(name: str) -> str:
         value = form.get(name)
@@ -333,6 +337,30 @@ def _malformed(response: web.StreamResponse) -> web.Response:
     return web.Response(status=status, text=text, content_type="application/json")
 
 
+def _allowed_methods(path: str, routes: Iterable[_Route]) -> list[str]:
+    """Methods served at ``path``; a literal route (``/commands``) hides ``/{Id}``."""
+    literal = [r.method for r in routes if r.template == path]
+    if literal:
+        return sorted(literal)
+    methods = set()
+    for r in routes:
+        head, _, tail = r.template.partition("{Id}")
+        if tail == "" and head and path.startswith(head) and "/" not in path[len(head) :]:
+            methods.add(r.method)
+    return sorted(methods)
+
+
+def _router_error(request: web.Request, routes: Iterable[_Route]) -> web.Response:
+    """404/405 for paths and methods the API does not have, with an exact ``Allow``."""
+    allowed = _allowed_methods(request.path, routes)
+    if not allowed:
+        return _json(error_envelope(404, "No such resource.", None), status=404)
+    body = error_envelope(405, f"The requested resource does not support {request.method}.", None)
+    response = _json(body, status=405)
+    response.headers["Allow"] = ", ".join(allowed)
+    return response
+
+
 def build_app(state: EmulatorState) -> web.Application:
     routes: dict[web.AbstractRoute, _Route] = {}
 
@@ -342,7 +370,13 @@ def build_app(state: EmulatorState) -> web.Application:
         st.requests += 1
         route = routes.get(request.match_info.route)
         if route is None:  # 404/405 from the router
-            response = await handler(request)
+            response = _router_error(request, routes.values())
+            st.by_status[response.status] += 1
+            return response
+        if "Id" in request.match_info and any(
+            r.template == request.path for r in routes.values()
+        ):  # e.g. DELETE .../commands: that is not an Id
+            response = _router_error(request, routes.values())
             st.by_status[response.status] += 1
             return response
         st.by_route[f"{request.method} {route.template}"] += 1
@@ -396,7 +430,7 @@ def build_app(state: EmulatorState) -> web.Application:
         method: str, template: str, handler: Handler, spec: EntitySpec | None, action: str | None
     ) -> None:
         route = app.router.add_route(method, template, handler)
-        routes[route] = _Route(template, spec, action)
+        routes[route] = _Route(method, template, spec, action)
 
     def state_of(request: web.Request) -> EmulatorState:
         return request.app[_STATE_KEY]

@@ -3,7 +3,7 @@
 Semantics chosen where the docs are silent (documented in the package docs):
 
 - equality filters compare exactly, except text, which matches a
-  case-insensitive substring; an empty value means "no filter";
+  case-insensitive substring (so an empty text filter matches everything);
 - a date filter matches at the precision it is given (``2025-01-15T10:30``
   matches any second of that minute); range filters are inclusive at both
   ends, ``To_`` up to the end of its precision; records whose value is null
@@ -46,6 +46,7 @@ _PRECISION = {
 class _Filter:
     field_type: FieldType
     getter: Callable[[Row], Any]
+    enum: tuple[int, ...] = ()
 
 
 @attrs.define
@@ -85,7 +86,7 @@ def _filters(spec: EntitySpec, store: Store) -> tuple[dict[str, _Filter], dict[s
     equal: dict[str, _Filter] = {"Id": _Filter("int", _field_getter("Id"))}
     ranges: dict[str, _Filter] = {}
     for field in spec.fields:
-        flt = _Filter(field.type, _field_getter(field.name))
+        flt = _Filter(field.type, _field_getter(field.name), field.enum)
         if field.filter:
             assert field.list_name is not None
             equal[prefix + field.list_name] = flt
@@ -103,13 +104,17 @@ def _filters(spec: EntitySpec, store: Store) -> tuple[dict[str, _Filter], dict[s
     return equal, ranges
 
 
-def _parse_value(kind: FieldType, text: str) -> tuple[Any, str | None]:
+def _parse_value(flt: _Filter, text: str) -> tuple[Any, str | None]:
     """(parsed value, error message)."""
+    kind = flt.field_type
     if kind in ("int", "enum"):
         try:
-            return int(text), None
+            number = int(text)
         except ValueError:
             return None, "must be a whole number"
+        if kind == "enum" and number not in flt.enum:
+            return None, f"'{number}' is not a valid value"
+        return number, None
     if kind == "decimal":
         try:
             value = float(text)
@@ -229,8 +234,6 @@ def parse_list_query(
     equal, ranges = _filters(spec, store)
     id_param = spec.name + "_Id"
     for key, text in query.items():
-        if text == "":
-            continue
         if key == id_param:
             ids = parse_id_list(text)
             if ids is None:
@@ -240,7 +243,7 @@ def parse_list_query(
             continue
         flt = equal.get(key)
         if flt is not None:
-            value, message = _parse_value(flt.field_type, text)
+            value, message = _parse_value(flt, text)
             if message:
                 errors.append(FieldError(key, message, text))
             else:
@@ -249,7 +252,7 @@ def parse_list_query(
         head, sep, rest = key.partition("_")
         if sep and head.lower() in ("from", "to") and rest in ranges:
             flt = ranges[rest]
-            value, message = _parse_value(flt.field_type, text)
+            value, message = _parse_value(flt, text)
             if message:
                 errors.append(FieldError(key, message, text))
             else:

@@ -17,6 +17,8 @@ from .store import Store
 
 __all__ = ["EmulatorServer", "run_emulator", "serve"]
 
+_MAX_LINE = 1 << 20
+
 
 class EmulatorServer:
     """A running (or startable) emulator and its control API.
@@ -40,7 +42,14 @@ class EmulatorServer:
         if self._runner is not None:
             return self
         app = build_app(self._state)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        # Long query strings (id lookups, fuzzers) get an API answer, not a protocol error.
+        runner = web.AppRunner(
+            app,
+            access_log=None,
+            handle_signals=False,
+            max_line_size=_MAX_LINE,
+            max_field_size=_MAX_LINE,
+        )
         await runner.setup()
         site = web.TCPSite(runner, self.config.host, self.config.port, reuse_address=True)
         try:
