@@ -166,7 +166,7 @@ async def facade(url: str) -> AsyncIterator[Ops]:
             create,
             lambda r: getattr(r, "id", None) == GET_ID,
             lambda r: n_records(r) == PAGE_SIZE,
-            lambda r: r is not None,
+            lambda r: getattr(r, "id", None) == 12_354_678,
         )
 
 

@@ -31,7 +31,7 @@ def build_app(total: int, latency: float) -> web.Application:
     single = fixtures.dumps(fixtures.single_record(1_234_567))
     created = fixtures.dumps(fixtures.create_ok())
 
-    @functools.lru_cache(maxsize=256)
+    @functools.lru_cache(maxsize=2048)
     def page_body(page_no: int, size: int) -> bytes:
         return fixtures.dumps(fixtures.page(page_no, size, total))
 
