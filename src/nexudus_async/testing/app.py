@@ -379,7 +379,7 @@ def build_app(state: EmulatorState) -> web.Application:
             response = _router_error(request, routes.values())
             st.by_status[response.status] += 1
             return response
-        st.by_route[f"{request.method} {route.template}"] += 1
+        st.by_route[f"{request.method} {route.template}"] += 1  # whatever the outcome
         is_write = request.method in WRITE_METHODS
         if route.spec is not None:
             user = state.auth.authenticate(request.headers.get("Authorization"))
