@@ -27,8 +27,9 @@ def load_spec() -> dict[str, Any]:
 
 @functools.cache
 def _registry() -> Registry:
-    resource = Resource(contents=load_spec(), specification=DRAFT202012)
-    return Registry().with_resource(_SPEC_URI, resource)
+    resource: Resource[Any] = DRAFT202012.create_resource(load_spec())
+    registry: Registry[Any] = Registry().with_resource(_SPEC_URI, resource)
+    return registry
 
 
 def resolve(node: dict[str, Any]) -> dict[str, Any]:

@@ -368,6 +368,7 @@ def build_app(state: EmulatorState) -> web.Application:
     async def pipeline(request: web.Request, handler: Handler) -> web.StreamResponse:
         st = state.stats
         st.requests += 1
+        response: web.StreamResponse
         route = routes.get(request.match_info.route)
         if route is None:  # 404/405 from the router
             response = _router_error(request, routes.values())
