@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import aiohttp
 import pytest
 
-from nexudus_async.testing import EmulatorServer
+from nexudus_async.testing import EmulatorServer, ThrottleLimits, run_emulator
 
 from .conftest import CTP, PTP, TTP, Api
 
@@ -226,3 +227,11 @@ async def test_product_and_tariff_lists_and_filters(api: Api, emu: EmulatorServe
     assert records[0]["Tariff"] == 1 and "TariffId" not in records[0]
     assert await ids_of(api, "To_TariffTimePass_PassesIncluded=20", TTP) == [1, 2]
     assert await ids_of(api, "TariffTimePass_Id=[5]", TTP) == [5]
+
+
+async def test_has_next_page_quirk(session: aiohttp.ClientSession) -> None:
+    async with run_emulator(limits=ThrottleLimits.off(), has_next_page_quirk=True) as emu:
+        seed(emu, 3)
+        body = (await Api(session, emu).get(CTP)).json
+        assert body["HasNextPage"] is True  # lies, as observed
+        assert body["TotalPages"] == 1  # the truth

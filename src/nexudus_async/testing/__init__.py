@@ -14,6 +14,7 @@ pytest users get the ``nexudus_emulator`` and ``nexudus_emulator_factory``
 fixtures from the package's pytest plugin (needs pytest-asyncio).
 
 Imports only aiohttp, attrs and the standard library (never the facade).
+Behaviour and the choices the API docs leave open: ``README.md`` in this folder.
 """
 
 from .config import (

@@ -196,6 +196,8 @@ def make_handlers(
         if errors:
             return validation_failed(errors)
         page_rows, info = paginate(query, select(query, store.rows(spec)))
+        if state.config.has_next_page_quirk:
+            info["HasNextPage"] = True
         return _json({"Records": [store.list_record(spec, r) for r in page_rows], **info})
 
     async def get_record(request: web.Request) -> web.Response:

@@ -128,6 +128,9 @@ class EmulatorConfig:
     admin_email: str = DEFAULT_ADMIN_EMAIL
     admin_password: str = DEFAULT_ADMIN_PASSWORD
     users: tuple[UserSpec, ...] = attrs.field(default=(), converter=tuple)
+    #: Observed quirk: answer ``HasNextPage: true`` on every page (the docs'
+    #: examples do); a client must paginate on ``TotalPages``.
+    has_next_page_quirk: bool = False
     #: Emulator safety cap on ``CreateMultiple`` (the API documents none); above it: 400.
     max_create_multiple: int = 1000
     #: The first Id given to a new record of each entity.
