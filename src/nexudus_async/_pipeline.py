@@ -74,6 +74,22 @@ class _Sent(Exception):
         self.maybe_sent = maybe_sent
 
 
+class _Warmup:
+    """Until a client's first answer arrives, its requests go one at a time.
+
+    The first request pays for the first connection (and TLS handshake), so a
+    request released right after it could overtake it and reach the server
+    too soon after it; and with wrong credentials one 401 is enough.
+    """
+
+    __slots__ = ("done", "event", "leading")
+
+    def __init__(self) -> None:
+        self.done = False
+        self.leading = False
+        self.event = asyncio.Event()
+
+
 class Pipeline:
     """Auth, throttling, retries, error mapping and logging around a transport.
 
@@ -83,6 +99,7 @@ class Pipeline:
 
     __slots__ = (
         "_auth",
+        "_gate",
         "_headers",
         "_inner",
         "_limiter",
@@ -91,6 +108,7 @@ class Pipeline:
         "_sleep",
         "_timeout",
         "_wall_clock",
+        "_warmup",
     )
 
     def __init__(
@@ -105,8 +123,19 @@ class Pipeline:
         sleep: Sleep = asyncio.sleep,
         rand: Callable[[], float] = random.random,
         wall_clock: Callable[[], float] = time.time,
+        max_in_flight: int | asyncio.Semaphore | None = None,
+        _warmup: _Warmup | None = None,
     ) -> None:
         self._inner = inner
+        self._warmup = _warmup if _warmup is not None else _Warmup()
+        # Requests waiting for a pooled connection after the limiter let them
+        # go would reach the server bunched up: only as many requests as the
+        # pool has connections may pass the limiter at a time.
+        self._gate: asyncio.Semaphore | None = (
+            max_in_flight
+            if isinstance(max_in_flight, asyncio.Semaphore) or max_in_flight is None
+            else asyncio.Semaphore(max_in_flight)
+        )
         self._limiter = limiter
         self._auth = auth
         self._retry = retry if retry is not None else RetryPolicy()
@@ -146,6 +175,8 @@ class Pipeline:
             sleep=self._sleep,
             rand=self._rand,
             wall_clock=self._wall_clock,
+            max_in_flight=self._gate,
+            _warmup=self._warmup,
         )
 
     def redact(self, text: str) -> str:
@@ -182,10 +213,9 @@ class Pipeline:
             outgoing, marker = request, None
             if authenticate and self._auth is not None:
                 outgoing, marker = await self._auth.authorize(request, self.send_unauthenticated)
-            await self._limiter.acquire(write=write)
             started = time.perf_counter()
             try:
-                response = await self._send_once(outgoing, method, path)
+                response = await self._limited_send(outgoing, method, path, write)
             except _Sent as failure:
                 can_retry = idempotent or not failure.maybe_sent
                 if not can_retry:
@@ -239,7 +269,7 @@ class Pipeline:
                     raise self._throttled_error(response, method, path, asked)
                 throttled += 1
                 # The whole client slows down, not just this request.
-                self._limiter.pause_for(wait)
+                self._limiter.throttled(wait)
                 logger.info(
                     "%s %s throttled (%d); waiting %.3fs (attempt %d)",
                     method,
@@ -327,6 +357,32 @@ class Pipeline:
                 extra=_extra(method, path, status, attempt + 1, wait),
             )
             await self._sleep(wait)
+
+    async def _limited_send(
+        self, request: HttpRequest, method: str, path: str, write: bool
+    ) -> HttpResponse:
+        warmup = self._warmup
+        if not warmup.done:
+            if warmup.leading:
+                await warmup.event.wait()
+            else:
+                warmup.leading = True
+                try:
+                    return await self._gated_send(request, method, path, write)
+                finally:
+                    warmup.done = True
+                    warmup.event.set()
+        return await self._gated_send(request, method, path, write)
+
+    async def _gated_send(
+        self, request: HttpRequest, method: str, path: str, write: bool
+    ) -> HttpResponse:
+        if self._gate is None:
+            await self._limiter.acquire(write=write)
+            return await self._send_once(request, method, path)
+        async with self._gate:
+            await self._limiter.acquire(write=write)
+            return await self._send_once(request, method, path)
 
     async def _send_once(self, request: HttpRequest, method: str, path: str) -> HttpResponse:
         try:

@@ -56,6 +56,15 @@ def normalize_base_url(base_url: str) -> str:
     return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path.rstrip("/"), "", ""))
 
 
+def _pool_size(session: aiohttp.ClientSession | None, connection_limit: int) -> int | None:
+    """How many requests the session can have on the wire at once (None: unbounded)."""
+    if session is None:
+        return connection_limit or None
+    connector = session.connector
+    limit = getattr(connector, "limit", 0) if connector is not None else 0
+    return limit or None
+
+
 class _SharedState:
     """What a client and all its views share: the session and whether it is open."""
 
@@ -210,6 +219,8 @@ class NexudusClient:
                 "trace_configs apply to the session the client creates; "
                 "add them to your own session instead"
             )
+        if not isinstance(connection_limit, int) or connection_limit < 1:
+            raise ValueError(f"connection_limit must be at least 1, got {connection_limit!r}")
         if sort_direction_format not in ("string", "numeric"):
             raise ValueError("sort_direction_format must be 'string' or 'numeric'")
         if rate_limits is not None and not isinstance(rate_limits, RateLimits):
@@ -231,6 +242,7 @@ class NexudusClient:
                 **(headers or {}),
             },
             sleep=sleep_fn,
+            max_in_flight=_pool_size(session, connection_limit),
         )
         self._setup(state, pipeline, view=False, numeric=sort_direction_format == "numeric")
 

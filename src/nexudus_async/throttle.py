@@ -93,8 +93,8 @@ class RateLimits:
         For an emulator started with ``time_scale=0.01`` use
         ``RateLimits.published().scaled(0.01)``: 1 ms between requests, 120
         per 0.6 s, and so on. ``margin`` (absolute seconds, not scaled, since
-        network jitter does not shrink with the emulator's clock) defaults to
-        this object's margin times ``factor`` but at least 2 ms.
+        network and event-loop jitter do not shrink with the emulator's clock)
+        defaults to this object's margin times ``factor`` but at least 3 ms.
         """
         if factor <= 0:
             raise ValueError(f"scale factor must be positive, got {factor!r}")
@@ -102,7 +102,7 @@ class RateLimits:
             self,
             min_interval=self.min_interval * factor,
             windows=tuple(attrs.evolve(w, period=w.period * factor) for w in self.windows),
-            margin=max(self.margin * factor, 0.002) if margin is None else margin,
+            margin=max(self.margin * factor, 0.003) if margin is None else margin,
         )
 
     def without_safety(self) -> RateLimits:
@@ -136,11 +136,18 @@ class RateLimiter:
         all_windows: list[tuple[int, float]] = []
         write_windows: list[tuple[int, float]] = []
         self._interval = 0.0
+        self._widened = 0.0
+        self._widen_step = 0.0
+        self._widen_max = 0.0
         if limits is not None:
             keep = 1.0 - limits.safety
             stretch = 1.0 + limits.safety
             if limits.min_interval > 0:
                 self._interval = limits.min_interval * stretch + limits.margin
+                # How far :meth:`throttled` may widen the spacing: the jitter
+                # between our clock and the server's does not scale with the limits.
+                self._widen_step = max(limits.margin, limits.min_interval * 0.1)
+                self._widen_max = max(4 * self._widen_step, limits.min_interval)
             for w in limits.windows:
                 eff = (max(1, math.floor(w.limit * keep)), w.period * stretch + limits.margin)
                 (write_windows if w.writes_only else all_windows).append(eff)
@@ -165,6 +172,22 @@ class RateLimiter:
         """Let no request go for ``seconds`` from now."""
         self.pause_until(self._clock() + seconds)
 
+    def throttled(self, wait: float) -> None:
+        """The API throttled a request anyway: pause everybody, and space requests wider.
+
+        Requests spaced exactly can still arrive bunched up (network and event
+        loop jitter), so each throttled answer adds a step to the spacing, up
+        to a bound (the larger of four steps and the minimum interval).
+        """
+        self.pause_for(wait)
+        if self._interval > 0:
+            self._widened = min(self._widened + self._widen_step, self._widen_max)
+
+    @property
+    def spacing(self) -> float:
+        """The current seconds between two requests (margin and widening included)."""
+        return self._interval + self._widened
+
     @staticmethod
     def _window_delay(
         sent: deque[float], windows: tuple[tuple[int, float], ...], now: float
@@ -179,7 +202,7 @@ class RateLimiter:
         return self._window_delay(self._writes, self._write_windows, now)
 
     def _delay(self, now: float, write: bool) -> float:
-        delay = max(self._paused_until - now, self._last + self._interval - now)
+        delay = max(self._paused_until - now, self._last + self._interval + self._widened - now)
         delay = max(delay, self._window_delay(self._sent, self._all_windows, now))
         if write:
             delay = max(delay, self._write_delay(now))
