@@ -61,7 +61,9 @@ from .errors import (
     InputError,
     NexudusError,
     OutcomeUnknownError,
+    ServerError,
     ThrottledError,
+    TransportError,
 )
 
 __all__ = [
@@ -372,11 +374,18 @@ class _Job:
         return dict(zip(self.plan.entity.reconcile_fields, group.reconcile_key, strict=True))
 
     async def count(self, group: Group) -> int:
-        self.c.counts_sent += 1
-        try:
-            return await self.gateway.count(self.match(group), self.since)
-        except NexudusError as exc:
-            raise _Unresolved(f"could not count the existing records: {exc}") from exc
+        """Count the group's matching records; a count is a GET, so it may be retried."""
+        for attempt in range(1, self.max_attempts + 1):
+            self.c.counts_sent += 1
+            try:
+                return await self.gateway.count(self.match(group), self.since)
+            except (ThrottledError, ServerError, TransportError, OutcomeUnknownError) as exc:
+                if attempt == self.max_attempts:
+                    raise _Unresolved(f"could not count the existing records: {exc}") from exc
+                await asyncio.sleep(self.throttle_backoff * attempt)
+            except NexudusError as exc:
+                raise _Unresolved(f"could not count the existing records: {exc}") from exc
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def report_progress(self) -> None:
         if self.progress is None:

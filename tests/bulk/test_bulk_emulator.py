@@ -50,15 +50,17 @@ async def test_rows_coalesce_into_exactly_one_create_per_group() -> None:
     rows = sample_rows(customers=40, passes=600)
     groups = distinct_groups(rows)
     assert len(rows) > groups * 2  # coalescing matters
-    async with run_emulator(EmulatorConfig(time_scale=SCALE, seed=1)) as emu:
-        async with client_for(emu) as client:
+    # Throttling off: a 409 would add a (harmless) resend to the POST count.
+    config = EmulatorConfig(limits=ThrottleLimits.off(), seed=1)
+    async with run_emulator(config) as emu:
+        async with client_for(emu, rate_limits=None) as client:
             report = await bulk(
                 client.coworker_time_passes, COWORKER_TIME_PASS, rows, concurrency=6
             )
         assert report.ok
         assert report.create_requests == groups
         assert emu.stats.by_route[POST_CTP] == groups
-        assert emu.stats.throttled == 0
+        assert emu.stats.writes == groups
         assert store_counts(emu.store.all(CTP)) == expected_counts(rows)
         assert report.records_created == 600
         assert {r.status for r in report.rows} == {"created"}
@@ -115,7 +117,7 @@ async def test_faults_and_throttling_end_with_exactly_the_requested_passes() -> 
                 progress=on_progress,
                 max_attempts=30,
             )
-        assert report.ok, report.to_json()["failed"][:3]
+        assert report.ok, [g.reason for g in report.groups if g.status != "created"]
         assert emu.stats.throttled > 0
         assert emu.stats.faults["drop_after"] > 0
         assert emu.stats.faults["error500"] > 0

@@ -237,11 +237,16 @@ def _print_errors(errors: list[RowError], path: Path, out: TextIO) -> None:
         print(f"{path}:{e}", file=out)
 
 
+def _noun(entity: EntitySpec) -> str:
+    """What a record is called in messages: passes, or links for product/tariff."""
+    return "passes" if entity.count_field is not None else "links"
+
+
 def describe_plan(plan: Plan, time_scale: float) -> list[str]:
     published = estimate_seconds(plan)
     lines = [
         f"rows:             {plan.rows}",
-        f"passes:           {plan.records}",
+        f"{_noun(plan.entity) + ':':<18}{plan.records}",
         f"groups:           {len(plan.groups)}"
         + (
             f" ({plan.rows - len(plan.groups) - plan.duplicates} rows coalesced)"
@@ -384,7 +389,7 @@ async def _send(
 ) -> BulkReport | None:
     from ..client import NexudusClient
 
-    printer = ProgressPrinter(out, _progress_mode(opts.progress, out))
+    printer = ProgressPrinter(out, _progress_mode(opts.progress, out), noun=_noun(plan.entity))
     stop = asyncio.Event()
     limits = RateLimits.published()
     if opts.time_scale != 1.0:
@@ -426,7 +431,7 @@ def _resume_text(opts: ImportOptions) -> str:
 
 def _print_summary(report: BulkReport, opts: ImportOptions, out: TextIO) -> None:
     print(
-        f"summary: {report.records_created} passes created, "
+        f"summary: {report.records_created} {_noun(opts.entity)} created, "
         f"{report.records_skipped} already done (skipped), "
         f"{report.records_missing} missing; "
         f"{report.create_requests} create + {report.count_requests} count requests "

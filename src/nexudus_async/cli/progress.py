@@ -32,7 +32,9 @@ class ProgressPrinter:
         width: int = 28,
         bar_interval: float = 0.1,
         log_interval: float = 2.0,
+        noun: str = "passes",
     ) -> None:
+        self.noun = noun
         self.stream = stream
         self.mode = mode
         self.width = width
@@ -64,9 +66,9 @@ class ProgressPrinter:
             eta = "0:00"
         failed = f"  {p.records_failed} failed" if p.records_failed else ""
         text = (
-            f"{p.records_done}/{p.records_total} passes{failed}  "
+            f"{p.records_done}/{p.records_total} {self.noun}{failed}  "
             f"{p.requests_sent}/{p.requests_total} requests  "
-            f"{rate:,.1f} passes/s  ETA {eta}"
+            f"{rate:,.1f} {self.noun}/s  ETA {eta}"
         )
         if self.mode == "bar":
             filled = int(frac * self.width)
