@@ -50,6 +50,8 @@ from .bulk_journal import Journal
 from .bulk_plan import Group, Plan, make_plan
 from .bulk_rows import (
     COWORKER_TIME_PASS,
+    PRODUCT_TIME_PASS,
+    TARIFF_TIME_PASS,
     EntitySpec,
     RowError,
     SourceRow,
@@ -75,6 +77,7 @@ __all__ = [
     "ResourceGateway",
     "RowResult",
     "bulk_create",
+    "bulk_create_for",
     "rows_from_mappings",
     "run_bulk",
     "since_for",
@@ -682,6 +685,27 @@ async def run_bulk(
             journal.close()
 
 
+_ENTITY_OF_RESOURCE = {
+    "CoworkerTimePasses": COWORKER_TIME_PASS,
+    "ProductTimePasses": PRODUCT_TIME_PASS,
+    "TariffTimePasses": TARIFF_TIME_PASS,
+}
+
+
+async def bulk_create_for(
+    resource: Any, rows: Iterable[Mapping[str, Any] | Any], **options: Any
+) -> BulkReport:
+    """``client.<resource>.bulk_create(rows, ...)``: :func:`bulk_create` through a resource.
+
+    Every request goes through the resource's client, so its rate limiter,
+    retry policy and credentials apply.
+    """
+    entity = _ENTITY_OF_RESOURCE.get(type(resource).__name__)
+    if entity is None:
+        raise TypeError(f"no bulk create for {type(resource).__name__}")
+    return await bulk_create(ResourceGateway(resource, entity), rows, entity=entity, **options)
+
+
 async def bulk_create(
     gateway: BulkGateway,
     rows: Iterable[Mapping[str, Any] | Any],
@@ -694,10 +718,34 @@ async def bulk_create(
 ) -> BulkReport:
     """Validate, plan and send rows (the engine behind the resources' ``bulk_create``).
 
-    ``on_invalid="raise"`` (default) raises :class:`BulkInputError` listing
-    every problem and sends nothing; ``"skip"`` sends the valid rows and reports
-    the invalid ones as failed. ``max_per_request`` caps CreateMultiple.
-    Other options go to :func:`run_bulk`.
+    Args:
+        gateway: What sends (:class:`ResourceGateway` over a client resource).
+        rows: Mappings of create fields by API name (``CoworkerId``) or
+            snake_case (``coworker_id``), values as JSON or CSV strings; or
+            generated create models. Rows are numbered from 1 in the report.
+        entity: Which entity the rows create.
+        on_invalid: ``"raise"`` (default): raise :class:`BulkInputError`
+            listing every problem (row, field, value) and send nothing;
+            ``"skip"``: send the valid rows, report the invalid ones as failed.
+        max_per_request: Cap of CreateMultiple per request (None: no cap).
+        send_duplicates: Product/tariff links: send identical rows each
+            (default: flag them as ``duplicate`` and send one).
+        concurrency: Groups in flight at once (default 4); every request
+            still waits for the client's rate limiter.
+        progress: ``async def progress(p: BulkProgress)``, awaited after each
+            group and each create request.
+        journal: A :class:`~nexudus_async.bulk_journal.Journal` to make the
+            job resumable (default: an in-memory one).
+        stop: An event; once set, groups not started yet are not sent.
+        max_attempts: Create attempts per group (throttled, or reconciled
+            after an unknown outcome) and count attempts, before giving up.
+        throttle_backoff: Seconds (times the attempt number) to wait after a
+            ``ThrottledError`` the client's own waits did not absorb.
+
+    Returns:
+        A :class:`BulkReport`: per row ``created``, ``skipped`` (done by an
+        earlier run of the same journaled job), ``duplicate``, ``failed`` or
+        ``not_sent``, with the reason; totals; requests sent.
     """
     source_rows = rows_from_mappings(rows)
     valid, errors = validate_rows(entity, source_rows)

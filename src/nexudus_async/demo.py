@@ -79,14 +79,14 @@ async def run_demo(
 
         print("\nReading the passes back with the pagination iterator ...")
         t1 = time.monotonic()
-        found: Counter[tuple[int, int]] = Counter()
+        found: Counter[tuple[object, object]] = Counter()
         limits = RateLimits.published().scaled(time_scale)
         async with NexudusClient(base_url=emu.base_url, auth=auth, rate_limits=limits) as client:
             async for tp in client.coworker_time_passes.iter(size=500):
-                found[(int(tp.coworker), int(tp.time_pass))] += 1
+                found[(tp.coworker, tp.time_pass)] += 1
         read_seconds = time.monotonic() - t1
 
-        wanted: Counter[tuple[int, int]] = Counter()
+        wanted: Counter[tuple[object, object]] = Counter()
         for g in plan.groups:
             wanted[(g.fields["CoworkerId"], g.fields["TimePassId"])] += g.count
         customers = len({c for c, _ in wanted})
