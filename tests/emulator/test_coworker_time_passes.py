@@ -290,3 +290,9 @@ async def test_runcommand_validates_key_and_ids(api: Api, emu: EmulatorServer) -
     assert reply.status == 400
     record = emu.store.get("coworkertimepasses", 1)
     assert record is not None and record["Used"] is False  # nothing ran
+
+
+async def test_absurdly_nested_json_is_a_400_not_a_crash(api: Api) -> None:
+    body = b"[" * 100_000 + b"]" * 100_000
+    reply = await api.request("POST", CTP, data=body, headers={"Content-Type": "application/json"})
+    assert reply.status == 400

@@ -166,7 +166,7 @@ async def _json_body(request: web.Request) -> tuple[Any, web.Response | None]:
     raw = await request.read()
     try:
         return json.loads(raw.decode("utf-8")), None
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         return None, validation_failed([FieldError("Body", "is not valid JSON", None)])
 
 
@@ -189,7 +189,8 @@ def make_handlers(
             ids = parse_id_list(request.query["id"])
             if ids is None:
                 return validation_failed([FieldError("id", "must be a list of whole numbers")])
-            rows = [r for r in store.rows(spec) if r["Id"] in set(ids)]
+            wanted = set(ids)
+            rows = [r for r in store.rows(spec) if r["Id"] in wanted]
             rows.sort(key=lambda r: r["Id"])
             return _json([store.list_record(spec, r) for r in rows])
         query, errors = parse_list_query(spec, store, request.query)
