@@ -279,7 +279,9 @@ async def measure(
     }
 
 
-def run(rounds: int = 9, seconds: float = 1.0, levels: tuple[int, ...] = (1, 32)) -> dict[str, Any]:
+def run(
+    rounds: int = 11, seconds: float = 1.0, levels: tuple[int, ...] = (1, 32)
+) -> dict[str, Any]:
     if common.QUICK:
         rounds, seconds = 2, 0.4
     out: dict[str, Any] = {

@@ -271,8 +271,10 @@ def b2(res: dict[str, Any]) -> str:
     out = [
         f"One CoworkerTimePass list page of {res['records']} realistic records "
         "(dates, UUIDs, prices, nulls as the live API sends them), the same bytes for "
-        f"every variant; {res['repeats']} interleaved repeats of a batch of calls, "
-        "median per call. GC stays on.\n",
+        f"every variant; {res['repeats']} interleaved repeats of a batch of calls (about "
+        "30 ms each), timed in process CPU time so that other processes on the shared "
+        "cores are not charged to whichever variant was running; median per call. GC "
+        "stays on.\n",
         table(["variant", "µs per page (median)", "speed vs stock end to end"], rows),
     ]
     if res["errors"]:
