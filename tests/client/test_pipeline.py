@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -9,6 +10,7 @@ import aiohttp
 import pytest
 from aiohttp.client_reqrep import ConnectionKey
 
+from nexudus_async._pipeline import Pipeline
 from nexudus_async._transport import HttpRequest, dumps
 from nexudus_async.auth import BasicAuth
 from nexudus_async.errors import (
@@ -27,6 +29,7 @@ from nexudus_async.errors import (
     ValidationError,
 )
 from nexudus_async.retry import RetryPolicy
+from nexudus_async.throttle import RateLimiter, RateLimits
 
 from .conftest import BASE, FakeClock, PipelineFactory, Recorder
 
@@ -335,3 +338,91 @@ async def test_retries_are_logged_without_secrets(
     assert "s3cret" not in text and "YWRtaW5" not in text and "Notes" not in text
     rec = next(r for r in caplog.records if "throttled" in r.getMessage())
     assert (rec.nexudus_status, rec.nexudus_attempt, rec.nexudus_wait) == (409, 2, 0.5)  # type: ignore[attr-defined]
+
+
+async def test_one_request_at_a_time_until_the_first_answer(
+    mocked: Any, make_pipeline: PipelineFactory
+) -> None:
+    in_flight: list[int] = []
+    current = 0
+    release = asyncio.Event()
+
+    async def answer(url: Any, **kwargs: Any) -> None:
+        nonlocal current
+        current += 1
+        in_flight.append(current)
+        if len(in_flight) == 1:
+            await release.wait()
+        current -= 1
+
+    mocked.get(URL, callback=answer, payload={}, repeat=True)
+    pipe = make_pipeline()
+    tasks = [asyncio.create_task(pipe.send(get())) for _ in range(4)]
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert in_flight == [1]  # the others wait for the first answer
+    release.set()
+    async with asyncio.timeout(5):
+        await asyncio.gather(*tasks)
+    assert len(in_flight) == 4
+
+
+async def test_in_flight_requests_are_bounded_by_the_pool(
+    mocked: Any, recorder: Recorder, clock: FakeClock
+) -> None:
+    peak = current = 0
+
+    async def answer(url: Any, **kwargs: Any) -> None:
+        nonlocal peak, current
+        current += 1
+        peak = max(peak, current)
+        await asyncio.sleep(0.001)
+        current -= 1
+
+    mocked.get(URL, callback=answer, payload={}, repeat=True)
+    pipe = Pipeline(recorder, limiter=RateLimiter(None), max_in_flight=3, sleep=clock.sleep)
+    async with asyncio.timeout(5):
+        await asyncio.gather(*(pipe.send(get()) for _ in range(12)))
+    assert peak == 3
+
+
+async def test_a_throttled_answer_widens_the_spacing(
+    mocked: Any, make_pipeline: PipelineFactory, clock: FakeClock
+) -> None:
+    mocked.get(URL, status=409, headers={"Retry-After": "0.5"})
+    mocked.get(URL, payload={}, repeat=True)
+    pipe = make_pipeline(limits=RateLimits(min_interval=0.1, margin=0.01).without_safety())
+    before = pipe.limiter.spacing
+    await pipe.send(get())
+    assert pipe.limiter.spacing == pytest.approx(before + 0.01)
+    for _ in range(10):
+        pipe.limiter.throttled(0.0)
+    assert pipe.limiter.spacing == pytest.approx(0.1 + 0.1)  # bounded by the interval
+
+
+async def test_5xx_retry_after_is_honoured(
+    mocked: Any, make_pipeline: PipelineFactory, clock: FakeClock
+) -> None:
+    mocked.get(URL, status=503, headers={"Retry-After": "4"})
+    mocked.get(URL, payload={})
+    await make_pipeline().send(get())
+    assert clock.sleeps == [4.0]
+
+
+async def test_transport_errors_never_show_the_query_string(
+    mocked: Any, make_pipeline: PipelineFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("DEBUG", logger="nexudus_async")
+    mocked.get(
+        URL,
+        exception=aiohttp.ClientConnectionError(
+            f"failed: GET {BASE}{LIST}?CoworkerTimePass_Notes=private"
+        ),
+        repeat=True,
+    )
+    with pytest.raises(TransportError) as info:
+        await make_pipeline(retry=RetryPolicy(max_retries=1)).send(
+            get(params=(("CoworkerTimePass_Notes", "private"),))
+        )
+    assert f"{BASE}{LIST}" in str(info.value)
+    assert "private" not in str(info.value) and "private" not in caplog.text
