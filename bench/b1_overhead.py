@@ -226,13 +226,21 @@ LABELS = {
 }
 
 
-async def drive(ops: Ops, concurrency: int, n: int, seconds: float = 0.0) -> int:
+OP_KINDS = ("get", "list", "create")
+
+
+async def drive(
+    ops: Ops, concurrency: int, n: int, seconds: float = 0.0, only: str | None = None
+) -> int:
     """Run the mix with ``concurrency`` workers: ``n`` calls, or for ``seconds``.
 
     Returns the number of calls completed. The mix stays one third each
-    because the kind comes from one shared counter.
+    because the kind comes from one shared counter; ``only`` runs one kind.
     """
     calls = (ops.get, ops.list, ops.create)
+    if only is not None:
+        one = getattr(ops, only)
+        calls = (one, one, one)
     counter = itertools.count()
     deadline = time.perf_counter() + seconds
     done = 0
@@ -261,14 +269,19 @@ async def check(ops: Ops) -> None:
 
 
 async def measure(
-    key: str, url: str, server: ChildServer, concurrency: int, seconds: float
+    key: str,
+    url: str,
+    server: ChildServer,
+    concurrency: int,
+    seconds: float,
+    only: str | None = None,
 ) -> dict[str, float]:
     async with VARIANTS[key](url) as ops:
         await check(ops)
         await drive(ops, concurrency, max(3 * concurrency, 30))  # open the pool, warm up
         c0, s0 = self_cpu(), server.cpu()
         t0 = time.perf_counter()
-        n = await drive(ops, concurrency, 0, seconds)
+        n = await drive(ops, concurrency, 0, seconds, only)
         wall = time.perf_counter() - t0
         c1, s1 = self_cpu(), server.cpu()
     return {
@@ -316,6 +329,24 @@ def run(
             for r in range(rounds):
                 asyncio.run(one_round(r))
             out["by_conc"][conc] = summarise(samples)
+
+        # where the time goes: each kind of call alone, concurrency 1
+        per_op: dict[str, dict[str, list[float]]] = {
+            k: {op: [] for op in OP_KINDS} for k in available
+        }
+
+        async def op_round(r: int) -> None:
+            order = available[r % len(available) :] + available[: r % len(available)]
+            for key in order:
+                for op in OP_KINDS:
+                    m = await measure(key, server.url, server, 1, seconds / 3, only=op)
+                    per_op[key][op].append(m["client_us"])
+
+        for r in range(max(2, rounds // 3)):
+            asyncio.run(op_round(r))
+        out["per_op_client_us"] = {
+            k: {op: median(v) for op, v in d.items()} for k, d in per_op.items()
+        }
     return out
 
 

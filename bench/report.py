@@ -182,6 +182,25 @@ def b1(res: dict[str, Any]) -> str:
             rows,
         )
     )
+    per_op = res.get("per_op_client_us")
+    if per_op:
+        rows = []
+        for key in ("a", "b", "c", "d"):
+            if key in per_op:
+                d = per_op[key]
+                rows.append([labels[key], *(_n(d[op]) for op in ("get", "list", "create"))])
+        out.append("### Where the client time goes (each kind of call alone, concurrency 1)\n")
+        out.append(
+            table(
+                [
+                    "variant",
+                    "get: client CPU µs/call",
+                    "list (25 records)",
+                    "create",
+                ],
+                rows,
+            )
+        )
     out.append("### Reading\n")
     out.append(b1_reading(res, verdicts))
     return "\n".join(out)
@@ -215,6 +234,24 @@ def b1_reading(res: dict[str, Any], verdicts: dict[tuple[str, str], bool | None]
                 f"  The facade adds {_n(c['client_us'] - b['client_us'])} µs per call on top "
                 "of the generated functions (auth, error mapping, retry policy, pipeline)."
             )
+    per_op = res.get("per_op_client_us", {})
+    if "a" in per_op and "c" in per_op:
+        gaps = {op: per_op["c"][op] - per_op["a"][op] for op in ("get", "list", "create")}
+        parts = []
+        if "b" in per_op:
+            for op in ("get", "list", "create"):
+                gen = per_op["b"][op] - per_op["a"][op]
+                parts.append(
+                    f"{op} +{_n(gaps[op])} µs ({_n(gen)} in the generated layer, "
+                    f"{_n(gaps[op] - gen)} in the facade)"
+                )
+        else:
+            parts = [f"{op} +{_n(g)} µs" for op, g in gaps.items()]
+        lines.append(
+            "- Per kind of call, the facade's client CPU over raw aiohttp: "
+            + "; ".join(parts)
+            + ". The list call, which structures 25 records into models, carries the most."
+        )
     missed = [k for k, ok in verdicts.items() if ok is False]
     unmeasured = [k for k, ok in verdicts.items() if ok is None]
     if missed:
