@@ -1,0 +1,180 @@
+"""What a bulk job reports: per row, per group, totals, and progress snapshots."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import attrs
+
+from .bulk_plan import Plan
+from .bulk_rows import RowError
+
+__all__ = ["BulkProgress", "BulkReport", "GroupResult", "RowResult", "RowStatus", "row_results"]
+
+RowStatus = Literal["created", "skipped", "failed", "duplicate", "not_sent"]
+
+
+@attrs.frozen
+class RowResult:
+    """What happened to one input row."""
+
+    line: int
+    status: RowStatus
+    count: int
+    """Records the row asked for."""
+    group: str | None = None
+    reason: str | None = None
+
+
+@attrs.frozen
+class GroupResult:
+    """What happened to one group (one CreateMultiple, possibly split)."""
+
+    key: str
+    fields: Mapping[str, Any]
+    expected: int
+    created: int
+    """Records of the group that exist now (acknowledged or counted)."""
+    status: Literal["created", "skipped", "failed", "not_sent"]
+    requests: int
+    """Create requests sent for the group in this run."""
+    reason: str | None = None
+    resumed: bool = False
+    """The group was found half done in the journal and reconciled."""
+    created_before: int = 0
+    """Records of the group that existed before this run (resumed groups)."""
+
+
+@attrs.frozen
+class BulkProgress:
+    """A snapshot passed to the progress callback after each group and request."""
+
+    records_total: int
+    records_done: int
+    """Created now or already done by an earlier run."""
+    records_failed: int
+    groups_total: int
+    groups_done: int
+    requests_total: int
+    """Create requests the plan needs (without resends)."""
+    requests_sent: int
+    """Create requests sent so far in this run (resends included)."""
+    elapsed: float
+
+    @property
+    def rate(self) -> float:
+        """Records per second in this run."""
+        return self.records_done / self.elapsed if self.elapsed > 0 else 0.0
+
+
+@attrs.define
+class BulkReport:
+    """The outcome of a job: per row, per group, and totals."""
+
+    entity: str
+    rows: list[RowResult] = attrs.field(factory=list)
+    groups: list[GroupResult] = attrs.field(factory=list)
+    invalid: list[RowError] = attrs.field(factory=list)
+    create_requests: int = 0
+    count_requests: int = 0
+    elapsed: float = 0.0
+    interrupted: bool = False
+    job_id: str | None = None
+
+    @property
+    def records_requested(self) -> int:
+        return sum(g.expected for g in self.groups)
+
+    @property
+    def records_created(self) -> int:
+        """Records created by this run (not those an earlier run had created)."""
+        return sum(g.created - g.created_before for g in self.groups if g.status != "skipped")
+
+    @property
+    def records_skipped(self) -> int:
+        """Records an earlier run of the job had already created."""
+        return sum(g.created if g.status == "skipped" else g.created_before for g in self.groups)
+
+    @property
+    def records_missing(self) -> int:
+        return sum(max(0, g.expected - g.created) for g in self.groups)
+
+    @property
+    def failed_rows(self) -> list[RowResult]:
+        return [r for r in self.rows if r.status in ("failed", "not_sent")]
+
+    @property
+    def ok(self) -> bool:
+        """Every row valid and every group created (now or before)."""
+        return not self.invalid and not self.interrupted and self.records_missing == 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "entity": self.entity,
+            "job_id": self.job_id,
+            "ok": self.ok,
+            "interrupted": self.interrupted,
+            "records_requested": self.records_requested,
+            "records_created": self.records_created,
+            "records_skipped": self.records_skipped,
+            "records_missing": self.records_missing,
+            "create_requests": self.create_requests,
+            "count_requests": self.count_requests,
+            "elapsed_seconds": round(self.elapsed, 3),
+            "invalid": [
+                {"line": e.line, "field": e.field, "value": _jsonable(e.value), "error": e.message}
+                for e in self.invalid
+            ],
+            "created": [_row_json(r) for r in self.rows if r.status == "created"],
+            "skipped": [_row_json(r) for r in self.rows if r.status == "skipped"],
+            "duplicates": [_row_json(r) for r in self.rows if r.status == "duplicate"],
+            "failed": [_row_json(r) for r in self.failed_rows],
+        }
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+def _row_json(r: RowResult) -> dict[str, Any]:
+    out: dict[str, Any] = {"line": r.line, "count": r.count, "status": r.status}
+    if r.group is not None:
+        out["group"] = r.group
+    if r.reason is not None:
+        out["reason"] = r.reason
+    return out
+
+
+def row_results(plan: Plan, results: Mapping[str, GroupResult]) -> list[RowResult]:
+    rows: list[RowResult] = []
+    for group in plan.groups:
+        res = results.get(group.key)
+        if res is None:  # pragma: no cover - every group yields a result
+            continue
+        # Passes of a group are identical: give the created ones to rows in order.
+        left = res.created
+        for line, count in zip(group.lines, group.row_counts, strict=True):
+            if res.status in ("created", "skipped"):
+                rows.append(RowResult(line, res.status, count, group.key, res.reason))
+            elif left >= count:
+                left -= count
+                rows.append(RowResult(line, "created", count, group.key))
+            else:
+                left = 0
+                status: RowStatus = "not_sent" if res.status == "not_sent" else "failed"
+                rows.append(RowResult(line, status, count, group.key, res.reason))
+        for line in group.duplicates:
+            rows.append(
+                RowResult(
+                    line,
+                    "duplicate",
+                    1,
+                    group.key,
+                    f"identical to line {group.lines[0]}; not sent again",
+                )
+            )
+    rows.sort(key=lambda r: r.line)
+    return rows
