@@ -519,7 +519,6 @@ class _Resource(Generic[RecordT, ItemT]):
     """What every time-pass namespace can do; the typed subclasses add the entity's arguments."""
 
     _spec: _EntitySpec
-    _bulk_entity: str
 
     def __init__(self, owner: NexudusClient) -> None:
         self._owner = owner
@@ -812,25 +811,28 @@ class _Resource(Generic[RecordT, ItemT]):
             self._spec.run_command, "POST", f"{self._spec.path}/runcommand", body=body
         )
 
-    async def bulk_create(self, rows: Iterable[Mapping[str, Any]], **options: Any) -> BulkReport:
+    async def bulk_create(
+        self, rows: Iterable[Mapping[str, Any] | Any], **options: Any
+    ) -> BulkReport:
         """Create many records in as few requests as the API allows (see :mod:`nexudus_async.bulk`).
 
-        Rows are validated first, identical rows coalesced into ``CreateMultiple``
-        requests, and creates whose outcome is unknown reconciled by counting,
-        never blindly resent. ``options`` go to :func:`nexudus_async.bulk.bulk_create`.
+        Rows are validated first (nothing is sent if one is invalid, unless
+        ``on_invalid="skip"``), identical rows are coalesced into
+        ``CreateMultiple`` requests, and creates whose outcome is unknown are
+        reconciled by counting, never blindly resent. Every request goes
+        through this client's limiter, retries and credentials. ``options``
+        are those of :func:`nexudus_async.bulk.bulk_create` (``concurrency``,
+        ``journal``, ``progress``, ``max_per_request``...).
         """
-        from . import bulk, bulk_rows
+        from .bulk import bulk_create_for
 
-        entity = getattr(bulk_rows, self._bulk_entity)
-        gateway = bulk.ResourceGateway(self, entity)
-        return await bulk.bulk_create(gateway, rows, entity=entity, **options)
+        return await bulk_create_for(self, rows, **options)
 
 
 class CoworkerTimePasses(_Resource[CoworkerTimePass, CoworkerTimePassListItem]):
     """Time passes held by customers (``/api/billing/coworkertimepasses``)."""
 
     _spec = _COWORKER
-    _bulk_entity = "COWORKER_TIME_PASS"
 
     def with_options(
         self, *, timeout: float | None = None, retry: RetryPolicy | None = None
@@ -908,7 +910,6 @@ class ProductTimePasses(_Resource[ProductTimePass, ProductTimePassListItem]):
     """Time passes granted by the purchase of a product (``/api/billing/producttimepasses``)."""
 
     _spec = _PRODUCT
-    _bulk_entity = "PRODUCT_TIME_PASS"
 
     def with_options(
         self, *, timeout: float | None = None, retry: RetryPolicy | None = None
@@ -967,7 +968,6 @@ class TariffTimePasses(_Resource[TariffTimePass, TariffTimePassListItem]):
     """Time passes included in a pricing plan (``/api/billing/tarifftimepasses``)."""
 
     _spec = _TARIFF
-    _bulk_entity = "TARIFF_TIME_PASS"
 
     def with_options(
         self, *, timeout: float | None = None, retry: RetryPolicy | None = None

@@ -426,3 +426,14 @@ async def test_an_error_inside_async_with_still_closes_the_session(
         ) as client:
             await client.coworker_time_passes.get(5)
     assert client.closed
+
+
+async def test_bulk_create_goes_through_the_resource(
+    nexudus_emulator: EmulatorServer, client: NexudusClient
+) -> None:
+    rows = [{"CoworkerId": 42, "BusinessId": 1, "TimePassId": 7}] * 10
+    rows += [{"coworker_id": 43, "business_id": 1, "time_pass_id": 7}]
+    await client.coworker_time_passes.bulk_create(rows)
+    assert nexudus_emulator.store.count(CTP, CoworkerId=42) == 10
+    assert nexudus_emulator.store.count(CTP, CoworkerId=43) == 1
+    assert nexudus_emulator.stats.by_route[f"POST {CREATE_PATH}"] == 2  # one CreateMultiple each
