@@ -129,6 +129,18 @@ def test_cli_options_build_the_config() -> None:
     )
 
 
+def test_cli_fault_options() -> None:
+    args = parser().parse_args(
+        ["--fault", "error500,POST,/api/billing/*,0.25", "--fault", "latency,,,,0.2"]
+    )
+    assert build_config(args).faults == (
+        FaultRule(method="POST", path="/api/billing/*", kind="error500", probability=0.25),
+        FaultRule(kind="latency", latency=0.2),
+    )
+    with pytest.raises(SystemExit):
+        parser().parse_args(["--fault", "explode"])
+
+
 def test_config_is_checked() -> None:
     with pytest.raises(ValueError):
         EmulatorConfig(time_scale=0)
