@@ -205,6 +205,7 @@ class Pipeline:
             request = request.evolve(timeout=self._timeout)
 
         transient = 0
+        uncertain = False  # an earlier attempt may have been executed
         throttled = 0
         reauthenticated = False
         attempt = 0
@@ -237,6 +238,7 @@ class Pipeline:
                 if transient >= policy.max_retries:
                     raise failure.error from failure.error.__cause__
                 transient += 1
+                uncertain = uncertain or failure.maybe_sent
                 wait = policy.backoff(transient, self._rand)
                 logger.warning(
                     "%s %s: %s; retrying in %.3fs (attempt %d)",
@@ -312,6 +314,7 @@ class Pipeline:
                 if transient >= policy.max_retries:
                     raise error
                 transient += 1
+                uncertain = True
                 wait = policy.backoff(transient, self._rand)
                 asked = parse_retry_after(response.headers, now=self._wall_clock)
                 if asked is not None and asked <= policy.max_throttle_wait:
@@ -329,7 +332,9 @@ class Pipeline:
                 continue
 
             if status >= 400 or status < 200:
-                raise self._error(response, method, path, self._json_or_none(response))
+                error = self._error(response, method, path, self._json_or_none(response))
+                error.after_uncertain_attempt = uncertain
+                raise error
 
             malformed = self._check_success_body(response, method, path)
             if malformed is None:
@@ -346,6 +351,7 @@ class Pipeline:
             if transient >= policy.max_retries:
                 raise malformed
             transient += 1
+            uncertain = True
             wait = policy.backoff(transient, self._rand)
             logger.warning(
                 "%s %s -> %d with an unreadable body; retrying in %.3fs (attempt %d)",

@@ -181,11 +181,16 @@ class APIError(NexudusError):
         errors: The per-field errors of the API's ``Errors[]`` (may be empty).
         body: The raw response body (for diagnostics).
         headers: The response headers.
+        after_uncertain_attempt: An earlier attempt of the same request failed
+            in a way that may have executed it (its answer was lost), so this
+            answer may describe the state that attempt left (for example a
+            404 to a DELETE whose first attempt deleted the record).
     """
 
     errors: tuple[FieldError, ...]
     body: bytes
     headers: Mapping[str, str]
+    after_uncertain_attempt: bool = False
 
     def __init__(
         self,

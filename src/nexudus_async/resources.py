@@ -93,7 +93,7 @@ from ._generated.models import SortDirection as _WireSortDirection
 from ._generated.types import Response
 from ._transport import HttpRequest, HttpResponse, Transport
 from ._wire import UNSET, Unset
-from .errors import InputError, MalformedResponseError, NexudusError
+from .errors import InputError, MalformedResponseError, NexudusError, NotFoundError
 from .pagination import ItemIterator, Page, PageIterator, SortDirection, check_paging
 from .retry import RetryPolicy
 
@@ -771,12 +771,22 @@ class _Resource(Generic[RecordT, ItemT]):
     async def delete(self, id: int) -> WriteResult:
         """Delete the record with this Id.
 
-        DELETE is retried after transient failures, so a record deleted by an
-        attempt whose answer was lost makes the next attempt answer
+        DELETE is retried after transient failures. When an attempt whose
+        answer was lost had already deleted the record, the next attempt's 404
+        is taken as success (the message says so); a 404 otherwise raises
         :class:`~nexudus_async.errors.NotFoundError`.
         """
         _check_id("id", id)
-        return await self._write(self._spec.delete, "DELETE", f"{self._spec.path}/{id}", id=id)
+        try:
+            return await self._write(self._spec.delete, "DELETE", f"{self._spec.path}/{id}", id=id)
+        except NotFoundError as exc:
+            if not exc.after_uncertain_attempt:
+                raise
+            return WriteResult(
+                id=None,
+                message=f"{self._spec.name} {id} is gone: an earlier attempt, whose answer "
+                "was lost, deleted it",
+            )
 
     async def commands(self) -> builtins.list[Command]:
         """The commands that can run on records of this entity."""

@@ -622,3 +622,16 @@ async def test_the_limiter_is_shared_by_every_call_and_view(
             )
         assert client.limiter.acquired == 4
     assert clock.sleeps == [1.0, 1.0, 1.0]
+
+
+async def test_a_delete_whose_lost_attempt_succeeded_is_not_an_error(
+    client: NexudusClient, wire: Wire, mocked: Any
+) -> None:
+    mocked.delete(f"{BASE}{CTP}/12", exception=aiohttp.ServerDisconnectedError())
+    wire.add("DELETE", f"{CTP}/12", status=404, payload={"Message": "not found"})
+    result = await client.coworker_time_passes.delete(12)
+    assert result.message is not None and "earlier attempt" in result.message
+    wire.add("DELETE", f"{CTP}/13", status=404, payload={"Message": "not found"})
+    with pytest.raises(NotFoundError) as info:
+        await client.coworker_time_passes.delete(13)
+    assert not info.value.after_uncertain_attempt

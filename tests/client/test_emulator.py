@@ -437,3 +437,13 @@ async def test_bulk_create_goes_through_the_resource(
     assert nexudus_emulator.store.count(CTP, CoworkerId=42) == 10
     assert nexudus_emulator.store.count(CTP, CoworkerId=43) == 1
     assert nexudus_emulator.stats.by_route[f"POST {CREATE_PATH}"] == 2  # one CreateMultiple each
+
+
+async def test_delete_survives_a_dropped_answer(
+    nexudus_emulator: EmulatorServer, client: NexudusClient
+) -> None:
+    (rid,) = seed(nexudus_emulator, 1)
+    nexudus_emulator.set_faults([FaultRule(method="DELETE", kind="drop_after", times=1)])
+    result = await client.coworker_time_passes.delete(rid)
+    assert result.message is not None and "earlier attempt" in result.message
+    assert nexudus_emulator.store.get(CTP, rid) is None
