@@ -24,6 +24,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+
 from .auth import PasswordGrant
 from .cli.connect import Connection
 from .cli.import_cmd import ImportOptions, run_import
@@ -40,8 +42,39 @@ def sample_path() -> Path:
     return Path(str(importlib.resources.files("nexudus_async") / "demo_data" / "passes.csv"))
 
 
-def _stat(stats: Any, name: str) -> Any:
-    return getattr(stats, name, None)
+class ClientCounters:
+    """What the client saw on the wire, from aiohttp's request tracing."""
+
+    def __init__(self) -> None:
+        self.statuses: Counter[int] = Counter()
+        self.connection_errors = 0
+
+    @property
+    def requests(self) -> int:
+        return sum(self.statuses.values()) + self.connection_errors
+
+    @property
+    def throttled(self) -> int:
+        return self.statuses[409] + self.statuses[429]
+
+    def trace_config(self) -> aiohttp.TraceConfig:
+        tc = aiohttp.TraceConfig()
+
+        async def on_end(
+            _session: aiohttp.ClientSession, _ctx: Any, params: aiohttp.TraceRequestEndParams
+        ) -> None:
+            self.statuses[params.response.status] += 1
+
+        async def on_error(
+            _session: aiohttp.ClientSession,
+            _ctx: Any,
+            _params: aiohttp.TraceRequestExceptionParams,
+        ) -> None:
+            self.connection_errors += 1
+
+        tc.on_request_end.append(on_end)
+        tc.on_request_exception.append(on_error)
+        return tc
 
 
 async def run_demo(
@@ -69,7 +102,8 @@ async def run_demo(
             )
             print(f"$ nexudus-async import {path.name} --emulator --time-scale {time_scale:g}")
             t0 = time.monotonic()
-            outcome = await run_import(opts, conn)
+            counters = ClientCounters()
+            outcome = await run_import(opts, conn, trace_configs=[counters.trace_config()])
             import_seconds = time.monotonic() - t0
         if outcome.report is None or outcome.plan is None:
             print("the import did not run", file=sys.stderr)
@@ -82,8 +116,10 @@ async def run_demo(
         found: Counter[tuple[object, object]] = Counter()
         limits = RateLimits.published().scaled(time_scale)
         async with NexudusClient(base_url=emu.base_url, auth=auth, rate_limits=limits) as client:
-            async for tp in client.coworker_time_passes.iter(size=500):
+            passes = client.coworker_time_passes.iter(size=500)
+            async for tp in passes:
                 found[(tp.coworker, tp.time_pass)] += 1
+            pages = passes.pages_fetched
         read_seconds = time.monotonic() - t1
 
         wanted: Counter[tuple[object, object]] = Counter()
@@ -91,35 +127,33 @@ async def run_demo(
             wanted[(g.fields["CoworkerId"], g.fields["TimePassId"])] += g.count
         customers = len({c for c, _ in wanted})
         mismatched = sorted(k for k in wanted.keys() | found.keys() if wanted[k] != found[k])
-
-        stats = emu.stats.snapshot()
-        by_route: Any = stats.get("by_route", {})
+        by_route: Any = stats_after_import.get("by_route", {})
         posts = by_route.get("POST /api/billing/coworkertimepasses", 0)
-        throttled = stats.get("throttled", 0)
+        stored = len(emu.store.all("coworkertimepasses"))
+        verdict = "all match" if not mismatched else f"{len(mismatched)} DO NOT MATCH"
+
         print("\nSummary")
-        print(f"  rows in the file:       {plan.rows:,}")
-        print(f"  passes requested:       {plan.records:,} for {customers} customers")
         print(
-            f"  create requests:        {report.create_requests:,} CreateMultiple "
-            f"(emulator saw {posts:,} POSTs; one per row would be {plan.rows:,}, "
-            f"one per pass {plan.records:,})"
-        )
-        print(f"  count requests:         {report.count_requests:,} (reconciliation baselines)")
-        print(f"  passes created:         {report.records_created:,}")
-        print(
-            f"  read back:              {sum(found.values()):,} passes; every customer and "
-            f"time pass {'matches' if not mismatched else f'matches except {len(mismatched)}'}"
+            f"  file        {plan.rows:,} rows: {plan.records:,} passes for {customers} customers"
         )
         print(
-            f"  time:                   import {import_seconds:.1f} s, read-back "
-            f"{read_seconds:.1f} s (at published limits the import would take about "
-            f"{report.elapsed / time_scale / 60:.0f} min; one request per pass, "
-            f"{plan.records / 60:.0f} min)"
+            f"  requests    {report.create_requests:,} creates (CreateMultiple) + "
+            f"{report.count_requests:,} counts; one create per row would be {plan.rows:,}, "
+            f"per pass {plan.records:,}"
         )
-        during_import = stats_after_import.get("throttled", 0)
         print(
-            f"  throttled answers:      {throttled} 409s from the emulator "
-            f"({during_import} during the import): the client's limiter keeps under the limits"
+            f"  emulator    {posts:,} POSTs, {stored:,} passes stored; read back "
+            f"{sum(found.values()):,} in {pages} pages, per customer and time pass: {verdict}"
+        )
+        print(
+            f"  time        import {import_seconds:.1f} s, read-back {read_seconds:.1f} s; "
+            f"at the real limits about {report.elapsed / time_scale / 60:.0f} min "
+            f"(one request per pass: {plan.records / 60:.0f} min)"
+        )
+        print(
+            f"  throttling  {counters.throttled} throttled answers seen by the client "
+            f"({counters.requests:,} requests, token included); "
+            f"emulator: {stats_after_import.get('throttled', 0)}"
         )
         ok = outcome.exit_code == 0 and not mismatched
         print("\nDemo " + ("succeeded." if ok else "FAILED."))

@@ -19,10 +19,11 @@ import shlex
 import signal
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+import aiohttp
 import attrs
 
 from ..bulk import BulkReport, ResourceGateway, run_bulk
@@ -281,6 +282,7 @@ async def run_import(
     *,
     out: TextIO | None = None,
     err: TextIO | None = None,
+    trace_configs: Sequence[aiohttp.TraceConfig] = (),
 ) -> ImportOutcome:
     """Validate, plan, and (unless a dry run) send the file, journaled."""
     out = out or sys.stdout
@@ -333,7 +335,7 @@ async def run_import(
         else:
             print(f"journal: {journal_path}", file=out)
         print(f"sending to {conn.describe()}", file=out)
-        report = await _send(opts, conn, plan, journal, out, err)
+        report = await _send(opts, conn, plan, journal, out, err, trace_configs)
     if report is None:
         return ImportOutcome(EXIT_INTERRUPTED, plan=plan)
     _print_summary(report, opts, out)
@@ -386,6 +388,7 @@ async def _send(
     journal: Journal,
     out: TextIO,
     err: TextIO,
+    trace_configs: Sequence[aiohttp.TraceConfig],
 ) -> BulkReport | None:
     from ..client import NexudusClient
 
@@ -394,7 +397,12 @@ async def _send(
     limits = RateLimits.published()
     if opts.time_scale != 1.0:
         limits = limits.scaled(opts.time_scale)
-    async with NexudusClient(base_url=conn.base_url, auth=conn.auth, rate_limits=limits) as client:
+    async with NexudusClient(
+        base_url=conn.base_url,
+        auth=conn.auth,
+        rate_limits=limits,
+        trace_configs=trace_configs or None,
+    ) as client:
         resource = getattr(client, plan.entity.name)
         task = asyncio.create_task(
             run_bulk(
