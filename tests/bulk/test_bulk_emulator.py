@@ -5,13 +5,11 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from nexudus_async.auth import BasicAuth
-from nexudus_async.bulk import BulkInputError, BulkReport, ResourceGateway, bulk_create
-from nexudus_async.bulk_rows import COWORKER_TIME_PASS, PRODUCT_TIME_PASS, EntitySpec
+from nexudus_async.bulk import BulkInputError
 from nexudus_async.cli.connect import Connection
 from nexudus_async.cli.import_cmd import ImportOptions, run_import
 from nexudus_async.client import NexudusClient
@@ -33,10 +31,6 @@ SCALE = 0.01
 POST_CTP = "POST /api/billing/coworkertimepasses"
 
 
-async def bulk(resource: Any, entity: EntitySpec, rows: Any, **kw: Any) -> BulkReport:
-    return await bulk_create(ResourceGateway(resource, entity), rows, entity=entity, **kw)
-
-
 def client_for(emu: EmulatorServer, **kw: object) -> NexudusClient:
     kw.setdefault("rate_limits", RateLimits.published().scaled(SCALE))
     return NexudusClient(
@@ -54,9 +48,7 @@ async def test_rows_coalesce_into_exactly_one_create_per_group() -> None:
     config = EmulatorConfig(limits=ThrottleLimits.off(), seed=1)
     async with run_emulator(config) as emu:
         async with client_for(emu, rate_limits=None) as client:
-            report = await bulk(
-                client.coworker_time_passes, COWORKER_TIME_PASS, rows, concurrency=6
-            )
+            report = await client.coworker_time_passes.bulk_create(rows, concurrency=6)
         assert report.ok
         assert report.create_requests == groups
         assert emu.stats.by_route[POST_CTP] == groups
@@ -72,9 +64,7 @@ async def test_invalid_rows_stop_everything_before_a_request() -> None:
     async with run_emulator(EmulatorConfig(time_scale=SCALE)) as emu:
         async with client_for(emu) as client:
             with pytest.raises(BulkInputError) as info:
-                await bulk(
-                    client.coworker_time_passes,
-                    COWORKER_TIME_PASS,
+                await client.coworker_time_passes.bulk_create(
                     [good, {**good, "CreateMultiple": -1}],
                 )
         assert emu.stats.requests == 0
@@ -109,9 +99,7 @@ async def test_faults_and_throttling_end_with_exactly_the_requested_passes() -> 
             async def on_progress(p: object) -> None:
                 progress.append(p.records_done)  # type: ignore[attr-defined]
 
-            report = await bulk(
-                client.coworker_time_passes,
-                COWORKER_TIME_PASS,
+            report = await client.coworker_time_passes.bulk_create(
                 rows,
                 concurrency=8,
                 progress=on_progress,
@@ -132,7 +120,7 @@ async def test_product_links_one_request_each_duplicates_flagged() -> None:
     rows = [link, {**link, "TimePassId": 3}, link, {**link, "ProductId": 2}]
     async with run_emulator(EmulatorConfig(time_scale=SCALE)) as emu:
         async with client_for(emu) as client:
-            report = await bulk(client.product_time_passes, PRODUCT_TIME_PASS, rows)
+            report = await client.product_time_passes.bulk_create(rows)
         assert report.ok
         assert emu.stats.by_route["POST /api/billing/producttimepasses"] == 3
         assert [r.status for r in report.rows] == ["created", "created", "duplicate", "created"]
