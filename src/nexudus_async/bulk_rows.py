@@ -165,10 +165,16 @@ class RowError:
     message: str
 
     def __str__(self) -> str:
-        where = f"line {self.line}"
+        return f"line {self.line}: {self.problem}"
+
+    @property
+    def problem(self) -> str:
+        """The error without its line: ``CoworkerId='abc': is not an integer``."""
         if self.field is None:
-            return f"{where}: {self.message}"
-        return f"{where}: {self.field}={self.value!r}: {self.message}"
+            return self.message
+        if self.value is None:
+            return f"{self.field}: {self.message}"
+        return f"{self.field}={self.value!r}: {self.message}"
 
 
 @attrs.frozen
@@ -293,7 +299,12 @@ def validate_row(entity: EntitySpec, row: SourceRow) -> ValidRow | list[RowError
         if spec is None:
             known = ", ".join(f.api_name for f in entity.fields)
             errors.append(
-                RowError(row.line, key, raw, f"unknown column for {entity.label} (known: {known})")
+                RowError(
+                    row.line,
+                    key,
+                    raw,
+                    f"unknown column for {entity.label} (known: {known}, or snake_case)",
+                )
             )
             continue
         if spec.api_name in values:
@@ -310,7 +321,7 @@ def validate_row(entity: EntitySpec, row: SourceRow) -> ValidRow | list[RowError
     bad_fields = {e.field for e in errors}
     for spec in entity.fields:
         if spec.required and spec.api_name not in values and spec.api_name not in bad_fields:
-            errors.append(RowError(row.line, spec.api_name, None, "is required"))
+            errors.append(RowError(row.line, spec.api_name, None, "is required (missing or empty)"))
     if errors:
         return errors
     count = 1

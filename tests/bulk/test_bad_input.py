@@ -29,7 +29,7 @@ def test_each_bad_row_gets_one_error_with_its_line_and_dry_run_fails(
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if line.startswith(str(path) + ":")]
     assert len(lines) == 4, err
-    assert lines[0].startswith(f"{path}:line 3: CoworkerId=None: is required")
+    assert lines[0] == f"{path}:line 3: CoworkerId: is required (missing or empty)"
     assert lines[1].startswith(f"{path}:line 4: CoworkerId='abc': is not an integer")
     assert lines[2].startswith(f"{path}:line 5: CreateMultiple='-3': must be a positive")
     assert lines[3].startswith(f"{path}:line 6: ExpireDate='2027-13-45': is not a valid date")
@@ -43,7 +43,7 @@ def test_unknown_column_is_reported_with_its_line(
     path.write_text("CoworkerId,BusinessId,TimePassId,Colour\n1,1,1,red\n")
     assert main(["import", str(path), "--dry-run"]) != 0
     err = capsys.readouterr().err
-    assert f"{path}:line 1: Colour=None: unknown column" in err
+    assert f"{path}:line 1: Colour: unknown column" in err
 
 
 def test_jsonl_rows_each_error_on_its_own_line(
@@ -102,3 +102,16 @@ def test_missing_credentials_are_named_without_echoing_secrets(
     captured = capsys.readouterr()
     assert "NEXUDUS_EMAIL" in captured.err
     assert "s3cret-value" not in captured.out + captured.err
+
+
+def test_a_row_with_several_problems_is_one_line_naming_them_all(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "two.csv"
+    path.write_text("CoworkerId,BusinessId,TimePassId,CreateMultiple\nx,1,1,0\n")
+    assert main(["import", str(path), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert (
+        f"{path}:line 2: CoworkerId='x': is not an integer; "
+        "CreateMultiple='0': must be a positive number of passes"
+    ) in err

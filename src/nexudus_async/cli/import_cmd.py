@@ -234,8 +234,13 @@ async def _emulator(time_scale: float) -> AsyncIterator[tuple[str, str, str]]:
 
 
 def _print_errors(errors: list[RowError], path: Path, out: TextIO) -> None:
-    for e in sorted(errors, key=lambda e: (e.line, e.field or "")):
-        print(f"{path}:{e}", file=out)
+    """One line per bad row (``FILE:line N: problem; problem``), in file order."""
+    by_line: dict[int, list[RowError]] = {}
+    for e in errors:
+        by_line.setdefault(e.line, []).append(e)
+    for line in sorted(by_line):
+        problems = "; ".join(e.problem for e in by_line[line])
+        print(f"{path}:line {line}: {problems}", file=out)
 
 
 def _noun(entity: EntitySpec) -> str:

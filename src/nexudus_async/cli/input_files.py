@@ -65,7 +65,7 @@ def _read_csv(path: Path, entity: EntitySpec) -> InputFile:
                                 line,
                                 name,
                                 None,
-                                f"unknown column for {entity.label} (known: {known})",
+                                f"unknown column for {entity.label} (known: {known}, or snake_case)",
                             )
                         )
                 continue
