@@ -94,6 +94,11 @@ class _SharedState:
                 timeout=aiohttp.ClientTimeout(total=None),
                 trace_configs=self.trace_configs or None,
             )
+            # aiohttp silently resends an idempotent request once when a kept-alive
+            # connection turns out closed; the pipeline's own retries must see that
+            # failure (to back off, log it, and know an attempt may have run).
+            if hasattr(session, "_retry_connection"):
+                session._retry_connection = False
             self._transport = AiohttpTransport(session, self.base_url)
         return self._transport
 
