@@ -46,6 +46,17 @@ def read_rows(path: Path, entity: EntitySpec, *, fmt: str | None = None) -> Inpu
     return _read_csv(path, entity)
 
 
+def _unknown_columns(header: list[str], entity: EntitySpec, line: int) -> list[RowError]:
+    known = ", ".join(f.api_name for f in entity.fields)
+    return [
+        RowError(
+            line, name, None, f"unknown column for {entity.label} (known: {known}, or snake_case)"
+        )
+        for name in header
+        if name and entity.field(name) is None
+    ]
+
+
 def _read_csv(path: Path, entity: EntitySpec) -> InputFile:
     rows: list[SourceRow] = []
     errors: list[RowError] = []
@@ -57,17 +68,7 @@ def _read_csv(path: Path, entity: EntitySpec) -> InputFile:
             line = reader.line_num
             if header is None:
                 header = [h.strip() for h in record]
-                for name in header:
-                    if name and entity.field(name) is None:
-                        known = ", ".join(f.api_name for f in entity.fields)
-                        errors.append(
-                            RowError(
-                                line,
-                                name,
-                                None,
-                                f"unknown column for {entity.label} (known: {known}, or snake_case)",
-                            )
-                        )
+                errors.extend(_unknown_columns(header, entity, line))
                 continue
             if not any(cell.strip() for cell in record):
                 continue  # a blank line
