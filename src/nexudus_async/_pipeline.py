@@ -199,10 +199,19 @@ class Pipeline:
         # The token request creates nothing, so it is safe to repeat.
         idempotent = method in IDEMPOTENT_METHODS or path == TOKEN_PATH
         write = request.is_write
-        if self._headers:
-            request = request.evolve(headers={**self._headers, **request.headers})
-        if request.timeout is None and self._timeout is not None:
-            request = request.evolve(timeout=self._timeout)
+        headers = {**self._headers, **request.headers} if self._headers else dict(request.headers)
+        timeout = request.timeout if request.timeout is not None else self._timeout
+        auth = self._auth if authenticate else None
+        if auth is None:
+            request = HttpRequest(
+                request.method,
+                path,
+                request.params,
+                request.body,
+                request.content_type,
+                headers,
+                timeout,
+            )
 
         transient = 0
         uncertain = False  # an earlier attempt may have been executed
@@ -212,8 +221,17 @@ class Pipeline:
         while True:
             attempt += 1
             outgoing, marker = request, None
-            if authenticate and self._auth is not None:
-                outgoing, marker = await self._auth.authorize(request, self.send_unauthenticated)
+            if auth is not None:
+                value, marker = await auth.authorization(self.send_unauthenticated)
+                outgoing = HttpRequest(
+                    request.method,
+                    path,
+                    request.params,
+                    request.body,
+                    request.content_type,
+                    {**headers, "Authorization": value},
+                    timeout,
+                )
             started = time.perf_counter()
             try:
                 response = await self._limited_send(outgoing, method, path, write)
@@ -253,16 +271,16 @@ class Pipeline:
                 continue
 
             status = response.status_code
-            elapsed = time.perf_counter() - started
-            logger.debug(
-                "%s %s -> %d (attempt %d, %.3fs)",
-                method,
-                path,
-                status,
-                attempt,
-                elapsed,
-                extra=_extra(method, path, status, attempt, 0.0),
-            )
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug(
+                    "%s %s -> %d (attempt %d, %.3fs)",
+                    method,
+                    path,
+                    status,
+                    attempt,
+                    time.perf_counter() - started,
+                    extra=_extra(method, path, status, attempt, 0.0),
+                )
 
             if status in _THROTTLE_STATUSES:
                 asked = parse_retry_after(response.headers, response.content, now=self._wall_clock)
@@ -283,9 +301,9 @@ class Pipeline:
                 )
                 continue
 
-            if status == 401 and not reauthenticated and authenticate and self._auth is not None:
+            if status == 401 and not reauthenticated and auth is not None:
                 reauthenticated = True
-                if await self._auth.renew_after_unauthorized(marker, self.send_unauthenticated):
+                if await auth.renew_after_unauthorized(marker, self.send_unauthenticated):
                     logger.info(
                         "%s %s -> 401; credentials renewed, resending (attempt %d)",
                         method,

@@ -41,17 +41,25 @@ _REDACTED = "***"
 class Auth:
     """Base class of the client's authentication schemes.
 
-    Subclasses implement :meth:`authorize`; schemes that can renew their
+    Subclasses implement :meth:`authorization`; schemes that can renew their
     credentials also implement :meth:`renew_after_unauthorized`.
     """
 
     __slots__ = ()
 
+    async def authorization(self, send: SendUnauthenticated) -> tuple[str, object]:
+        """The ``Authorization`` header value to send, and a marker of the credentials used.
+
+        ``send`` sends a request without credentials (for token requests).
+        """
+        raise NotImplementedError
+
     async def authorize(
         self, request: HttpRequest, send: SendUnauthenticated
     ) -> tuple[HttpRequest, object]:
         """Return the request with credentials, and a marker of the credentials used."""
-        raise NotImplementedError
+        value, marker = await self.authorization(send)
+        return _with_header(request, value), marker
 
     async def renew_after_unauthorized(self, marker: object, send: SendUnauthenticated) -> bool:
         """The API answered 401 to credentials ``marker``: renew them if possible.
@@ -97,10 +105,8 @@ class BasicAuth(Auth):
         token = base64.b64encode(f"{email}:{password}".encode()).decode("ascii")
         self.__header = f"Basic {token}"
 
-    async def authorize(
-        self, request: HttpRequest, send: SendUnauthenticated
-    ) -> tuple[HttpRequest, object]:
-        return _with_header(request, self.__header), None
+    async def authorization(self, send: SendUnauthenticated) -> tuple[str, object]:
+        return self.__header, None
 
     def secrets(self) -> tuple[str, ...]:
         return (self.__password, self.__header, self.__header.split(" ", 1)[1])
@@ -116,10 +122,8 @@ class BearerToken(Auth):
             raise ValueError("BearerToken needs a non-empty token")
         self.__token = token
 
-    async def authorize(
-        self, request: HttpRequest, send: SendUnauthenticated
-    ) -> tuple[HttpRequest, object]:
-        return _with_header(request, f"Bearer {self.__token}"), None
+    async def authorization(self, send: SendUnauthenticated) -> tuple[str, object]:
+        return f"Bearer {self.__token}", None
 
     def secrets(self) -> tuple[str, ...]:
         return (self.__token,)
@@ -201,14 +205,12 @@ class PasswordGrant(Auth):
     def _fresh(self) -> bool:
         return self.__access is not None and self._clock() < self._expires_at
 
-    async def authorize(
-        self, request: HttpRequest, send: SendUnauthenticated
-    ) -> tuple[HttpRequest, object]:
+    async def authorization(self, send: SendUnauthenticated) -> tuple[str, object]:
         if not self._fresh():
             await self._renew(self._generation, send)
         token = self.__access
         assert token is not None
-        return _with_header(request, f"Bearer {token}"), self._generation
+        return f"Bearer {token}", self._generation
 
     async def renew_after_unauthorized(self, marker: object, send: SendUnauthenticated) -> bool:
         if not isinstance(marker, int):

@@ -229,10 +229,19 @@ class RateLimiter:
             await self._acquire(write=write)
 
     async def _acquire(self, *, write: bool) -> None:
+        if not self._lock.locked():
+            # Nobody waits: if the request may go now, it goes without queueing.
+            now = self._clock()
+            if self._delay(now, write) <= 0:
+                self._record(now, write)
+                return
         async with self._lock:
             now = await self._wait(lambda t: self._delay(t, write))
-            self._last = now
-            self._sent.append(now)
-            if write:
-                self._writes.append(now)
-            self.acquired += 1
+            self._record(now, write)
+
+    def _record(self, now: float, write: bool) -> None:
+        self._last = now
+        self._sent.append(now)
+        if write:
+            self._writes.append(now)
+        self.acquired += 1
