@@ -203,6 +203,7 @@ class _Unresolved(Exception):
 @attrs.define
 class _Counters:
     records_done: int = 0
+    records_skipped: int = 0
     records_failed: int = 0
     groups_done: int = 0
     requests_sent: int = 0
@@ -237,6 +238,9 @@ class _Job:
         self.locks: dict[tuple[Any, ...], asyncio.Lock] = {}
         self.blocked: set[tuple[Any, ...]] = set()
         self.c = _Counters()
+        done = {k for k, g in journal.groups(job_id).items() if g.state == "done"}
+        # What this run has to send: groups an earlier run finished need nothing.
+        self.requests_total = sum(g.requests(plan.cap) for g in plan.groups if g.key not in done)
         self.started = time.monotonic()
         self.progress_lock = asyncio.Lock()
 
@@ -266,15 +270,19 @@ class _Job:
             records_failed=self.c.records_failed,
             groups_total=len(self.plan.groups),
             groups_done=self.c.groups_done,
-            requests_total=self.plan.create_requests,
+            requests_total=self.requests_total,
             requests_sent=self.c.requests_sent,
             elapsed=time.monotonic() - self.started,
+            records_skipped=self.c.records_skipped,
         )
         async with self.progress_lock:  # one callback at a time, in order
             await self.progress(snap)
 
     def finish(self, result: GroupResult) -> GroupResult:
         self.c.groups_done += 1
+        if result.status == "skipped":
+            self.c.records_skipped += result.expected
+        self.c.records_skipped += result.created_before
         if result.status in ("created", "skipped"):
             self.c.records_done += result.expected
         else:

@@ -57,15 +57,18 @@ class BulkProgress:
     groups_total: int
     groups_done: int
     requests_total: int
-    """Create requests the plan needs (without resends)."""
+    """Create requests this run needs (without resends; groups done earlier excluded)."""
     requests_sent: int
     """Create requests sent so far in this run (resends included)."""
     elapsed: float
+    records_skipped: int = 0
+    """Of ``records_done``, those an earlier run had created (not counted in the rate)."""
 
     @property
     def rate(self) -> float:
-        """Records per second in this run."""
-        return self.records_done / self.elapsed if self.elapsed > 0 else 0.0
+        """Records per second created by this run."""
+        done_now = self.records_done - self.records_skipped
+        return done_now / self.elapsed if self.elapsed > 0 else 0.0
 
 
 @attrs.define
