@@ -206,6 +206,27 @@ async def test_validation_error_in_a_200_action_result(
     assert_round_trips(result, "validation_error_500.json")
 
 
+async def test_http_500_parses_as_the_error_envelope(client: Client, mocked: aioresponses) -> None:
+    # Both 500s the API is known for: the transient "Ooops" and 003's
+    # validation failure answered with HTTP 500.
+    ooops = (
+        b'{"Status":500,"Message":"Ooops! There was a problem while running this action",'
+        b'"Value":null,"WasSuccessful":false,"Errors":null}'
+    )
+    answer(mocked, "POST", body=ooops, status=500)
+    response = await create_coworker_time_pass.asyncio_detailed(client=client, body=CREATE)
+    assert response.status_code == 500
+    assert isinstance(response.parsed, ErrorEnvelope)
+    assert response.parsed.message == "Ooops! There was a problem while running this action"
+    assert response.parsed.errors is None
+
+    answer(mocked, "PUT", "validation_error_500.json", status=500)
+    response = await update_coworker_time_pass.asyncio_detailed(client=client, body=UPDATE)
+    assert isinstance(response.parsed, ErrorEnvelope)
+    assert isinstance(response.parsed.errors, list)
+    assert response.parsed.errors[0].property_name == "Name"
+
+
 async def test_commands_list(client: Client, mocked: aioresponses) -> None:
     answer(mocked, "GET", "commands.json")
     commands = await list_coworker_time_pass_commands.asyncio(client=client)
@@ -293,11 +314,11 @@ async def test_undocumented_status(client: Client, mocked: aioresponses) -> None
 async def test_raise_on_unexpected_status(client: Client, mocked: aioresponses) -> None:
     from nexudus_async._generated.errors import UnexpectedStatus
 
-    answer(mocked, "GET", body=b"oops", status=500)
+    answer(mocked, "GET", body=b"Bad Gateway", status=502)  # not in the document
     strict = Client(transport=client.transport, raise_on_unexpected_status=True)
     with pytest.raises(UnexpectedStatus) as caught:
         await get_coworker_time_pass.asyncio_detailed(1, client=strict)
-    assert caught.value.status_code == 500
+    assert caught.value.status_code == 502
 
 
 async def test_throttled_429_text(client: Client, mocked: aioresponses) -> None:

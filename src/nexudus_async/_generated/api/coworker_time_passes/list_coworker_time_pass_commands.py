@@ -7,6 +7,7 @@ from nexudus_async._wire import structure
 from ... import errors
 from ...client import Client
 from ...models.command import Command
+from ...models.error_envelope import ErrorEnvelope
 from ...types import Response
 
 
@@ -17,7 +18,9 @@ def _build_request() -> HttpRequest:
     )
 
 
-def _parse_response(*, client: Client, response: HttpResponse) -> Any | list[Command] | str | None:
+def _parse_response(
+    *, client: Client, response: HttpResponse
+) -> Any | ErrorEnvelope | list[Command] | str | None:
     if response.status_code == 200:
         return structure(response.json(), list[Command])
 
@@ -30,6 +33,9 @@ def _parse_response(*, client: Client, response: HttpResponse) -> Any | list[Com
     if response.status_code == 429:
         return response.text
 
+    if response.status_code == 500:
+        return structure(response.json(), ErrorEnvelope)
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     return None
@@ -37,7 +43,7 @@ def _parse_response(*, client: Client, response: HttpResponse) -> Any | list[Com
 
 def _build_response(
     *, client: Client, response: HttpResponse
-) -> Response[Any | list[Command] | str]:
+) -> Response[Any | ErrorEnvelope | list[Command] | str]:
     return Response(
         status_code=response.status_code,
         content=response.content,
@@ -49,7 +55,7 @@ def _build_response(
 async def asyncio_detailed(
     *,
     client: Client,
-) -> Response[Any | list[Command] | str]:
+) -> Response[Any | ErrorEnvelope | list[Command] | str]:
     """List the commands that can run on CoworkerTimePasses
 
      Requires role `CoworkerTimePass-List`.
@@ -59,7 +65,7 @@ async def asyncio_detailed(
         Whatever client.transport raises (aiohttp.ClientError, TimeoutError, the facade's errors).
 
     Returns:
-        Response[Any | list[Command] | str]
+        Response[Any | ErrorEnvelope | list[Command] | str]
     """
 
     request = _build_request()
@@ -72,7 +78,7 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: Client,
-) -> Any | list[Command] | str | None:
+) -> Any | ErrorEnvelope | list[Command] | str | None:
     """List the commands that can run on CoworkerTimePasses
 
      Requires role `CoworkerTimePass-List`.
@@ -82,7 +88,7 @@ async def asyncio(
         Whatever client.transport raises (aiohttp.ClientError, TimeoutError, the facade's errors).
 
     Returns:
-        Any | list[Command] | str
+        Any | ErrorEnvelope | list[Command] | str
     """
 
     return (

@@ -41,6 +41,9 @@ def _parse_response(
     if response.status_code == 429:
         return response.text
 
+    if response.status_code == 500:
+        return structure(response.json(), ErrorEnvelope)
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     return None

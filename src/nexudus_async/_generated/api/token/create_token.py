@@ -6,6 +6,7 @@ from nexudus_async._wire import encode_form, structure, unstructure
 
 from ... import errors
 from ...client import Client
+from ...models.error_envelope import ErrorEnvelope
 from ...models.token_error import TokenError
 from ...models.token_request import TokenRequest
 from ...models.token_response import TokenResponse
@@ -26,7 +27,7 @@ def _build_request(
 
 def _parse_response(
     *, client: Client, response: HttpResponse
-) -> Any | TokenError | TokenResponse | str | None:
+) -> Any | ErrorEnvelope | TokenError | TokenResponse | str | None:
     if response.status_code == 200:
         return structure(response.json(), TokenResponse)
 
@@ -42,6 +43,9 @@ def _parse_response(
     if response.status_code == 429:
         return response.text
 
+    if response.status_code == 500:
+        return structure(response.json(), ErrorEnvelope)
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     return None
@@ -49,7 +53,7 @@ def _parse_response(
 
 def _build_response(
     *, client: Client, response: HttpResponse
-) -> Response[Any | TokenError | TokenResponse | str]:
+) -> Response[Any | ErrorEnvelope | TokenError | TokenResponse | str]:
     return Response(
         status_code=response.status_code,
         content=response.content,
@@ -62,7 +66,7 @@ async def asyncio_detailed(
     *,
     client: Client,
     body: TokenRequest,
-) -> Response[Any | TokenError | TokenResponse | str]:
+) -> Response[Any | ErrorEnvelope | TokenError | TokenResponse | str]:
     """Get or refresh an access token
 
      Form-encoded only (a JSON body fails with `unsupported_grant_type`).
@@ -78,7 +82,7 @@ async def asyncio_detailed(
         Whatever client.transport raises (aiohttp.ClientError, TimeoutError, the facade's errors).
 
     Returns:
-        Response[Any | TokenError | TokenResponse | str]
+        Response[Any | ErrorEnvelope | TokenError | TokenResponse | str]
     """
 
     request = _build_request(
@@ -94,7 +98,7 @@ async def asyncio(
     *,
     client: Client,
     body: TokenRequest,
-) -> Any | TokenError | TokenResponse | str | None:
+) -> Any | ErrorEnvelope | TokenError | TokenResponse | str | None:
     """Get or refresh an access token
 
      Form-encoded only (a JSON body fails with `unsupported_grant_type`).
@@ -110,7 +114,7 @@ async def asyncio(
         Whatever client.transport raises (aiohttp.ClientError, TimeoutError, the facade's errors).
 
     Returns:
-        Any | TokenError | TokenResponse | str
+        Any | ErrorEnvelope | TokenError | TokenResponse | str
     """
 
     return (
