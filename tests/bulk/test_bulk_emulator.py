@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,9 @@ import pytest
 from nexudus_async.auth import BasicAuth
 from nexudus_async.bulk import BulkInputError
 from nexudus_async.cli.connect import Connection
+from nexudus_async.cli.export_cmd import export_csv
 from nexudus_async.cli.import_cmd import ImportOptions, run_import
+from nexudus_async.cli.main import main
 from nexudus_async.client import NexudusClient
 from nexudus_async.retry import RetryPolicy
 from nexudus_async.testing import (
@@ -153,3 +157,31 @@ async def test_import_command_reports_and_a_rerun_sends_nothing(tmp_path: Path) 
     text = out.getvalue()
     assert "progress:" in text and "summary: 150 passes created" in text
     assert DEFAULT_ADMIN_PASSWORD not in text
+
+
+async def test_export_writes_every_pass_as_csv(tmp_path: Path) -> None:
+    rows = sample_rows(customers=5, passes=40, seed=9)
+    async with run_emulator(EmulatorConfig(time_scale=SCALE)) as emu:
+        async with client_for(emu) as client:
+            assert (await client.coworker_time_passes.bulk_create(rows)).ok
+        conn = Connection(
+            emu.base_url, BasicAuth(DEFAULT_ADMIN_EMAIL, DEFAULT_ADMIN_PASSWORD), "admin"
+        )
+        out = io.StringIO()
+        n = await export_csv(conn, "coworker_time_passes", out, {}, page_size=7, time_scale=SCALE)
+    assert n == 40
+    exported = list(csv.DictReader(io.StringIO(out.getvalue())))
+    got = Counter((int(r["Coworker"]), int(r["TimePass"])) for r in exported)
+    assert got == expected_counts(rows)
+
+
+def test_import_emulator_option_runs_in_process(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_csv(tmp_path / "passes.csv", sample_rows(customers=10, passes=60, seed=4))
+    args = ["import", str(path), "--emulator", "--progress", "none"]
+    assert main(args) == 0
+    assert main(args) == 0  # a fresh emulator each time: nothing wrongly skipped
+    out = capsys.readouterr().out
+    assert out.count("summary: 60 passes created, 0 already done") == 2
+    assert not (tmp_path / "passes.csv.journal.sqlite").exists()
