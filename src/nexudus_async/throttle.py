@@ -119,6 +119,9 @@ class RateLimiter:
     :meth:`pause_until` makes everybody wait (after the API throttled us).
     """
 
+    CALM_REQUESTS = 100
+    """Requests without a throttled answer after which extra spacing halves."""
+
     def __init__(
         self,
         limits: RateLimits | None = None,
@@ -139,6 +142,7 @@ class RateLimiter:
         self._widened = 0.0
         self._widen_step = 0.0
         self._widen_max = 0.0
+        self._calm = 0  # requests since the last widening or narrowing
         if limits is not None:
             keep = 1.0 - limits.safety
             stretch = 1.0 + limits.safety
@@ -146,7 +150,7 @@ class RateLimiter:
                 self._interval = limits.min_interval * stretch + limits.margin
                 # How far :meth:`throttled` may widen the spacing: the jitter
                 # between our clock and the server's does not scale with the limits.
-                self._widen_step = max(limits.margin, limits.min_interval * 0.1)
+                self._widen_step = max(limits.margin / 2, limits.min_interval * 0.05)
                 self._widen_max = max(4 * self._widen_step, limits.min_interval)
             for w in limits.windows:
                 eff = (max(1, math.floor(w.limit * keep)), w.period * stretch + limits.margin)
@@ -177,11 +181,14 @@ class RateLimiter:
 
         Requests spaced exactly can still arrive bunched up (network and event
         loop jitter), so each throttled answer adds a step to the spacing, up
-        to a bound (the larger of four steps and the minimum interval).
+        to a bound (the larger of four steps and the minimum interval). The
+        extra spacing halves again after every :attr:`CALM_REQUESTS` requests
+        without a throttled answer.
         """
         self.pause_for(wait)
         if self._interval > 0:
             self._widened = min(self._widened + self._widen_step, self._widen_max)
+            self._calm = 0
 
     @property
     def spacing(self) -> float:
@@ -240,6 +247,11 @@ class RateLimiter:
             self._record(now, write)
 
     def _record(self, now: float, write: bool) -> None:
+        if self._widened:
+            self._calm += 1
+            if self._calm >= self.CALM_REQUESTS:
+                self._calm = 0
+                self._widened = 0.0 if self._widened < self._widen_step else self._widened / 2
         self._last = now
         self._sent.append(now)
         if write:

@@ -386,18 +386,26 @@ async def test_in_flight_requests_are_bounded_by_the_pool(
     assert peak == 3
 
 
-async def test_a_throttled_answer_widens_the_spacing(
+async def test_a_throttled_answer_widens_the_spacing_for_a_while(
     mocked: Any, make_pipeline: PipelineFactory, clock: FakeClock
 ) -> None:
     mocked.get(URL, status=409, headers={"Retry-After": "0.5"})
     mocked.get(URL, payload={}, repeat=True)
     pipe = make_pipeline(limits=RateLimits(min_interval=0.1, margin=0.01).without_safety())
-    before = pipe.limiter.spacing
+    limiter = pipe.limiter
+    before = limiter.spacing
     await pipe.send(get())
-    assert pipe.limiter.spacing == pytest.approx(before + 0.01)
-    for _ in range(10):
-        pipe.limiter.throttled(0.0)
-    assert pipe.limiter.spacing == pytest.approx(0.1 + 0.1)  # bounded by the interval
+    assert limiter.spacing == pytest.approx(before + 0.005)
+    for _ in range(30):
+        limiter.throttled(0.0)
+    assert limiter.spacing == pytest.approx(0.1 + 0.1)  # bounded by the interval
+    # Calm again: the extra spacing halves every CALM_REQUESTS requests.
+    for _ in range(limiter.CALM_REQUESTS):
+        await limiter.acquire()
+    assert limiter.spacing == pytest.approx(0.1 + 0.05)
+    for _ in range(limiter.CALM_REQUESTS * 6):
+        await limiter.acquire()
+    assert limiter.spacing == pytest.approx(0.1)
 
 
 async def test_5xx_retry_after_is_honoured(
