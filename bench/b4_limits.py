@@ -263,7 +263,7 @@ def render(res: dict[str, Any]) -> str:
             "a create whose outcome is unknown (dropped connection, timeout, 5xx) can be "
             "reconciled by counting instead of being resent blindly. That is a correctness "
             "choice of the bulk layer, not noise"
-            + (f"; the other {throttled} were throttled and resent" if throttled else "")
+            + (f"; the remaining {throttled} were throttled and resent" if throttled else "")
             + ". The reads share the 120-per-minute all-methods limit, which is exactly as "
             "tight as 60 writes per minute when there are 2 requests per group, so they cost "
             f"little time: the floor for the requests actually sent is {_n(f_sent, 1)} s "
@@ -285,19 +285,30 @@ def render(res: dict[str, Any]) -> str:
         )
     if throttled:
         why = ", ".join(f"{k}: {v}" for k, v in st.get("throttle_reasons", {}).items())
-        side = (
-            "The client did space them: none of its request starts were closer than that "
-            "(aiohttp trace). The squeeze happens on the server side: the emulator is "
-            "single-threaded and one count read keeps it busy for "
-            f"{_n(res['count_read_ms'], 1)} ms with {res['rows']:,} passes stored, so a "
-            "request queues behind it and is then processed right after the previous one."
-            if cl["client_gaps_under_interval"] == 0
-            else f"The client itself started {cl['client_gaps_under_interval']} requests "
-            "closer together than the interval (aiohttp trace): a request can leave later "
-            "than its limiter slot and bunch up with the next."
-        )
+        if cl["client_gaps_under_interval"] == 0:
+            side = (
+                "The client did space them: none of its request starts were closer than that "
+                f"(closest {_n(cl['client_min_gap_ms'], 1)} ms, aiohttp trace), so the time "
+                "between a request leaving the client and the emulator processing it varied "
+                "by more than the margin. "
+                + (
+                    "The emulator is single-threaded and one count read keeps it busy for "
+                    f"{_n(res['count_read_ms'], 1)} ms with {res['rows']:,} passes stored: a "
+                    "request queued behind one is processed right after it."
+                    if res["count_read_ms"] > margin_ms
+                    else f"The emulator's own work is short (a count read takes "
+                    f"{_n(res['count_read_ms'], 1)} ms), so the delay is scheduling: three "
+                    "processes (client, emulator, whatever else runs) share two cores."
+                )
+            )
+        else:
+            side = (
+                f"The client itself started {cl['client_gaps_under_interval']} requests "
+                "closer together than the interval (aiohttp trace): a request can leave "
+                "later than its limiter slot and bunch up with the next."
+            )
         lines.append(
-            f"- **Throttling target missed: {throttled} throttled answers** (limit hit, as "
+            f"- **Throttling target missed: {throttled} throttled answer(s)** (limit hit, as "
             f"the emulator counted it: {why or 'not recorded'}). The emulator saw two "
             f"requests less than its {_n(interval_ms, 0)} ms minimum interval apart. "
             + side

@@ -88,8 +88,9 @@ async def main(spec: dict[str, Any]) -> None:
                 emu.stats.reset()
                 answer = "ok"
             elif cmd == "reset":  # store, stats and throttle history back to the start
-                emu.reset()
+                emu.reset()  # builds a new throttle: wrap it again
                 reasons.clear()
+                explain_throttling(emu, reasons)
                 answer = "ok"
             elif cmd == "count":
                 answer = emu.store.count(args[0])

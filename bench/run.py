@@ -1,8 +1,9 @@
 """Run every benchmark and write docs/benchmarks.md (``make bench``).
 
     .venv/bin/python bench/run.py                 # everything, about 4-6 minutes
-    .venv/bin/python bench/run.py --only b1,b2    # a subset (the report says so)
-    .venv/bin/python bench/run.py --no-write      # print JSON, leave the docs alone
+    .venv/bin/python bench/run.py --only b1,b2    # a subset, reported in bench/.results/
+    .venv/bin/python bench/run.py --quick         # harness check only, same
+    .venv/bin/python bench/run.py --no-write      # print JSON, write no report
 
 Each benchmark runs in turn; one that cannot run (a piece not landed, or
 broken) is reported as not measured with the reason, never with a made-up
@@ -84,7 +85,12 @@ def main() -> int:
     if args.no_write:
         print(json.dumps(results, indent=2, default=str))
     else:
-        path = os.path.join(common.ROOT, "docs", "benchmarks.md")
+        partial = bool(args.only) or args.quick  # never overwrite the full report with less
+        path = (
+            os.path.join(out_dir, "benchmarks.partial.md")
+            if partial
+            else os.path.join(common.ROOT, "docs", "benchmarks.md")
+        )
         with open(path, "w") as f:
             f.write(report.render(results, BENCHMARKS))
         print(f"[bench] wrote {os.path.relpath(path, common.ROOT)}")
