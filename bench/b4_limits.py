@@ -297,8 +297,9 @@ def render(res: dict[str, Any]) -> str:
                     "request queued behind one is processed right after it."
                     if res["count_read_ms"] > margin_ms
                     else f"The emulator's own work is short (a count read takes "
-                    f"{_n(res['count_read_ms'], 1)} ms), so the delay is scheduling: three "
-                    "processes (client, emulator, whatever else runs) share two cores."
+                    f"{_n(res['count_read_ms'], 1)} ms), so the delay is scheduling: the "
+                    "client, the emulator and whatever else runs on the machine share two "
+                    "cores."
                 )
             )
         else:
