@@ -57,7 +57,11 @@ def seed(emu: EmulatorServer, n: int, **fields: Any) -> list[int]:
 @pytest.fixture
 async def client(nexudus_emulator: EmulatorServer) -> AsyncIterator[NexudusClient]:
     async with NexudusClient(
-        nexudus_emulator.base_url, basic(), rate_limits=scaled(nexudus_emulator), retry=FAST_RETRY
+        nexudus_emulator.base_url,
+        basic(),
+        rate_limits=scaled(nexudus_emulator),
+        retry=FAST_RETRY,
+        timeout=10,
     ) as c:
         yield c
 
