@@ -6,12 +6,10 @@ import asyncio
 import json
 import re
 from collections.abc import AsyncIterator, Callable
-from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
 import pytest
-from aioresponses import aioresponses
 from yarl import URL
 
 from nexudus_async._pipeline import Pipeline
@@ -19,6 +17,8 @@ from nexudus_async._transport import AiohttpTransport, HttpRequest, HttpResponse
 from nexudus_async.auth import Auth
 from nexudus_async.retry import RetryPolicy
 from nexudus_async.throttle import RateLimiter, RateLimits
+
+from ..aioresponses_compat import CompatAioresponses
 
 BASE = "https://nexudus.test"
 
@@ -42,21 +42,6 @@ class FakeClock:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
-
-
-class CompatResponse(aiohttp.ClientResponse):
-    """aioresponses 0.7.x builds responses without the ``stream_writer`` that
-    aiohttp 3.14 requires (pnuckowski/aioresponses#289): supply a stand-in."""
-
-    def __init__(self, method: str, url: URL, **kwargs: Any) -> None:
-        kwargs.setdefault("stream_writer", SimpleNamespace(output_size=0))
-        super().__init__(method, url, **kwargs)
-
-
-class CompatAioresponses(aioresponses):  # type: ignore[misc]
-    def add(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("response_class", CompatResponse)
-        super().add(*args, **kwargs)
 
 
 @pytest.fixture

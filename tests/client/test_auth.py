@@ -17,7 +17,8 @@ from nexudus_async import (
     PasswordGrant,
 )
 
-from .conftest import BASE, CompatResponse, FakeClock, Wire
+from ..aioresponses_compat import CompatResponse
+from .conftest import BASE, FakeClock, Wire
 
 CTP = "/api/billing/coworkertimepasses"
 FORM = "application/x-www-form-urlencoded"

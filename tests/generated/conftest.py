@@ -6,7 +6,6 @@ import json
 import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
@@ -16,6 +15,8 @@ from yarl import URL
 
 from nexudus_async._generated import Client
 from nexudus_async._transport import AiohttpTransport
+
+from ..aioresponses_compat import CompatAioresponses
 
 BASE = "http://nexudus.test"
 ANY_URL = re.compile(r"^http://nexudus\.test/.*$")
@@ -32,7 +33,7 @@ def fixture_json(name: str) -> Any:
 
 @pytest.fixture
 def mocked() -> Iterator[aioresponses]:
-    with aioresponses() as m:
+    with CompatAioresponses() as m:
         yield m
 
 
@@ -43,16 +44,6 @@ async def client() -> AsyncIterator[Client]:
         yield Client(transport=AiohttpTransport(session, BASE))
     finally:
         await session.close()
-
-
-class CompatResponse(aiohttp.ClientResponse):
-    """aioresponses 0.7.x builds responses without the ``stream_writer`` that
-    aiohttp 3.14 requires (pnuckowski/aioresponses#289, still open): supply a
-    stand-in for an already-sent request."""
-
-    def __init__(self, method: str, url: URL, **kwargs: Any) -> None:
-        kwargs.setdefault("stream_writer", SimpleNamespace(output_size=0))
-        super().__init__(method, url, **kwargs)
 
 
 def answer(
@@ -72,7 +63,6 @@ def answer(
         body=fixture_bytes(fixture) if fixture is not None else (body or b""),
         content_type="application/json",
         headers=headers,
-        response_class=CompatResponse,
     )
 
 
