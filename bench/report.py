@@ -252,6 +252,11 @@ def b1_reading(res: dict[str, Any], verdicts: dict[tuple[str, str], bool | None]
             + "; ".join(parts)
             + ". The list call, which structures 25 records into models, carries the most."
         )
+        if "b" in per_op and any(per_op["b"][op] < per_op["a"][op] for op in gaps):
+            lines.append(
+                "  A negative share means the generated layer was cheaper than raw aiohttp "
+                "with `json`: it encodes and decodes with orjson."
+            )
     missed = [k for k, ok in verdicts.items() if ok is False]
     unmeasured = [k for k, ok in verdicts.items() if ok is None]
     if missed:
