@@ -19,60 +19,141 @@ API writes them with a literal ``Z`` that is not a real UTC marker, and the
 client reads and writes them without shifting.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
-from ._generated.models import (
-    Command,
-    CommandParameter,
-    CommandParameterDescriptor,
-    CoworkerTimePass,
-    CoworkerTimePassListItem,
-    ExpirationType,
-    PassRenewalTime,
-    ProductTimePass,
-    ProductTimePassListItem,
-    TariffTimePass,
-    TariffTimePassListItem,
-)
-from .auth import Auth, BasicAuth, BearerToken, PasswordGrant
-from .client import DEFAULT_BASE_URL, NexudusClient
-from .errors import (
-    APIError,
-    AuthenticationError,
-    FieldError,
-    InputError,
-    MalformedResponseError,
-    NexudusError,
-    NotFoundError,
-    OutcomeUnknownError,
-    PermissionDeniedError,
-    RequestTimeoutError,
-    ServerError,
-    ThrottledError,
-    TransportError,
-    UnexpectedStatusError,
-    UnsuccessfulResponseError,
-    ValidationError,
-)
-from .pagination import ItemIterator, Page, PageIterator, SortDirection
-from .resources import (
-    CoworkerTimePassChanges,
-    CoworkerTimePasses,
-    CoworkerTimePassFields,
-    CoworkerTimePassFilters,
-    DateRange,
-    ProductTimePassChanges,
-    ProductTimePasses,
-    ProductTimePassFields,
-    ProductTimePassFilters,
-    TariffTimePassChanges,
-    TariffTimePasses,
-    TariffTimePassFields,
-    TariffTimePassFilters,
-    WriteResult,
-)
-from .retry import RetryPolicy
-from .throttle import RateLimiter, RateLimits, Window
+if TYPE_CHECKING:
+    from ._generated.models import (
+        Command,
+        CommandParameter,
+        CommandParameterDescriptor,
+        CoworkerTimePass,
+        CoworkerTimePassListItem,
+        ExpirationType,
+        PassRenewalTime,
+        ProductTimePass,
+        ProductTimePassListItem,
+        TariffTimePass,
+        TariffTimePassListItem,
+    )
+    from .auth import Auth, BasicAuth, BearerToken, PasswordGrant
+    from .client import DEFAULT_BASE_URL, NexudusClient
+    from .errors import (
+        APIError,
+        AuthenticationError,
+        FieldError,
+        InputError,
+        MalformedResponseError,
+        NexudusError,
+        NotFoundError,
+        OutcomeUnknownError,
+        PermissionDeniedError,
+        RequestTimeoutError,
+        ServerError,
+        ThrottledError,
+        TransportError,
+        UnexpectedStatusError,
+        UnsuccessfulResponseError,
+        ValidationError,
+    )
+    from .pagination import ItemIterator, Page, PageIterator, SortDirection
+    from .resources import (
+        CoworkerTimePassChanges,
+        CoworkerTimePasses,
+        CoworkerTimePassFields,
+        CoworkerTimePassFilters,
+        DateRange,
+        ProductTimePassChanges,
+        ProductTimePasses,
+        ProductTimePassFields,
+        ProductTimePassFilters,
+        TariffTimePassChanges,
+        TariffTimePasses,
+        TariffTimePassFields,
+        TariffTimePassFilters,
+        WriteResult,
+    )
+    from .retry import RetryPolicy
+    from .throttle import RateLimiter, RateLimits, Window
+
+# Exports load on first use (PEP 562): ``import nexudus_async.testing`` (the
+# emulator, also loaded as a pytest plugin into every test run of a user who
+# installed the package) must not pull in the client and the generated layer.
+_EXPORTS: dict[str, str] = {
+    "Command": "._generated.models",
+    "CommandParameter": "._generated.models",
+    "CommandParameterDescriptor": "._generated.models",
+    "CoworkerTimePass": "._generated.models",
+    "CoworkerTimePassListItem": "._generated.models",
+    "ExpirationType": "._generated.models",
+    "PassRenewalTime": "._generated.models",
+    "ProductTimePass": "._generated.models",
+    "ProductTimePassListItem": "._generated.models",
+    "TariffTimePass": "._generated.models",
+    "TariffTimePassListItem": "._generated.models",
+    "Auth": ".auth",
+    "BasicAuth": ".auth",
+    "BearerToken": ".auth",
+    "PasswordGrant": ".auth",
+    "DEFAULT_BASE_URL": ".client",
+    "NexudusClient": ".client",
+    "APIError": ".errors",
+    "AuthenticationError": ".errors",
+    "FieldError": ".errors",
+    "InputError": ".errors",
+    "MalformedResponseError": ".errors",
+    "NexudusError": ".errors",
+    "NotFoundError": ".errors",
+    "OutcomeUnknownError": ".errors",
+    "PermissionDeniedError": ".errors",
+    "RequestTimeoutError": ".errors",
+    "ServerError": ".errors",
+    "ThrottledError": ".errors",
+    "TransportError": ".errors",
+    "UnexpectedStatusError": ".errors",
+    "UnsuccessfulResponseError": ".errors",
+    "ValidationError": ".errors",
+    "ItemIterator": ".pagination",
+    "Page": ".pagination",
+    "PageIterator": ".pagination",
+    "SortDirection": ".pagination",
+    "CoworkerTimePassChanges": ".resources",
+    "CoworkerTimePasses": ".resources",
+    "CoworkerTimePassFields": ".resources",
+    "CoworkerTimePassFilters": ".resources",
+    "DateRange": ".resources",
+    "ProductTimePassChanges": ".resources",
+    "ProductTimePasses": ".resources",
+    "ProductTimePassFields": ".resources",
+    "ProductTimePassFilters": ".resources",
+    "TariffTimePassChanges": ".resources",
+    "TariffTimePasses": ".resources",
+    "TariffTimePassFields": ".resources",
+    "TariffTimePassFilters": ".resources",
+    "WriteResult": ".resources",
+    "RetryPolicy": ".retry",
+    "RateLimiter": ".throttle",
+    "RateLimits": ".throttle",
+    "Window": ".throttle",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
 
 __all__ = [
     "DEFAULT_BASE_URL",
