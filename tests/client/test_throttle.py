@@ -115,8 +115,8 @@ def test_scaled_limits() -> None:
     limits = RateLimits.published().scaled(0.01)
     assert limits.min_interval == pytest.approx(0.001)
     assert (limits.windows[0].limit, limits.windows[0].period) == (120, pytest.approx(0.6))
-    assert limits.margin == pytest.approx(0.003)
-    assert RateLimits.published().scaled(0.5).margin == pytest.approx(0.005)
+    assert limits.margin == pytest.approx(0.005)  # the jitter floor, not 10 ms x 0.01
+    assert RateLimits.published().scaled(0.8).margin == pytest.approx(0.008)
 
 
 def test_invalid_limits_are_refused() -> None:
