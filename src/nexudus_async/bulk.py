@@ -13,19 +13,39 @@
 4. every group is written to a journal (:mod:`.bulk_journal`) before and
    after it is sent, so a job can be resumed after a crash.
 
+A clean job sends one create request per group plus one read: the baseline
+snapshot below (one read per 1,000 passes that already exist in the job's
+window).
+
 Reconciliation, not guessing
 ----------------------------
 A create whose outcome is unknown (the connection dropped, a timeout, a 5xx:
 :class:`~nexudus_async.errors.OutcomeUnknownError`) is never simply resent.
-Before a group is first sent, the job counts the records matching it (for
-CoworkerTimePasses: the list filtered by customer
-``CoworkerTimePass_Coworker``, time pass ``CoworkerTimePass_TimePass`` and
-``From_CoworkerTimePass_CreatedOn`` a day before the job started; only
-``TotalItems`` of a one-record page is read) and records that *baseline* in
-the journal. After an unknown outcome, or when a job is resumed, it counts
-again: ``created = now - baseline``, and only ``expected - created`` more are
-requested. Groups sharing a customer and time pass are sent one after the
-other, so each count is attributed to one group.
+The job counts the records matching the group (for CoworkerTimePasses: the
+list filtered by customer ``CoworkerTimePass_Coworker``, time pass
+``CoworkerTimePass_TimePass`` and ``From_CoworkerTimePass_CreatedOn`` a day
+before the job started; only ``TotalItems`` of a one-record page is read)
+against the group's *baseline*, recorded in the journal before the group was
+first sent: ``created = now - baseline``, and only ``expected - created``
+more are requested. A group found ``sending`` when a job is resumed is
+counted the same way.
+
+The baseline is the number of matching records that are not the group's
+own. Before it sends anything, the job reads a *snapshot*
+(:mod:`.bulk_snapshot`): the records created in that window (narrowed by
+time pass when every group shares one), up to 1,000 per list request,
+counted per customer and time pass, and saved in the journal with a marker
+in one transaction, so a resumed job reuses it. A group's baseline is the
+snapshot's count for its key plus what the job's other groups of that key
+have created (exact, from the journal). Groups sharing a customer and time
+pass are sent one after the other, and none is sent while one of them has
+an unresolved outcome, so each count is attributed to one group.
+
+When the snapshot would take more list requests than the job has customer
+and time pass keys (many passes created in the window), or could not be
+read, the job counts each group's key just before its first send instead
+(one request per group); so does a job that had sent groups before any
+snapshot was saved (a journal from an earlier version).
 
 **Assumption:** while a job runs (and until an interrupted job is resumed),
 nothing else creates or deletes time passes for the same customer and time
@@ -42,13 +62,20 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 
 import attrs
 
 from .bulk_journal import Journal
 from .bulk_plan import Group, Plan, make_plan
-from .bulk_report import BulkProgress, BulkReport, GroupResult, RowResult, row_results
+from .bulk_report import (
+    BaselineSource,
+    BulkProgress,
+    BulkReport,
+    GroupResult,
+    RowResult,
+    row_results,
+)
 from .bulk_rows import (
     COWORKER_TIME_PASS,
     PRODUCT_TIME_PASS,
@@ -58,6 +85,13 @@ from .bulk_rows import (
     SourceRow,
     snake_case,
     validate_rows,
+)
+from .bulk_snapshot import (
+    KeyedPage,
+    Snapshot,
+    SnapshotAbandoned,
+    key_text,
+    take_snapshot,
 )
 from .errors import (
     APIError,
@@ -75,8 +109,10 @@ __all__ = [
     "BulkProgress",
     "BulkReport",
     "GroupResult",
+    "KeyedPage",
     "ResourceGateway",
     "RowResult",
+    "SnapshotGateway",
     "bulk_create",
     "bulk_create_for",
     "rows_from_mappings",
@@ -87,6 +123,7 @@ __all__ = [
 log = logging.getLogger("nexudus_async.bulk")
 
 ProgressCallback = Callable[["BulkProgress"], Awaitable[None]]
+_T = TypeVar("_T")
 
 
 class BulkGateway(Protocol):
@@ -98,6 +135,22 @@ class BulkGateway(Protocol):
 
     async def count(self, match: Mapping[str, Any], since: str) -> int:
         """Records matching ``match`` (API names) created since ``since``."""
+        ...
+
+
+@runtime_checkable
+class SnapshotGateway(BulkGateway, Protocol):
+    """A gateway that can also read the pages a baseline snapshot needs.
+
+    A gateway without ``snapshot_page`` still works: the job then counts
+    each group's key before its first send (one read per group).
+    """
+
+    async def snapshot_page(
+        self, match: Mapping[str, Any], since: str, page: int, size: int
+    ) -> KeyedPage:
+        """Page ``page`` (of ``size``) of the records matching ``match`` created
+        since ``since``, in ascending ``Id`` order, with each one's reconcile key."""
         ...
 
 
@@ -124,7 +177,8 @@ class ResourceGateway:
 
     ``create`` calls ``resource.create(**fields)`` (with ``create_multiple``
     for CoworkerTimePasses); ``count`` reads ``total_items`` of a one-record
-    page of ``resource.list(<customer>=, time_pass=, created_on=(since, None))``.
+    page of ``resource.list(<customer>=, time_pass=, created_on=(since, None))``;
+    ``snapshot_page`` reads a page of the same list in ascending ``Id`` order.
     """
 
     def __init__(self, resource: Any, entity: EntitySpec) -> None:
@@ -144,6 +198,32 @@ class ResourceGateway:
         since_dt = _dt.datetime.fromisoformat(since)
         page = await self.resource.list(**filters, created_on=(since_dt, None), size=1)
         return int(page.total_items)
+
+    async def snapshot_page(
+        self, match: Mapping[str, Any], since: str, page: int, size: int
+    ) -> KeyedPage:
+        filters = {_filter_name(k): v for k, v in match.items()}
+        since_dt = _dt.datetime.fromisoformat(since)
+        result = await self.resource.list(
+            **filters,
+            created_on=(since_dt, None),
+            page=page,
+            size=size,
+            order_by="Id",
+            direction="ascending",
+        )
+        # List records name a related record without "Id": CoworkerId -> .coworker.
+        names = [_filter_name(f) for f in self.entity.reconcile_fields]
+        records = [
+            (int(item.id), tuple(_list_value(getattr(item, n, None)) for n in names))
+            for item in result.items
+        ]
+        return KeyedPage(int(result.total_items), records)
+
+
+def _list_value(value: Any) -> Any:
+    """A list record's field as a reconcile key value (UNSET and None are None)."""
+    return value if isinstance(value, (int, str)) else None
 
 
 class BulkInputError(InputError):
@@ -208,6 +288,7 @@ class _Counters:
     groups_done: int = 0
     requests_sent: int = 0
     counts_sent: int = 0
+    snapshot_sent: int = 0
 
 
 class _Job:
@@ -238,9 +319,17 @@ class _Job:
         self.locks: dict[tuple[Any, ...], asyncio.Lock] = {}
         self.blocked: set[tuple[Any, ...]] = set()
         self.c = _Counters()
-        done = {k for k, g in journal.groups(job_id).items() if g.state == "done"}
+        self.states = {k: g.state for k, g in journal.groups(job_id).items()}
+        self.to_send = [g for g in plan.groups if self.states.get(g.key) != "done"]
         # What this run has to send: groups an earlier run finished need nothing.
-        self.requests_total = sum(g.requests(plan.cap) for g in plan.groups if g.key not in done)
+        self.requests_total = sum(g.requests(plan.cap) for g in self.to_send)
+        self.same_key: dict[tuple[Any, ...], list[str]] = {}
+        for g in plan.groups:
+            self.same_key.setdefault(g.reconcile_key, []).append(g.key)
+        self.snapshot: dict[str, int] | None = None
+        """Records per reconcile key before the job sent anything (None: count per group)."""
+        self.baseline: BaselineSource = "none"
+        self.baseline_note: str | None = None
         self.started = time.monotonic()
         self.progress_lock = asyncio.Lock()
 
@@ -249,17 +338,111 @@ class _Job:
 
     async def count(self, group: Group) -> int:
         """Count the group's matching records; a count is a GET, so it may be retried."""
+        return await self._read(lambda: self.gateway.count(self.match(group), self.since))
+
+    async def _read(self, call: Callable[[], Awaitable[_T]], *, snapshot: bool = False) -> _T:
+        """A read (GET), retried on transient errors; ``_Unresolved`` if it cannot be made."""
+        what = "read the existing records" if snapshot else "count the existing records"
         for attempt in range(1, self.max_attempts + 1):
-            self.c.counts_sent += 1
+            if snapshot:
+                self.c.snapshot_sent += 1
+            else:
+                self.c.counts_sent += 1
             try:
-                return await self.gateway.count(self.match(group), self.since)
+                return await call()
             except (ThrottledError, ServerError, TransportError, OutcomeUnknownError) as exc:
                 if attempt == self.max_attempts:
-                    raise _Unresolved(f"could not count the existing records: {exc}") from exc
+                    raise _Unresolved(f"could not {what}: {exc}") from exc
                 await asyncio.sleep(self.throttle_backoff * attempt)
             except NexudusError as exc:
-                raise _Unresolved(f"could not count the existing records: {exc}") from exc
+                raise _Unresolved(f"could not {what}: {exc}") from exc
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def prepare(self) -> None:
+        """Decide where baselines come from, reading the snapshot if the job needs one.
+
+        A snapshot is only ever taken before the job's first group is sent: after
+        that it would count the job's own records as pre-existing ones.
+        """
+        if not self.to_send:
+            return  # nothing to send: no baseline needed
+        saved = self.journal.snapshot(self.job_id)
+        if saved is not None:  # taken by an earlier run of this job
+            self.snapshot, self.baseline = saved.counts, "journal"
+            return
+        if self.journal.has_groups(self.job_id):
+            self.baseline = "per_group"
+            self.baseline_note = (
+                "an earlier run sent groups without a snapshot: one count before each group"
+            )
+            return
+        if self.stop is not None and self.stop.is_set():
+            return
+        try:
+            snap = await self.take_snapshot()
+        except (SnapshotAbandoned, _Unresolved) as exc:
+            self.baseline = "per_group"
+            self.baseline_note = f"no snapshot ({exc}): one count before each group"
+            log.info("bulk job %s: %s", self.job_id[:12], self.baseline_note)
+            return
+        # Marker and counts in one transaction: a crash before it leaves no
+        # snapshot, and since nothing was sent yet, the next run takes it again.
+        self.journal.save_snapshot(self.job_id, snap.counts, reads=snap.reads, records=snap.records)
+        self.snapshot, self.baseline = snap.counts, "snapshot"
+
+    async def take_snapshot(self) -> Snapshot:
+        fields = self.plan.entity.reconcile_fields
+        groups = self.plan.groups
+        # Narrow the list by every reconcile field all the groups share.
+        match = {
+            f: groups[0].reconcile_key[i]
+            for i, f in enumerate(fields)
+            if len({g.reconcile_key[i] for g in groups}) == 1
+        }
+        keys = {key_text(g.reconcile_key) for g in groups}
+        if len(match) == len(fields):
+            # A single key: its count is the whole snapshot.
+            n = await self._read(lambda: self.gateway.count(match, self.since), snapshot=True)
+            return Snapshot({next(iter(keys)): n}, reads=1, records=n)
+        gateway = self.gateway
+        if not isinstance(gateway, SnapshotGateway):
+            raise SnapshotAbandoned("the gateway cannot read list pages", 0)
+
+        async def fetch(page: int, size: int) -> KeyedPage:
+            return await self._read(
+                lambda: gateway.snapshot_page(match, self.since, page, size), snapshot=True
+            )
+
+        return await take_snapshot(fetch, keys, budget=self.plan.snapshot_budget)
+
+    def baseline_from_journal(self, group: Group) -> int:
+        """The snapshot's count of the group's key plus what its other groups created.
+
+        Exact because the other groups of the key are resolved: they are sent one
+        at a time under the key's lock, and none is sent while one is unresolved.
+        """
+        assert self.snapshot is not None
+        baseline = self.snapshot.get(key_text(group.reconcile_key), 0)
+        for key in self.same_key[group.reconcile_key]:
+            other = self.journal.group(self.job_id, key) if key != group.key else None
+            if other is None:
+                continue
+            if other.state == "sending":  # pragma: no cover - prevented by the ordering
+                raise _Unresolved(
+                    "another group of the same key has an unresolved outcome; not sent"
+                )
+            baseline += other.created
+        return baseline
+
+    def send_order(self) -> list[Group]:
+        """The plan's groups, those left ``sending`` by an earlier run first.
+
+        Groups of one key take its lock in this order. A group whose outcome is
+        unknown is reconciled against a baseline that counts its key's other
+        groups as they were when it was sent; it must be resolved before one of
+        them (a group re-run after a failure) creates more.
+        """
+        return sorted(self.plan.groups, key=lambda g: self.states.get(g.key) != "sending")
 
     async def report_progress(self) -> None:
         if self.progress is None:
@@ -274,6 +457,7 @@ class _Job:
             requests_sent=self.c.requests_sent,
             elapsed=time.monotonic() - self.started,
             records_skipped=self.c.records_skipped,
+            reads_sent=self.c.snapshot_sent + self.c.counts_sent,
         )
         async with self.progress_lock:  # one callback at a time, in order
             await self.progress(snap)
@@ -366,7 +550,10 @@ class _Job:
 
         try:
             if record is None:
-                baseline = await self.count(group)
+                if self.snapshot is not None:
+                    baseline = self.baseline_from_journal(group)
+                else:
+                    baseline = await self.count(group)
                 self.journal.mark_sending(
                     self.job_id, group.key, expected=group.count, baseline=baseline
                 )
@@ -449,7 +636,10 @@ class _Job:
                 )
                 await self.report_progress()
         except _Unresolved as exc:
-            reason = f"{exc}; the journal keeps the group as 'sending', re-run to reconcile"
+            if self.journal.group(self.job_id, group.key) is None:
+                reason = f"{exc}; nothing was sent for the group, re-run to send it"
+            else:
+                reason = f"{exc}; the journal keeps the group as 'sending', re-run to reconcile"
             return result("failed", reason)
 
 
@@ -499,23 +689,29 @@ async def run_bulk(
             throttle_backoff=throttle_backoff,
         )
         await runner.report_progress()
+        await runner.prepare()
+        if runner.c.snapshot_sent:
+            await runner.report_progress()
         # A TaskGroup, so an unexpected error (or cancellation) stops every group:
         # those in flight stay "sending" in the journal and are reconciled later.
         try:
             async with asyncio.TaskGroup() as tg:
-                tasks = [tg.create_task(runner.run_group(g)) for g in plan.groups]
+                tasks = [tg.create_task(runner.run_group(g)) for g in runner.send_order()]
         except BaseExceptionGroup as group_error:
             if len(group_error.exceptions) == 1:
                 raise group_error.exceptions[0] from None
             raise
-        results = [t.result() for t in tasks]
-        by_key = {r.key: r for r in results}
+        by_key = {r.key: r for r in (t.result() for t in tasks)}
+        results = [by_key[g.key] for g in plan.groups]
         report = BulkReport(
             entity=plan.entity.name,
             rows=row_results(plan, by_key),
             groups=list(results),
             create_requests=runner.c.requests_sent,
+            snapshot_requests=runner.c.snapshot_sent,
             count_requests=runner.c.counts_sent,
+            baseline=runner.baseline,
+            baseline_note=runner.baseline_note,
             elapsed=time.monotonic() - runner.started,
             interrupted=stop is not None and stop.is_set(),
             job_id=job.job_id,

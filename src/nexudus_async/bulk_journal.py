@@ -1,14 +1,25 @@
 """The bulk job journal: a small SQLite file that makes an import resumable.
 
-Each group is written down *before* its create request is sent (state
-``sending``, with the number of matching records counted just before) and
-again after (``done`` or ``failed``). Re-running the same job reads it back:
+Before a job sends anything it records a *snapshot*: how many records
+each of its reconcile keys already had (:mod:`.bulk_snapshot`), written in
+one transaction with a marker saying it was taken. A job resumed after a
+crash reuses it; a crash while it was read leaves no marker (and nothing
+was sent), so it is simply taken again.
 
-- no row for a group: it was never sent; count and send it.
+Each group is written down *before* its create request is sent (state
+``sending``, with its *baseline*: the matching records that are not its
+own) and again after (``done`` or ``failed``). Re-running the same job
+reads it back:
+
+- no row for a group: it was never sent; take its baseline and send it.
 - ``done``: skip it, it is already created.
 - ``sending`` or ``failed``: the request may or may not have been applied;
   count the matching records again and send only what is missing
   (``expected - (now - baseline)``).
+
+A journal written before snapshots existed has no snapshot tables: they
+are created on open, and its jobs, which have groups but no snapshot, go
+on with one count per group as they were started.
 
 The journal uses WAL mode with ``synchronous=NORMAL``: a commit survives the
 process being killed (``kill -9``, Ctrl-C); only a power cut may lose the
@@ -19,13 +30,13 @@ from __future__ import annotations
 
 import datetime as _dt
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Literal
 
 import attrs
 
-__all__ = ["GroupRecord", "GroupState", "JobRecord", "Journal"]
+__all__ = ["GroupRecord", "GroupState", "JobRecord", "Journal", "JournalError", "SnapshotRecord"]
 
 GroupState = Literal["sending", "done", "failed"]
 
@@ -52,7 +63,26 @@ CREATE TABLE IF NOT EXISTS groups (
     updated_at   TEXT NOT NULL,
     PRIMARY KEY (job_id, group_key)
 );
+CREATE TABLE IF NOT EXISTS snapshots (
+    job_id       TEXT PRIMARY KEY REFERENCES jobs(job_id),
+    taken_at     TEXT NOT NULL,
+    reads        INTEGER NOT NULL,
+    records      INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS snapshot_counts (
+    job_id       TEXT NOT NULL REFERENCES snapshots(job_id),
+    reconcile_key TEXT NOT NULL,
+    count        INTEGER NOT NULL,
+    PRIMARY KEY (job_id, reconcile_key)
+);
 """
+
+SCHEMA_VERSION = 2
+"""1: jobs and groups; 2: snapshots (version 1 journals are upgraded on open)."""
+
+
+class JournalError(Exception):
+    """The file is not a journal this version can use."""
 
 
 def _now() -> str:
@@ -79,11 +109,24 @@ class GroupRecord:
     state: GroupState
     expected: int
     baseline: int
-    """Matching records counted before the group was first sent."""
+    """Matching records that are not the group's own, when it was first sent
+    (the snapshot plus what earlier groups of its key created, or a count)."""
     created: int
     """Records of the group known to exist (acknowledged or counted)."""
     requests: int
     last_error: str | None
+
+
+@attrs.frozen
+class SnapshotRecord:
+    """A job's baseline snapshot: records per reconcile key before anything was sent."""
+
+    counts: dict[str, int]
+    """Reconcile key (:func:`~nexudus_async.bulk_snapshot.key_text`) to records;
+    a key of the job that is absent had none."""
+    taken_at: str
+    reads: int
+    records: int
 
 
 class Journal:
@@ -93,10 +136,25 @@ class Journal:
         self._path = str(path)
         self._db = sqlite3.connect(self._path, isolation_level=None)
         self._db.row_factory = sqlite3.Row
-        if self._path != ":memory:":
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+        try:
+            if self._path != ":memory:":
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+            (version,) = self._db.execute("PRAGMA user_version").fetchone()
+            if version > SCHEMA_VERSION:
+                raise JournalError(
+                    f"{self._path}: journal schema {version} is newer than this version of "
+                    f"nexudus-async understands ({SCHEMA_VERSION}); upgrade it, or use "
+                    "another journal"
+                )
+            self._db.executescript(_SCHEMA)
+            self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise JournalError(f"{self._path}: not a usable journal ({exc})") from exc
+        except JournalError:
+            self._db.close()
+            raise
 
     @property
     def path(self) -> str:
@@ -150,7 +208,53 @@ class Journal:
             (_now(), job_id),
         )
 
+    # the baseline snapshot
+
+    def snapshot(self, job_id: str) -> SnapshotRecord | None:
+        """The job's snapshot, or None if it was never (completely) taken."""
+        row = self._db.execute("SELECT * FROM snapshots WHERE job_id = ?", (job_id,)).fetchone()
+        if row is None:
+            return None
+        counts = {
+            r["reconcile_key"]: int(r["count"])
+            for r in self._db.execute(
+                "SELECT reconcile_key, count FROM snapshot_counts WHERE job_id = ?", (job_id,)
+            )
+        }
+        return SnapshotRecord(counts, row["taken_at"], int(row["reads"]), int(row["records"]))
+
+    def save_snapshot(
+        self, job_id: str, counts: Mapping[str, int], *, reads: int, records: int
+    ) -> None:
+        """Record the snapshot and its marker in one transaction (all or nothing).
+
+        Only before any group of the job is recorded: once one was sent, a
+        snapshot would count the job's own records as pre-existing ones.
+        """
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            if self.has_groups(job_id):
+                raise ValueError(f"job {job_id} has sent groups already: too late for a snapshot")
+            self._db.execute("DELETE FROM snapshot_counts WHERE job_id = ?", (job_id,))
+            self._db.executemany(
+                "INSERT INTO snapshot_counts (job_id, reconcile_key, count) VALUES (?, ?, ?)",
+                [(job_id, key, n) for key, n in counts.items() if n],
+            )
+            self._db.execute(
+                "INSERT INTO snapshots (job_id, taken_at, reads, records) VALUES (?, ?, ?, ?)",
+                (job_id, _now(), reads, records),
+            )
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
     # groups
+
+    def has_groups(self, job_id: str) -> bool:
+        """Whether any group of the job was ever marked sending."""
+        row = self._db.execute("SELECT 1 FROM groups WHERE job_id = ? LIMIT 1", (job_id,))
+        return row.fetchone() is not None
 
     def group(self, job_id: str, group_key: str) -> GroupRecord | None:
         row = self._db.execute(

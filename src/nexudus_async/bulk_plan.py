@@ -9,7 +9,9 @@ unless the caller asks otherwise.
 
 Groups sharing a *reconciliation key* (customer and time pass) are counted by
 the same list filter, so the executor sends them one after the other; the
-plan records that key for it.
+plan records that key for it. Before the first send the executor reads a
+snapshot of the records that already exist (:mod:`.bulk_snapshot`): one list
+request per 1,000 of them, and never more requests than the plan has keys.
 """
 
 from __future__ import annotations
@@ -84,9 +86,22 @@ class Plan:
         return sum(g.requests(self.cap) for g in self.groups)
 
     @property
-    def count_requests(self) -> int:
-        """One count (list with size=1) before each group."""
-        return len(self.groups)
+    def reconcile_keys(self) -> int:
+        """Distinct reconciliation keys (customer and time pass) among the groups."""
+        return len({g.reconcile_key for g in self.groups})
+
+    @property
+    def snapshot_budget(self) -> int:
+        """Most list requests the baseline snapshot may take: one per key.
+
+        Beyond that counting each group's key costs less, and the job does so.
+        """
+        return self.reconcile_keys
+
+    @property
+    def baseline_reads(self) -> int:
+        """Read requests the baselines take at least: one snapshot page (none without groups)."""
+        return 1 if self.groups else 0
 
     @property
     def duplicates(self) -> int:
@@ -176,11 +191,12 @@ def estimate_seconds(
 ) -> float:
     """Lower bound of the job's duration under the published rate limits.
 
-    Each group costs one count (a GET) and its create requests; the slowest of
-    the write budget, the all-methods budget and the minimum interval decides.
+    The groups' create requests plus one snapshot read (more when many
+    records exist already); the slowest of the write budget, the all-methods
+    budget and the minimum interval decides.
     """
     writes = plan.create_requests
-    total = writes + plan.count_requests
+    total = writes + plan.baseline_reads
     return max(
         writes / writes_per_minute * 60.0 if writes_per_minute > 0 else 0.0,
         total / requests_per_minute * 60.0 if requests_per_minute > 0 else 0.0,

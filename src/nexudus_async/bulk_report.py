@@ -10,9 +10,20 @@ import attrs
 from .bulk_plan import Plan
 from .bulk_rows import RowError
 
-__all__ = ["BulkProgress", "BulkReport", "GroupResult", "RowResult", "RowStatus", "row_results"]
+__all__ = [
+    "BaselineSource",
+    "BulkProgress",
+    "BulkReport",
+    "GroupResult",
+    "RowResult",
+    "RowStatus",
+    "row_results",
+]
 
 RowStatus = Literal["created", "skipped", "failed", "duplicate", "not_sent"]
+BaselineSource = Literal["snapshot", "journal", "per_group", "none"]
+"""Where a run's baselines came from: a snapshot it read, the snapshot an earlier
+run of the job saved, one count per group, or nowhere (nothing to send)."""
 
 
 @attrs.frozen
@@ -63,6 +74,8 @@ class BulkProgress:
     elapsed: float
     records_skipped: int = 0
     """Of ``records_done``, those an earlier run had created (not counted in the rate)."""
+    reads_sent: int = 0
+    """Read requests sent so far in this run: snapshot pages and counts."""
 
     @property
     def rate(self) -> float:
@@ -80,7 +93,14 @@ class BulkReport:
     groups: list[GroupResult] = attrs.field(factory=list)
     invalid: list[RowError] = attrs.field(factory=list)
     create_requests: int = 0
+    snapshot_requests: int = 0
+    """List requests read for the baseline snapshot (usually 1)."""
     count_requests: int = 0
+    """One-record counts: after an unknown outcome, for a group re-run after a
+    failure, and one before each group when the snapshot was abandoned."""
+    baseline: BaselineSource = "none"
+    baseline_note: str | None = None
+    """Why the snapshot was not used, when it was not."""
     elapsed: float = 0.0
     interrupted: bool = False
     job_id: str | None = None
@@ -123,7 +143,10 @@ class BulkReport:
             "records_skipped": self.records_skipped,
             "records_missing": self.records_missing,
             "create_requests": self.create_requests,
+            "snapshot_requests": self.snapshot_requests,
             "count_requests": self.count_requests,
+            "baseline": self.baseline,
+            "baseline_note": self.baseline_note,
             "elapsed_seconds": round(self.elapsed, 3),
             "invalid": [
                 {"line": e.line, "field": e.field, "value": _jsonable(e.value), "error": e.message}

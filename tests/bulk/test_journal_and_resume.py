@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import random
+import sqlite3
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from nexudus_async.bulk import BulkInputError, bulk_create, run_bulk
-from nexudus_async.bulk_journal import Journal
+from nexudus_async.bulk_journal import Journal, JournalError
 from nexudus_async.bulk_plan import make_plan
 from nexudus_async.bulk_rows import COWORKER_TIME_PASS, PRODUCT_TIME_PASS, SourceRow, validate_rows
+from nexudus_async.bulk_snapshot import KeyedPage, key_text
 from nexudus_async.errors import OutcomeUnknownError, ThrottledError, ValidationError
 
 
@@ -22,8 +24,11 @@ class Crash(BaseException):
     """Stands for the process dying: nothing after it runs."""
 
 
-class FakeApi:
-    """Counts created records per reconciliation key; injects faults."""
+class CountOnlyApi:
+    """Counts created records per reconciliation key; injects faults.
+
+    It has no ``snapshot_page``: a job through it counts before each group.
+    """
 
     def __init__(
         self,
@@ -34,7 +39,9 @@ class FakeApi:
         throttle: float = 0.0,
         crash_after_creates: int | None = None,
     ) -> None:
-        self.store: Counter[tuple[Any, ...]] = Counter()
+        self.records: dict[int, tuple[Any, Any]] = {}
+        """Id -> (CoworkerId, TimePassId); ids ascend with creation."""
+        self.next_id = 1
         self.rng = random.Random(seed)
         self.drop_after = drop_after
         self.drop_before = drop_before
@@ -43,6 +50,18 @@ class FakeApi:
         self.creates = 0
         self.counts = 0
         self.reject: set[int] = set()
+        self.before_apply: Callable[[Mapping[str, Any]], None] | None = None
+        """Called with a create's fields before it is applied (may raise)."""
+
+    @property
+    def store(self) -> Counter[tuple[Any, ...]]:
+        return Counter(self.records.values())
+
+    def seed(self, coworker: int, time_pass: int, n: int) -> None:
+        """Records that exist before the job (another import, staff, ...)."""
+        for _ in range(n):
+            self.records[self.next_id] = (coworker, time_pass)
+            self.next_id += 1
 
     async def create(self, fields: Mapping[str, Any], count: int) -> Any:
         await asyncio.sleep(0)
@@ -51,19 +70,49 @@ class FakeApi:
             raise ThrottledError("throttled", status=409)
         if fields["CoworkerId"] in self.reject:
             raise ValidationError("rejected", status=400)
+        if self.before_apply is not None:
+            self.before_apply(fields)
         if self.rng.random() < self.drop_before:
             raise OutcomeUnknownError("dropped before")
-        self.store[(fields["CoworkerId"], fields["TimePassId"])] += count
+        self.seed(fields["CoworkerId"], fields["TimePassId"], count)
         if self.creates == self.crash_after_creates:
             raise Crash
         if self.rng.random() < self.drop_after:
             raise OutcomeUnknownError("dropped after")
         return {"Id": self.creates}
 
+    def matching(self, match: Mapping[str, Any]) -> list[tuple[int, tuple[Any, Any]]]:
+        return [
+            (rid, key)
+            for rid, key in sorted(self.records.items())
+            if all(
+                key[i] == match[f] for i, f in enumerate(("CoworkerId", "TimePassId")) if f in match
+            )
+        ]
+
     async def count(self, match: Mapping[str, Any], since: str) -> int:
         await asyncio.sleep(0)
         self.counts += 1
-        return self.store[(match["CoworkerId"], match["TimePassId"])]
+        return len(self.matching(match))
+
+
+class FakeApi(CountOnlyApi):
+    """The fake API with the list pages a baseline snapshot reads."""
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.snapshot_reads = 0
+        self.on_snapshot_page: Callable[[int], None] | None = None
+
+    async def snapshot_page(
+        self, match: Mapping[str, Any], since: str, page: int, size: int
+    ) -> KeyedPage:
+        await asyncio.sleep(0)
+        self.snapshot_reads += 1
+        if self.on_snapshot_page is not None:
+            self.on_snapshot_page(page)
+        rows = self.matching(match)
+        return KeyedPage(len(rows), rows[(page - 1) * size : page * size])
 
 
 def make_rows(customers: int = 30, per: int = 4) -> list[SourceRow]:
@@ -147,7 +196,7 @@ def test_journal_states_round_trip(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- executor resume logic
 
 
-async def test_clean_run_sends_one_create_and_one_count_per_group() -> None:
+async def test_clean_run_sends_one_create_per_group_and_one_snapshot_read() -> None:
     rows = make_rows()
     plan = plan_of(rows)
     api = FakeApi()
@@ -155,9 +204,73 @@ async def test_clean_run_sends_one_create_and_one_count_per_group() -> None:
     assert report.ok
     assert api.store == expected_store(rows)
     assert api.creates == len(plan.groups) == report.create_requests
-    assert api.counts == len(plan.groups)
+    assert api.snapshot_reads == report.snapshot_requests == 1
+    assert api.counts == report.count_requests == 0
+    assert report.baseline == "snapshot"
     assert report.records_created == plan.records
     assert {r.status for r in report.rows} == {"created"}
+
+
+async def test_a_gateway_without_list_pages_counts_before_each_group() -> None:
+    rows = make_rows()
+    plan = plan_of(rows)
+    api = CountOnlyApi(seed=2, drop_after=0.2)
+    api.seed(3, 1, 4)
+    report = await run_bulk(plan, api, throttle_backoff=0.0, max_attempts=50)
+    assert report.ok and report.baseline == "per_group"
+    assert api.store == expected_store(rows) + Counter({(3, 1): 4})
+    assert report.count_requests >= len(plan.groups)
+
+
+async def test_existing_records_are_the_baseline_and_unknown_outcomes_reconcile() -> None:
+    rows = make_rows()
+    plan = plan_of(rows)
+    api = FakeApi(seed=4, drop_after=0.3, drop_before=0.2)
+    existing = Counter({(1, 1): 3, (1, 2): 1, (7, 2): 12, (99, 1): 5})  # 99: not in the job
+    for (c, tp), n in existing.items():
+        api.seed(c, tp, n)
+    report = await run_bulk(plan, api, throttle_backoff=0.0, max_attempts=50)
+    assert report.ok, report.to_json()["failed"]
+    assert api.snapshot_reads == 1
+    assert api.store == expected_store(rows) + existing
+    assert report.records_created == plan.records
+
+
+async def test_groups_of_one_key_split_by_the_cap_get_exact_baselines() -> None:
+    # Three groups of one customer and time pass (different notes), each split
+    # into several requests by the cap, some of them dropped after being applied.
+    rows = [
+        SourceRow(2, {"CoworkerId": 5, "BusinessId": 1, "TimePassId": 1, "CreateMultiple": 25}),
+        SourceRow(
+            3,
+            {"CoworkerId": 5, "BusinessId": 1, "TimePassId": 1, "CreateMultiple": 13, "Notes": "b"},
+        ),
+        SourceRow(
+            4,
+            {"CoworkerId": 5, "BusinessId": 1, "TimePassId": 1, "CreateMultiple": 7, "Notes": "c"},
+        ),
+        SourceRow(5, {"CoworkerId": 6, "BusinessId": 1, "TimePassId": 1, "CreateMultiple": 4}),
+    ]
+    valid, _ = validate_rows(COWORKER_TIME_PASS, rows)
+    plan = make_plan(COWORKER_TIME_PASS, valid, cap=5)
+    api = FakeApi(seed=8, drop_after=0.4)
+    api.seed(5, 1, 6)
+    api.seed(6, 2, 2)
+    report = await run_bulk(plan, api, throttle_backoff=0.0, max_attempts=50, concurrency=4)
+    assert report.ok
+    assert api.store == Counter({(5, 1): 6 + 45, (6, 1): 4, (6, 2): 2})
+    assert api.snapshot_reads == 1  # narrowed by the shared time pass
+    # On a clean run, each group's baseline is what its key held before it:
+    # the snapshot plus the groups of the key sent before it.
+    clean = FakeApi()
+    clean.seed(5, 1, 6)
+    with Journal(":memory:") as journal:
+        assert (await run_bulk(plan, clean, journal=journal, concurrency=4)).ok
+        recorded = journal.groups(plan.job_hash)
+    before = 6
+    for g in (g for g in plan.groups if g.reconcile_key == (5, 1)):
+        assert recorded[g.key].baseline == before
+        before += g.count
 
 
 async def test_unknown_outcomes_are_reconciled_never_doubled() -> None:
@@ -270,3 +383,150 @@ async def test_link_rows_are_one_request_each_and_duplicates_flagged() -> None:
     assert len(api.created) == 2
     assert [r.status for r in report.rows] == ["created", "created", "duplicate"]
     assert report.ok
+
+
+# ---------------------------------------------------------------- the baseline snapshot
+
+
+def test_journal_saves_a_snapshot_atomically_and_only_before_any_group(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    with Journal(path) as j:
+        j.open_job(
+            "job1", entity="coworker_time_passes", since="2026-01-01T00:00", groups=2, records=3
+        )
+        assert j.snapshot("job1") is None and not j.has_groups("job1")
+        j.save_snapshot("job1", {key_text((1, 2)): 4, key_text((3, 4)): 0}, reads=1, records=9)
+        j.mark_sending("job1", "g1", expected=3, baseline=4)
+        with pytest.raises(ValueError):
+            j.save_snapshot("job1", {}, reads=1, records=0)
+    with Journal(path) as j:
+        snap = j.snapshot("job1")
+        assert snap is not None
+        assert (snap.counts, snap.reads, snap.records) == ({key_text((1, 2)): 4}, 1, 9)
+        assert j.has_groups("job1")
+
+
+def test_a_journal_from_a_newer_version_or_not_a_journal_is_a_clear_error(tmp_path: Path) -> None:
+    newer = tmp_path / "newer.sqlite"
+    with sqlite3.connect(newer) as db:
+        db.execute("PRAGMA user_version = 99")
+    with pytest.raises(JournalError, match="newer"):
+        Journal(newer)
+    junk = tmp_path / "junk.sqlite"
+    junk.write_bytes(b"this is not a database, not at all" * 100)
+    with pytest.raises(JournalError, match="not a usable journal"):
+        Journal(junk)
+
+
+async def test_crash_between_the_snapshot_and_the_first_send_reuses_it(tmp_path: Path) -> None:
+    rows = make_rows()
+    plan = plan_of(rows)
+    api = FakeApi(seed=1, drop_after=0.2)
+    api.seed(2, 1, 3)
+
+    async def die_after_the_snapshot(p: Any) -> None:
+        if p.reads_sent and not p.requests_sent:
+            raise Crash
+
+    path = tmp_path / "j.sqlite"
+    with Journal(path) as journal, pytest.raises(Crash):
+        await run_bulk(plan, api, journal=journal, progress=die_after_the_snapshot)
+    with Journal(path) as journal:
+        assert journal.snapshot(plan.job_hash) is not None
+        assert not journal.has_groups(plan.job_hash) and api.creates == 0
+        report = await run_bulk(plan, api, journal=journal, throttle_backoff=0.0, max_attempts=50)
+    assert report.ok and report.baseline == "journal" and report.snapshot_requests == 0
+    assert api.snapshot_reads == 1
+    assert api.store == expected_store(rows) + Counter({(2, 1): 3})
+
+
+async def test_crash_in_the_middle_of_the_snapshot_takes_it_again(tmp_path: Path) -> None:
+    rows = make_rows()
+    plan = plan_of(rows)
+    api = FakeApi()
+    existing: Counter[tuple[Any, ...]] = Counter()
+    for i in range(1500):  # two pages' worth, for keys of the job and others
+        c, tp = 1 + i % 45, 1 + i % 2
+        api.seed(c, tp, 1)
+        existing[(c, tp)] += 1
+
+    def die_on_page_2(page: int) -> None:
+        if page == 2:
+            raise Crash
+
+    api.on_snapshot_page = die_on_page_2
+    path = tmp_path / "j.sqlite"
+    with Journal(path) as journal, pytest.raises(Crash):
+        await run_bulk(plan, api, journal=journal)
+    api.on_snapshot_page = None
+    with Journal(path) as journal:
+        assert journal.snapshot(plan.job_hash) is None  # no marker: nothing half-saved
+        report = await run_bulk(plan, api, journal=journal)
+    assert report.ok and report.baseline == "snapshot" and report.snapshot_requests == 2
+    assert api.store == expected_store(rows) + existing
+
+
+async def test_a_snapshot_over_the_budget_falls_back_to_one_count_per_group() -> None:
+    rows = make_rows(customers=3)  # 6 keys: at most 6 snapshot reads
+    plan = plan_of(rows)
+    api = FakeApi(seed=6, drop_after=0.3)
+    api.seed(1, 1, 7001)  # 8 pages of 1,000
+    report = await run_bulk(plan, api, throttle_backoff=0.0, max_attempts=50)
+    assert report.ok and report.baseline == "per_group"
+    assert "would take 8 list requests" in (report.baseline_note or "")
+    assert api.snapshot_reads == report.snapshot_requests == 1  # page 1 told
+    assert report.count_requests >= len(plan.groups)
+    assert api.store == expected_store(rows) + Counter({(1, 1): 7001})
+
+
+async def test_an_unresolved_group_is_reconciled_before_its_key_sends_more(tmp_path: Path) -> None:
+    # Run 1: group A of a key fails definitely (nothing created); group B of the
+    # same key is lost in flight (the process dies before it is applied). Run 2
+    # re-runs A, which creates passes of that key: B must be reconciled first,
+    # or it would count A's new passes as its own and never be sent.
+    base = {"CoworkerId": 4, "BusinessId": 1, "TimePassId": 1}
+    rows = [
+        SourceRow(2, {**base, "CreateMultiple": 6, "Notes": "x"}),
+        SourceRow(3, {**base, "CreateMultiple": 3, "Notes": "y"}),
+    ]
+    valid, _ = validate_rows(COWORKER_TIME_PASS, rows)
+    plan = make_plan(COWORKER_TIME_PASS, valid)
+    first, second = plan.groups
+    api = FakeApi()
+
+    def run1(fields: Mapping[str, Any]) -> None:
+        if fields.get("Notes") == first.fields.get("Notes"):
+            raise ValidationError("rejected", status=400)
+        raise Crash
+
+    api.before_apply = run1
+    path = tmp_path / "j.sqlite"
+    with Journal(path) as journal, pytest.raises(Crash):
+        await run_bulk(plan, api, journal=journal, concurrency=1)
+    with Journal(path) as journal:
+        states = {g.group_key: g.state for g in journal.iter_groups(plan.job_hash)}
+        assert states == {first.key: "failed", second.key: "sending"}
+        api.before_apply = None
+        report = await run_bulk(plan, api, journal=journal, concurrency=1)
+    assert report.ok, report.to_json()["failed"]
+    assert api.store == Counter({(4, 1): 9})
+
+
+async def test_a_job_journaled_before_snapshots_existed_goes_on_counting(tmp_path: Path) -> None:
+    rows = make_rows(customers=10)
+    plan = plan_of(rows)
+    old = CountOnlyApi(seed=3, drop_after=0.2, crash_after_creates=9)
+    path = tmp_path / "j.sqlite"
+    with Journal(path) as journal, pytest.raises(Crash):
+        await run_bulk(plan, old, journal=journal, throttle_backoff=0.0)
+    with sqlite3.connect(path) as db:  # make it a version 1 journal
+        db.execute("DROP TABLE snapshot_counts")
+        db.execute("DROP TABLE snapshots")
+        db.execute("PRAGMA user_version = 0")
+    api = FakeApi()
+    api.records, api.next_id = dict(old.records), old.next_id
+    with Journal(path) as journal:
+        report = await run_bulk(plan, api, journal=journal, throttle_backoff=0.0, max_attempts=50)
+    assert report.ok and report.baseline == "per_group"
+    assert api.snapshot_reads == 0
+    assert api.store == expected_store(rows)

@@ -173,5 +173,7 @@ def test_estimate_uses_the_slowest_budget() -> None:
     plan = make_plan(
         COWORKER_TIME_PASS, valid(*({**BASE, "CoworkerId": str(i)} for i in range(1, 61)))
     )
-    # 60 creates + 60 counts: 60 s of writes, 60 s of all-methods budget.
+    # 60 creates + 1 snapshot read: 60 s of writes, 30.5 s of all-methods budget.
+    assert (plan.create_requests, plan.baseline_reads, plan.snapshot_budget) == (60, 1, 60)
     assert estimate_seconds(plan) == pytest.approx(60.0)
+    assert estimate_seconds(plan, writes_per_minute=240) == pytest.approx(30.5)
