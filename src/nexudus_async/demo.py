@@ -136,10 +136,12 @@ async def run_demo(
         print(
             f"  file        {plan.rows:,} rows: {plan.records:,} passes for {customers} customers"
         )
+        counts = f" + {report.count_requests:,} counts" if report.count_requests else ""
         print(
-            f"  requests    {report.create_requests:,} creates (CreateMultiple) + "
-            f"{report.count_requests:,} counts; one create per row would be {plan.rows:,}, "
-            f"per pass {plan.records:,}"
+            f"  requests    {report.create_requests:,} creates (CreateMultiple) for "
+            f"{len(plan.groups):,} groups + {report.snapshot_requests:,} snapshot "
+            f"read{'s' if report.snapshot_requests != 1 else ''}{counts}; "
+            f"one create per row would be {plan.rows:,}, per pass {plan.records:,}"
         )
         print(
             f"  emulator    {posts:,} POSTs, {stored:,} passes stored; read back "

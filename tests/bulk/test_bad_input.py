@@ -85,6 +85,8 @@ def test_dry_run_of_a_good_file_prints_the_plan_and_sends_nothing(
     assert "passes:           7" in out
     assert "groups:           3" in out
     assert "create requests:  3" in out
+    assert "snapshot reads:   1 per 1,000 passes" in out
+    assert "(at most 3, else one count per group)" in out
     assert "estimated time:" in out
     assert "nothing was sent" in out
     assert not (tmp_path / "good.csv.journal.sqlite").exists()

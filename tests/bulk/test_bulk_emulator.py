@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 from collections import Counter
@@ -12,6 +13,8 @@ import pytest
 
 from nexudus_async.auth import BasicAuth
 from nexudus_async.bulk import BulkInputError
+from nexudus_async.bulk_journal import Journal
+from nexudus_async.bulk_snapshot import key_text
 from nexudus_async.cli.connect import Connection
 from nexudus_async.cli.export_cmd import export_csv
 from nexudus_async.cli.import_cmd import ImportOptions, run_import
@@ -33,6 +36,26 @@ from .helpers import CTP, distinct_groups, expected_counts, sample_rows, store_c
 
 SCALE = 0.01
 POST_CTP = "POST /api/billing/coworkertimepasses"
+GET_CTP = "GET /api/billing/coworkertimepasses"
+
+
+def seed_passes(
+    emu: EmulatorServer, coworker: int, time_pass: int, n: int, *, hours_ago: float
+) -> None:
+    """Passes that exist before the import, created ``hours_ago`` (the job's window is a day)."""
+    created = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=hours_ago)).strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
+    for _ in range(n):
+        emu.store.insert(
+            CTP,
+            {
+                "CoworkerId": coworker,
+                "BusinessId": 1,
+                "TimePassId": time_pass,
+                "CreatedOn": created,
+            },
+        )
 
 
 def client_for(emu: EmulatorServer, **kw: object) -> NexudusClient:
@@ -44,7 +67,7 @@ def client_for(emu: EmulatorServer, **kw: object) -> NexudusClient:
     )
 
 
-async def test_rows_coalesce_into_exactly_one_create_per_group() -> None:
+async def test_rows_coalesce_into_exactly_one_create_per_group_and_one_read() -> None:
     rows = sample_rows(customers=40, passes=600)
     groups = distinct_groups(rows)
     assert len(rows) > groups * 2  # coalescing matters
@@ -57,10 +80,109 @@ async def test_rows_coalesce_into_exactly_one_create_per_group() -> None:
         assert report.create_requests == groups
         assert emu.stats.by_route[POST_CTP] == groups
         assert emu.stats.writes == groups
+        # The baselines: one snapshot read for the whole job, no count per group.
+        assert emu.stats.by_route[GET_CTP] == 1
+        assert (report.snapshot_requests, report.count_requests) == (1, 0)
+        assert report.baseline == "snapshot"
+        assert emu.stats.requests == groups + 1  # Basic auth: no token request
         assert store_counts(emu.store.all(CTP)) == expected_counts(rows)
         assert report.records_created == 600
         assert {r.status for r in report.rows} == {"created"}
         assert len(report.rows) == len(rows)
+
+
+POST_FAULTS = (
+    FaultRule(
+        method="POST", path="/api/billing/coworkertimepasses", kind="error500", probability=0.2
+    ),
+    FaultRule(
+        method="POST", path="/api/billing/coworkertimepasses", kind="drop_after", probability=0.25
+    ),
+)
+
+
+@pytest.mark.parametrize("time_passes", [(1,), (1, 2, 3)], ids=["one-time-pass", "several"])
+async def test_existing_passes_are_in_the_snapshot_and_nothing_is_over_or_under_created(
+    time_passes: tuple[int, ...],
+) -> None:
+    rows = sample_rows(customers=30, passes=400, seed=13, time_passes=time_passes)
+    config = EmulatorConfig(limits=ThrottleLimits.off(), seed=3, faults=POST_FAULTS)
+    async with run_emulator(config) as emu:
+        before: Counter[tuple[int, int]] = Counter()
+        for c in (1000, 1003, 1007, 1011, 1020):  # customers of the job
+            for tp in (1, 2):
+                seed_passes(emu, c, tp, 2 + c % 4, hours_ago=2)
+                before[(c, tp)] += 2 + c % 4
+        seed_passes(emu, 1005, 1, 4, hours_ago=72)  # before the job's window
+        before[(1005, 1)] += 4
+        seed_passes(emu, 5555, 1, 3, hours_ago=1)  # a customer not in the job
+        before[(5555, 1)] += 3
+        async with client_for(
+            emu, rate_limits=None, retry=RetryPolicy(backoff_initial=0.01, backoff_max=0.05)
+        ) as client:
+            with Journal(":memory:") as journal:
+                report = await client.coworker_time_passes.bulk_create(
+                    rows, concurrency=6, max_attempts=30, throttle_backoff=0.0, journal=journal
+                )
+                assert report.job_id is not None
+                snapshot = journal.snapshot(report.job_id)
+        assert report.ok, [g.reason for g in report.groups if g.status != "created"]
+        # The snapshot holds the job's keys' passes of the window, nothing else.
+        keys = set(expected_counts(rows))
+        in_window = {k: n for k, n in before.items() if k in keys and k != (1005, 1)}
+        assert snapshot is not None
+        assert snapshot.counts == {key_text(k): n for k, n in in_window.items()}
+        assert emu.stats.faults["drop_after"] > 0 and emu.stats.faults["error500"] > 0
+        assert report.baseline == "snapshot" and report.snapshot_requests == 1
+        # Counts only where an outcome was unknown, never one per group.
+        assert 0 < report.count_requests < distinct_groups(rows)
+        assert store_counts(emu.store.all(CTP)) == expected_counts(rows) + before
+
+
+async def test_a_snapshot_of_several_pages_is_exact() -> None:
+    rows = sample_rows(customers=50, passes=300, seed=17)
+    config = EmulatorConfig(limits=ThrottleLimits.off(), seed=4, faults=POST_FAULTS)
+    async with run_emulator(config) as emu:
+        before: Counter[tuple[int, int]] = Counter()
+        for i in range(2400):  # 3 pages of 1,000 (they overlap)
+            c, tp = 1000 + i % 60, 1 + i % 2
+            seed_passes(emu, c, tp, 1, hours_ago=3)
+            before[(c, tp)] += 1
+        async with client_for(
+            emu, rate_limits=None, retry=RetryPolicy(backoff_initial=0.01, backoff_max=0.05)
+        ) as client:
+            report = await client.coworker_time_passes.bulk_create(
+                rows, concurrency=6, max_attempts=30, throttle_backoff=0.0
+            )
+        assert report.ok
+        assert report.baseline == "snapshot" and report.snapshot_requests == 3
+        assert store_counts(emu.store.all(CTP)) == expected_counts(rows) + before
+
+
+async def test_a_snapshot_over_its_budget_falls_back_to_counting_each_group() -> None:
+    # One customer, two time passes, four groups: the snapshot may take at most
+    # 2 reads (the keys), but 2,500 passes in the window would take 3.
+    base = {"CoworkerId": 1000, "BusinessId": 1}
+    rows = [
+        {**base, "TimePassId": tp, "CreateMultiple": n, "Notes": note}
+        for tp in (1, 2)
+        for n, note in ((5, "a"), (7, "b"))
+    ]
+    config = EmulatorConfig(limits=ThrottleLimits.off(), seed=6, faults=POST_FAULTS)
+    async with run_emulator(config) as emu:
+        seed_passes(emu, 1000, 1, 1500, hours_ago=5)
+        seed_passes(emu, 1000, 2, 1000, hours_ago=5)
+        async with client_for(
+            emu, rate_limits=None, retry=RetryPolicy(backoff_initial=0.01, backoff_max=0.05)
+        ) as client:
+            report = await client.coworker_time_passes.bulk_create(
+                rows, max_attempts=30, throttle_backoff=0.0
+            )
+        assert report.ok
+        assert report.baseline == "per_group" and report.snapshot_requests == 1
+        assert "would take 3 list requests" in (report.baseline_note or "")
+        assert report.count_requests >= 4
+        assert store_counts(emu.store.all(CTP)) == Counter({(1000, 1): 1512, (1000, 2): 1012})
 
 
 async def test_invalid_rows_stop_everything_before_a_request() -> None:
@@ -127,8 +249,39 @@ async def test_product_links_one_request_each_duplicates_flagged() -> None:
             report = await client.product_time_passes.bulk_create(rows)
         assert report.ok
         assert emu.stats.by_route["POST /api/billing/producttimepasses"] == 3
+        assert emu.stats.by_route["GET /api/billing/producttimepasses"] == 1  # the snapshot
+        assert report.baseline == "snapshot"
         assert [r.status for r in report.rows] == ["created", "created", "duplicate", "created"]
         assert len(emu.store.all("producttimepasses")) == 3
+
+
+async def test_tariff_links_with_existing_links_and_lost_answers_are_exact() -> None:
+    rows = [
+        {"TariffId": t, "TimePassId": tp, "PassesIncluded": n, "PassRenewalTime": 1}
+        for t in (1, 2)
+        for tp in (1, 2)
+        for n in (5, 10)
+    ]
+    faults = (
+        FaultRule(
+            method="POST", path="/api/billing/tarifftimepasses", kind="drop_after", probability=0.4
+        ),
+    )
+    config = EmulatorConfig(limits=ThrottleLimits.off(), seed=2, faults=faults)
+    async with run_emulator(config) as emu:
+        for _ in range(3):  # links that exist already
+            emu.store.insert(
+                "tarifftimepasses",
+                {"TariffId": 1, "TimePassId": 2, "PassesIncluded": 10, "PassRenewalTime": 1},
+            )
+        async with client_for(emu, rate_limits=None) as client:
+            report = await client.tariff_time_passes.bulk_create(
+                rows, max_attempts=30, throttle_backoff=0.0
+            )
+        assert report.ok and report.baseline == "snapshot"
+        assert emu.stats.faults["drop_after"] > 0
+        got = Counter((r["TariffId"], r["TimePassId"]) for r in emu.store.all("tarifftimepasses"))
+        assert got == Counter({(1, 1): 2, (1, 2): 2 + 3, (2, 1): 2, (2, 2): 2})
 
 
 async def test_import_command_reports_and_a_rerun_sends_nothing(tmp_path: Path) -> None:
@@ -147,15 +300,20 @@ async def test_import_command_reports_and_a_rerun_sends_nothing(tmp_path: Path) 
         assert (tmp_path / "passes.csv.journal.sqlite").exists()
         data = json.loads((tmp_path / "report.json").read_text())
         assert data["ok"] and data["records_created"] == 150 and data["failed"] == []
+        assert (data["snapshot_requests"], data["count_requests"]) == (1, 0)
+        assert data["baseline"] == "snapshot"
         posts = emu.stats.by_route[POST_CTP]
         second = await run_import(opts, conn, out=out, err=out)
         assert second.exit_code == 0
         assert emu.stats.by_route[POST_CTP] == posts  # nothing sent again
         data = json.loads((tmp_path / "report.json").read_text())
         assert data["records_skipped"] == 150 and data["records_created"] == 0
+        assert data["snapshot_requests"] == 0  # nothing left to send, nothing read
         assert store_counts(emu.store.all(CTP)) == expected_counts(rows)
     text = out.getvalue()
     assert "progress:" in text and "summary: 150 passes created" in text
+    assert f"{distinct_groups(rows)} create + 1 snapshot + 0 count requests" in text
+    assert "0 create + 0 snapshot + 0 count requests" in text
     assert DEFAULT_ADMIN_PASSWORD not in text
 
 

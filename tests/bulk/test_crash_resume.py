@@ -132,6 +132,7 @@ def test_sigkill_mid_import_then_rerun_gives_exactly_the_requested_passes(
     second = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
     assert second.returncode == 0, second.stdout + second.stderr
     assert "resuming the unfinished job" in second.stdout
+    assert "+ 0 snapshot +" in second.stdout  # the first run's snapshot, from the journal
     assert _store_counts(emulator_url) == expected_counts(rows)
     assert DEFAULT_ADMIN_PASSWORD not in second.stdout + second.stderr
 

@@ -29,3 +29,4 @@ async def test_demo_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixtur
     out = capsys.readouterr().out
     assert "Demo succeeded." in out
     assert "per customer and time pass: all match" in out
+    assert "+ 1 snapshot read;" in out

@@ -30,6 +30,7 @@ from ..bulk import BulkReport, ResourceGateway, run_bulk
 from ..bulk_journal import Journal
 from ..bulk_plan import Plan, estimate_seconds, make_plan
 from ..bulk_rows import ENTITIES, EntitySpec, RowError, validate_rows
+from ..bulk_snapshot import SNAPSHOT_PAGE_SIZE
 from ..throttle import RateLimits
 from .connect import Connection, CredentialsError, add_connection_options, connection_from
 from .input_files import read_rows
@@ -261,7 +262,9 @@ def describe_plan(plan: Plan, time_scale: float) -> list[str]:
         ),
         f"create requests:  {plan.create_requests}"
         + (f" (CreateMultiple capped at {plan.cap})" if plan.cap else ""),
-        f"count requests:   {plan.count_requests} (one before each group)",
+        f"snapshot reads:   {plan.baseline_reads} per {SNAPSHOT_PAGE_SIZE:,} {_noun(plan.entity)} "
+        f"already in the job's window (at most {plan.snapshot_budget}, else one count "
+        "per group)",
         f"estimated time:   {format_duration(published)} at the published limits "
         "(60 writes/min, 120 requests/min)",
     ]
@@ -447,10 +450,13 @@ def _print_summary(report: BulkReport, opts: ImportOptions, out: TextIO) -> None
         f"summary: {report.records_created} {_noun(opts.entity)} created, "
         f"{report.records_skipped} already done (skipped), "
         f"{report.records_missing} missing; "
-        f"{report.create_requests} create + {report.count_requests} count requests "
+        f"{report.create_requests} create + {report.snapshot_requests} snapshot + "
+        f"{report.count_requests} count requests "
         f"in {format_duration(report.elapsed)} ({report.elapsed:.1f} s)",
         file=out,
     )
+    if report.baseline_note:
+        print(f"  baseline: {report.baseline_note}", file=out)
     dups = [r for r in report.rows if r.status == "duplicate"]
     if dups:
         print(f"  {len(dups)} duplicate rows flagged and not sent", file=out)
