@@ -112,11 +112,18 @@ UNSET: Unset = Unset()
 _ZERO = datetime.timedelta(0)
 
 
+_fromisoformat = datetime.datetime.fromisoformat
+
+
 def parse_datetime(value: str) -> datetime.datetime:
     """Parse an API date-time; ``Z`` or a zero offset gives a naive wall-clock value."""
     if value[-1:] == "Z":  # the API's own form: the fast path
-        return datetime.datetime.fromisoformat(value[:-1])
-    dt = datetime.datetime.fromisoformat(value)
+        return _fromisoformat(value[:-1])
+    return _parse_datetime_with_offset(value)
+
+
+def _parse_datetime_with_offset(value: str) -> datetime.datetime:
+    dt = _fromisoformat(value)
     if dt.tzinfo is not None and dt.utcoffset() == _ZERO:
         return dt.replace(tzinfo=None)
     return dt
@@ -219,9 +226,28 @@ def unstructure(obj: Any) -> Any:
     return converter.unstructure(obj)
 
 
-def _passthrough(value: Any, _: Any) -> Any:
-    return value
+class _Verbatim:
+    """The structure hook of a value JSON already gives as it is (``str``, ``int``...).
 
+    It is falsy on purpose: for a field whose hook is falsy, the function
+    ``make_dict_structure_fn`` generates reads ``o['JsonName']`` inline
+    instead of calling a hook, which is most of the fields of every record.
+    Called (inside unions, lists), it returns the value unchanged.
+    """
+
+    __slots__ = ()
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __call__(self, value: Any, _: Any) -> Any:
+        return value
+
+    def __repr__(self) -> str:
+        return "<verbatim>"
+
+
+_passthrough = _Verbatim()
 
 # JSON already gives these types; converting would also turn the API's ``10``
 # into ``10.0`` and break byte-for-byte round trips.
@@ -233,6 +259,50 @@ for _scalar in _JSON_SCALARS:
 
 def _structure_enum(value: Any, cl: Any) -> Any:
     return cl(value)  # unknown integer values: the generated _missing_
+
+
+def _structure_datetime(value: Any, _: Any) -> Any:
+    # parse_datetime inlined: a record has several dates
+    if value is None:
+        return None
+    if value[-1:] == "Z":
+        return _fromisoformat(value[:-1])
+    return _parse_datetime_with_offset(value)
+
+
+_new_object = object.__new__
+# UUID's slots, set as UUID.__init__ sets them (it is immutable, so not through setattr).
+_uuid_slots: dict[str, Any] = dict(vars(uuid.UUID))
+_set_uuid_int: Callable[[uuid.UUID, int], None] = _uuid_slots["int"].__set__
+_set_uuid_is_safe: Callable[[uuid.UUID, uuid.SafeUUID], None] = _uuid_slots["is_safe"].__set__
+_SAFE_UNKNOWN = uuid.SafeUUID.unknown
+
+
+def _parse_uuid(value: Any) -> uuid.UUID:
+    """``uuid.UUID(value)``, without its general-purpose string clean-up for the usual form.
+
+    When the value without hyphens is 32 characters that ``int(..., 16)``
+    accepts, ``UUID(value)`` would compute exactly this ``int`` (its other
+    clean-ups remove ``urn:``, ``uuid:`` and braces, which ``int`` refuses);
+    anything else goes to ``UUID(value)`` itself, errors included.
+    """
+    if type(value) is str:
+        digits = value.replace("-", "")
+        if len(digits) == 32:
+            try:
+                number = int(digits, 16)
+            except ValueError:
+                pass
+            else:
+                parsed: uuid.UUID = _new_object(uuid.UUID)
+                _set_uuid_int(parsed, number)
+                _set_uuid_is_safe(parsed, _SAFE_UNKNOWN)
+                return parsed
+    return uuid.UUID(value)
+
+
+def _structure_uuid(value: Any, _: Any) -> Any:
+    return None if value is None else _parse_uuid(value)
 
 
 def _unstructure_enum(member: enum.Enum) -> Any:
@@ -249,7 +319,7 @@ converter.register_structure_hook(datetime.datetime, lambda v, _: parse_datetime
 converter.register_unstructure_hook(datetime.datetime, format_datetime)
 converter.register_structure_hook(datetime.date, lambda v, _: datetime.date.fromisoformat(v))
 converter.register_unstructure_hook(datetime.date, lambda v: v.isoformat())
-converter.register_structure_hook(uuid.UUID, lambda v, _: uuid.UUID(v))
+converter.register_structure_hook(uuid.UUID, lambda v, _: _parse_uuid(v))
 converter.register_unstructure_hook(uuid.UUID, str)
 converter.register_unstructure_hook(Unset, lambda _: None)
 
@@ -266,20 +336,25 @@ def _is_optional_union(tp: Any) -> bool:
     return args is not None and (Unset in args or type(None) in args)
 
 
-def _structure_optional_datetime(value: Any, _: Any) -> Any:
-    return None if value is None else parse_datetime(value)
-
-
 def _optional_union_structure(tp: Any) -> Callable[[Any, Any], Any]:
     """``X | None | Unset``: a missing key keeps the default, null stays None."""
     rest = tuple(a for a in typing.get_args(tp) if a is not Unset and a is not type(None))
     if not rest or Any in rest or all(a in _JSON_SCALARS for a in rest):
         return _passthrough  # None, and the JSON scalars, stay as they are
+    # One hook per value, not a wrapper around the type's own hook: records have many.
     if rest == (datetime.datetime,):
-        return _structure_optional_datetime
+        return _structure_datetime
+    if rest == (uuid.UUID,):
+        return _structure_uuid
     if len(rest) == 1:
         inner = rest[0]
         hook = converter.get_structure_hook(inner)
+        if hook is _structure_enum:
+
+            def structure_enum(value: Any, _: Any) -> Any:
+                return None if value is None else inner(value)
+
+            return structure_enum
 
         def structure_one(value: Any, _: Any) -> Any:
             if value is None:

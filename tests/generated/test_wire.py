@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import re
 import uuid
 
 import pytest
@@ -233,3 +234,66 @@ def test_a_missing_required_field_names_model_and_field() -> None:
         ValueError, match="CoworkerTimePass: required field 'CoworkerId' is missing"
     ):
         structure({"Id": 1, "BusinessId": 1, "TimePassId": 1}, CoworkerTimePass)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "db54a929-6dd1-4907-a9db-2538d7e522b0",
+        "DB54A929-6DD1-4907-A9DB-2538D7E522B0",
+        "db54a9296dd14907a9db2538d7e522b0",
+        "{db54a929-6dd1-4907-a9db-2538d7e522b0}",
+        "urn:uuid:db54a929-6dd1-4907-a9db-2538d7e522b0",
+        "+b54a929-6dd1-4907-a9db-2538d7e522b0",
+        "db54_929-6dd1-4907-a9db-2538d7e522b0",
+        "db54a929-6dd1-4907-a9db-2538d7e522bg",
+        "db54a929",
+        "",
+    ],
+)
+def test_uuids_parse_exactly_as_uuid_does(text: str) -> None:
+    data = {"Id": 1, "CoworkerId": 1, "BusinessId": 1, "TimePassId": 1, "UniqueId": text}
+    try:
+        expected = uuid.UUID(text)
+    except ValueError as exc:
+        with pytest.raises(ValueError, match=re.escape(str(exc))):
+            structure(data, CoworkerTimePass)
+        return
+    parsed = structure(data, CoworkerTimePass).unique_id
+    assert type(parsed) is uuid.UUID
+    assert parsed == expected and hash(parsed) == hash(expected)
+    assert parsed.is_safe is expected.is_safe
+    assert parsed.__getstate__() == expected.__getstate__()
+    assert str(parsed) == str(expected)
+
+
+def test_scalars_nulls_and_absent_fields_structure_as_sent() -> None:
+    notes = "a note"
+    data = {
+        "Id": 7,
+        "CoworkerId": 1,
+        "BusinessId": 1,
+        "TimePassId": 1,
+        "Notes": notes,
+        "Free": True,
+        "Price": None,
+        "UniqueId": None,
+        "ExpireDate": None,
+        "UsedDate": "2025-01-15T10:30:00Z",
+    }
+    tp = structure(data, CoworkerTimePass)
+    assert tp.notes is notes and tp.free is True and tp.id == 7
+    assert tp.price is None and tp.unique_id is None and tp.expire_date is None
+    assert tp.used_date == datetime.datetime(2025, 1, 15, 10, 30)
+    assert tp.purchase_order is UNSET and tp.created_on is UNSET
+    assert unstructure(tp) == data
+
+
+def test_enum_fields_keep_null_and_unknown_values() -> None:
+    base = {"Id": 1, "ProductId": 2, "TimePassId": 3, "PassesIncluded": 4}
+    assert structure({**base, "ExpirationType": None}, ProductTimePass).expiration_type is None
+    parsed = structure({**base, "ExpirationType": 42}, ProductTimePass).expiration_type
+    assert isinstance(parsed, ExpirationType) and parsed.value == 42
+    assert structure({**base, "ExpirationType": 2}, ProductTimePass).expiration_type is (
+        ExpirationType.DAY
+    )
