@@ -17,7 +17,12 @@ from nexudus_async.bulk_journal import Journal, JournalError
 from nexudus_async.bulk_plan import make_plan
 from nexudus_async.bulk_rows import COWORKER_TIME_PASS, PRODUCT_TIME_PASS, SourceRow, validate_rows
 from nexudus_async.bulk_snapshot import KeyedPage, key_text
-from nexudus_async.errors import OutcomeUnknownError, ThrottledError, ValidationError
+from nexudus_async.errors import (
+    OutcomeUnknownError,
+    ServerError,
+    ThrottledError,
+    ValidationError,
+)
 
 
 class Crash(BaseException):
@@ -530,3 +535,20 @@ async def test_a_job_journaled_before_snapshots_existed_goes_on_counting(tmp_pat
     assert report.ok and report.baseline == "per_group"
     assert api.snapshot_reads == 0
     assert api.store == expected_store(rows)
+
+
+async def test_a_snapshot_that_cannot_be_read_falls_back_to_counting() -> None:
+    rows = make_rows(customers=5)
+    plan = plan_of(rows)
+    api = FakeApi(seed=9, drop_after=0.3)
+    api.seed(2, 2, 5)
+
+    def fail(page: int) -> None:
+        raise ServerError("Ooops! There was a problem while running this action", status=500)
+
+    api.on_snapshot_page = fail
+    report = await run_bulk(plan, api, throttle_backoff=0.0, max_attempts=3)
+    assert report.ok and report.baseline == "per_group"
+    assert "could not read the existing records" in (report.baseline_note or "")
+    assert report.snapshot_requests == 3  # each attempt of page 1
+    assert api.store == expected_store(rows) + Counter({(2, 2): 5})
