@@ -157,7 +157,7 @@ def render(res: dict[str, Any]) -> str:
         f"{PAGES - 1} minimum intervals plus one latency (the earliest the last page can "
         "arrive). A reader that learns the number of pages from page 1 must wait for it "
         "first; the client's limiter also spaces requests by the interval plus its reserve "
-        "(2 %) and jitter margin, on purpose. A sequential reader cannot beat "
+        "and jitter margin, on purpose. A sequential reader cannot beat "
         f"{PAGES} x {_n(LATENCY * 1000)} ms = {_n(PAGES * LATENCY, 1)} s either.\n",
         table(
             [
@@ -207,7 +207,9 @@ def render(res: dict[str, Any]) -> str:
                 f"  **{d['throttled']} request(s) throttled** over the {n_runs} runs at this "
                 f"scale (limit hit: {why or 'not recorded'}): concurrent requests reached the "
                 f"emulator closer together than its {_n(MIN_INTERVAL * s * 1000)} ms interval; "
-                "the client's jitter margin at this scale is 2 ms (see benchmark 4). Each was "
+                f"the client's jitter margin at this scale is "
+                f"{_n(facade_compat.scaled_limits(s).margin * 1000)} ms (see benchmark 4). "
+                "Each was "
                 "waited out and resent."
             )
     out.append("\n".join(lines) + "\n")
