@@ -58,6 +58,7 @@ def main() -> int:
         module_name, title = BENCHMARKS[key]
         print(f"[bench] {key} {title} ...", flush=True)
         t0 = time.perf_counter()
+        load_before = os.getloadavg()[0]
         try:
             module = __import__(module_name)
             runner: Callable[[], dict[str, Any]] = module.run
@@ -72,6 +73,7 @@ def main() -> int:
                 "traceback": traceback.format_exc(limit=6)[-2000:],
             }
         res["seconds"] = time.perf_counter() - t0
+        res["load"] = (load_before, os.getloadavg()[0])
         results["benchmarks"][key] = res
         print(f"[bench] {key} {res['status']} in {res['seconds']:.1f} s", flush=True)
         if res["status"] != "ok":
