@@ -290,13 +290,38 @@ def b1_reading(res: dict[str, Any], verdicts: dict[tuple[str, str], bool | None]
         txt = ", ".join(f"{r} at concurrency {c}" for r, c in missed)
         lines.append(f"- **Targets missed: {txt}.**")
         if ca:
+            agree = all(
+                abs(r["median_of_round_ratios"] / r["cpu_model_ratio"] - 1) < 0.1
+                for r in (by[c]["ratios"].get("c/a") for c in by)
+                if r and r.get("cpu_model_ratio")
+            )
             lines.append(
-                "  The (c) ≥ 0.9x (a) target compares a client that returns typed models "
-                "with one that returns the decoded dicts: the difference in client CPU per "
-                "call above is what model building and the facade cost. With the server "
-                "not saturated, throughput follows client CPU, so the target is met only "
-                "once that cost is under about a tenth of raw aiohttp's own per-call cost. "
-                "The benchmark is left as specified rather than comparing against a floor "
+                "  The (c) ≥ 0.9x (a) target compares a client that returns typed models with "
+                "one that returns the decoded dicts. Throughput here follows the CPU the two "
+                "processes spend per call"
+                + (
+                    " (the cross-check column is within 10 % of the measured ratios)"
+                    if agree
+                    else " (though in this run the cross-check and the measurement differ "
+                    "by more than 10 %: noise)"
+                )
+                + ", so the budget is arithmetic:"
+            )
+            for _, conc in ca:
+                a, c = var(conc, "a"), var(conc, "c")
+                if not (a and c):
+                    continue
+                if str(conc) == "1":
+                    budget = (a["client_us"] + a["server_us"]) / 0.9 - c["server_us"]
+                else:
+                    budget = max(a["client_us"], a["server_us"]) / 0.9
+                lines.append(
+                    f"  at concurrency {conc} the facade may spend at most {_n(budget)} µs "
+                    f"of client CPU per call to reach 0.9x; it spends {_n(c['client_us'])} "
+                    f"(raw aiohttp {_n(a['client_us'])})."
+                )
+            lines.append(
+                "  The benchmark is left as specified rather than compared against a floor "
                 "that also builds models."
             )
     if unmeasured:
