@@ -130,6 +130,19 @@ def _audit() -> tuple[FieldSpec, ...]:
 
 
 _ID = FieldSpec("Id", "int", read_only=True, list_name="Id")
+# Fields the three entities (or the two link entities) share, declared once.
+_TIME_PASS_ID = FieldSpec(
+    "TimePassId", "int", required=True, list_name="TimePass", filter=True, related="timepasses"
+)
+_PASSES_INCLUDED = FieldSpec(
+    "PassesIncluded",
+    "int",
+    required=True,
+    minimum=0,
+    list_name="PassesIncluded",
+    filter=True,
+    range_filter=True,
+)
 
 COWORKER_TIME_PASS = EntitySpec(
     name="CoworkerTimePass",
@@ -152,14 +165,7 @@ COWORKER_TIME_PASS = EntitySpec(
             filter=True,
             related="businesses",
         ),
-        FieldSpec(
-            "TimePassId",
-            "int",
-            required=True,
-            list_name="TimePass",
-            filter=True,
-            related="timepasses",
-        ),
+        _TIME_PASS_ID,
         # Transient on the live API: the docs' records show it empty (null).
         FieldSpec(
             "CreateMultiple",
@@ -269,23 +275,8 @@ PRODUCT_TIME_PASS = EntitySpec(
         FieldSpec(
             "ProductId", "int", required=True, list_name="Product", filter=True, related="products"
         ),
-        FieldSpec(
-            "TimePassId",
-            "int",
-            required=True,
-            list_name="TimePass",
-            filter=True,
-            related="timepasses",
-        ),
-        FieldSpec(
-            "PassesIncluded",
-            "int",
-            required=True,
-            minimum=0,
-            list_name="PassesIncluded",
-            filter=True,
-            range_filter=True,
-        ),
+        _TIME_PASS_ID,
+        _PASSES_INCLUDED,
         FieldSpec(
             "ExpireTimeInMonths",
             "int",
@@ -340,23 +331,8 @@ TARIFF_TIME_PASS = EntitySpec(
         FieldSpec(
             "TariffId", "int", required=True, list_name="Tariff", filter=True, related="tariffs"
         ),
-        FieldSpec(
-            "TimePassId",
-            "int",
-            required=True,
-            list_name="TimePass",
-            filter=True,
-            related="timepasses",
-        ),
-        FieldSpec(
-            "PassesIncluded",
-            "int",
-            required=True,
-            minimum=0,
-            list_name="PassesIncluded",
-            filter=True,
-            range_filter=True,
-        ),
+        _TIME_PASS_ID,
+        _PASSES_INCLUDED,
         FieldSpec(
             "PassRenewalTime",
             "enum",
