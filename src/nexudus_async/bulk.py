@@ -548,6 +548,17 @@ class _Job:
                 created_before=created_before,
             )
 
+        def failed(reason: str) -> GroupResult:
+            """A definite failure: ``created`` is exact, so the journal can say so."""
+            self.journal.mark_failed(
+                self.job_id,
+                group.key,
+                created=created,
+                requests=prior_requests + requests,
+                error=reason,
+            )
+            return result("failed", reason)
+
         try:
             if record is None:
                 if self.snapshot is not None:
@@ -586,15 +597,7 @@ class _Job:
                     )
                     return result("created", note)
                 if attempts >= self.max_attempts:
-                    reason = f"gave up after {attempts} attempts: {note}"
-                    self.journal.mark_failed(
-                        self.job_id,
-                        group.key,
-                        created=created,
-                        requests=prior_requests + requests,
-                        error=reason,
-                    )
-                    return result("failed", reason)
+                    return failed(f"gave up after {attempts} attempts: {note}")
                 chunk = missing if self.plan.cap is None else min(missing, self.plan.cap)
                 attempts += 1
                 requests += 1
@@ -616,15 +619,7 @@ class _Job:
                         note = f"server error ({exc}); reconciled by counting"
                         created = await self.count(group) - baseline
                         continue
-                    reason = str(exc)
-                    self.journal.mark_failed(
-                        self.job_id,
-                        group.key,
-                        created=created,
-                        requests=prior_requests + requests,
-                        error=reason,
-                    )
-                    return result("failed", reason)
+                    return failed(str(exc))
                 except NexudusError as exc:
                     # Anything else might have reached the server: count, never guess.
                     note = f"{type(exc).__name__} ({exc}); reconciled by counting"
