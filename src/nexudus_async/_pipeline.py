@@ -28,7 +28,8 @@ import logging
 import random
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections import deque
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
 import aiohttp
@@ -90,6 +91,54 @@ class _Warmup:
         self.event = asyncio.Event()
 
 
+class _Gate:
+    """At most ``size`` requests past this point at once; the others wait, first come first served.
+
+    What ``asyncio.Semaphore`` does (a released place goes straight to the
+    first waiter, and nobody overtakes a waiter), with a synchronous
+    :meth:`try_enter` so that the usual case, a free place, costs no awaiting.
+    While anybody waits, no place is free: so a newcomer never waits while a
+    place is free, and never overtakes a waiter.
+    """
+
+    __slots__ = ("_free", "_waiters")
+
+    def __init__(self, size: int) -> None:
+        if size < 1:
+            raise ValueError(f"max_in_flight must be at least 1, got {size!r}")
+        self._free = size
+        self._waiters: deque[asyncio.Future[None]] = deque()
+
+    def try_enter(self) -> bool:
+        if self._free and not self._waiters:
+            self._free -= 1
+            return True
+        return False
+
+    async def enter(self) -> None:
+        if self.try_enter():
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.leave()  # a place was handed over just before the cancellation: pass it on
+            else:
+                self._waiters.remove(waiter)
+            raise
+
+    def leave(self) -> None:
+        waiters = self._waiters
+        while waiters:
+            waiter = waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)  # the place goes to the first waiter
+                return
+        self._free += 1
+
+
 class Pipeline:
     """Auth, throttling, retries, error mapping and logging around a transport.
 
@@ -123,7 +172,7 @@ class Pipeline:
         sleep: Sleep = asyncio.sleep,
         rand: Callable[[], float] = random.random,
         wall_clock: Callable[[], float] = time.time,
-        max_in_flight: int | asyncio.Semaphore | None = None,
+        max_in_flight: int | _Gate | None = None,
         _warmup: _Warmup | None = None,
     ) -> None:
         self._inner = inner
@@ -131,10 +180,10 @@ class Pipeline:
         # Requests waiting for a pooled connection after the limiter let them
         # go would reach the server bunched up: only as many requests as the
         # pool has connections may pass the limiter at a time.
-        self._gate: asyncio.Semaphore | None = (
+        self._gate: _Gate | None = (
             max_in_flight
-            if isinstance(max_in_flight, asyncio.Semaphore) or max_in_flight is None
-            else asyncio.Semaphore(max_in_flight)
+            if isinstance(max_in_flight, _Gate) or max_in_flight is None
+            else _Gate(max_in_flight)
         )
         self._limiter = limiter
         self._auth = auth
@@ -182,13 +231,17 @@ class Pipeline:
     def redact(self, text: str) -> str:
         return self._auth.redact(text) if self._auth is not None else text
 
-    async def send(self, request: HttpRequest) -> HttpResponse:
-        """Send ``request`` through the whole pipeline; raise a typed error on failure."""
-        return await self._send(request, authenticate=request.path != TOKEN_PATH)
+    # send and send_unauthenticated return the coroutine of _send rather than
+    # awaiting it in a frame of their own: every request's result and every
+    # suspension would pass through that extra frame.
 
-    async def send_unauthenticated(self, request: HttpRequest) -> HttpResponse:
+    def send(self, request: HttpRequest) -> Coroutine[Any, Any, HttpResponse]:
+        """Send ``request`` through the whole pipeline; raise a typed error on failure."""
+        return self._send(request, authenticate=request.path != TOKEN_PATH)
+
+    def send_unauthenticated(self, request: HttpRequest) -> Coroutine[Any, Any, HttpResponse]:
         """Send without credentials (the token request), still limited and retried."""
-        return await self._send(request, authenticate=False)
+        return self._send(request, authenticate=False)
 
     # ------------------------------------------------------------------ core
 
@@ -234,7 +287,10 @@ class Pipeline:
                 )
             started = time.perf_counter()
             try:
-                response = await self._limited_send(outgoing, method, path, write)
+                if self._warmup.done:
+                    response = await self._gated_send(outgoing, method, path, write)
+                else:
+                    response = await self._limited_send(outgoing, method, path, write)
             except _Sent as failure:
                 can_retry = idempotent or not failure.maybe_sent
                 if not can_retry:
@@ -401,34 +457,39 @@ class Pipeline:
     async def _gated_send(
         self, request: HttpRequest, method: str, path: str, write: bool
     ) -> HttpResponse:
-        if self._gate is None:
-            await self._limiter.acquire(write=write)
-            return await self._send_once(request, method, path)
-        async with self._gate:
-            await self._limiter.acquire(write=write)
-            return await self._send_once(request, method, path)
-
-    async def _send_once(self, request: HttpRequest, method: str, path: str) -> HttpResponse:
+        # The usual case (a free place, the limiter lets the request go now)
+        # awaits nothing but the transport: try_enter and try_acquire are
+        # synchronous, and the transport is awaited from this frame.
+        gate = self._gate
+        if gate is not None and not gate.try_enter():
+            await gate.enter()
         try:
-            return await self._inner.send(request)
-        except asyncio.CancelledError:
-            raise
-        except aiohttp.ConnectionTimeoutError as exc:
+            limiter = self._limiter
+            if not limiter.try_acquire(write=write):
+                await limiter.acquire(write=write)
+            try:
+                return await self._inner.send(request)
+            except asyncio.CancelledError:
+                raise
+            except aiohttp.InvalidURL:
+                raise
+            except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+                raise self._sent(exc, method, path) from exc
+        finally:
+            if gate is not None:
+                gate.leave()
+
+    def _sent(self, exc: BaseException, method: str, path: str) -> _Sent:
+        """The failure of an attempt, and whether the request may have reached the server."""
+        if isinstance(exc, aiohttp.ConnectionTimeoutError):
             # Connecting timed out: nothing was sent.
-            raise _Sent(
-                self._transport_error(RequestTimeoutError, exc, method, path), False
-            ) from exc
-        except aiohttp.ClientConnectorError as exc:
+            return _Sent(self._transport_error(RequestTimeoutError, exc, method, path), False)
+        if isinstance(exc, aiohttp.ClientConnectorError):
             # Connecting failed: nothing was sent.
-            raise _Sent(self._transport_error(TransportError, exc, method, path), False) from exc
-        except TimeoutError as exc:
-            raise _Sent(
-                self._transport_error(RequestTimeoutError, exc, method, path), True
-            ) from exc
-        except aiohttp.InvalidURL:
-            raise
-        except (aiohttp.ClientError, OSError) as exc:
-            raise _Sent(self._transport_error(TransportError, exc, method, path), True) from exc
+            return _Sent(self._transport_error(TransportError, exc, method, path), False)
+        if isinstance(exc, TimeoutError):
+            return _Sent(self._transport_error(RequestTimeoutError, exc, method, path), True)
+        return _Sent(self._transport_error(TransportError, exc, method, path), True)
 
     def _transport_error(
         self, cls: type[TransportError], exc: BaseException, method: str, path: str

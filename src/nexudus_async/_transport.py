@@ -111,7 +111,7 @@ class AiohttpTransport:
     followed (an API redirect would drop the Authorization header).
     """
 
-    __slots__ = ("_base_url", "_session", "_timeout")
+    __slots__ = ("_base_url", "_client_timeout", "_session", "_timeout")
 
     def __init__(
         self,
@@ -123,6 +123,9 @@ class AiohttpTransport:
         self._session = session
         self._base_url = base_url.rstrip("/")
         self._timeout = timeout
+        # The last ClientTimeout built, reused while requests ask for the same
+        # total (they nearly always do: the client's timeout).
+        self._client_timeout = aiohttp.ClientTimeout()
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -133,21 +136,36 @@ class AiohttpTransport:
         return self._base_url
 
     async def send(self, request: HttpRequest) -> HttpResponse:
-        headers = dict(request.headers)
+        # aiohttp copies the headers into its own CIMultiDict: a plain dict of
+        # ours is not copied first, unless a Content-Type is added.
+        headers = request.headers
         if request.content_type is not None:
-            headers["Content-Type"] = request.content_type
+            headers = {**headers, "Content-Type": request.content_type}
+        elif type(headers) is not dict:
+            headers = dict(headers)  # one value per name, as always
         total = request.timeout if request.timeout is not None else self._timeout
-        extra: dict[str, Any] = {}
-        if total is not None:  # otherwise the session's own timeout applies
-            extra["timeout"] = aiohttp.ClientTimeout(total=total)
-        async with self._session.request(
-            request.method,
-            self._base_url + request.path,
-            params=request.params or None,
-            data=request.body,
-            headers=headers,
-            allow_redirects=False,
-            **extra,
-        ) as resp:
+        if total is None:  # the session's own timeout applies
+            context = self._session.request(
+                request.method,
+                self._base_url + request.path,
+                params=request.params or None,
+                data=request.body,
+                headers=headers,
+                allow_redirects=False,
+            )
+        else:
+            timeout = self._client_timeout
+            if timeout.total != total:
+                timeout = self._client_timeout = aiohttp.ClientTimeout(total=total)
+            context = self._session.request(
+                request.method,
+                self._base_url + request.path,
+                params=request.params or None,
+                data=request.body,
+                headers=headers,
+                allow_redirects=False,
+                timeout=timeout,
+            )
+        async with context as resp:
             content = await resp.read()
             return HttpResponse(resp.status, resp.headers, content, request)

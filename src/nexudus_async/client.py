@@ -6,9 +6,9 @@ import asyncio
 import ipaddress
 import time
 import urllib.parse
-from collections.abc import Mapping, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from types import TracebackType
-from typing import Literal
+from typing import Any, Literal
 
 import aiohttp
 
@@ -117,8 +117,9 @@ class _SessionTransport:
     def __init__(self, state: _SharedState) -> None:
         self._state = state
 
-    async def send(self, request: HttpRequest) -> HttpResponse:
-        return await self._state.transport().send(request)
+    def send(self, request: HttpRequest) -> Coroutine[Any, Any, HttpResponse]:
+        # The session's transport does the awaiting: no frame of our own.
+        return self._state.transport().send(request)
 
 
 class _NumericSortDirection:

@@ -232,6 +232,21 @@ class RateLimiter:
             self.total_wait += delay
             await self._sleep(delay)
 
+    def try_acquire(self, *, write: bool = False) -> bool:
+        """Count a request as sent and return True if it may go now; False if it must wait.
+
+        The waiting-free part of :meth:`acquire`, without awaiting: when it
+        answers False, ``await acquire(write=...)``. Writes held by the
+        write-only windows always answer False (they queue in :meth:`acquire`).
+        """
+        if (write and self._write_windows) or self._lock.locked():
+            return False
+        now = self._clock()
+        if self._delay(now, write) > 0:
+            return False
+        self._record(now, write)
+        return True
+
     async def acquire(self, *, write: bool = False) -> None:
         """Wait until a request may be sent, then count it as sent."""
         if write and self._write_windows:

@@ -434,3 +434,55 @@ async def test_transport_errors_never_show_the_query_string(
         )
     assert f"{BASE}{LIST}" in str(info.value)
     assert "private" not in str(info.value) and "private" not in caplog.text
+
+
+async def test_the_gate_serves_waiters_in_order_and_passes_on_a_cancelled_place() -> None:
+    from nexudus_async._pipeline import _Gate
+
+    gate = _Gate(2)
+    assert gate.try_enter() and gate.try_enter()
+    assert not gate.try_enter()
+    order: list[str] = []
+
+    async def waiter(name: str) -> None:
+        await gate.enter()
+        order.append(name)
+
+    first = asyncio.create_task(waiter("first"))
+    second = asyncio.create_task(waiter("second"))
+    third = asyncio.create_task(waiter("third"))
+    await asyncio.sleep(0)
+    gate.leave()  # the place is handed to "first" ...
+    first.cancel()  # ... which is cancelled before it runs: the place goes on
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert order == ["second"]
+    assert not gate.try_enter()  # "third" still waits: no overtaking
+    gate.leave()
+    await asyncio.sleep(0)
+    assert order == ["second", "third"]
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    await asyncio.gather(second, third)
+    gate.leave()
+    gate.leave()
+    assert gate.try_enter() and gate.try_enter() and not gate.try_enter()
+
+
+async def test_a_waiter_cancelled_while_waiting_gives_up_its_turn() -> None:
+    from nexudus_async._pipeline import _Gate
+
+    gate = _Gate(1)
+    assert gate.try_enter()
+    cancelled = asyncio.create_task(gate.enter())
+    later = asyncio.create_task(gate.enter())
+    await asyncio.sleep(0)
+    cancelled.cancel()
+    await asyncio.sleep(0)
+    gate.leave()
+    async with asyncio.timeout(5):
+        await later
+    assert cancelled.cancelled()
+    assert not gate.try_enter()
+    gate.leave()
+    assert gate.try_enter()

@@ -128,3 +128,35 @@ def test_invalid_limits_are_refused() -> None:
         RateLimits(min_interval=-1.0)
     with pytest.raises(ValueError, match="factor"):
         RateLimits.published().scaled(0)
+
+
+async def test_try_acquire_lets_through_only_what_acquire_would_not_delay(
+    clock: FakeClock,
+) -> None:
+    limits = exact(0.1, Window(2, 60.0, writes_only=True))
+    limiter = RateLimiter(limits, clock=clock, sleep=clock.sleep)
+    assert limiter.try_acquire() is True
+    assert limiter.try_acquire() is False  # 0.1 s spacing: it would wait
+    assert limiter.acquired == 1 and clock.sleeps == []
+    clock.now += 0.1
+    # Writes under write-only windows always queue in acquire().
+    assert limiter.try_acquire(write=True) is False
+    await limiter.acquire(write=True)
+    assert limiter.acquired == 2
+    limiter.pause_for(1.0)
+    clock.now += 0.5
+    assert limiter.try_acquire() is False  # paused
+    clock.now += 0.5
+    assert limiter.try_acquire() is True
+
+
+async def test_try_acquire_of_a_limiter_switched_off_still_honours_pauses(
+    clock: FakeClock,
+) -> None:
+    limiter = RateLimiter(None, clock=clock, sleep=clock.sleep)
+    assert all([limiter.try_acquire(), limiter.try_acquire(write=True), limiter.try_acquire()])
+    limiter.throttled(2.0)
+    assert limiter.try_acquire() is False
+    clock.now += 2.0
+    assert limiter.try_acquire(write=True) is True
+    assert limiter.acquired == 4
