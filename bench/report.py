@@ -237,7 +237,12 @@ def b1_reading(res: dict[str, Any], verdicts: dict[tuple[str, str], bool | None]
     by = res["by_conc"]
 
     def var(conc: Any, key: str) -> dict[str, Any] | None:
-        return by.get(conc, by.get(str(conc), {})).get("variants", {}).get(key)
+        # keys are ints in a live run and strings once the results went through JSON
+        for k in by:
+            if str(k) == str(conc):
+                variant: dict[str, Any] | None = by[k].get("variants", {}).get(key)
+                return variant
+        return None
 
     for conc in by:
         a, b, c, d = (var(conc, k) for k in "abcd")
