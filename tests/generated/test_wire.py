@@ -21,6 +21,7 @@ from nexudus_async._wire import (
     UNSET,
     converter,
     encode_form,
+    encode_path_value,
     encode_query,
     encode_query_value,
     format_datetime,
@@ -297,3 +298,26 @@ def test_enum_fields_keep_null_and_unknown_values() -> None:
     assert structure({**base, "ExpirationType": 2}, ProductTimePass).expiration_type is (
         ExpirationType.DAY
     )
+
+
+@pytest.mark.parametrize(
+    "value", [12, -3, 10**30, 0, True, ExpirationType.DAY, "a b/c", "12", 1.5, uuid.UUID(int=7)]
+)
+def test_path_values_are_encoded_as_quote_would(value: object) -> None:
+    import urllib.parse
+
+    assert encode_path_value(value) == urllib.parse.quote(str(value), safe="")
+
+
+def test_query_keeps_the_order_and_encodes_each_kind() -> None:
+    assert encode_query(
+        [
+            ("a", UNSET),
+            ("page", 2),
+            ("b", None),
+            ("q", "x y"),
+            ("used", False),
+            ("dir", SortDirection.DESCENDING),
+            ("ids", [1, 2]),
+        ]
+    ) == (("page", "2"), ("q", "x y"), ("used", "false"), ("dir", "descending"), ("ids", "[1,2]"))

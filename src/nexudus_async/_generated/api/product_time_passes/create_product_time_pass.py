@@ -53,11 +53,12 @@ def _parse_response(
 def _build_response(
     *, client: Client, response: HttpResponse
 ) -> Response[ActionResult | Any | ErrorEnvelope | str]:
+    # status_code, content, headers, parsed
     return Response(
-        status_code=response.status_code,
-        content=response.content,
-        headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        response.status_code,
+        response.content,
+        response.headers,
+        _parse_response(client=client, response=response),
     )
 
 
