@@ -62,8 +62,10 @@ _URL_QUERY = re.compile(r"(https?://[^\s?#]+)\?[^\s#]*")
 
 
 def _is_json(response: HttpResponse) -> bool:
-    ctype = response.headers.get("Content-Type", "")
-    return "json" in ctype.lower() or response.content[:1] in (b"{", b"[")
+    # The body's first byte first: it settles the usual JSON answer without a header lookup.
+    if response.content[:1] in (b"{", b"["):
+        return True
+    return "json" in response.headers.get("Content-Type", "").lower()
 
 
 class _Sent(Exception):
@@ -252,9 +254,14 @@ class Pipeline:
         # The token request creates nothing, so it is safe to repeat.
         idempotent = method in IDEMPOTENT_METHODS or path == TOKEN_PATH
         write = request.is_write
-        headers = {**self._headers, **request.headers} if self._headers else dict(request.headers)
         timeout = request.timeout if request.timeout is not None else self._timeout
         auth = self._auth if authenticate else None
+        if auth is not None and not request.headers:
+            headers = self._headers  # copied with the credentials into each attempt's request
+        elif self._headers:
+            headers = {**self._headers, **request.headers}
+        else:
+            headers = dict(request.headers)
         if auth is None:
             request = HttpRequest(
                 request.method,
