@@ -304,9 +304,9 @@ def _is_int(value: object) -> bool:
 
 
 def _check_id(field: str, value: object) -> int:
-    if not _is_int(value) or value < 1:  # type: ignore[operator]
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise InputError(field, value, "must be a positive integer Id")
-    return value  # type: ignore[return-value]
+    return value
 
 
 def _check_datetime(field: str, value: datetime.datetime) -> None:
@@ -325,45 +325,97 @@ _NON_NEGATIVE = frozenset(
     {"passes_included", "expire_time_in_months", "expire_time_in_weeks", "expires_in"}
 )
 
+# One check per kind of create/update field, chosen by the field's name
+# (_checker); values that are None or UNSET are not checked.
+
+
+def _check_unique_id(field: str, value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return UUID(value)
+        except ValueError:
+            raise InputError(field, value, "must be a UUID") from None
+    if not isinstance(value, UUID):
+        raise InputError(field, value, "must be a UUID")
+    return value
+
+
+def _check_create_multiple(field: str, value: Any) -> Any:
+    if not _is_int(value) or value < 1:
+        raise InputError(field, value, "must be an integer of at least 1")
+    return value
+
+
+def _check_id_field(field: str, value: Any) -> Any:
+    _check_id(field, value)
+    return value
+
+
+def _check_non_negative(field: str, value: Any) -> Any:
+    if not _is_int(value) or value < 0:
+        raise InputError(field, value, "must be an integer of at least 0")
+    return value
+
+
+def _check_price(field: str, value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InputError(field, value, "must be a number")
+    if not math.isfinite(value):
+        raise InputError(field, value, "must be a finite number")
+    return value
+
+
+def _check_expiration_type(field: str, value: Any) -> Any:
+    if not _is_int(value):
+        raise InputError(field, value, "must be an ExpirationType")
+    return ExpirationType(value)
+
+
+def _check_pass_renewal_time(field: str, value: Any) -> Any:
+    if not _is_int(value):
+        raise InputError(field, value, "must be a PassRenewalTime")
+    return PassRenewalTime(value)
+
+
+def _check_other(field: str, value: Any) -> Any:
+    if isinstance(value, datetime.datetime):
+        _check_datetime(field, value)
+    elif field in ("used", "free") and not isinstance(value, bool):
+        raise InputError(field, value, "must be True or False")
+    return value
+
+
+def _checker(field: str) -> Callable[[str, Any], Any]:
+    """The check of the create/update field ``field``."""
+    if field.endswith("_unique_id"):
+        return _check_unique_id
+    if field == "create_multiple":
+        return _check_create_multiple
+    if field.endswith("_id") and field != "system_id":
+        return _check_id_field
+    if field in _NON_NEGATIVE:
+        return _check_non_negative
+    if field == "price":
+        return _check_price
+    if field == "expiration_type":
+        return _check_expiration_type
+    if field == "pass_renewal_time":
+        return _check_pass_renewal_time
+    return _check_other
+
+
+_CHECKERS: dict[str, Callable[[str, Any], Any]] = {}
+"""The check of every field of the create and update bodies (filled below)."""
+
 
 def _check_field(field: str, value: Any) -> Any:
     """Check one create/update field; return it normalised (enums from ints)."""
     if value is None or isinstance(value, Unset):
         return value
-    if field.endswith("_unique_id"):
-        if isinstance(value, str):
-            try:
-                return UUID(value)
-            except ValueError:
-                raise InputError(field, value, "must be a UUID") from None
-        if not isinstance(value, UUID):
-            raise InputError(field, value, "must be a UUID")
-    elif field == "create_multiple":
-        if not _is_int(value) or value < 1:
-            raise InputError(field, value, "must be an integer of at least 1")
-    elif field.endswith("_id") and field != "system_id":
-        _check_id(field, value)
-    elif field in _NON_NEGATIVE:
-        if not _is_int(value) or value < 0:
-            raise InputError(field, value, "must be an integer of at least 0")
-    elif field == "price":
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise InputError(field, value, "must be a number")
-        if not math.isfinite(value):
-            raise InputError(field, value, "must be a finite number")
-    elif field == "expiration_type":
-        if not _is_int(value):
-            raise InputError(field, value, "must be an ExpirationType")
-        return ExpirationType(value)
-    elif field == "pass_renewal_time":
-        if not _is_int(value):
-            raise InputError(field, value, "must be a PassRenewalTime")
-        return PassRenewalTime(value)
-    elif isinstance(value, datetime.datetime):
-        _check_datetime(field, value)
-    elif field in ("used", "free") and not isinstance(value, bool):
-        raise InputError(field, value, "must be True or False")
-    return value
+    check = _CHECKERS.get(field)
+    if check is None:  # not a field of any body: the body's constructor will say so
+        check = _checker(field)
+    return check(field, value)
 
 
 def _pascal(name: str) -> str:
@@ -495,6 +547,14 @@ _TARIFF = _EntitySpec.build(
     page_cls=TariffTimePassPage,
     create_cls=TariffTimePassCreate,
     update_cls=TariffTimePassUpdate,
+)
+
+
+_CHECKERS.update(
+    (field.name, _checker(field.name))
+    for entity in (_COWORKER, _PRODUCT, _TARIFF)
+    for body in (entity.create_cls, entity.update_cls)
+    for field in attrs.fields(body)
 )
 
 
