@@ -54,13 +54,6 @@ class Auth:
         """
         raise NotImplementedError
 
-    async def authorize(
-        self, request: HttpRequest, send: SendUnauthenticated
-    ) -> tuple[HttpRequest, object]:
-        """Return the request with credentials, and a marker of the credentials used."""
-        value, marker = await self.authorization(send)
-        return _with_header(request, value), marker
-
     async def renew_after_unauthorized(self, marker: object, send: SendUnauthenticated) -> bool:
         """The API answered 401 to credentials ``marker``: renew them if possible.
 
@@ -81,12 +74,6 @@ class Auth:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(<credentials hidden>)"
-
-
-def _with_header(request: HttpRequest, value: str) -> HttpRequest:
-    headers = dict(request.headers)
-    headers["Authorization"] = value
-    return request.evolve(headers=headers)
 
 
 class BasicAuth(Auth):

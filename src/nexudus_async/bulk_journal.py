@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -265,10 +265,6 @@ class Journal:
     def groups(self, job_id: str) -> dict[str, GroupRecord]:
         rows = self._db.execute("SELECT * FROM groups WHERE job_id = ?", (job_id,))
         return {r["group_key"]: _group(r) for r in rows}
-
-    def iter_groups(self, job_id: str) -> Iterator[GroupRecord]:
-        for r in self._db.execute("SELECT * FROM groups WHERE job_id = ?", (job_id,)):
-            yield _group(r)
 
     def mark_sending(self, job_id: str, group_key: str, *, expected: int, baseline: int) -> None:
         """Record the baseline count; committed before the first send.

@@ -296,7 +296,7 @@ async def test_crash_then_rerun_completes_with_no_duplicates(tmp_path: Path, cra
         await run_bulk(plan, api, journal=journal, concurrency=3, throttle_backoff=0.0)
     api.crash_after_creates = None
     with Journal(journal_path) as journal:
-        states = Counter(g.state for g in journal.iter_groups(plan.job_hash))
+        states = Counter(g.state for g in journal.groups(plan.job_hash).values())
         assert states["sending"] >= 1
         report = await run_bulk(
             plan, api, journal=journal, concurrency=3, throttle_backoff=0.0, max_attempts=50
@@ -509,7 +509,7 @@ async def test_an_unresolved_group_is_reconciled_before_its_key_sends_more(tmp_p
     with Journal(path) as journal, pytest.raises(Crash):
         await run_bulk(plan, api, journal=journal, concurrency=1)
     with Journal(path) as journal:
-        states = {g.group_key: g.state for g in journal.iter_groups(plan.job_hash)}
+        states = {g.group_key: g.state for g in journal.groups(plan.job_hash).values()}
         assert states == {first.key: "failed", second.key: "sending"}
         api.before_apply = None
         report = await run_bulk(plan, api, journal=journal, concurrency=1)
