@@ -85,6 +85,7 @@ async def raw_aiohttp(url: str) -> AsyncIterator[Ops]:
 @contextlib.asynccontextmanager
 async def generated(url: str) -> AsyncIterator[Ops]:
     try:
+        from nexudus_async._core.transport import AiohttpTransport
         from nexudus_async._generated.api.coworker_time_passes import (
             create_coworker_time_pass,
             get_coworker_time_pass,
@@ -92,7 +93,6 @@ async def generated(url: str) -> AsyncIterator[Ops]:
         )
         from nexudus_async._generated.client import Client
         from nexudus_async._generated.models import CoworkerTimePassCreate
-        from nexudus_async._transport import AiohttpTransport
     except ImportError as e:
         raise Missing(f"generated package not importable: {e}") from e
 

@@ -40,9 +40,9 @@ def variants() -> tuple[dict[str, Callable[[], Any]], dict[str, str]]:
         errors["stock"] = str(e)
 
     try:
+        from nexudus_async._core.transport import loads
+        from nexudus_async._core.wire import structure
         from nexudus_async._generated.models import CoworkerTimePassPage
-        from nexudus_async._transport import loads
-        from nexudus_async._wire import structure
     except ImportError as e:
         errors["ours"] = f"generated package or converter not importable: {e}"
     else:

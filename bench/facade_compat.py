@@ -26,7 +26,7 @@ def load() -> Any:
 
 
 def basic_auth(email: str = EMAIL, password: str = PASSWORD) -> Any:
-    from nexudus_async.auth import BasicAuth
+    from nexudus_async._core.auth import BasicAuth
 
     return BasicAuth(email, password)
 
@@ -50,6 +50,6 @@ def client(
 
 def scaled_limits(time_scale: float) -> Any:
     """The published limits on an emulator clock running ``1/time_scale`` times faster."""
-    from nexudus_async.throttle import RateLimits
+    from nexudus_async._core.throttle import RateLimits
 
     return RateLimits.published().scaled(time_scale)

@@ -33,7 +33,7 @@ def _loaded_after(statement: str) -> set[str]:
 def test_the_emulator_loads_neither_the_facade_nor_the_generated_layer() -> None:
     # It is a pytest plugin in every test run of every user who installed us.
     loaded = _loaded_after("import nexudus_async.testing, nexudus_async.testing.pytest_plugin")
-    facade = {"nexudus_async.client", "nexudus_async.resources", "nexudus_async._pipeline"}
+    facade = {"nexudus_async.client", "nexudus_async.resources", "nexudus_async._core.pipeline"}
     assert not loaded & facade
     assert not {m for m in loaded if m.startswith("nexudus_async._generated")}
 

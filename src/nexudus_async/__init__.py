@@ -27,22 +27,8 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from ._generated.models import (
-        Command,
-        CommandParameter,
-        CommandParameterDescriptor,
-        CoworkerTimePass,
-        CoworkerTimePassListItem,
-        ExpirationType,
-        PassRenewalTime,
-        ProductTimePass,
-        ProductTimePassListItem,
-        TariffTimePass,
-        TariffTimePassListItem,
-    )
-    from .auth import Auth, BasicAuth, BearerToken, PasswordGrant
-    from .client import DEFAULT_BASE_URL, NexudusClient
-    from .errors import (
+    from ._core.auth import Auth, BasicAuth, BearerToken, PasswordGrant
+    from ._core.errors import (
         APIError,
         AuthenticationError,
         FieldError,
@@ -60,7 +46,23 @@ if TYPE_CHECKING:
         UnsuccessfulResponseError,
         ValidationError,
     )
-    from .pagination import ItemIterator, Page, PageIterator, SortDirection
+    from ._core.pagination import ItemIterator, Page, PageIterator, SortDirection
+    from ._core.retry import RetryPolicy
+    from ._core.throttle import RateLimiter, RateLimits, Window
+    from ._generated.models import (
+        Command,
+        CommandParameter,
+        CommandParameterDescriptor,
+        CoworkerTimePass,
+        CoworkerTimePassListItem,
+        ExpirationType,
+        PassRenewalTime,
+        ProductTimePass,
+        ProductTimePassListItem,
+        TariffTimePass,
+        TariffTimePassListItem,
+    )
+    from .client import DEFAULT_BASE_URL, NexudusClient
     from .resources import (
         CoworkerTimePassChanges,
         CoworkerTimePasses,
@@ -77,8 +79,6 @@ if TYPE_CHECKING:
         TariffTimePassFilters,
         WriteResult,
     )
-    from .retry import RetryPolicy
-    from .throttle import RateLimiter, RateLimits, Window
 
 # Exports load on first use (PEP 562): ``import nexudus_async.testing`` (the
 # emulator, also loaded as a pytest plugin into every test run of a user who
@@ -95,32 +95,32 @@ _EXPORTS: dict[str, str] = {
     "ProductTimePassListItem": "._generated.models",
     "TariffTimePass": "._generated.models",
     "TariffTimePassListItem": "._generated.models",
-    "Auth": ".auth",
-    "BasicAuth": ".auth",
-    "BearerToken": ".auth",
-    "PasswordGrant": ".auth",
+    "Auth": "._core.auth",
+    "BasicAuth": "._core.auth",
+    "BearerToken": "._core.auth",
+    "PasswordGrant": "._core.auth",
     "DEFAULT_BASE_URL": ".client",
     "NexudusClient": ".client",
-    "APIError": ".errors",
-    "AuthenticationError": ".errors",
-    "FieldError": ".errors",
-    "InputError": ".errors",
-    "MalformedResponseError": ".errors",
-    "NexudusError": ".errors",
-    "NotFoundError": ".errors",
-    "OutcomeUnknownError": ".errors",
-    "PermissionDeniedError": ".errors",
-    "RequestTimeoutError": ".errors",
-    "ServerError": ".errors",
-    "ThrottledError": ".errors",
-    "TransportError": ".errors",
-    "UnexpectedStatusError": ".errors",
-    "UnsuccessfulResponseError": ".errors",
-    "ValidationError": ".errors",
-    "ItemIterator": ".pagination",
-    "Page": ".pagination",
-    "PageIterator": ".pagination",
-    "SortDirection": ".pagination",
+    "APIError": "._core.errors",
+    "AuthenticationError": "._core.errors",
+    "FieldError": "._core.errors",
+    "InputError": "._core.errors",
+    "MalformedResponseError": "._core.errors",
+    "NexudusError": "._core.errors",
+    "NotFoundError": "._core.errors",
+    "OutcomeUnknownError": "._core.errors",
+    "PermissionDeniedError": "._core.errors",
+    "RequestTimeoutError": "._core.errors",
+    "ServerError": "._core.errors",
+    "ThrottledError": "._core.errors",
+    "TransportError": "._core.errors",
+    "UnexpectedStatusError": "._core.errors",
+    "UnsuccessfulResponseError": "._core.errors",
+    "ValidationError": "._core.errors",
+    "ItemIterator": "._core.pagination",
+    "Page": "._core.pagination",
+    "PageIterator": "._core.pagination",
+    "SortDirection": "._core.pagination",
     "CoworkerTimePassChanges": ".resources",
     "CoworkerTimePasses": ".resources",
     "CoworkerTimePassFields": ".resources",
@@ -135,10 +135,10 @@ _EXPORTS: dict[str, str] = {
     "TariffTimePassFields": ".resources",
     "TariffTimePassFilters": ".resources",
     "WriteResult": ".resources",
-    "RetryPolicy": ".retry",
-    "RateLimiter": ".throttle",
-    "RateLimits": ".throttle",
-    "Window": ".throttle",
+    "RetryPolicy": "._core.retry",
+    "RateLimiter": "._core.throttle",
+    "RateLimits": "._core.throttle",
+    "Window": "._core.throttle",
 }
 
 

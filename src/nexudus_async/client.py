@@ -13,14 +13,14 @@ from typing import Any, Literal
 import aiohttp
 
 from . import __version__
+from ._core.auth import Auth
+from ._core.pagination import SortDirection
+from ._core.pipeline import Pipeline
+from ._core.retry import RetryPolicy
+from ._core.throttle import Clock, RateLimiter, RateLimits, Sleep
+from ._core.transport import AiohttpTransport, HttpRequest, HttpResponse, Transport
 from ._generated import Client as GeneratedClient
-from ._pipeline import Pipeline
-from ._transport import AiohttpTransport, HttpRequest, HttpResponse, Transport
-from .auth import Auth
-from .pagination import SortDirection
 from .resources import CoworkerTimePasses, ProductTimePasses, TariffTimePasses
-from .retry import RetryPolicy
-from .throttle import Clock, RateLimiter, RateLimits, Sleep
 
 __all__ = ["DEFAULT_BASE_URL", "NexudusClient"]
 
@@ -155,7 +155,7 @@ class NexudusClient:
     the client-side rate limiter shared by all calls of this client (and its
     views), throttling waits (409/429 honour ``Retry-After``), retries of
     transient failures where they are safe, and typed errors
-    (:mod:`nexudus_async.errors`).
+    (:mod:`nexudus_async._core.errors`).
 
     Args:
         base_url: The API's address; ``https://spaces.nexudus.com`` by default.

@@ -26,11 +26,11 @@ from typing import Any
 
 import aiohttp
 
-from .auth import PasswordGrant
+from ._core.auth import PasswordGrant
+from ._core.throttle import RateLimits
 from .cli.connect import Connection
 from .cli.import_cmd import ImportOptions, run_import
 from .testing import DEFAULT_ADMIN_EMAIL, DEFAULT_ADMIN_PASSWORD, EmulatorConfig, run_emulator
-from .throttle import RateLimits
 
 __all__ = ["main", "run_demo", "sample_path"]
 

@@ -37,6 +37,11 @@ from uuid import UUID
 
 import attrs
 
+from ._core.errors import InputError, MalformedResponseError, NexudusError, NotFoundError
+from ._core.pagination import ItemIterator, Page, PageIterator, SortDirection, check_paging
+from ._core.retry import RetryPolicy
+from ._core.transport import HttpRequest, HttpResponse, Transport
+from ._core.wire import UNSET, Unset
 from ._generated import Client as _GeneratedClient
 from ._generated.api.coworker_time_passes import (
     create_coworker_time_pass,
@@ -91,14 +96,9 @@ from ._generated.models import (
 )
 from ._generated.models import SortDirection as _WireSortDirection
 from ._generated.types import Response
-from ._transport import HttpRequest, HttpResponse, Transport
-from ._wire import UNSET, Unset
-from .errors import InputError, MalformedResponseError, NexudusError, NotFoundError
-from .pagination import ItemIterator, Page, PageIterator, SortDirection, check_paging
-from .retry import RetryPolicy
 
 if TYPE_CHECKING:
-    from .bulk import BulkReport
+    from .bulk.executor import BulkReport
     from .client import NexudusClient
 
 __all__ = [
@@ -834,7 +834,7 @@ class _Resource(Generic[RecordT, ItemT]):
         DELETE is retried after transient failures. When an attempt whose
         answer was lost had already deleted the record, the next attempt's 404
         is taken as success (the message says so); a 404 otherwise raises
-        :class:`~nexudus_async.errors.NotFoundError`.
+        :class:`~nexudus_async._core.errors.NotFoundError`.
         """
         _check_id("id", id)
         try:
@@ -894,7 +894,7 @@ class _Resource(Generic[RecordT, ItemT]):
         are those of :func:`nexudus_async.bulk.bulk_create` (``concurrency``,
         ``journal``, ``progress``, ``max_per_request``...).
         """
-        from .bulk import bulk_create_for
+        from .bulk.executor import bulk_create_for
 
         return await bulk_create_for(self, rows, **options)
 
@@ -940,7 +940,7 @@ class CoworkerTimePasses(_Resource[CoworkerTimePass, CoworkerTimePassListItem]):
 
         Stops after ``max_items`` records without fetching more pages; with
         ``prefetch=N`` fetches up to N pages concurrently once the first has
-        told how many there are (see :mod:`~nexudus_async.pagination`).
+        told how many there are (see :mod:`~nexudus_async._core.pagination`).
         """
         return ItemIterator(self._pages(size, max_items, prefetch, order_by, direction, filters))
 
@@ -962,7 +962,7 @@ class CoworkerTimePasses(_Resource[CoworkerTimePass, CoworkerTimePassListItem]):
 
         Returns the API's answer; :attr:`WriteResult.id` is the new Id. A POST
         whose outcome is unknown (connection lost, timeout, 5xx) raises
-        :class:`~nexudus_async.errors.OutcomeUnknownError` and is never resent.
+        :class:`~nexudus_async._core.errors.OutcomeUnknownError` and is never resent.
         """
         values: dict[str, Any] = {"create_multiple": 1, **fields}
         return await self._create(values)

@@ -11,16 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from nexudus_async.auth import BasicAuth
+from nexudus_async._core.auth import BasicAuth
+from nexudus_async._core.retry import RetryPolicy
+from nexudus_async._core.throttle import RateLimits
 from nexudus_async.bulk import BulkInputError
-from nexudus_async.bulk_journal import Journal
-from nexudus_async.bulk_snapshot import key_text
+from nexudus_async.bulk.journal import Journal
+from nexudus_async.bulk.snapshot import key_text
 from nexudus_async.cli.connect import Connection
 from nexudus_async.cli.export_cmd import export_csv
 from nexudus_async.cli.import_cmd import ImportOptions, run_import
 from nexudus_async.cli.main import main
 from nexudus_async.client import NexudusClient
-from nexudus_async.retry import RetryPolicy
 from nexudus_async.testing import (
     DEFAULT_ADMIN_EMAIL,
     DEFAULT_ADMIN_PASSWORD,
@@ -30,7 +31,6 @@ from nexudus_async.testing import (
     ThrottleLimits,
     run_emulator,
 )
-from nexudus_async.throttle import RateLimits
 
 from .helpers import CTP, distinct_groups, expected_counts, sample_rows, store_counts, write_csv
 

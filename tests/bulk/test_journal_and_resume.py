@@ -12,17 +12,17 @@ from typing import Any
 
 import pytest
 
-from nexudus_async.bulk import BulkInputError, bulk_create, run_bulk
-from nexudus_async.bulk_journal import Journal, JournalError
-from nexudus_async.bulk_plan import make_plan
-from nexudus_async.bulk_rows import COWORKER_TIME_PASS, PRODUCT_TIME_PASS, SourceRow, validate_rows
-from nexudus_async.bulk_snapshot import KeyedPage, key_text
-from nexudus_async.errors import (
+from nexudus_async._core.errors import (
     OutcomeUnknownError,
     ServerError,
     ThrottledError,
     ValidationError,
 )
+from nexudus_async.bulk import BulkInputError, bulk_create, run_bulk
+from nexudus_async.bulk.journal import Journal, JournalError
+from nexudus_async.bulk.plan import make_plan
+from nexudus_async.bulk.rows import COWORKER_TIME_PASS, PRODUCT_TIME_PASS, SourceRow, validate_rows
+from nexudus_async.bulk.snapshot import KeyedPage, key_text
 
 
 class Crash(BaseException):

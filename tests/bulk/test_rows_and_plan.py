@@ -6,8 +6,8 @@ import decimal
 
 import pytest
 
-from nexudus_async.bulk_plan import estimate_seconds, make_plan
-from nexudus_async.bulk_rows import (
+from nexudus_async.bulk.plan import estimate_seconds, make_plan
+from nexudus_async.bulk.rows import (
     COWORKER_TIME_PASS,
     PRODUCT_TIME_PASS,
     TARIFF_TIME_PASS,

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from nexudus_async.bulk_snapshot import (
+from nexudus_async.bulk.snapshot import (
     KeyedPage,
     SnapshotAbandoned,
     key_text,

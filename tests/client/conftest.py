@@ -12,11 +12,11 @@ import aiohttp
 import pytest
 from yarl import URL
 
-from nexudus_async._pipeline import Pipeline
-from nexudus_async._transport import AiohttpTransport, HttpRequest, HttpResponse
-from nexudus_async.auth import Auth
-from nexudus_async.retry import RetryPolicy
-from nexudus_async.throttle import RateLimiter, RateLimits
+from nexudus_async._core.auth import Auth
+from nexudus_async._core.pipeline import Pipeline
+from nexudus_async._core.retry import RetryPolicy
+from nexudus_async._core.throttle import RateLimiter, RateLimits
+from nexudus_async._core.transport import AiohttpTransport, HttpRequest, HttpResponse
 
 from ..aioresponses_compat import CompatAioresponses
 

@@ -10,10 +10,8 @@ import aiohttp
 import pytest
 from aiohttp.client_reqrep import ConnectionKey
 
-from nexudus_async._pipeline import Pipeline
-from nexudus_async._transport import HttpRequest, dumps
-from nexudus_async.auth import BasicAuth
-from nexudus_async.errors import (
+from nexudus_async._core.auth import BasicAuth
+from nexudus_async._core.errors import (
     AuthenticationError,
     FieldError,
     MalformedResponseError,
@@ -28,8 +26,10 @@ from nexudus_async.errors import (
     UnsuccessfulResponseError,
     ValidationError,
 )
-from nexudus_async.retry import RetryPolicy
-from nexudus_async.throttle import RateLimiter, RateLimits
+from nexudus_async._core.pipeline import Pipeline
+from nexudus_async._core.retry import RetryPolicy
+from nexudus_async._core.throttle import RateLimiter, RateLimits
+from nexudus_async._core.transport import HttpRequest, dumps
 
 from .conftest import BASE, FakeClock, PipelineFactory, Recorder
 
@@ -437,7 +437,7 @@ async def test_transport_errors_never_show_the_query_string(
 
 
 async def test_the_gate_serves_waiters_in_order_and_passes_on_a_cancelled_place() -> None:
-    from nexudus_async._pipeline import _Gate
+    from nexudus_async._core.pipeline import _Gate
 
     gate = _Gate(2)
     assert gate.try_enter() and gate.try_enter()
@@ -470,7 +470,7 @@ async def test_the_gate_serves_waiters_in_order_and_passes_on_a_cancelled_place(
 
 
 async def test_a_waiter_cancelled_while_waiting_gives_up_its_turn() -> None:
-    from nexudus_async._pipeline import _Gate
+    from nexudus_async._core.pipeline import _Gate
 
     gate = _Gate(1)
     assert gate.try_enter()

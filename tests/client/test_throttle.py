@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from nexudus_async.throttle import RateLimiter, RateLimits, Window
+from nexudus_async._core.throttle import RateLimiter, RateLimits, Window
 
 from .conftest import FakeClock
 

@@ -13,8 +13,8 @@ import pytest
 from aioresponses import aioresponses
 from yarl import URL
 
+from nexudus_async._core.transport import AiohttpTransport
 from nexudus_async._generated import Client
-from nexudus_async._transport import AiohttpTransport
 
 from ..aioresponses_compat import CompatAioresponses
 

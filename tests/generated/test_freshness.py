@@ -47,7 +47,7 @@ def test_generated_package_type_checks_strictly() -> None:
             "--no-incremental",
             "--follow-imports=silent",
             str(GENERATED),
-            str(PACKAGE / "_wire.py"),
+            str(PACKAGE / "_core" / "wire.py"),
         ],
         cwd=ROOT,
         capture_output=True,
@@ -81,7 +81,7 @@ def test_no_module_of_the_package_imports_httpx() -> None:
 def test_importing_the_generated_package_does_not_load_httpx() -> None:
     code = (
         "import sys, nexudus_async._generated.api.coworker_time_passes.list_coworker_time_passes, "
-        "nexudus_async._generated.models, nexudus_async._wire; "
+        "nexudus_async._generated.models, nexudus_async._core.wire; "
         "sys.exit('httpx' in sys.modules)"
     )
     proc = subprocess.run(

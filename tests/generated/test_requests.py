@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from aioresponses import aioresponses
 
+from nexudus_async._core.wire import UNSET
 from nexudus_async._generated import Client
 from nexudus_async._generated.api.coworker_time_passes import (
     create_coworker_time_pass,
@@ -53,7 +54,6 @@ from nexudus_async._generated.models import (
     TokenRequest,
     TokenRequestGrantType,
 )
-from nexudus_async._wire import UNSET
 
 from .conftest import BASE, answer
 

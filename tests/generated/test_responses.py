@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from aioresponses import aioresponses
 
+from nexudus_async._core.wire import UNSET, unstructure
 from nexudus_async._generated import Client
 from nexudus_async._generated.api.coworker_time_passes import (
     create_coworker_time_pass,
@@ -37,7 +38,6 @@ from nexudus_async._generated.models import (
     TokenRequestGrantType,
     TokenResponse,
 )
-from nexudus_async._wire import UNSET, unstructure
 
 from .conftest import answer, fixture_json
 

@@ -1,4 +1,4 @@
-"""nexudus_async._wire: the date policy, query encoding and the one converter."""
+"""nexudus_async._core.wire: the date policy, query encoding and the one converter."""
 
 from __future__ import annotations
 
@@ -9,15 +9,7 @@ import uuid
 
 import pytest
 
-from nexudus_async._generated.models import (
-    CoworkerTimePass,
-    CoworkerTimePassUpdate,
-    ExpirationType,
-    PassRenewalTime,
-    ProductTimePass,
-    SortDirection,
-)
-from nexudus_async._wire import (
+from nexudus_async._core.wire import (
     UNSET,
     converter,
     encode_form,
@@ -28,6 +20,14 @@ from nexudus_async._wire import (
     parse_datetime,
     structure,
     unstructure,
+)
+from nexudus_async._generated.models import (
+    CoworkerTimePass,
+    CoworkerTimePassUpdate,
+    ExpirationType,
+    PassRenewalTime,
+    ProductTimePass,
+    SortDirection,
 )
 
 UTC = datetime.UTC

@@ -6,7 +6,7 @@ from typing import Generic, TypeVar
 
 from attrs import define
 
-from nexudus_async._wire import UNSET, Unset
+from nexudus_async._core.wire import UNSET, Unset
 
 T = TypeVar("T")
 

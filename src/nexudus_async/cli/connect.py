@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 import attrs
 
-from ..auth import Auth, BasicAuth, BearerToken, PasswordGrant
+from .._core.auth import Auth, BasicAuth, BearerToken, PasswordGrant
 
 __all__ = ["Connection", "CredentialsError", "add_connection_options", "connection_from"]
 

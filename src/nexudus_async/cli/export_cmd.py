@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..throttle import RateLimits
+from .._core.throttle import RateLimits
 from .connect import Connection, CredentialsError, add_connection_options, connection_from
 
 __all__ = ["add_export_parser", "export_csv"]

@@ -26,12 +26,12 @@ from typing import Any, TextIO
 import aiohttp
 import attrs
 
-from ..bulk import BulkReport, ResourceGateway, run_bulk
-from ..bulk_journal import Journal
-from ..bulk_plan import Plan, estimate_seconds, make_plan
-from ..bulk_rows import ENTITIES, EntitySpec, RowError, validate_rows
-from ..bulk_snapshot import SNAPSHOT_PAGE_SIZE
-from ..throttle import RateLimits
+from .._core.throttle import RateLimits
+from ..bulk.executor import BulkReport, ResourceGateway, run_bulk
+from ..bulk.journal import Journal
+from ..bulk.plan import Plan, estimate_seconds, make_plan
+from ..bulk.rows import ENTITIES, EntitySpec, RowError, validate_rows
+from ..bulk.snapshot import SNAPSHOT_PAGE_SIZE
 from .connect import Connection, CredentialsError, add_connection_options, connection_from
 from .input_files import read_rows
 from .progress import ProgressPrinter, format_duration

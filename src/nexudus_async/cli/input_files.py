@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..bulk_rows import EntitySpec, RowError, SourceRow
+from ..bulk.rows import EntitySpec, RowError, SourceRow
 
 __all__ = ["InputFile", "read_rows"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import TextIO
 
-from ..bulk import BulkProgress
+from ..bulk.executor import BulkProgress
 
 __all__ = ["ProgressPrinter", "format_duration"]
 

@@ -7,7 +7,7 @@ from typing import Any, Self
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from nexudus_async._wire import register_model, structure, unstructure
+from nexudus_async._core.wire import register_model, structure, unstructure
 
 from ..types import UNSET, Unset
 

@@ -2,8 +2,11 @@
 import datetime
 from typing import Any
 
-from nexudus_async._transport import HttpRequest, HttpResponse
-from nexudus_async._wire import encode_query, structure
+from nexudus_async._core.transport import HttpRequest, HttpResponse
+from nexudus_async._core.wire import (
+    encode_query,
+    structure,
+)
 
 from ... import errors
 from ...client import Client

@@ -1,11 +1,11 @@
 """The request pipeline: auth, rate limiting, retries, error mapping and logging.
 
-:class:`Pipeline` is a :class:`~nexudus_async._transport.Transport` wrapped
+:class:`Pipeline` is a :class:`~nexudus_async._core.transport.Transport` wrapped
 around the plain aiohttp transport, so every generated endpoint call goes
 through it. For each request it:
 
 1. adds the credentials (getting or renewing a token when needed);
-2. waits for the client's :class:`~nexudus_async.throttle.RateLimiter`;
+2. waits for the client's :class:`~nexudus_async._core.throttle.RateLimiter`;
 3. sends, and classifies what happened:
 
    * 409/429: throttled, not executed. Everybody on the limiter pauses for
@@ -14,7 +14,7 @@ through it. For each request it:
    * connection error, timeout, 500/502/503/504: resent after a backoff if
      the method is idempotent, or if the request certainly never left. A
      POST that may have reached the server raises OutcomeUnknownError.
-   * any other failure raises the matching error of :mod:`nexudus_async.errors`;
+   * any other failure raises the matching error of :mod:`nexudus_async._core.errors`;
      a success answer whose body says ``WasSuccessful: false`` raises too.
 
 Logs (logger ``nexudus_async``) name the method, path (never the query
@@ -34,7 +34,6 @@ from typing import Any
 
 import aiohttp
 
-from ._transport import HttpRequest, HttpResponse, Transport, loads
 from .auth import TOKEN_PATH, Auth
 from .errors import (
     APIError,
@@ -52,6 +51,7 @@ from .errors import (
 )
 from .retry import IDEMPOTENT_METHODS, RetryPolicy, parse_retry_after
 from .throttle import RateLimiter, Sleep
+from .transport import HttpRequest, HttpResponse, Transport, loads
 
 __all__ = ["Pipeline", "logger"]
 

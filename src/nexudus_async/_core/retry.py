@@ -12,7 +12,7 @@ Two different things are retried, with different rules:
   are retried with capped exponential backoff and full jitter. A POST is
   retried only when it certainly never left (the connection could not be
   opened); otherwise the client raises
-  :class:`~nexudus_async.errors.OutcomeUnknownError`.
+  :class:`~nexudus_async._core.errors.OutcomeUnknownError`.
 """
 
 from __future__ import annotations

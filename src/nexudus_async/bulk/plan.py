@@ -25,7 +25,7 @@ from typing import Any
 
 import attrs
 
-from .bulk_rows import EntitySpec, ValidRow
+from .rows import EntitySpec, ValidRow
 
 __all__ = ["Group", "Plan", "estimate_seconds", "make_plan"]
 

@@ -122,7 +122,7 @@ class SnapshotRecord:
     """A job's baseline snapshot: records per reconcile key before anything was sent."""
 
     counts: dict[str, int]
-    """Reconcile key (:func:`~nexudus_async.bulk_snapshot.key_text`) to records;
+    """Reconcile key (:func:`~nexudus_async.bulk.snapshot.key_text`) to records;
     a key of the job that is absent had none."""
     taken_at: str
     reads: int

@@ -4,13 +4,13 @@
 ``product_time_passes`` and ``tariff_time_passes``) goes through
 :func:`run_bulk`:
 
-1. every row is validated first (:mod:`.bulk_rows`); nothing is sent for an
+1. every row is validated first (:mod:`.rows`); nothing is sent for an
    invalid row;
 2. rows asking for identical CoworkerTimePasses are coalesced into one
-   ``CreateMultiple`` request per group (:mod:`.bulk_plan`);
+   ``CreateMultiple`` request per group (:mod:`.plan`);
 3. groups are sent with bounded concurrency through the client, so its rate
    limiter and retry policy apply to every request;
-4. every group is written to a journal (:mod:`.bulk_journal`) before and
+4. every group is written to a journal (:mod:`.journal`) before and
    after it is sent, so a job can be resumed after a crash.
 
 A clean job sends one create request per group plus one read: the baseline
@@ -20,7 +20,7 @@ window).
 Reconciliation, not guessing
 ----------------------------
 A create whose outcome is unknown (the connection dropped, a timeout, a 5xx:
-:class:`~nexudus_async.errors.OutcomeUnknownError`) is never simply resent.
+:class:`~nexudus_async._core.errors.OutcomeUnknownError`) is never simply resent.
 The job counts the records matching the group (for CoworkerTimePasses: the
 list filtered by customer ``CoworkerTimePass_Coworker``, time pass
 ``CoworkerTimePass_TimePass`` and ``From_CoworkerTimePass_CreatedOn`` a day
@@ -32,7 +32,7 @@ counted the same way.
 
 The baseline is the number of matching records that are not the group's
 own. Before it sends anything, the job reads a *snapshot*
-(:mod:`.bulk_snapshot`): the records created in that window (narrowed by
+(:mod:`.snapshot`): the records created in that window (narrowed by
 time pass when every group shares one), up to 1,000 per list request,
 counted per customer and time pass, and saved in the journal with a marker
 in one transaction, so a resumed job reuses it. A group's baseline is the
@@ -66,9 +66,18 @@ from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 
 import attrs
 
-from .bulk_journal import Journal
-from .bulk_plan import Group, Plan, make_plan
-from .bulk_report import (
+from .._core.errors import (
+    APIError,
+    InputError,
+    NexudusError,
+    OutcomeUnknownError,
+    ServerError,
+    ThrottledError,
+    TransportError,
+)
+from .journal import Journal
+from .plan import Group, Plan, make_plan
+from .report import (
     BaselineSource,
     BulkProgress,
     BulkReport,
@@ -76,7 +85,7 @@ from .bulk_report import (
     RowResult,
     row_results,
 )
-from .bulk_rows import (
+from .rows import (
     COWORKER_TIME_PASS,
     PRODUCT_TIME_PASS,
     TARIFF_TIME_PASS,
@@ -86,21 +95,12 @@ from .bulk_rows import (
     snake_case,
     validate_rows,
 )
-from .bulk_snapshot import (
+from .snapshot import (
     KeyedPage,
     Snapshot,
     SnapshotAbandoned,
     key_text,
     take_snapshot,
-)
-from .errors import (
-    APIError,
-    InputError,
-    NexudusError,
-    OutcomeUnknownError,
-    ServerError,
-    ThrottledError,
-    TransportError,
 )
 
 __all__ = [
@@ -230,7 +230,7 @@ class BulkInputError(InputError):
     """Rows were rejected by validation; nothing was sent.
 
     Attributes:
-        row_errors: one :class:`~nexudus_async.bulk_rows.RowError` per problem,
+        row_errors: one :class:`~nexudus_async.bulk.rows.RowError` per problem,
             each naming the row's line, the field and the value.
     """
 
@@ -768,7 +768,7 @@ async def bulk_create(
             still waits for the client's rate limiter.
         progress: ``async def progress(p: BulkProgress)``, awaited after each
             group and each create request.
-        journal: A :class:`~nexudus_async.bulk_journal.Journal` to make the
+        journal: A :class:`~nexudus_async.bulk.journal.Journal` to make the
             job resumable (default: an in-memory one).
         stop: An event; once set, groups not started yet are not sent.
         max_attempts: Create attempts per group (throttled, or reconciled

@@ -7,8 +7,8 @@ from typing import Any, Literal
 
 import attrs
 
-from .bulk_plan import Plan
-from .bulk_rows import RowError
+from .plan import Plan
+from .rows import RowError
 
 __all__ = [
     "BaselineSource",

@@ -20,12 +20,12 @@ import urllib.parse
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from ._transport import HttpRequest, HttpResponse, loads
 from .errors import (
     AuthenticationError,
     MalformedResponseError,
     ValidationError,
 )
+from .transport import HttpRequest, HttpResponse, loads
 
 __all__ = ["TOKEN_PATH", "Auth", "BasicAuth", "BearerToken", "PasswordGrant"]
 
