@@ -68,27 +68,38 @@ def _check_versions() -> None:
         sys.exit(f"generate.py: ruff {RUFF_VERSION} is pinned, found {out.strip()!r}")
 
 
-def generate_into(out: Path) -> None:
-    """Render and format the package into ``out`` (which must not exist)."""
-    _run(
-        [
-            _tool("openapi-python-client"),
-            "generate",
-            "--path",
-            str(SPEC),
-            "--config",
-            str(CONFIG),
-            "--meta",
-            "none",
-            "--custom-template-path",
-            str(TEMPLATES),
-            "--output-path",
-            str(out),
-            "--overwrite",
-            "--fail-on-warning",
-        ],
-        cwd=ROOT,
+def _render(spec: Path, out: Path) -> None:
+    """Run the pinned generator in-process, with the entity data in the templates' globals.
+
+    In-process rather than through its CLI so that the templates also see what
+    :mod:`entities` reads from the YAML (the template objects drop raw schemas).
+    """
+    import yaml
+    from openapi_python_client import MetaType, _get_project_for_url_or_path
+    from openapi_python_client.config import Config, ConfigFile
+    from openapi_python_client.parser.errors import GeneratorError
+
+    from entities import read_entities
+
+    config = Config.from_sources(
+        ConfigFile.load_from_path(path=CONFIG), MetaType.NONE, spec, "utf-8", True, output_path=out
     )
+    project = _get_project_for_url_or_path(config=config, custom_template_path=TEMPLATES)
+    if isinstance(project, GeneratorError):
+        sys.exit(f"generate.py: {project.header}: {project.detail}")
+    entities = read_entities(yaml.safe_load(spec.read_text(encoding="utf-8")))
+    project.env.globals["entities"] = {e.attribute: e for e in entities.values()}
+    errors = project.build()
+    if errors:  # warnings included: the spec must generate cleanly
+        sys.exit(
+            "generate.py: the generator reported:\n"
+            + "\n".join(f"  {e.level.value}: {e.header}: {e.detail}" for e in errors)
+        )
+
+
+def generate_into(out: Path, spec: Path = SPEC) -> None:
+    """Render and format the package into ``out`` (which must not exist)."""
+    _render(spec, out)
     ruff = _tool("ruff")
     common = ["--config", str(RUFF_CONFIG), "--no-cache", "--quiet"]
     _run([ruff, "check", "--fix-only", "--exit-zero", *common, str(out)], cwd=out)
@@ -144,6 +155,12 @@ def main(argv: list[str] | None = None) -> int:
         help="regenerate into a temporary folder and fail if the committed package differs",
     )
     parser.add_argument(
+        "--spec",
+        type=Path,
+        default=SPEC,
+        help="the OpenAPI document to generate from (default: openapi/nexudus-billing.yaml)",
+    )
+    parser.add_argument(
         "--target",
         type=Path,
         default=TARGET,
@@ -152,9 +169,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     target: Path = args.target.resolve()
     _check_versions()
+    sys.path.insert(0, str(GENERATOR_DIR))
     with tempfile.TemporaryDirectory(prefix="nexudus-generate-") as tmp:
         fresh = Path(tmp) / "_generated"
-        generate_into(fresh)
+        generate_into(fresh, args.spec.resolve())
         if args.check:
             diff = differences(fresh, target)
             if diff:

@@ -47,8 +47,27 @@ if TYPE_CHECKING:
         ValidationError,
     )
     from ._core.pagination import ItemIterator, Page, PageIterator, SortDirection
+    from ._core.resource import DateRange, WriteResult
     from ._core.retry import RetryPolicy
     from ._core.throttle import RateLimiter, RateLimits, Window
+    from ._generated.api.coworker_time_passes import (
+        CoworkerTimePassChanges,
+        CoworkerTimePasses,
+        CoworkerTimePassFields,
+        CoworkerTimePassFilters,
+    )
+    from ._generated.api.product_time_passes import (
+        ProductTimePassChanges,
+        ProductTimePasses,
+        ProductTimePassFields,
+        ProductTimePassFilters,
+    )
+    from ._generated.api.tariff_time_passes import (
+        TariffTimePassChanges,
+        TariffTimePasses,
+        TariffTimePassFields,
+        TariffTimePassFilters,
+    )
     from ._generated.models import (
         Command,
         CommandParameter,
@@ -63,22 +82,6 @@ if TYPE_CHECKING:
         TariffTimePassListItem,
     )
     from .client import DEFAULT_BASE_URL, NexudusClient
-    from .resources import (
-        CoworkerTimePassChanges,
-        CoworkerTimePasses,
-        CoworkerTimePassFields,
-        CoworkerTimePassFilters,
-        DateRange,
-        ProductTimePassChanges,
-        ProductTimePasses,
-        ProductTimePassFields,
-        ProductTimePassFilters,
-        TariffTimePassChanges,
-        TariffTimePasses,
-        TariffTimePassFields,
-        TariffTimePassFilters,
-        WriteResult,
-    )
 
 # Exports load on first use (PEP 562): ``import nexudus_async.testing`` (the
 # emulator, also loaded as a pytest plugin into every test run of a user who
@@ -121,20 +124,20 @@ _EXPORTS: dict[str, str] = {
     "Page": "._core.pagination",
     "PageIterator": "._core.pagination",
     "SortDirection": "._core.pagination",
-    "CoworkerTimePassChanges": ".resources",
-    "CoworkerTimePasses": ".resources",
-    "CoworkerTimePassFields": ".resources",
-    "CoworkerTimePassFilters": ".resources",
-    "DateRange": ".resources",
-    "ProductTimePassChanges": ".resources",
-    "ProductTimePasses": ".resources",
-    "ProductTimePassFields": ".resources",
-    "ProductTimePassFilters": ".resources",
-    "TariffTimePassChanges": ".resources",
-    "TariffTimePasses": ".resources",
-    "TariffTimePassFields": ".resources",
-    "TariffTimePassFilters": ".resources",
-    "WriteResult": ".resources",
+    "CoworkerTimePassChanges": "._generated.api.coworker_time_passes",
+    "CoworkerTimePasses": "._generated.api.coworker_time_passes",
+    "CoworkerTimePassFields": "._generated.api.coworker_time_passes",
+    "CoworkerTimePassFilters": "._generated.api.coworker_time_passes",
+    "DateRange": "._core.resource",
+    "ProductTimePassChanges": "._generated.api.product_time_passes",
+    "ProductTimePasses": "._generated.api.product_time_passes",
+    "ProductTimePassFields": "._generated.api.product_time_passes",
+    "ProductTimePassFilters": "._generated.api.product_time_passes",
+    "TariffTimePassChanges": "._generated.api.tariff_time_passes",
+    "TariffTimePasses": "._generated.api.tariff_time_passes",
+    "TariffTimePassFields": "._generated.api.tariff_time_passes",
+    "TariffTimePassFilters": "._generated.api.tariff_time_passes",
+    "WriteResult": "._core.resource",
     "RetryPolicy": "._core.retry",
     "RateLimiter": "._core.throttle",
     "RateLimits": "._core.throttle",

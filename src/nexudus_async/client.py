@@ -6,9 +6,9 @@ import asyncio
 import ipaddress
 import time
 import urllib.parse
-from collections.abc import Coroutine, Mapping, Sequence
+from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import aiohttp
 
@@ -16,11 +16,15 @@ from . import __version__
 from ._core.auth import Auth
 from ._core.pagination import SortDirection
 from ._core.pipeline import Pipeline
+from ._core.resource import Resource
 from ._core.retry import RetryPolicy
 from ._core.throttle import Clock, RateLimiter, RateLimits, Sleep
 from ._core.transport import AiohttpTransport, HttpRequest, HttpResponse, Transport
 from ._generated import Client as GeneratedClient
-from .resources import CoworkerTimePasses, ProductTimePasses, TariffTimePasses
+from ._generated.client import Namespaces
+
+if TYPE_CHECKING:
+    from .bulk import BulkReport
 
 __all__ = ["DEFAULT_BASE_URL", "NexudusClient"]
 
@@ -141,7 +145,7 @@ class _NumericSortDirection:
         return await self._inner.send(request)
 
 
-class NexudusClient:
+class NexudusClient(Namespaces):
     """An asyncio client for the Nexudus billing time-pass API.
 
     ::
@@ -183,15 +187,8 @@ class NexudusClient:
         sleep: The sleep function of the limiter and the retries (injectable for tests).
 
     Datetimes are the space's local wall-clock time, as naive datetimes (see
-    :mod:`nexudus_async.resources`).
+    :mod:`nexudus_async._core.dates`).
     """
-
-    coworker_time_passes: CoworkerTimePasses
-    """Time passes held by customers."""
-    product_time_passes: ProductTimePasses
-    """Time passes granted by the purchase of a product."""
-    tariff_time_passes: TariffTimePasses
-    """Time passes included in a pricing plan."""
 
     def __init__(
         self,
@@ -258,9 +255,7 @@ class NexudusClient:
         self._view = view
         self._numeric = numeric
         self._transport: Transport = _NumericSortDirection(pipeline) if numeric else pipeline
-        self.coworker_time_passes = CoworkerTimePasses(self)
-        self.product_time_passes = ProductTimePasses(self)
-        self.tariff_time_passes = TariffTimePasses(self)
+        self._init_namespaces()
 
     def with_options(
         self, *, timeout: float | None = None, retry: RetryPolicy | None = None
@@ -327,6 +322,14 @@ class NexudusClient:
     @property
     def closed(self) -> bool:
         return self._state.closed
+
+    async def _bulk_create(
+        self, resource: Resource[Any, Any], rows: Iterable[Any], options: Mapping[str, Any]
+    ) -> BulkReport:
+        # The bulk layer is a feature over the runtime: the client wires it in.
+        from .bulk import bulk_create_for
+
+        return await bulk_create_for(resource, rows, **options)
 
     # ------------------------------------------------------------------ lifecycle
 

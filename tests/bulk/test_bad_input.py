@@ -30,9 +30,9 @@ def test_each_bad_row_gets_one_error_with_its_line_and_dry_run_fails(
     lines = [line for line in err.splitlines() if line.startswith(str(path) + ":")]
     assert len(lines) == 4, err
     assert lines[0] == f"{path}:line 3: CoworkerId: is required (missing or empty)"
-    assert lines[1].startswith(f"{path}:line 4: CoworkerId='abc': is not an integer")
-    assert lines[2].startswith(f"{path}:line 5: CreateMultiple='-3': must be a positive")
-    assert lines[3].startswith(f"{path}:line 6: ExpireDate='2027-13-45': is not a valid date")
+    assert lines[1].startswith(f"{path}:line 4: CoworkerId='abc': must be a whole number")
+    assert lines[2].startswith(f"{path}:line 5: CreateMultiple='-3': must be at least 1")
+    assert lines[3].startswith(f"{path}:line 6: ExpireDate='2027-13-45': must be a date")
     assert "4 bad line(s)" in err and "nothing was sent" in err
 
 
@@ -114,6 +114,6 @@ def test_a_row_with_several_problems_is_one_line_naming_them_all(
     assert main(["import", str(path), "--dry-run"]) == 2
     err = capsys.readouterr().err
     assert (
-        f"{path}:line 2: CoworkerId='x': is not an integer; "
-        "CreateMultiple='0': must be a positive number of passes"
+        f"{path}:line 2: CoworkerId='x': must be a whole number; "
+        "CreateMultiple='0': must be at least 1"
     ) in err

@@ -7,14 +7,8 @@ import decimal
 import pytest
 
 from nexudus_async.bulk.plan import estimate_seconds, make_plan
-from nexudus_async.bulk.rows import (
-    COWORKER_TIME_PASS,
-    PRODUCT_TIME_PASS,
-    TARIFF_TIME_PASS,
-    SourceRow,
-    ValidRow,
-    validate_rows,
-)
+from nexudus_async._generated.api import COWORKER_TIME_PASS, PRODUCT_TIME_PASS, TARIFF_TIME_PASS
+from nexudus_async.bulk.rows import SourceRow, ValidRow, validate_rows
 
 
 def rows(*data: dict[str, object]) -> list[SourceRow]:
@@ -63,16 +57,16 @@ def test_count_defaults_to_one() -> None:
     ("data", "field", "needle"),
     [
         ({"BusinessId": "2", "TimePassId": "3"}, "CoworkerId", "is required"),
-        ({**BASE, "CoworkerId": "abc"}, "CoworkerId", "not an integer"),
-        ({**BASE, "CoworkerId": "1.5"}, "CoworkerId", "not an integer"),
-        ({**BASE, "CoworkerId": True}, "CoworkerId", "not an integer"),
-        ({**BASE, "CreateMultiple": "-2"}, "CreateMultiple", "positive"),
-        ({**BASE, "CreateMultiple": "0"}, "CreateMultiple", "positive"),
-        ({**BASE, "ExpireDate": "31/12/2027"}, "ExpireDate", "not a date"),
-        ({**BASE, "ExpireDate": "2027-02-30"}, "ExpireDate", "not a valid date"),
+        ({**BASE, "CoworkerId": "abc"}, "CoworkerId", "must be a whole number"),
+        ({**BASE, "CoworkerId": "1.5"}, "CoworkerId", "must be a whole number"),
+        ({**BASE, "CoworkerId": True}, "CoworkerId", "must be a whole number"),
+        ({**BASE, "CreateMultiple": "-2"}, "CreateMultiple", "must be at least 1"),
+        ({**BASE, "CreateMultiple": "0"}, "CreateMultiple", "must be at least 1"),
+        ({**BASE, "ExpireDate": "31/12/2027"}, "ExpireDate", "must be a date"),
+        ({**BASE, "ExpireDate": "2027-02-30"}, "ExpireDate", "must be a date"),
         ({**BASE, "ExpireDate": "2027-01-01T10:00+02:00"}, "ExpireDate", "offset"),
-        ({**BASE, "Price": "ten"}, "Price", "not a number"),
-        ({**BASE, "Free": "perhaps"}, "Free", "boolean"),
+        ({**BASE, "Price": "ten"}, "Price", "must be a number"),
+        ({**BASE, "Free": "perhaps"}, "Free", "true or false"),
         ({**BASE, "CoworkerProductUniqueId": "nope"}, "CoworkerProductUniqueId", "UUID"),
         ({**BASE, "Colour": "red"}, "Colour", "unknown column"),
     ],
@@ -166,7 +160,7 @@ def test_tariff_links_need_a_known_renewal_time() -> None:
         TARIFF_TIME_PASS,
         rows({"TariffId": 1, "TimePassId": 2, "PassesIncluded": 1, "PassRenewalTime": 9}),
     )
-    assert [(e.field, "not one of" in e.message) for e in errors] == [("PassRenewalTime", True)]
+    assert [(e.field, "must be one of" in e.message) for e in errors] == [("PassRenewalTime", True)]
 
 
 def test_estimate_uses_the_slowest_budget() -> None:

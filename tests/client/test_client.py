@@ -435,7 +435,7 @@ BAD_CALLS: list[tuple[str, Any, str, str]] = [
         "coworker_id",
         lambda r: r.create(coworker_id=-3, business_id=1, time_pass_id=1),
         "coworker_id=-3",
-        "positive",
+        "at least 1",
     ),
     (
         "expire_date",
@@ -493,15 +493,15 @@ BAD_CALLS: list[tuple[str, Any, str, str]] = [
     ("size", lambda r: r.list(size=0), "size=0", "at least 1"),
     ("page", lambda r: r.list(page=0), "page=0", "at least 1"),
     ("direction", lambda r: r.list(direction="sideways"), "direction='sideways'", "ASCENDING"),
-    ("id", lambda r: r.get(0), "id=0", "positive"),
-    ("id", lambda r: r.update(True, notes="x"), "id=True", "positive"),
+    ("id", lambda r: r.get(0), "id=0", "at least 1"),
+    ("id", lambda r: r.update(True, notes="x"), "id=True", "whole number"),
     (
         "create_multiple",
         lambda r: r.update(1, create_multiple=0),
         "create_multiple=0",
         "at least 1",
     ),
-    ("ids", lambda r: r.get_many([1, "2"]), "ids='2'", "positive"),
+    ("ids", lambda r: r.get_many([1, "2"]), "ids='2'", "whole number"),
     ("key", lambda r: r.run_command("", ids=[1]), "key=''", "command key"),
 ]
 

@@ -66,6 +66,8 @@ import cattrs
 from cattrs.fns import identity
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
+from . import dates
+
 __all__ = [
     "UNSET",
     "Unset",
@@ -110,54 +112,12 @@ UNSET: Unset = Unset()
 
 # --------------------------------------------------------------------------- dates
 
-_ZERO = datetime.timedelta(0)
-
-
 _fromisoformat = datetime.datetime.fromisoformat
 
-
-def parse_datetime(value: str) -> datetime.datetime:
-    """Parse an API date-time; ``Z`` or a zero offset gives a naive wall-clock value."""
-    if value[-1:] == "Z":  # the API's own form: the fast path
-        return _fromisoformat(value[:-1])
-    return _parse_datetime_with_offset(value)
-
-
-def _parse_datetime_with_offset(value: str) -> datetime.datetime:
-    dt = _fromisoformat(value)
-    if dt.tzinfo is not None and dt.utcoffset() == _ZERO:
-        return dt.replace(tzinfo=None)
-    return dt
-
-
-def _wall_clock(value: datetime.datetime) -> datetime.datetime:
-    if value.tzinfo is None:
-        return value
-    offset = value.utcoffset()
-    if offset is None or offset == _ZERO:
-        return value.replace(tzinfo=None)
-    raise ValueError(
-        f"datetime {value.isoformat()!r} has a non-zero UTC offset; the Nexudus API "
-        "stores local wall-clock time and would shift it. Pass a naive datetime in "
-        "the space's local time (or convert it yourself first)."
-    )
-
-
-def _fraction(microsecond: int) -> str:
-    return "." + f"{microsecond:06d}".rstrip("0") if microsecond else ""
-
-
-def format_datetime(value: datetime.datetime) -> str:
-    """Serialize a datetime the way the API writes it: wall-clock time and a literal ``Z``."""
-    dt = _wall_clock(value)
-    return dt.isoformat(timespec="seconds") + _fraction(dt.microsecond) + "Z"
-
-
-def _format_query_datetime(value: datetime.datetime) -> str:
-    dt = _wall_clock(value)
-    if dt.second or dt.microsecond:
-        return dt.isoformat(timespec="seconds") + _fraction(dt.microsecond)
-    return dt.isoformat(timespec="minutes")
+# The one date policy (dates.py); re-exported because the generated code reads it here.
+parse_datetime = dates.parse_datetime
+format_datetime = dates.format_datetime
+_format_query_datetime = dates.format_query_datetime
 
 
 # --------------------------------------------------------------------------- query
@@ -283,7 +243,7 @@ def _structure_datetime(value: Any, _: Any) -> Any:
         return None
     if value[-1:] == "Z":
         return _fromisoformat(value[:-1])
-    return _parse_datetime_with_offset(value)
+    return dates.parse_with_offset(value)
 
 
 _new_object = object.__new__

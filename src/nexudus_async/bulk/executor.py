@@ -60,12 +60,13 @@ import asyncio
 import datetime as _dt
 import logging
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 
 import attrs
 
+from .._core import values as _values
+from .._core.entity import Entity, Field
 from .._core.errors import (
     APIError,
     InputError,
@@ -75,6 +76,8 @@ from .._core.errors import (
     ThrottledError,
     TransportError,
 )
+from .._core.resource import Resource
+from .._generated.api import COWORKER_TIME_PASS
 from .journal import Journal
 from .plan import Group, Plan, make_plan
 from .report import (
@@ -85,16 +88,7 @@ from .report import (
     RowResult,
     row_results,
 )
-from .rows import (
-    COWORKER_TIME_PASS,
-    PRODUCT_TIME_PASS,
-    TARIFF_TIME_PASS,
-    EntitySpec,
-    RowError,
-    SourceRow,
-    snake_case,
-    validate_rows,
-)
+from .rows import RowError, SourceRow, validate_rows
 from .snapshot import (
     KeyedPage,
     Snapshot,
@@ -154,22 +148,20 @@ class SnapshotGateway(BulkGateway, Protocol):
         ...
 
 
-def _to_python(spec: EntitySpec, name: str, value: Any) -> Any:
-    """A normalized row value as the facade's create methods take it."""
-    field = spec.field(name)
-    kind = field.kind if field is not None else None
-    if kind == "decimal":
-        return float(value)
-    if kind == "datetime":
-        return _dt.datetime.fromisoformat(str(value).rstrip("Z"))
-    if kind == "uuid":
-        return uuid.UUID(str(value))
-    return value
+def _to_python(field: Field, value: Any) -> Any:
+    """A normalized row value (JSON form) as the facade's create methods take it."""
+    checked = _values.check(field, value, source="json")
+    return float(checked) if field.kind == "decimal" else checked
 
 
-def _filter_name(api_name: str) -> str:
-    """``CoworkerId`` -> ``coworker``: the facade's filter for a related record."""
-    return snake_case(api_name[:-2] if api_name.endswith("Id") else api_name)
+def _filter_name(entity: Entity, api_name: str) -> str:
+    """``CoworkerId`` -> ``coworker``: the list filter on the property that shows a field."""
+    field = entity.field(api_name)
+    shown = field.list_name if field is not None else None
+    for f in entity.filters:
+        if f.field is not None and f.field == shown and f.equals is not None:
+            return f.name
+    raise ValueError(f"{entity.name} has no list filter for {api_name}")
 
 
 class ResourceGateway:
@@ -181,39 +173,47 @@ class ResourceGateway:
     ``snapshot_page`` reads a page of the same list in ascending ``Id`` order.
     """
 
-    def __init__(self, resource: Any, entity: EntitySpec) -> None:
+    def __init__(self, resource: Resource[Any, Any]) -> None:
         self.resource = resource
-        self.entity = entity
+        self.entity = resource.entity
+
+    def _field(self, name: str) -> Field:
+        field = self.entity.field(name)
+        if field is None:
+            raise ValueError(f"{self.entity.name} has no field {name}")
+        return field
+
+    def _list_attribute(self, name: str) -> str:
+        shown = self._field(name).list_name
+        listed = self.entity.list_field(shown) if shown is not None else None
+        if listed is None:
+            raise ValueError(f"{self.entity.name} list records lack {name}")
+        return listed.name
 
     async def create(self, fields: Mapping[str, Any], count: int) -> Any:
-        kwargs = {snake_case(k): _to_python(self.entity, k, v) for k, v in fields.items()}
+        kwargs = {self._field(k).name: _to_python(self._field(k), v) for k, v in fields.items()}
         if self.entity.count_field is not None:
-            kwargs[snake_case(self.entity.count_field)] = count
+            kwargs[self._field(self.entity.count_field).name] = count
         elif count != 1:
-            raise ValueError(f"{self.entity.label} creates one record per request")
-        return await self.resource.create(**kwargs)
+            raise ValueError(f"{self.entity.name} creates one record per request")
+        return await self.resource._create(kwargs)
 
     async def count(self, match: Mapping[str, Any], since: str) -> int:
-        filters = {_filter_name(k): v for k, v in match.items()}
+        filters = {_filter_name(self.entity, k): v for k, v in match.items()}
         since_dt = _dt.datetime.fromisoformat(since)
-        page = await self.resource.list(**filters, created_on=(since_dt, None), size=1)
+        filters["created_on"] = (since_dt, None)
+        page = await self.resource._list(1, 1, None, None, filters)
         return int(page.total_items)
 
     async def snapshot_page(
         self, match: Mapping[str, Any], since: str, page: int, size: int
     ) -> KeyedPage:
-        filters = {_filter_name(k): v for k, v in match.items()}
+        filters = {_filter_name(self.entity, k): v for k, v in match.items()}
         since_dt = _dt.datetime.fromisoformat(since)
-        result = await self.resource.list(
-            **filters,
-            created_on=(since_dt, None),
-            page=page,
-            size=size,
-            order_by="Id",
-            direction="ascending",
-        )
+        filters["created_on"] = (since_dt, None)
+        result = await self.resource._list(page, size, "Id", "ascending", filters)
         # List records name a related record without "Id": CoworkerId -> .coworker.
-        names = [_filter_name(f) for f in self.entity.reconcile_fields]
+        names = [self._list_attribute(f) for f in self.entity.reconcile]
         records = [
             (int(item.id), tuple(_list_value(getattr(item, n, None)) for n in names))
             for item in result.items
@@ -334,7 +334,7 @@ class _Job:
         self.progress_lock = asyncio.Lock()
 
     def match(self, group: Group) -> dict[str, Any]:
-        return dict(zip(self.plan.entity.reconcile_fields, group.reconcile_key, strict=True))
+        return dict(zip(self.plan.entity.reconcile, group.reconcile_key, strict=True))
 
     async def count(self, group: Group) -> int:
         """Count the group's matching records; a count is a GET, so it may be retried."""
@@ -391,7 +391,7 @@ class _Job:
         self.snapshot, self.baseline = snap.counts, "snapshot"
 
     async def take_snapshot(self) -> Snapshot:
-        fields = self.plan.entity.reconcile_fields
+        fields = self.plan.entity.reconcile
         groups = self.plan.groups
         # Narrow the list by every reconcile field all the groups share.
         match = {
@@ -512,7 +512,7 @@ class _Job:
                     "not_sent",
                     0,
                     reason="not sent: an earlier group for the same "
-                    + " and ".join(self.plan.entity.reconcile_fields)
+                    + " and ".join(self.plan.entity.reconcile)
                     + " has an unresolved outcome; re-run to resume",
                 )
             else:
@@ -665,7 +665,7 @@ async def run_bulk(
     try:
         job = journal.open_job(
             plan.job_hash,
-            entity=plan.entity.name,
+            entity=plan.entity.attribute,
             since=since or since_for(),
             groups=len(plan.groups),
             records=plan.records,
@@ -699,7 +699,7 @@ async def run_bulk(
         by_key = {r.key: r for r in (t.result() for t in tasks)}
         results = [by_key[g.key] for g in plan.groups]
         report = BulkReport(
-            entity=plan.entity.name,
+            entity=plan.entity.attribute,
             rows=row_results(plan, by_key),
             groups=list(results),
             create_requests=runner.c.requests_sent,
@@ -719,32 +719,23 @@ async def run_bulk(
             journal.close()
 
 
-_ENTITY_OF_RESOURCE = {
-    "CoworkerTimePasses": COWORKER_TIME_PASS,
-    "ProductTimePasses": PRODUCT_TIME_PASS,
-    "TariffTimePasses": TARIFF_TIME_PASS,
-}
-
-
 async def bulk_create_for(
-    resource: Any, rows: Iterable[Mapping[str, Any] | Any], **options: Any
+    resource: Resource[Any, Any], rows: Iterable[Mapping[str, Any] | Any], **options: Any
 ) -> BulkReport:
     """``client.<resource>.bulk_create(rows, ...)``: :func:`bulk_create` through a resource.
 
     Every request goes through the resource's client, so its rate limiter,
     retry policy and credentials apply.
     """
-    entity = _ENTITY_OF_RESOURCE.get(type(resource).__name__)
-    if entity is None:
-        raise TypeError(f"no bulk create for {type(resource).__name__}")
-    return await bulk_create(ResourceGateway(resource, entity), rows, entity=entity, **options)
+    gateway = ResourceGateway(resource)
+    return await bulk_create(gateway, rows, entity=resource.entity, **options)
 
 
 async def bulk_create(
     gateway: BulkGateway,
     rows: Iterable[Mapping[str, Any] | Any],
     *,
-    entity: EntitySpec = COWORKER_TIME_PASS,
+    entity: Entity = COWORKER_TIME_PASS,
     on_invalid: Literal["raise", "skip"] = "raise",
     max_per_request: int | None = None,
     send_duplicates: bool = False,

@@ -25,7 +25,8 @@ from typing import Any
 
 import attrs
 
-from .rows import EntitySpec, ValidRow
+from .._core.entity import Entity
+from .rows import ValidRow
 
 __all__ = ["Group", "Plan", "estimate_seconds", "make_plan"]
 
@@ -69,7 +70,7 @@ class Group:
 class Plan:
     """Everything a job will send, in a deterministic order."""
 
-    entity: EntitySpec
+    entity: Entity
     groups: tuple[Group, ...]
     rows: int
     cap: int | None
@@ -114,7 +115,7 @@ def _hash(obj: Any) -> str:
 
 
 def make_plan(
-    entity: EntitySpec,
+    entity: Entity,
     rows: Sequence[ValidRow],
     *,
     cap: int | None = None,
@@ -147,8 +148,8 @@ def make_plan(
     for fk in order:
         members = buckets[fk]
         first = members[0]
-        key = _hash([entity.name, list(fk)])[:32]
-        rkey = tuple(first.values.get(f) for f in entity.reconcile_fields)
+        key = _hash([entity.attribute, list(fk)])[:32]
+        rkey = tuple(first.values.get(f) for f in entity.reconcile)
         if entity.count_field is None:
             group = Group(
                 key=key,
@@ -172,7 +173,7 @@ def make_plan(
 
     # Deterministic order whatever the input order: by reconciliation key, then key.
     groups.sort(key=lambda g: (tuple(str(x) for x in g.reconcile_key), g.key))
-    job_hash = _hash([entity.name, [(g.key, g.count) for g in groups]])
+    job_hash = _hash([entity.attribute, [(g.key, g.count) for g in groups]])
     return Plan(
         entity=entity,
         groups=tuple(groups),

@@ -11,14 +11,9 @@ from typing import Any, TextIO
 
 from .._core.throttle import RateLimits
 from .connect import Connection, CredentialsError, add_connection_options, connection_from
+from .entities import ENTITY_CHOICES
 
 __all__ = ["add_export_parser", "export_csv"]
-
-_RESOURCES = {
-    "coworker": "coworker_time_passes",
-    "product": "product_time_passes",
-    "tariff": "tariff_time_passes",
-}
 
 
 def add_export_parser(sub: Any) -> None:
@@ -27,7 +22,7 @@ def add_export_parser(sub: Any) -> None:
         help="write time passes as CSV (list-shaped records)",
         description="Write every record of an entity (optionally filtered) as CSV.",
     )
-    p.add_argument("--entity", choices=sorted(_RESOURCES), default="coworker")
+    p.add_argument("--entity", choices=sorted(ENTITY_CHOICES), default="coworker")
     p.add_argument("--coworker", type=int, help="only this customer's passes (coworker entity)")
     p.add_argument("--time-pass", type=int, help="only passes of this time pass")
     p.add_argument("-o", "--output", type=Path, help="output file (default: standard output)")
@@ -53,7 +48,7 @@ def _cli_export(args: argparse.Namespace) -> int:
         if args.output is None:
             n = await export_csv(
                 conn,
-                _RESOURCES[args.entity],
+                ENTITY_CHOICES[args.entity].attribute,
                 sys.stdout,
                 filters,
                 page_size=args.page_size,
@@ -63,7 +58,7 @@ def _cli_export(args: argparse.Namespace) -> int:
             with args.output.open("w", newline="", encoding="utf-8") as fh:
                 n = await export_csv(
                     conn,
-                    _RESOURCES[args.entity],
+                    ENTITY_CHOICES[args.entity].attribute,
                     fh,
                     filters,
                     page_size=args.page_size,

@@ -26,13 +26,16 @@ from typing import Any, TextIO
 import aiohttp
 import attrs
 
+from .._core.entity import Entity
 from .._core.throttle import RateLimits
+from .._generated.api import COWORKER_TIME_PASS
 from ..bulk.executor import BulkReport, ResourceGateway, run_bulk
 from ..bulk.journal import Journal
 from ..bulk.plan import Plan, estimate_seconds, make_plan
-from ..bulk.rows import ENTITIES, EntitySpec, RowError, validate_rows
+from ..bulk.rows import RowError, validate_rows
 from ..bulk.snapshot import SNAPSHOT_PAGE_SIZE
 from .connect import Connection, CredentialsError, add_connection_options, connection_from
+from .entities import ENTITY_CHOICES
 from .input_files import read_rows
 from .progress import ProgressPrinter, format_duration
 
@@ -43,19 +46,13 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
-ENTITY_CHOICES = {
-    "coworker": "coworker_time_passes",
-    "product": "product_time_passes",
-    "tariff": "tariff_time_passes",
-}
-
 
 @attrs.frozen
 class ImportOptions:
     """Everything an import needs, whatever started it (CLI, demo, tests)."""
 
     path: Path
-    entity: EntitySpec = ENTITIES["coworker_time_passes"]
+    entity: Entity = COWORKER_TIME_PASS
     fmt: str | None = None
     dry_run: bool = False
     journal: Path | None = None
@@ -164,7 +161,7 @@ def _cli_import(args: argparse.Namespace) -> int:
     time_scale = args.time_scale if args.time_scale else (0.01 if args.emulator else 1.0)
     opts = ImportOptions(
         path=args.file,
-        entity=ENTITIES[ENTITY_CHOICES[args.entity]],
+        entity=ENTITY_CHOICES[args.entity],
         fmt=args.fmt,
         dry_run=args.dry_run,
         journal=args.journal,
@@ -244,7 +241,7 @@ def _print_errors(errors: list[RowError], path: Path, out: TextIO) -> None:
         print(f"{path}:line {line}: {problems}", file=out)
 
 
-def _noun(entity: EntitySpec) -> str:
+def _noun(entity: Entity) -> str:
     """What a record is called in messages: passes, or links for product/tariff."""
     return "passes" if entity.count_field is not None else "links"
 
@@ -312,7 +309,7 @@ async def run_import(
     plan = make_plan(
         opts.entity, valid, cap=opts.max_per_request, send_duplicates=opts.send_duplicates
     )
-    print(f"plan for {opts.path} ({opts.entity.label}):", file=out)
+    print(f"plan for {opts.path} ({opts.entity.name}):", file=out)
     for line in describe_plan(plan, opts.time_scale):
         print(f"  {line}", file=out)
     if opts.dry_run:
@@ -411,11 +408,11 @@ async def _send(
         rate_limits=limits,
         trace_configs=trace_configs or None,
     ) as client:
-        resource = getattr(client, plan.entity.name)
+        resource = getattr(client, plan.entity.attribute)
         task = asyncio.create_task(
             run_bulk(
                 plan,
-                ResourceGateway(resource, plan.entity),
+                ResourceGateway(resource),
                 journal=journal,
                 concurrency=opts.concurrency,
                 progress=printer,

@@ -14,7 +14,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..bulk.rows import EntitySpec, RowError, SourceRow
+from .._core.entity import Entity
+from ..bulk.rows import RowError, SourceRow, create_field
 
 __all__ = ["InputFile", "read_rows"]
 
@@ -39,25 +40,25 @@ def _format_of(path: Path) -> str:
     return "csv"
 
 
-def read_rows(path: Path, entity: EntitySpec, *, fmt: str | None = None) -> InputFile:
+def read_rows(path: Path, entity: Entity, *, fmt: str | None = None) -> InputFile:
     """Read ``path`` (format from ``fmt`` or the suffix: .csv, .jsonl/.ndjson)."""
     if (fmt or _format_of(path)) == "jsonl":
         return _read_jsonl(path)
     return _read_csv(path, entity)
 
 
-def _unknown_columns(header: list[str], entity: EntitySpec, line: int) -> list[RowError]:
-    known = ", ".join(f.api_name for f in entity.fields)
+def _unknown_columns(header: list[str], entity: Entity, line: int) -> list[RowError]:
+    known = ", ".join(f.json_name for f in entity.create_fields())
     return [
         RowError(
-            line, name, None, f"unknown column for {entity.label} (known: {known}, or snake_case)"
+            line, name, None, f"unknown column for {entity.name} (known: {known}, or snake_case)"
         )
         for name in header
-        if name and entity.field(name) is None
+        if name and create_field(entity, name) is None
     ]
 
 
-def _read_csv(path: Path, entity: EntitySpec) -> InputFile:
+def _read_csv(path: Path, entity: Entity) -> InputFile:
     rows: list[SourceRow] = []
     errors: list[RowError] = []
     # utf-8-sig: spreadsheets often start the file with a byte-order mark.
@@ -84,7 +85,7 @@ def _read_csv(path: Path, entity: EntitySpec) -> InputFile:
                 continue
             data: dict[str, Any] = {}
             for name, cell in zip(header, record, strict=False):
-                if name and entity.field(name) is not None:
+                if name and create_field(entity, name) is not None:
                     data[name] = cell
             rows.append(SourceRow(line, data))
     if header is None:

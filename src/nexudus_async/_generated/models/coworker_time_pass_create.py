@@ -22,7 +22,7 @@ class CoworkerTimePassCreate:
         coworker_id (int):
         business_id (int):
         time_pass_id (int):
-        create_multiple (int): Number of time passes to create at once.
+        create_multiple (int): Number of time passes to create at once. Default: 1.
         notes (None | str | Unset):
         purchase_order (None | str | Unset):
         used (bool | Unset):
@@ -38,7 +38,7 @@ class CoworkerTimePassCreate:
     coworker_id: int
     business_id: int
     time_pass_id: int
-    create_multiple: int
+    create_multiple: int = 1
     notes: None | str | Unset = UNSET
     purchase_order: None | str | Unset = UNSET
     used: bool | Unset = UNSET

@@ -1,0 +1,515 @@
+"""The generic resource every generated entity namespace subclasses.
+
+``client.coworker_time_passes`` (and its siblings) are generated from the
+spec (``nexudus_async._generated.api.<tag>``): a thin subclass of
+:class:`Resource` with the entity's typed arguments. Everything they do lives
+here, read from the entity's descriptor and the generated operations:
+
+* filters are keyword arguments named after the property without the
+  ``Entity_`` prefix (``coworker=42``, ``time_pass=7``, ``used=False``);
+  ranges are ``(start, end)`` tuples (``created_on=(start, None)``) that
+  become ``From_``/``To_`` parameters; ``None`` as a filter value means "no
+  filter";
+* lists answer *list-shaped* records (partial), and ``update`` never builds a
+  PUT from them: it reads the full record, applies the changes and sends every
+  property back, because a PUT clears whatever it does not receive;
+* writes answer the action-result envelope: ``WasSuccessful: false`` raises,
+  and the new record's ``Id`` is returned as :attr:`WriteResult.id`.
+
+Dates and times are the space's local wall-clock time (:mod:`.dates`): naive
+datetimes; an aware datetime is accepted only with a zero UTC offset.
+"""
+
+from __future__ import annotations
+
+import builtins
+import datetime
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from enum import IntEnum
+from typing import TYPE_CHECKING, Any, Generic, Protocol, Self, TypeVar
+
+import attrs
+
+from . import values as _values
+from .entity import NO_DEFAULT, Entity, Field
+from .errors import InputError, MalformedResponseError, NexudusError, NotFoundError
+from .pagination import Page, PageIterator, SortDirection, check_paging
+from .transport import HttpRequest, HttpResponse, Transport
+from .wire import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..bulk import BulkReport
+    from .retry import RetryPolicy
+
+__all__ = [
+    "DateRange",
+    "IntRange",
+    "NumberRange",
+    "Operations",
+    "Owner",
+    "Resource",
+    "WriteResult",
+]
+
+RecordT = TypeVar("RecordT")
+ItemT = TypeVar("ItemT")
+
+DateRange = tuple[datetime.datetime | None, datetime.datetime | None]
+"""``(start, end)``; either end may be None (open)."""
+IntRange = tuple[int | None, int | None]
+NumberRange = tuple[float | None, float | None]
+
+GET_MANY_CHUNK = 100
+"""Ids per get-by-ids request (keeps the URL short)."""
+
+Operation = Callable[..., Awaitable[Any]]
+
+
+@attrs.frozen(slots=True)
+class WriteResult:
+    """What a create, update, delete or command answered.
+
+    Attributes:
+        id: The ``Value.Id`` the API answered: for a create, the new record's
+            Id (with ``create_multiple`` > 1 the API answers one Id only).
+            None when the API did not say.
+        message: The API's ``Message``.
+        raw: The whole action-result envelope (None for an empty answer).
+    """
+
+    id: int | None
+    message: str | None
+    raw: Any = attrs.field(default=None, repr=False, eq=False)
+
+
+@attrs.frozen(slots=True)
+class Operations:
+    """The generated functions and models one entity namespace calls (filled by the template)."""
+
+    list: Operation
+    get: Operation
+    create: Operation
+    update: Operation
+    delete: Operation
+    commands: Operation
+    run_command: Operation
+    record: type
+    page: type
+    create_body: type
+    update_body: type
+    client: Callable[[Transport], Any]
+    action_result: type
+    command: type
+    command_parameter: type
+    run_command_request: type
+    sort_direction: type
+    enums: Mapping[str, type[IntEnum]]
+
+
+class Owner(Protocol):
+    """What a namespace needs of the client it belongs to."""
+
+    @property
+    def transport(self) -> Transport: ...
+
+    def with_options(
+        self, *, timeout: float | None = ..., retry: RetryPolicy | None = ...
+    ) -> Any: ...
+
+    async def _bulk_create(
+        self, resource: Resource[Any, Any], rows: Iterable[Any], options: Mapping[str, Any]
+    ) -> BulkReport: ...
+
+
+class _Capture:
+    """Remembers whether an answer arrived, to tell bad input from a bad answer."""
+
+    __slots__ = ("inner", "response")
+
+    def __init__(self, inner: Transport) -> None:
+        self.inner = inner
+        self.response: HttpResponse | None = None
+
+    async def send(self, request: HttpRequest) -> HttpResponse:
+        self.response = await self.inner.send(request)
+        return self.response
+
+
+def _check(field: Field, value: Any) -> Any:
+    try:
+        return _values.check(field, value)
+    except _values.Invalid as exc:
+        raise InputError(field.name, value, str(exc)) from None
+
+
+class Resource(Generic[RecordT, ItemT]):
+    """What every entity namespace can do; the generated subclasses add the typed arguments."""
+
+    _entity: Entity
+    _operations: Operations
+
+    def __init__(self, owner: Owner) -> None:
+        self._owner = owner
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} of {self._owner!r}>"
+
+    @property
+    def entity(self) -> Entity:
+        """The entity's descriptor (fields, constraints, filters, list shape)."""
+        return self._entity
+
+    def with_options(
+        self, *, timeout: float | None = None, retry: RetryPolicy | None = None
+    ) -> Self:
+        """This namespace on a client view with another per-attempt timeout and/or retry policy."""
+        return type(self)(self._owner.with_options(timeout=timeout, retry=retry))
+
+    # ---------------------------------------------------------------- plumbing
+
+    async def _call(self, fn: Operation, method: str, path: str, **kwargs: Any) -> Any:
+        capture = _Capture(self._owner.transport)
+        try:
+            response = await fn(client=self._operations.client(capture), **kwargs)
+        except NexudusError:
+            raise
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            if capture.response is None:
+                raise  # the arguments could not be encoded: nothing was sent
+            raise MalformedResponseError(
+                f"the answer does not have the documented shape ({type(exc).__name__}: {exc})",
+                method=method,
+                path=path,
+                status=capture.response.status_code,
+                body=capture.response.content,
+                headers=capture.response.headers,
+            ) from exc
+        return response.parsed
+
+    @staticmethod
+    def _expect(parsed: Any, cls: type[Any], method: str, path: str) -> Any:
+        if not isinstance(parsed, cls):
+            raise MalformedResponseError(
+                f"expected a {cls.__name__} in the answer, got {type(parsed).__name__}",
+                method=method,
+                path=path,
+            )
+        return parsed
+
+    def _id(self, name: str, value: Any) -> int:
+        field = self._entity.field("Id")
+        assert field is not None  # every entity has one
+        try:
+            number: int = _values.check(field, value)
+        except _values.Invalid as exc:
+            raise InputError(name, value, f"{exc} (a record Id)") from None
+        return number
+
+    def _filters(self, filters: Mapping[str, Any]) -> dict[str, Any]:
+        entity = self._entity
+        out: dict[str, Any] = {}
+        for name, value in filters.items():
+            if value is None:
+                continue
+            spec = entity.filter(name)
+            if spec is None:
+                known = ", ".join(sorted(f.name for f in entity.filters))
+                raise TypeError(f"unknown {entity.name} filter {name!r}; known: {known}")
+            if isinstance(value, tuple):
+                if spec.range is None:
+                    ranges = ", ".join(sorted(f.name for f in entity.filters if f.range))
+                    raise InputError(
+                        name,
+                        value,
+                        f"{entity.name} has no range filter {name!r}"
+                        + (f" (ranges: {ranges})" if ranges else ""),
+                    )
+                if len(value) != 2:
+                    raise InputError(name, value, "a range is a (start, end) pair")
+                start, end = value
+                for bound in (start, end):
+                    if isinstance(bound, datetime.datetime):
+                        self._check_datetime(name, bound)
+                if start is not None and end is not None:
+                    try:
+                        backwards = start > end
+                    except TypeError:
+                        raise InputError(name, value, "start and end cannot be compared") from None
+                    if backwards:
+                        raise InputError(name, value, "the start is after the end")
+                low, high = spec.params[-2:]
+                if start is not None:
+                    out[low] = start
+                if end is not None:
+                    out[high] = end
+                continue
+            if spec.equals is None:
+                raise InputError(name, value, "is a range filter: pass (start, end)")
+            if isinstance(value, datetime.datetime):
+                self._check_datetime(name, value)
+            out[spec.params[0]] = value
+        return out
+
+    @staticmethod
+    def _check_datetime(name: str, value: datetime.datetime) -> None:
+        offset = value.utcoffset()
+        if offset is not None and offset != datetime.timedelta(0):
+            raise InputError(
+                name,
+                value,
+                "has a non-zero UTC offset; the Nexudus API stores the space's local "
+                "wall-clock time and would shift it. Pass a naive datetime in the space's "
+                "local time",
+            )
+
+    def _ordering(
+        self, order_by: str | None, direction: SortDirection | str | int | None
+    ) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if order_by is not None:
+            if not isinstance(order_by, str) or not order_by:
+                raise InputError("order_by", order_by, "must be a property name such as 'Id'")
+            known = self._entity.field(order_by) or self._entity.list_field(order_by)
+            out["orderby"] = known.json_name if known is not None else order_by
+        if direction is not None:
+            try:
+                wire = self._operations.sort_direction(SortDirection.parse(direction).value)
+            except ValueError:
+                raise InputError(
+                    "direction", direction, "must be SortDirection.ASCENDING or DESCENDING"
+                ) from None
+            out["dir_"] = wire
+        return out
+
+    async def _fetch_page(self, number: int, size: int, query: Mapping[str, Any]) -> Page[ItemT]:
+        path = self._entity.path
+        ops = self._operations
+        parsed = await self._call(ops.list, "GET", path, page=number, size=size, **query)
+        envelope = self._expect(parsed, ops.page, "GET", path)
+        return Page(
+            items=envelope.records,
+            page_number=number,
+            page_size=size,
+            total_items=envelope.total_items,
+            total_pages=envelope.total_pages,
+            raw=envelope,
+        )
+
+    def _query(
+        self,
+        order_by: str | None,
+        direction: SortDirection | str | int | None,
+        filters: Mapping[str, Any],
+    ) -> dict[str, Any]:
+        return {**self._ordering(order_by, direction), **self._filters(filters)}
+
+    async def _list(
+        self,
+        page: int,
+        size: int,
+        order_by: str | None,
+        direction: SortDirection | str | int | None,
+        filters: Mapping[str, Any],
+    ) -> Page[ItemT]:
+        check_paging(size=size, max_items=None, prefetch=1, page=page)
+        return await self._fetch_page(page, size, self._query(order_by, direction, filters))
+
+    def _pages(
+        self,
+        size: int,
+        max_items: int | None,
+        prefetch: int,
+        order_by: str | None,
+        direction: SortDirection | str | int | None,
+        filters: Mapping[str, Any],
+    ) -> PageIterator[ItemT]:
+        query = self._query(order_by, direction, filters)
+
+        async def fetch(number: int, page_size: int) -> Page[ItemT]:
+            return await self._fetch_page(number, page_size, query)
+
+        return PageIterator(fetch, size=size, max_items=max_items, prefetch=prefetch)
+
+    def _body_value(self, field: Field, value: Any) -> Any:
+        """A checked create/update argument in the form the generated body takes."""
+        if value is None or isinstance(value, Unset):
+            return value
+        checked = _check(field, value)
+        if field.enum_name is not None:
+            return self._operations.enums[field.enum_name](checked)
+        return checked
+
+    def _writable(self, name: str, *, update: bool) -> Field:
+        field = self._entity.field(name)
+        presence = None if field is None else (field.update if update else field.create)
+        if field is None or field.name != name or presence == "absent" or name == "id":
+            known = [
+                f.name
+                for f in (self._entity.update_fields() if update else self._entity.create_fields())
+                if f.name != "id"
+            ]
+            verb = "update" if update else "create"
+            raise TypeError(
+                f"{self._entity.name} {verb}: unknown field {name!r}; known: {', '.join(known)}"
+            )
+        return field
+
+    async def _create(self, fields: Mapping[str, Any]) -> WriteResult:
+        entity, ops = self._entity, self._operations
+        values = {
+            name: self._body_value(self._writable(name, update=False), value)
+            for name, value in fields.items()
+        }
+        for field in entity.create_fields():  # the spec's defaults (CreateMultiple: 1)
+            if field.name not in values and field.default is not NO_DEFAULT:
+                values[field.name] = field.default
+        try:
+            body = ops.create_body(**values)
+        except TypeError as exc:
+            raise TypeError(f"{entity.name} create: {exc}") from None
+        return await self._write(ops.create, "POST", entity.path, body=body)
+
+    async def _update(self, id: int, changes: Mapping[str, Any]) -> WriteResult:
+        entity, ops = self._entity, self._operations
+        self._id("id", id)
+        if "id" in changes:
+            raise InputError("id", changes["id"], "the Id of a record cannot change")
+        checked = {
+            name: self._body_value(self._writable(name, update=True), value)
+            for name, value in changes.items()
+        }
+        # Never from list data: the full record, so untouched fields are sent back as they are.
+        record = await self._get(id)
+        values: dict[str, Any] = {}
+        for field in entity.update_fields():
+            name = field.name
+            if name in checked:
+                values[name] = checked[name]
+                continue
+            current = getattr(record, name, UNSET)
+            if field.update == "required" and (current is None or isinstance(current, Unset)):
+                if field.default is NO_DEFAULT:
+                    raise InputError(
+                        name,
+                        current,
+                        f"{entity.name} {id} has no {field.json_name}, which an update must "
+                        f"send; pass {name}=...",
+                    )
+                current = field.default
+            values[name] = current
+        body = ops.update_body(**values)
+        # Properties the spec does not know are sent back too: a PUT would clear them.
+        body.additional_properties.update(getattr(record, "additional_properties", {}))
+        return await self._write(ops.update, "PUT", entity.path, body=body)
+
+    async def _write(self, fn: Operation, method: str, path: str, **kwargs: Any) -> WriteResult:
+        parsed = await self._call(fn, method, path, **kwargs)
+        if parsed is None:
+            return WriteResult(id=None, message=None, raw=None)
+        result = self._expect(parsed, self._operations.action_result, method, path)
+        value = result.value
+        new_id = getattr(value, "id", None)
+        message = result.message
+        return WriteResult(
+            id=new_id if isinstance(new_id, int) else None,
+            message=message if isinstance(message, str) else None,
+            raw=result,
+        )
+
+    async def _get(self, id: int) -> RecordT:
+        self._id("id", id)
+        path = f"{self._entity.path}/{id}"
+        parsed = await self._call(self._operations.get, "GET", path, id=id)
+        record: RecordT = self._expect(parsed, self._operations.record, "GET", path)
+        return record
+
+    # ---------------------------------------------------------------- shared public methods
+
+    async def get(self, id: int) -> RecordT:
+        """The full record with this Id (the single-record shape, every field).
+
+        Raises:
+            NotFoundError: No record has this Id.
+        """
+        return await self._get(id)
+
+    async def get_many(self, ids: Iterable[int]) -> builtins.list[ItemT]:
+        """Several records by Id, in the order of ``ids`` (duplicates once; unknown Ids left out).
+
+        Uses the API's get-by-ids lookup (``Entity_Id=[1,2,...]``), which
+        answers *list-shaped* (partial) records, in chunks of 100 Ids.
+        """
+        wanted = builtins.list(dict.fromkeys(self._id("ids", i) for i in ids))
+        found: dict[int, ItemT] = {}
+        param = self._entity.ids_arg
+        for start in range(0, len(wanted), GET_MANY_CHUNK):
+            chunk = wanted[start : start + GET_MANY_CHUNK]
+            number = 1
+            while True:
+                page = await self._fetch_page(number, len(chunk), {param: chunk})
+                for item in page.items:
+                    found[item.id] = item  # type: ignore[attr-defined]
+                if not page.has_next or not page.items:
+                    break
+                number += 1
+        return [found[i] for i in wanted if i in found]
+
+    async def delete(self, id: int) -> WriteResult:
+        """Delete the record with this Id.
+
+        DELETE is retried after transient failures. When an attempt whose
+        answer was lost had already deleted the record, the next attempt's 404
+        is taken as success (the message says so); a 404 otherwise raises
+        :class:`~nexudus_async.NotFoundError`.
+        """
+        self._id("id", id)
+        path = f"{self._entity.path}/{id}"
+        try:
+            return await self._write(self._operations.delete, "DELETE", path, id=id)
+        except NotFoundError as exc:
+            if not exc.after_uncertain_attempt:
+                raise
+            return WriteResult(
+                id=None,
+                message=f"{self._entity.name} {id} is gone: an earlier attempt, whose answer "
+                "was lost, deleted it",
+            )
+
+    async def _commands(self) -> builtins.list[Any]:
+        path = f"{self._entity.path}/commands"
+        command = self._operations.command
+        parsed = await self._call(self._operations.commands, "GET", path)
+        items = self._expect(parsed, builtins.list, "GET", path)
+        return [self._expect(c, command, "GET", path) for c in items]
+
+    async def _run_command(
+        self, key: str, ids: Sequence[int], parameters: Sequence[Any]
+    ) -> WriteResult:
+        ops = self._operations
+        if not isinstance(key, str) or not key:
+            raise InputError("key", key, "must be a command key (see commands())")
+        id_list = [self._id("ids", i) for i in ids]
+        for p in parameters:
+            if not isinstance(p, ops.command_parameter):
+                raise InputError("parameters", p, "each parameter must be a CommandParameter")
+        body = ops.run_command_request(
+            key=key, ids=id_list, parameters=builtins.list(parameters) if parameters else UNSET
+        )
+        return await self._write(
+            ops.run_command, "POST", f"{self._entity.path}/runcommand", body=body
+        )
+
+    async def bulk_create(
+        self, rows: Iterable[Mapping[str, Any] | Any], **options: Any
+    ) -> BulkReport:
+        """Create many records in as few requests as the API allows (see :mod:`nexudus_async.bulk`).
+
+        Rows are validated first (nothing is sent if one is invalid, unless
+        ``on_invalid="skip"``), identical rows are coalesced into
+        ``CreateMultiple`` requests, and creates whose outcome is unknown are
+        reconciled by counting, never blindly resent. Every request goes
+        through this client's limiter, retries and credentials. ``options``
+        are those of :func:`nexudus_async.bulk.bulk_create` (``concurrency``,
+        ``journal``, ``progress``, ``max_per_request``...).
+        """
+        return await self._owner._bulk_create(self, rows, options)

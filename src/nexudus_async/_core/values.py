@@ -1,0 +1,224 @@
+"""The one validation of field values, driven by the descriptors.
+
+Every check of a value a user or a client writes reads the field's
+:class:`~nexudus_async._core.entity.Field` (kind, bounds, enum, nullability,
+whether a body needs it), and words its problem the same way, whoever asks:
+
+* the facade (``create``/``update`` arguments, ``source="python"``): Python
+  values, ``InputError`` on a problem;
+* the bulk layer (CSV and JSON Lines rows, ``source="text"``): also the strings
+  a file holds, a :class:`~nexudus_async.bulk.rows.RowError` per problem;
+* the emulator (request bodies, ``source="json"``): JSON values, one
+  ``Errors[]`` entry per problem, with the live service's tolerance for dates
+  sent with an offset.
+
+Kept free of cattrs, aiohttp and the request pipeline: the emulator imports it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import math
+import re
+import uuid
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import attrs
+
+from . import dates
+from .entity import NO_DEFAULT, Entity, Field
+
+__all__ = ["MISSING", "Invalid", "Problem", "Source", "check", "check_body", "to_json"]
+
+Source = Literal["python", "text", "json"]
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
+"""A field a body does not carry (unlike ``None``: sent as null)."""
+
+
+class Invalid(ValueError):
+    """A value its field cannot take; ``str()`` is the problem (``must be a whole number``)."""
+
+
+@attrs.frozen(slots=True)
+class Problem:
+    """One field of a body that failed its check."""
+
+    field: str
+    """The field's JSON name."""
+    value: Any
+    message: str
+
+
+_BOOL_WORDS = {
+    "true": True,
+    "yes": True,
+    "y": True,
+    "1": True,
+    "false": False,
+    "no": False,
+    "n": False,
+    "0": False,
+}
+_INT_TEXT = re.compile(r"\s*[+-]?\d+(?:\.0*)?\s*")
+
+
+def _int(field: Field, value: Any, source: Source) -> int:
+    if isinstance(value, bool):
+        raise Invalid("must be a whole number")
+    if isinstance(value, int):
+        number = value
+    elif source != "python" and isinstance(value, float) and value.is_integer():
+        number = int(value)  # a JSON integer may be written 2.0
+    elif source == "text" and isinstance(value, str) and _INT_TEXT.fullmatch(value):
+        number = int(value.strip().split(".")[0])
+    else:
+        raise Invalid("must be a whole number")
+    if field.minimum is not None and number < field.minimum:
+        raise Invalid(f"must be at least {field.minimum}")
+    if field.maximum is not None and number > field.maximum:
+        raise Invalid(f"must be at most {field.maximum}")
+    if field.kind == "enum" and number not in field.enum:
+        raise Invalid("must be one of " + ", ".join(str(v) for v in field.enum))
+    return number
+
+
+def _bool(value: Any, source: Source) -> bool:
+    if isinstance(value, bool):
+        return value
+    if source == "text" and isinstance(value, str) and value.strip().lower() in _BOOL_WORDS:
+        return _BOOL_WORDS[value.strip().lower()]
+    raise Invalid("must be true or false")
+
+
+def _decimal(value: Any, source: Source) -> Any:
+    if isinstance(value, bool):
+        raise Invalid("must be a number")
+    if isinstance(value, int | float) and source != "text":
+        if not math.isfinite(value):
+            raise Invalid("must be a finite number")
+        return value
+    if source == "text" and isinstance(value, int | float | str):
+        try:
+            number = decimal.Decimal(str(value).strip())
+        except decimal.InvalidOperation:
+            raise Invalid("must be a number") from None
+        if not number.is_finite():
+            raise Invalid("must be a finite number")
+        return number
+    raise Invalid("must be a number")
+
+
+def _datetime(value: Any, source: Source) -> datetime.datetime:
+    parsed: datetime.datetime | None = None
+    if isinstance(value, datetime.datetime) and source == "python":
+        parsed = value
+    elif isinstance(value, str) and source != "python":
+        parsed = dates.parse_text(value)
+    if parsed is None:
+        raise Invalid("must be a date (YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS])")
+    if source != "json":  # the emulator takes offsets, and shifts them as the API does
+        try:
+            parsed = dates.wall_clock(parsed)
+        except dates.OffsetError:
+            raise Invalid(
+                "has a non-zero UTC offset; the Nexudus API stores the space's local "
+                "wall-clock time and would shift it: give the local time without an offset"
+            ) from None
+    return parsed
+
+
+def _uuid(value: Any) -> uuid.UUID:
+    if isinstance(value, uuid.UUID):
+        return value
+    if isinstance(value, str):
+        try:
+            return uuid.UUID(value.strip())
+        except ValueError:
+            pass
+    raise Invalid("must be a UUID")
+
+
+def check(field: Field, value: Any, *, source: Source = "python") -> Any:
+    """``value`` as ``field`` takes it, or :class:`Invalid` naming the problem.
+
+    ``None`` and :data:`MISSING` are the caller's to handle (see :func:`check_body`).
+    The result is a Python value: ``int``, ``bool``, ``str``, a number
+    (a ``Decimal`` when read from text), a naive ``datetime`` (aware only from
+    ``json``, with its offset), a ``UUID``.
+    """
+    kind = field.kind
+    if kind == "int" or kind == "enum":
+        return _int(field, value, source)
+    if kind == "string":
+        if not isinstance(value, str):
+            raise Invalid("must be text")
+        return value
+    if kind == "bool":
+        return _bool(value, source)
+    if kind == "decimal":
+        return _decimal(value, source)
+    if kind == "datetime":
+        return _datetime(value, source)
+    if kind == "uuid":
+        return _uuid(value)
+    raise AssertionError(kind)  # pragma: no cover - Kind is closed
+
+
+def to_json(value: Any) -> Any:
+    """A checked value in the form a JSON body (or a journal) carries it."""
+    if isinstance(value, datetime.datetime):
+        return dates.format_datetime(value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
+def check_body(
+    entity: Entity,
+    body: Mapping[str, Any],
+    *,
+    update: bool,
+    source: Source,
+    defaults: bool = False,
+) -> tuple[dict[str, Any], list[Problem]]:
+    """Check a create (or update) body given by JSON or Python names.
+
+    Returns the values the body carries by JSON name (``None`` for explicit
+    nulls; absent fields stay absent; with ``defaults``, the spec's defaults
+    fill absent fields) and one :class:`Problem` per failing field. Read-only
+    and unknown properties are the caller's business.
+    """
+    clean: dict[str, Any] = {}
+    problems: list[Problem] = []
+    for field in entity.fields:
+        presence = field.update if update else field.create
+        if presence == "absent":
+            continue
+        value = body.get(field.json_name, MISSING)
+        if value is MISSING and field.name != field.json_name:
+            value = body.get(field.name, MISSING)
+        if value is MISSING and defaults and field.default is not NO_DEFAULT:
+            value = field.default
+        if value is MISSING or value is None:
+            if presence == "required":
+                problems.append(Problem(field.json_name, None, "is required"))
+            elif value is None:
+                if field.nullable:
+                    clean[field.json_name] = None
+                else:
+                    problems.append(Problem(field.json_name, None, "must not be null"))
+            continue
+        try:
+            clean[field.json_name] = check(field, value, source=source)
+        except Invalid as exc:
+            problems.append(Problem(field.json_name, value, str(exc)))
+    return clean, problems
