@@ -153,6 +153,16 @@ def _answers(op: Mapping[str, Any], schema: str) -> bool:
     return bool(ref.endswith(f"/{schema}"))
 
 
+def _bound(body: Mapping[str, Any], prop: Mapping[str, Any], key: str, int32: int) -> Any:
+    """A bound of the body's (or the record's) schema; an int32's own when none is given."""
+    for schema in (body, prop):
+        if key in schema:
+            return schema[key]
+    if "int32" in (body.get("format"), prop.get("format")):
+        return int32  # the API's integers are .NET Int32: anything wider cannot be sent
+    return None
+
+
 def _r(value: Any) -> str:
     return repr(value)
 
@@ -270,8 +280,8 @@ def _entity(spec: Mapping[str, Any], tag: Mapping[str, Any]) -> EntityData:
                 if json_name in update.get("required", ())
                 else "optional"
             ),
-            "minimum": body.get("minimum", prop.get("minimum")),
-            "maximum": body.get("maximum", prop.get("maximum")),
+            "minimum": _bound(body, prop, "minimum", -(2**31)),
+            "maximum": _bound(body, prop, "maximum", 2**31 - 1),
             "enum": scalar.enum,
             "enum_name": scalar.enum_name,
             "default": create_props.get(json_name, {}).get("default", _MISSING),

@@ -29,7 +29,7 @@ def test_each_bad_row_gets_one_error_with_its_line_and_dry_run_fails(
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if line.startswith(str(path) + ":")]
     assert len(lines) == 4, err
-    assert lines[0] == f"{path}:line 3: CoworkerId: is required (missing or empty)"
+    assert lines[0] == f"{path}:line 3: CoworkerId: is required"
     assert lines[1].startswith(f"{path}:line 4: CoworkerId='abc': must be a whole number")
     assert lines[2].startswith(f"{path}:line 5: CreateMultiple='-3': must be at least 1")
     assert lines[3].startswith(f"{path}:line 6: ExpireDate='2027-13-45': must be a date")

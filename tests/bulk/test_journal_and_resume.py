@@ -18,10 +18,10 @@ from nexudus_async._core.errors import (
     ThrottledError,
     ValidationError,
 )
+from nexudus_async._generated.api import COWORKER_TIME_PASS, PRODUCT_TIME_PASS
 from nexudus_async.bulk import BulkInputError, bulk_create, run_bulk
 from nexudus_async.bulk.journal import Journal, JournalError
 from nexudus_async.bulk.plan import make_plan
-from nexudus_async._generated.api import COWORKER_TIME_PASS, PRODUCT_TIME_PASS
 from nexudus_async.bulk.rows import SourceRow, validate_rows
 from nexudus_async.bulk.snapshot import KeyedPage, key_text
 

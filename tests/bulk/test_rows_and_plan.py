@@ -6,8 +6,8 @@ import decimal
 
 import pytest
 
-from nexudus_async.bulk.plan import estimate_seconds, make_plan
 from nexudus_async._generated.api import COWORKER_TIME_PASS, PRODUCT_TIME_PASS, TARIFF_TIME_PASS
+from nexudus_async.bulk.plan import estimate_seconds, make_plan
 from nexudus_async.bulk.rows import SourceRow, ValidRow, validate_rows
 
 

@@ -68,7 +68,7 @@ async def test_create_validates_every_field_and_reports_each(api: Api, emu: Emul
     assert body["Status"] == 400
     assert body["WasSuccessful"] is False
     assert body["Value"] is None
-    assert body["Message"] == "CoworkerId: is a required field"
+    assert body["Message"] == "CoworkerId: is required"
     errors = {e["PropertyName"]: e for e in body["Errors"]}
     assert set(errors) == {
         "CoworkerId",
@@ -81,13 +81,13 @@ async def test_create_validates_every_field_and_reports_each(api: Api, emu: Emul
     }
     assert errors["CoworkerId"] == {
         "AttemptedValue": None,
-        "Message": "is a required field",
+        "Message": "is required",
         "PropertyName": "CoworkerId",
     }
     assert errors["BusinessId"]["AttemptedValue"] == "seven"
-    assert errors["CreateMultiple"]["Message"] == "must be greater than or equal to 1"
-    assert errors["ExpireDate"]["Message"] == "is not a valid date"
-    assert errors["CoworkerProductUniqueId"]["Message"] == "is not a valid GUID"
+    assert errors["CreateMultiple"]["Message"] == "must be at least 1"
+    assert errors["ExpireDate"]["Message"] == "must be a date (YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS])"
+    assert errors["CoworkerProductUniqueId"]["Message"] == "must be a UUID"
     assert emu.store.count("coworkertimepasses") == 0
 
 
@@ -96,7 +96,7 @@ async def test_create_rejects_a_missing_create_multiple(api: Api, emu: EmulatorS
     del body["CreateMultiple"]
     reply = await api.post(CTP, body)
     assert reply.status == 400
-    assert reply.json["Message"] == "CreateMultiple: is a required field"
+    assert reply.json["Message"] == "CreateMultiple: is required"
     assert emu.store.count("coworkertimepasses") == 0
 
 
@@ -204,7 +204,7 @@ async def test_put_validates_like_create(api: Api, emu: EmulatorServer) -> None:
     assert reply.status == 400
     names = [e["PropertyName"] for e in reply.json["Errors"]]
     assert names == ["Id", "CreateMultiple"]
-    assert reply.json["Message"] == "Id: is a required field"
+    assert reply.json["Message"] == "Id: is required"
     record = emu.store.get("coworkertimepasses", 1)
     assert record is not None and record["CoworkerId"] == 42
 

@@ -176,14 +176,14 @@ async def test_validation_error_400(client: Client, mocked: aioresponses) -> Non
     error = response.parsed
     assert isinstance(error, ErrorEnvelope)
     assert error.was_successful is False
-    assert error.message == "Name: is a required field"
+    assert error.message == "Name: is required"
     assert error.value is None
     assert error.status is UNSET
     assert isinstance(error.errors, list)
     (field,) = error.errors
     assert (field.property_name, field.message, field.attempted_value) == (
         "Name",
-        "is a required field",
+        "is required",
         None,
     )
     assert_round_trips(error, "validation_error_400.json")

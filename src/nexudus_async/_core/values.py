@@ -190,7 +190,7 @@ def check_body(
     source: Source,
     defaults: bool = False,
 ) -> tuple[dict[str, Any], list[Problem]]:
-    """Check a create (or update) body given by JSON or Python names.
+    """Check a create (or update) body given by JSON names (or Python names, but from JSON).
 
     Returns the values the body carries by JSON name (``None`` for explicit
     nulls; absent fields stay absent; with ``defaults``, the spec's defaults
@@ -204,7 +204,7 @@ def check_body(
         if presence == "absent":
             continue
         value = body.get(field.json_name, MISSING)
-        if value is MISSING and field.name != field.json_name:
+        if value is MISSING and source != "json":  # on the wire only the API's names count
             value = body.get(field.name, MISSING)
         if value is MISSING and defaults and field.default is not NO_DEFAULT:
             value = field.default

@@ -24,7 +24,7 @@ from typing import Any
 import attrs
 
 from .._core import values as _values
-from .._core.entity import NO_DEFAULT, Entity, Field
+from .._core.entity import Entity, Field
 from .._generated.api import ENTITIES as _ALL
 
 __all__ = [
@@ -33,7 +33,6 @@ __all__ = [
     "SourceRow",
     "ValidRow",
     "create_field",
-    "row_required",
     "validate_rows",
 ]
 
@@ -45,11 +44,6 @@ def create_field(entity: Entity, name: str) -> Field | None:
     """The create field a row key names (API or Python name), or None."""
     field = entity.field(name)
     return field if field is not None and field.create != "absent" else None
-
-
-def row_required(field: Field) -> bool:
-    """A row must give the field: the create body needs it and the spec has no default."""
-    return field.create == "required" and field.default is NO_DEFAULT
 
 
 @attrs.frozen
@@ -99,7 +93,7 @@ def _is_blank(value: Any) -> bool:
 def validate_row(entity: Entity, row: SourceRow) -> ValidRow | list[RowError]:
     """Validate one row; return it normalized, or every problem it has."""
     errors: list[RowError] = []
-    values: dict[str, Any] = {}
+    given: dict[str, Any] = {}
     for key, raw in row.data.items():
         spec = create_field(entity, key)
         if spec is None:
@@ -113,29 +107,22 @@ def validate_row(entity: Entity, row: SourceRow) -> ValidRow | list[RowError]:
                 )
             )
             continue
-        if spec.json_name in values:
+        if spec.json_name in given:
             errors.append(
                 RowError(
                     row.line, key, raw, f"{spec.json_name} is given twice (API and snake_case)"
                 )
             )
             continue
-        if _is_blank(raw):
-            continue
-        try:
-            checked = _values.check(spec, raw, source="text")
-        except _values.Invalid as exc:
-            errors.append(RowError(row.line, spec.json_name, raw, str(exc)))
-            continue
-        values[spec.json_name] = _values.to_json(checked)
-    bad_fields = {e.field for e in errors}
-    for spec in entity.create_fields():
-        if row_required(spec) and spec.json_name not in values and spec.json_name not in bad_fields:
-            errors.append(
-                RowError(row.line, spec.json_name, None, "is required (missing or empty)")
-            )
+        given[spec.json_name] = None if _is_blank(raw) else raw  # an empty cell: not given
+    present = {k: v for k, v in given.items() if v is not None}
+    clean, problems = _values.check_body(
+        entity, present, update=False, source="text", defaults=True
+    )
+    errors.extend(RowError(row.line, p.field, p.value, p.message) for p in problems)
     if errors:
         return errors
+    values = {k: _values.to_json(v) for k, v in clean.items()}
     count = 1
     if entity.count_field is not None:
         count = values.pop(entity.count_field, 1)

@@ -1,13 +1,11 @@
-"""The emulator's one table of entity fields.
+"""The emulator's entity tables, built from the spec's descriptors.
 
-Everything the emulator knows about a record's shape lives here: field names
-and types, which are nullable, required on create, read-only, how a field is
-named in the list shape, which query filters and range filters exist and the
-commands each entity offers. ``tests/emulator/test_entity_table.py`` checks
-this table against the OpenAPI document so the two cannot drift apart.
-
-Kept free of the generated models on purpose: the emulator must run before
-(and independently of) ``make generate``.
+Fields, nullability, bounds, enums, list names, filters and range filters
+come from ``nexudus_async._generated.api`` (what ``make generate`` reads out
+of the OpenAPI document), so a field or entity added to the spec is stored,
+listed, filtered and validated here with no edit. What stays hand-written is
+behaviour the spec cannot express: the commands each entity offers and the
+related records the emulator only names (customers, products, tariffs).
 """
 
 from __future__ import annotations
@@ -16,6 +14,9 @@ from collections.abc import Mapping
 from typing import Literal
 
 import attrs
+
+from .._core.entity import Entity
+from .._generated.api import ENTITIES as _DESCRIPTORS
 
 __all__ = [
     "ENTITIES",
@@ -31,6 +32,7 @@ __all__ = [
 ]
 
 FieldType = Literal["int", "bool", "str", "decimal", "datetime", "guid", "enum"]
+_TYPES: Mapping[str, FieldType] = {"string": "str", "uuid": "guid"}
 
 
 @attrs.frozen
@@ -54,21 +56,21 @@ class FieldSpec:
     filter: bool = False
     #: Has ``From_``/``To_`` range query parameters.
     range_filter: bool = False
-    #: The catalogue (``timepasses``, ``products``, ``tariffs``) this id refers to.
+    #: The collection (``timepasses``, ``products``, ``tariffs``) this id refers to.
     related: str | None = None
 
 
 @attrs.frozen
 class Derived:
-    """A flattened list-only property computed from a related record's catalogue entry."""
+    """A flattened list-only property computed from a related record."""
 
     list_name: str
     #: The ``Entity_X`` filter suffix (``TimePassName`` -> ``CoworkerTimePass_TimePassName``).
     filter_suffix: str
-    #: The id field whose catalogue entry is read.
+    #: The id field whose related record is read.
     source: str
-    #: The catalogue entry's attribute: ``name`` or ``currency``.
-    attribute: Literal["name", "currency"]
+    #: The related record's property (``Name``, ``Currency_Code``).
+    attribute: str
     #: Chained spelling also accepted as a filter (``TimePass_Name``).
     chained: str
 
@@ -97,6 +99,7 @@ class EntitySpec:
     fields: tuple[FieldSpec, ...]
     derived: tuple[Derived, ...]
     commands: tuple[CommandSpec, ...]
+    descriptor: Entity = attrs.field(eq=False, repr=False)
 
     @property
     def collection_url(self) -> str:
@@ -114,148 +117,45 @@ class EntitySpec:
         return f"{self.name}-{action}"
 
 
-def _audit() -> tuple[FieldSpec, ...]:
-    """Fields every entity has, all set by the server."""
-    return (
-        FieldSpec("UniqueId", "guid", read_only=True, list_name="UniqueId"),
-        FieldSpec("SystemId", "str", nullable=True, list_name="SystemId"),
+def _from_descriptor(d: Entity, commands: tuple[CommandSpec, ...]) -> EntitySpec:
+    equals = {f.field for f in d.filters if f.equals is not None and f.field is not None}
+    ranges = {f.field for f in d.filters if f.range is not None and f.field is not None}
+    fields = tuple(
         FieldSpec(
-            "CreatedOn", "datetime", read_only=True, list_name="CreatedOn", range_filter=True
-        ),
-        FieldSpec(
-            "UpdatedOn", "datetime", read_only=True, list_name="UpdatedOn", range_filter=True
-        ),
-        FieldSpec("UpdatedBy", "str", nullable=True, read_only=True, list_name="UpdatedBy"),
+            f.json_name,
+            _TYPES.get(f.kind, f.kind),  # type: ignore[arg-type]
+            nullable=f.nullable,
+            required=f.create == "required",
+            read_only=f.read_only,
+            list_name=f.list_name,
+            enum=f.enum,
+            minimum=f.minimum,
+            filter=f.list_name in equals and f.json_name != "Id",
+            range_filter=f.list_name in ranges,
+            related=f.related,
+        )
+        for f in d.fields
     )
+    derived = []
+    for item in d.list_fields:
+        if item.derived_from is None or item.derived_field is None:
+            continue
+        related = item.derived_from.removesuffix("Id")
+        derived.append(
+            Derived(
+                item.json_name,
+                item.json_name.removeprefix(d.name),
+                item.derived_from,
+                item.derived_field,
+                f"{related}_{item.derived_field}",
+            )
+        )
+    return EntitySpec(d.name, d.collection, fields, tuple(derived), commands, d)
 
 
-_ID = FieldSpec("Id", "int", read_only=True, list_name="Id")
-# Fields the three entities (or the two link entities) share, declared once.
-_TIME_PASS_ID = FieldSpec(
-    "TimePassId", "int", required=True, list_name="TimePass", filter=True, related="timepasses"
-)
-_PASSES_INCLUDED = FieldSpec(
-    "PassesIncluded",
-    "int",
-    required=True,
-    minimum=0,
-    list_name="PassesIncluded",
-    filter=True,
-    range_filter=True,
-)
-
-COWORKER_TIME_PASS = EntitySpec(
-    name="CoworkerTimePass",
-    path="coworkertimepasses",
-    fields=(
-        _ID,
-        FieldSpec(
-            "CoworkerId",
-            "int",
-            required=True,
-            list_name="Coworker",
-            filter=True,
-            related="coworkers",
-        ),
-        FieldSpec(
-            "BusinessId",
-            "int",
-            required=True,
-            list_name="Business",
-            filter=True,
-            related="businesses",
-        ),
-        _TIME_PASS_ID,
-        # Transient on the live API: the docs' records show it empty (null).
-        FieldSpec(
-            "CreateMultiple",
-            "int",
-            nullable=True,
-            required=True,
-            minimum=1,
-            list_name="CreateMultiple",
-            filter=True,
-            range_filter=True,
-        ),
-        FieldSpec("Notes", "str", nullable=True, list_name="Notes", filter=True),
-        FieldSpec("PurchaseOrder", "str", nullable=True),
-        FieldSpec("Used", "bool", list_name="Used", filter=True),
-        FieldSpec("Free", "bool", list_name="Free", filter=True),
-        FieldSpec(
-            "Price", "decimal", nullable=True, list_name="Price", filter=True, range_filter=True
-        ),
-        FieldSpec(
-            "ExpireDate",
-            "datetime",
-            nullable=True,
-            list_name="ExpireDate",
-            filter=True,
-            range_filter=True,
-        ),
-        FieldSpec("TariffTimePassUniqueId", "guid", nullable=True),
-        FieldSpec(
-            "CoworkerProductUniqueId",
-            "guid",
-            nullable=True,
-            list_name="CoworkerProductUniqueId",
-            filter=True,
-        ),
-        FieldSpec("CoworkerContractUniqueId", "guid", nullable=True),
-        FieldSpec("CheckedIn", "bool", read_only=True, list_name="CheckedIn", filter=True),
-        FieldSpec("Invoiced", "bool", read_only=True, list_name="Invoiced", filter=True),
-        FieldSpec(
-            "InvoiceDate",
-            "datetime",
-            nullable=True,
-            read_only=True,
-            list_name="InvoiceDate",
-            filter=True,
-            range_filter=True,
-        ),
-        FieldSpec("IsFromTariff", "bool", read_only=True, list_name="IsFromTariff", filter=True),
-        FieldSpec("IsPayAsYouGo", "bool", read_only=True),
-        FieldSpec(
-            "RemainingUses",
-            "int",
-            nullable=True,
-            read_only=True,
-            list_name="RemainingUses",
-            filter=True,
-            range_filter=True,
-        ),
-        FieldSpec(
-            "TotalUses",
-            "int",
-            nullable=True,
-            read_only=True,
-            list_name="TotalUses",
-            filter=True,
-            range_filter=True,
-        ),
-        FieldSpec(
-            "UsedDate",
-            "datetime",
-            nullable=True,
-            read_only=True,
-            list_name="UsedDate",
-            filter=True,
-            range_filter=True,
-        ),
-        *_audit(),
-    ),
-    derived=(
-        Derived(
-            "CoworkerTimePassTimePassName", "TimePassName", "TimePassId", "name", "TimePass_Name"
-        ),
-        Derived(
-            "CoworkerTimePassTimePassCurrency_Code",
-            "TimePassCurrency_Code",
-            "TimePassId",
-            "currency",
-            "TimePass_Currency_Code",
-        ),
-    ),
-    commands=(
+# Behaviour the spec cannot express: the commands of each entity.
+_COMMANDS: Mapping[str, tuple[CommandSpec, ...]] = {
+    "CoworkerTimePass": (
         CommandSpec("MARK_AS_USED", "Mark as used", 1),
         CommandSpec("MARK_AS_UNUSED", "Mark as not used", 2),
         CommandSpec(
@@ -265,54 +165,7 @@ COWORKER_TIME_PASS = EntitySpec(
             parameters=(ParameterSpec("Expiry date", "DateTime"),),
         ),
     ),
-)
-
-PRODUCT_TIME_PASS = EntitySpec(
-    name="ProductTimePass",
-    path="producttimepasses",
-    fields=(
-        _ID,
-        FieldSpec(
-            "ProductId", "int", required=True, list_name="Product", filter=True, related="products"
-        ),
-        _TIME_PASS_ID,
-        _PASSES_INCLUDED,
-        FieldSpec(
-            "ExpireTimeInMonths",
-            "int",
-            nullable=True,
-            list_name="ExpireTimeInMonths",
-            filter=True,
-            range_filter=True,
-        ),
-        FieldSpec(
-            "ExpireTimeInWeeks",
-            "int",
-            nullable=True,
-            list_name="ExpireTimeInWeeks",
-            filter=True,
-            range_filter=True,
-        ),
-        FieldSpec(
-            "ExpirationType",
-            "enum",
-            nullable=True,
-            enum=(1, 2, 3, 4, 5, 6),
-            list_name="ExpirationType",
-            filter=True,
-        ),
-        FieldSpec(
-            "ExpiresIn", "int", nullable=True, list_name="ExpiresIn", filter=True, range_filter=True
-        ),
-        *_audit(),
-    ),
-    derived=(
-        Derived("ProductTimePassProductName", "ProductName", "ProductId", "name", "Product_Name"),
-        Derived(
-            "ProductTimePassTimePassName", "TimePassName", "TimePassId", "name", "TimePass_Name"
-        ),
-    ),
-    commands=(
+    "ProductTimePass": (
         CommandSpec(
             "SET_PASSES_INCLUDED",
             "Set passes included",
@@ -321,36 +174,7 @@ PRODUCT_TIME_PASS = EntitySpec(
         ),
         CommandSpec("CLEAR_EXPIRATION", "Remove expiration", 2),
     ),
-)
-
-TARIFF_TIME_PASS = EntitySpec(
-    name="TariffTimePass",
-    path="tarifftimepasses",
-    fields=(
-        _ID,
-        FieldSpec(
-            "TariffId", "int", required=True, list_name="Tariff", filter=True, related="tariffs"
-        ),
-        _TIME_PASS_ID,
-        _PASSES_INCLUDED,
-        FieldSpec(
-            "PassRenewalTime",
-            "enum",
-            nullable=True,
-            required=True,
-            enum=(1, 2, 3, 4, 5),
-            list_name="PassRenewalTime",
-            filter=True,
-        ),
-        *_audit(),
-    ),
-    derived=(
-        Derived("TariffTimePassTariffName", "TariffName", "TariffId", "name", "Tariff_Name"),
-        Derived(
-            "TariffTimePassTimePassName", "TimePassName", "TimePassId", "name", "TimePass_Name"
-        ),
-    ),
-    commands=(
+    "TariffTimePass": (
         CommandSpec(
             "SET_PASSES_INCLUDED",
             "Set passes included",
@@ -364,9 +188,11 @@ TARIFF_TIME_PASS = EntitySpec(
             parameters=(ParameterSpec("Renewal period", "Int32"),),
         ),
     ),
-)
+}
 
-ENTITIES: tuple[EntitySpec, ...] = (COWORKER_TIME_PASS, PRODUCT_TIME_PASS, TARIFF_TIME_PASS)
+ENTITIES: tuple[EntitySpec, ...] = tuple(
+    _from_descriptor(d, _COMMANDS.get(d.name, ())) for d in _DESCRIPTORS
+)
 ENTITIES_BY_PATH: Mapping[str, EntitySpec] = {e.path: e for e in ENTITIES}
 _BY_ANY_NAME: Mapping[str, EntitySpec] = {
     **{e.path: e for e in ENTITIES},
@@ -392,6 +218,10 @@ class CatalogueEntry:
 
     name: str
     currency: str | None = None
+
+    def value(self, attribute: str) -> str | None:
+        """The property a flattened list name shows (``Name``, ``Currency_Code``)."""
+        return self.currency if attribute == "Currency_Code" else self.name
 
 
 #: Related records used to fill the flattened list names. Unknown ids get a

@@ -84,26 +84,40 @@ def _field_getter(name: str) -> Callable[[Row], Any]:
 
 
 def _filters(spec: EntitySpec, store: Store) -> tuple[dict[str, _Filter], dict[str, _Filter]]:
-    """(equality filters, range filters) by query parameter name (range without prefix)."""
+    """(equality filters, range filters) by query parameter name (range without prefix).
+
+    The spec's filters (the descriptor), plus the spellings the live service
+    also takes: a related Id with its suffix, chained names of flattened ones.
+    """
     prefix = spec.name + "_"
-    equal: dict[str, _Filter] = {"Id": _Filter("int", _field_getter("Id"), field="Id")}
+    d = spec.descriptor
+    equal: dict[str, _Filter] = {}
     ranges: dict[str, _Filter] = {}
-    for field in spec.fields:
-        flt = _Filter(field.type, _field_getter(field.name), field.enum, field.name)
-        if field.filter:
-            assert field.list_name is not None
-            equal[prefix + field.list_name] = flt
-            equal.setdefault(prefix + field.name, flt)
-        if field.range_filter:
-            ranges[prefix + field.name] = flt
-    for derived in spec.derived:
+    derived = {x.list_name: x for x in spec.derived}
+    for f in d.filters:
+        listed = d.list_field(f.field) if f.field is not None else None
+        source = listed.source if listed is not None else None
+        kind = spec.field_map[source].type if source is not None else "str"
+        enum = spec.field_map[source].enum if source is not None else ()
+        if source is not None:
+            flt = _Filter(kind, _field_getter(source), enum, source)
+        else:  # a flattened name: TimePassName -> CoworkerTimePassTimePassName
+            name = prefix.rstrip("_") + (f.equals or "").removeprefix(prefix)
+            flat = derived.get(name)
+            if flat is None:
+                continue  # a filter the emulator cannot evaluate: ignored, as unknown ones are
 
-        def getter(row: Row, _name: str = derived.list_name) -> Any:
-            return store.derived_value(spec, row, _name)
+            def getter(row: Row, _name: str = flat.list_name) -> Any:
+                return store.derived_value(spec, row, _name)
 
-        flt = _Filter("str", getter)
-        equal[prefix + derived.filter_suffix] = flt
-        equal[prefix + derived.chained] = flt
+            flt = _Filter("str", getter)
+            equal[prefix + flat.chained] = flt
+        if f.equals is not None:
+            equal[f.equals] = flt
+            if source is not None:
+                equal.setdefault(prefix + source, flt)
+        if f.range is not None:
+            ranges[f.range[0].partition("_")[2]] = flt
     return equal, ranges
 
 

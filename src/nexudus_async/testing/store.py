@@ -156,7 +156,7 @@ class Store:
             if derived.list_name == list_name:
                 source = spec.field_map[derived.source]
                 entry = self.catalogue(source.related, row.get(derived.source))
-                return None if entry is None else getattr(entry, derived.attribute)
+                return None if entry is None else entry.value(derived.attribute)
         raise KeyError(list_name)
 
     def list_record(self, spec: EntitySpec, row: Mapping[str, Any]) -> dict[str, Any]:

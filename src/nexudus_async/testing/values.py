@@ -13,6 +13,9 @@ import re
 import uuid
 from typing import Any
 
+from .._core.dates import format_datetime as _format
+from .._core.dates import parse_text
+
 __all__ = [
     "format_datetime",
     "is_int",
@@ -33,39 +36,35 @@ def now() -> _dt.datetime:
 
 
 def format_datetime(value: _dt.datetime) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    """Seconds precision: what the service stores."""
+    return _format(value.replace(microsecond=0))
 
 
 def parse_datetime(text: Any) -> tuple[_dt.datetime, str] | None:
-    """Parse an ISO 8601 date and say its precision (``day``, ``minute`` or ``second``).
+    """Parse a date as the service does and say its precision (``day``, ``minute``, ``second``).
 
-    Accepts ``YYYY-MM-DD``, ``YYYY-MM-DDTHH:mm`` and ``YYYY-MM-DDTHH:mm:ss``
-    with optional fraction, ``Z`` or offset. Returns a naive wall-clock value.
+    The formats are the one date policy's (:func:`nexudus_async._core.dates.parse_text`);
+    an offset is converted to the space's clock (UTC here), the live service's silent
+    shift. Returns a naive wall-clock value.
     """
     if not isinstance(text, str) or not text or len(text) > 40:
         return None
     raw = text.strip()
+    parsed = parse_text(raw)
+    if parsed is None:
+        return None
     if _DATE_ONLY.match(raw):
         precision = "day"
     elif _MINUTES.match(raw):
         precision = "minute"
     else:
         precision = "second"
-    candidate = raw.upper()
-    if candidate.endswith("Z"):
-        candidate = candidate[:-1] + "+00:00"
-    try:
-        parsed = _dt.datetime.fromisoformat(candidate)
-    except ValueError:
-        return None
-    if parsed.tzinfo is not None:
-        offset = parsed.utcoffset()
-        parsed = parsed.replace(tzinfo=None)
-        if offset:
-            try:
-                parsed = parsed - offset
-            except OverflowError:
-                return None
+    offset = parsed.utcoffset()
+    if offset is not None:
+        try:
+            parsed = parsed.replace(tzinfo=None) - offset
+        except OverflowError:
+            return None
     return parsed.replace(microsecond=0), precision
 
 
