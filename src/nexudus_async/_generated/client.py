@@ -9,6 +9,7 @@ if TYPE_CHECKING:
     from .api.coworker_time_passes import CoworkerTimePasses
     from .api.product_time_passes import ProductTimePasses
     from .api.tariff_time_passes import TariffTimePasses
+    from .api.time_passes import TimePasses
 
 
 @define
@@ -39,13 +40,17 @@ class Namespaces:
     """Time passes granted by the purchase of a product."""
     tariff_time_passes: "TariffTimePasses"
     """Time passes included in a pricing plan (tariff)."""
+    time_passes: "TimePasses"
+    """The time pass definitions the other entities point at (name, price, length)."""
 
     def _init_namespaces(self) -> None:
         # Imported here: the namespaces import this module (for Client).
         from .api.coworker_time_passes import CoworkerTimePasses
         from .api.product_time_passes import ProductTimePasses
         from .api.tariff_time_passes import TariffTimePasses
+        from .api.time_passes import TimePasses
 
         self.coworker_time_passes = CoworkerTimePasses(self)  # type: ignore[arg-type]
         self.product_time_passes = ProductTimePasses(self)  # type: ignore[arg-type]
         self.tariff_time_passes = TariffTimePasses(self)  # type: ignore[arg-type]
+        self.time_passes = TimePasses(self)  # type: ignore[arg-type]

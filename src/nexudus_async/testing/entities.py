@@ -224,16 +224,9 @@ class CatalogueEntry:
         return self.currency if attribute == "Currency_Code" else self.name
 
 
-#: Related records used to fill the flattened list names. Unknown ids get a
-#: generic name (``Time pass 123``), so any id is accepted on create.
+#: Related records the emulator only names (it serves no such collection). Unknown
+#: ids get a generic name (``Product 123``), so any id is accepted on create.
 DEFAULT_CATALOGUES: Mapping[str, Mapping[int, CatalogueEntry]] = {
-    "timepasses": {
-        1: CatalogueEntry("Day pass", "EUR"),
-        2: CatalogueEntry("Half day pass", "EUR"),
-        3: CatalogueEntry("10 hour pass", "EUR"),
-        4: CatalogueEntry("Meeting room hour", "GBP"),
-        5: CatalogueEntry("Evening pass", "USD"),
-    },
     "products": {
         1: CatalogueEntry("10 day passes bundle"),
         2: CatalogueEntry("Hot desk week"),
@@ -242,7 +235,24 @@ DEFAULT_CATALOGUES: Mapping[str, Mapping[int, CatalogueEntry]] = {
         1: CatalogueEntry("Flexible membership"),
         2: CatalogueEntry("Part-time membership"),
     },
+    "currencies": {1: CatalogueEntry("EUR"), 2: CatalogueEntry("GBP"), 3: CatalogueEntry("USD")},
 }
+
+#: The TimePass records every store starts with (real records: listed, filtered, editable).
+DEFAULT_TIME_PASSES: tuple[Mapping[str, object], ...] = tuple(
+    {"Id": i, "BusinessId": 1, "Name": name, "Price": price, "CurrencyId": currency}
+    | {"MinutesIncluded": minutes, "CountsTowardsPlanLimits": True, "Archived": False}
+    for i, (name, price, currency, minutes) in enumerate(
+        [
+            ("Day pass", 25, 1, None),
+            ("Half day pass", 15, 1, 240),
+            ("10 hour pass", 90, 1, 600),
+            ("Meeting room hour", 20, 2, 60),
+            ("Evening pass", 10, 3, 180),
+        ],
+        start=1,
+    )
+)
 
 GENERIC_NAMES: Mapping[str, str] = {
     "timepasses": "Time pass {id}",

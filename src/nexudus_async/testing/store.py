@@ -17,6 +17,7 @@ from typing import Any
 
 from .entities import (
     ENTITIES,
+    DEFAULT_TIME_PASSES,
     GENERIC_CURRENCY,
     GENERIC_NAMES,
     CatalogueEntry,
@@ -60,6 +61,9 @@ class Store:
         """Drop every record; ids start again at ``first_id``."""
         self._records = {e.path: {} for e in ENTITIES}
         self._next_id = {e.path: self._first_id for e in ENTITIES}
+        if "timepasses" in self._records:  # the definitions the passes point at
+            for record in DEFAULT_TIME_PASSES:
+                self.insert("timepasses", record)
 
     def all(self, entity_name: str | EntitySpec) -> list[dict[str, Any]]:
         """Every record of the entity, in Id order (single-record shape)."""
@@ -145,6 +149,10 @@ class Store:
     def catalogue(self, name: str | None, record_id: Any) -> CatalogueEntry | None:
         if name is None or record_id is None:
             return None
+        served = self._records.get(name, {}).get(record_id)
+        if served is not None:  # a record the emulator serves (a TimePass)
+            currency = self.catalogue("currencies", served.get("CurrencyId"))
+            return CatalogueEntry(served.get("Name") or "", currency.name if currency else None)
         entry = self._catalogues.get(name, {}).get(record_id)
         if entry is None:
             generic = GENERIC_NAMES.get(name, "{id}").format(id=record_id)

@@ -27,6 +27,11 @@ from .tariff_time_pass_create import TariffTimePassCreate
 from .tariff_time_pass_list_item import TariffTimePassListItem
 from .tariff_time_pass_page import TariffTimePassPage
 from .tariff_time_pass_update import TariffTimePassUpdate
+from .time_pass import TimePass
+from .time_pass_create import TimePassCreate
+from .time_pass_list_item import TimePassListItem
+from .time_pass_page import TimePassPage
+from .time_pass_update import TimePassUpdate
 from .token_error import TokenError
 from .token_request import TokenRequest
 from .token_request_grant_type import TokenRequestGrantType
@@ -60,6 +65,11 @@ __all__ = (
     "TariffTimePassListItem",
     "TariffTimePassPage",
     "TariffTimePassUpdate",
+    "TimePass",
+    "TimePassCreate",
+    "TimePassListItem",
+    "TimePassPage",
+    "TimePassUpdate",
     "TokenError",
     "TokenRequest",
     "TokenRequestGrantType",
