@@ -16,8 +16,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .entities import (
-    ENTITIES,
     DEFAULT_TIME_PASSES,
+    ENTITIES,
     GENERIC_CURRENCY,
     GENERIC_NAMES,
     CatalogueEntry,
