@@ -19,7 +19,8 @@ window).
 
 Reconciliation, not guessing
 ----------------------------
-A create whose outcome is unknown (the connection dropped, a timeout, a 5xx:
+A create whose outcome is unknown (the connection dropped, a timeout, a 5xx,
+a 200 whose body cannot be read:
 :class:`~nexudus_async.errors.OutcomeUnknownError`) is never simply resent.
 The job counts the records matching the group (for CoworkerTimePasses: the
 list filtered by customer ``CoworkerTimePass_Coworker``, time pass
@@ -96,6 +97,7 @@ from .bulk_snapshot import (
 from .errors import (
     APIError,
     InputError,
+    MalformedResponseError,
     NexudusError,
     OutcomeUnknownError,
     ServerError,
@@ -615,6 +617,11 @@ class _Job:
                     await asyncio.sleep(self.throttle_backoff * attempts)
                     continue
                 except APIError as exc:
+                    if isinstance(exc, MalformedResponseError):
+                        # Answered but unreadable: it may have been executed.
+                        note = f"unreadable answer ({exc}); reconciled by counting"
+                        created = await self.count(group) - baseline
+                        continue
                     if exc.status is not None and exc.status >= 500:
                         note = f"server error ({exc}); reconciled by counting"
                         created = await self.count(group) - baseline

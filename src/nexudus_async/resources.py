@@ -93,9 +93,15 @@ from ._generated.models import SortDirection as _WireSortDirection
 from ._generated.types import Response
 from ._transport import HttpRequest, HttpResponse, Transport
 from ._wire import UNSET, Unset
-from .errors import InputError, MalformedResponseError, NexudusError, NotFoundError
+from .errors import (
+    InputError,
+    MalformedResponseError,
+    NexudusError,
+    NotFoundError,
+    OutcomeUnknownError,
+)
 from .pagination import ItemIterator, Page, PageIterator, SortDirection, check_paging
-from .retry import RetryPolicy
+from .retry import IDEMPOTENT_METHODS, RetryPolicy
 
 if TYPE_CHECKING:
     from .bulk import BulkReport
@@ -777,10 +783,24 @@ class _Resource(Generic[RecordT, ItemT]):
     async def _write(
         self, fn: Callable[..., Awaitable[Response[Any]]], method: str, path: str, **kwargs: Any
     ) -> WriteResult:
-        parsed = await self._call(fn, method, path, **kwargs)
-        if parsed is None:
-            return WriteResult(id=None, message=None, raw=None)
-        result = self._expect(parsed, ActionResult, method, path)
+        try:
+            parsed = await self._call(fn, method, path, **kwargs)
+            if parsed is None:
+                return WriteResult(id=None, message=None, raw=None)
+            result = self._expect(parsed, ActionResult, method, path)
+        except MalformedResponseError as exc:
+            if method in IDEMPOTENT_METHODS:
+                raise
+            # The POST reached the server and was answered: an answer that cannot
+            # be read says nothing about whether it was executed.
+            raise OutcomeUnknownError(
+                f"the outcome is unknown: the API's answer could not be read ({exc.message}); "
+                "the request may have been executed and was not resent",
+                method=method,
+                path=path,
+                status=exc.status,
+                cause=exc,
+            ) from exc
         value = result.value
         new_id = value.id if isinstance(value, ActionResultValue) else None
         message = result.message
@@ -961,7 +981,7 @@ class CoworkerTimePasses(_Resource[CoworkerTimePass, CoworkerTimePassListItem]):
         """Create ``create_multiple`` (default 1) time passes for a customer in one request.
 
         Returns the API's answer; :attr:`WriteResult.id` is the new Id. A POST
-        whose outcome is unknown (connection lost, timeout, 5xx) raises
+        whose outcome is unknown (connection lost, timeout, 5xx, unreadable answer) raises
         :class:`~nexudus_async.errors.OutcomeUnknownError` and is never resent.
         """
         values: dict[str, Any] = {"create_multiple": 1, **fields}

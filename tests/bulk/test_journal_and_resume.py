@@ -18,6 +18,7 @@ from nexudus_async.bulk_plan import make_plan
 from nexudus_async.bulk_rows import COWORKER_TIME_PASS, PRODUCT_TIME_PASS, SourceRow, validate_rows
 from nexudus_async.bulk_snapshot import KeyedPage, key_text
 from nexudus_async.errors import (
+    MalformedResponseError,
     OutcomeUnknownError,
     ServerError,
     ThrottledError,
@@ -362,6 +363,23 @@ async def test_bulk_create_validates_everything_before_sending() -> None:
     report = await bulk_create(api, [good, {**good, "CoworkerId": "x"}], on_invalid="skip")
     assert [(r.line, r.status) for r in report.rows] == [(1, "created"), (2, "failed")]
     assert not report.ok
+
+
+async def test_a_create_executed_but_answered_unreadably_is_counted_not_failed() -> None:
+    # A gateway of one's own may let a MalformedResponseError through: the
+    # create was answered, so it may have run, and only a count can tell.
+    class UnreadableApi(FakeApi):
+        async def create(self, fields: Mapping[str, Any], count: int) -> Any:
+            await super().create(fields, count)
+            if self.creates % 2:
+                raise MalformedResponseError("the API answered an empty body", status=200)
+
+    rows = make_rows(customers=5)
+    api = UnreadableApi()
+    report = await run_bulk(plan_of(rows), api, throttle_backoff=0.0)
+    assert report.ok, [g.reason for g in report.groups if g.status != "created"]
+    assert api.store == expected_store(rows)
+    assert api.creates == len(plan_of(rows).groups)  # nothing sent twice
 
 
 async def test_link_rows_are_one_request_each_and_duplicates_flagged() -> None:

@@ -25,6 +25,7 @@ from nexudus_async import (
     MalformedResponseError,
     NexudusClient,
     NotFoundError,
+    OutcomeUnknownError,
     PasswordGrant,
     RateLimits,
     RetryPolicy,
@@ -419,6 +420,52 @@ async def test_an_answer_of_the_wrong_shape_is_malformed(client: NexudusClient, 
     with pytest.raises(MalformedResponseError, match="documented shape") as info:
         await client.coworker_time_passes.get(1)
     assert info.value.path == f"{CTP}/1"
+
+
+# A POST answered 200 with a body that cannot be read as its answer: the API
+# may well have executed it, so it must not look like a definite failure.
+UNREADABLE_200: list[dict[str, Any]] = [
+    {"body": b""},
+    {"body": b"", "content_type": "application/json"},
+    {"body": b"<html>OK</html>", "content_type": "text/html"},
+    {"payload": ["not", "an", "envelope"]},
+    {"payload": {"Status": 200, "Message": "no WasSuccessful"}},
+    {"payload": "created"},
+]
+
+
+@pytest.mark.parametrize("answer", UNREADABLE_200)
+async def test_a_create_answered_200_unreadably_is_outcome_unknown(
+    client: NexudusClient, wire: Wire, answer: dict[str, Any]
+) -> None:
+    wire.add("POST", CTP, status=200, **answer)
+    with pytest.raises(OutcomeUnknownError, match="outcome is unknown") as info:
+        await client.coworker_time_passes.create(coworker_id=42, business_id=1, time_pass_id=7)
+    assert (info.value.method, info.value.path, info.value.status) == ("POST", CTP, 200)
+    assert isinstance(info.value.cause, MalformedResponseError)
+    assert wire.lines() == [f"POST {CTP}"]  # never resent
+
+
+@pytest.mark.parametrize("answer", UNREADABLE_200)
+async def test_a_command_answered_200_unreadably_is_outcome_unknown(
+    client: NexudusClient, wire: Wire, answer: dict[str, Any]
+) -> None:
+    wire.add("POST", f"{CTP}/runcommand", status=200, **answer)
+    with pytest.raises(OutcomeUnknownError, match="outcome is unknown"):
+        await client.coworker_time_passes.run_command("CTP_USE", ids=[1])
+    assert wire.lines() == [f"POST {CTP}/runcommand"]
+
+
+@pytest.mark.parametrize("answer", UNREADABLE_200)
+async def test_a_read_answered_200_unreadably_stays_malformed(
+    client: NexudusClient, wire: Wire, answer: dict[str, Any]
+) -> None:
+    # A read executed nothing: an unreadable answer is just a bad answer.
+    wire.add("GET", f"{CTP}/1", status=200, **answer)
+    with pytest.raises(MalformedResponseError) as info:
+        await client.coworker_time_passes.get(1)
+    assert not isinstance(info.value, OutcomeUnknownError)
+    assert (info.value.method, info.value.path) == ("GET", f"{CTP}/1")
 
 
 # --------------------------------------------------------------------------- bad input
