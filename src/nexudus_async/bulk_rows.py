@@ -294,6 +294,8 @@ def validate_row(entity: EntitySpec, row: SourceRow) -> ValidRow | list[RowError
     """Validate one row; return it normalized, or every problem it has."""
     errors: list[RowError] = []
     values: dict[str, Any] = {}
+    keys: dict[str, str] = {}  # API name -> the row's key for it, blank or not
+    repeated: set[str] = set()
     for key, raw in row.data.items():
         spec = entity.field(key)
         if spec is None:
@@ -307,9 +309,17 @@ def validate_row(entity: EntitySpec, row: SourceRow) -> ValidRow | list[RowError
                 )
             )
             continue
-        if spec.api_name in values:
+        first = keys.setdefault(spec.api_name, key)
+        if first != key:
+            repeated.add(spec.api_name)
             errors.append(
-                RowError(row.line, key, raw, f"{spec.api_name} is given twice (API and snake_case)")
+                RowError(
+                    row.line,
+                    None,
+                    None,
+                    f"{first}={row.data[first]!r} and {key}={raw!r} both give {spec.api_name}; "
+                    "give it once",
+                )
             )
             continue
         if _is_blank(raw):
@@ -318,7 +328,7 @@ def validate_row(entity: EntitySpec, row: SourceRow) -> ValidRow | list[RowError
             values[spec.api_name] = _parse(spec, raw)
         except _Invalid as exc:
             errors.append(RowError(row.line, spec.api_name, raw, str(exc)))
-    bad_fields = {e.field for e in errors}
+    bad_fields = {e.field for e in errors} | repeated
     for spec in entity.fields:
         if spec.required and spec.api_name not in values and spec.api_name not in bad_fields:
             errors.append(RowError(row.line, spec.api_name, None, "is required (missing or empty)"))
