@@ -27,7 +27,7 @@ import attrs
 
 from .entities import EntitySpec, FieldType
 from .store import Store
-from .validation import FieldError
+from .validation import INT32_MAX, INT32_MIN, FieldError
 from .values import is_number, parse_bool, parse_datetime, parse_guid
 
 __all__ = ["ListQuery", "paginate", "parse_id_list", "parse_list_query"]
@@ -115,6 +115,8 @@ def _parse_value(flt: _Filter, text: str) -> tuple[Any, str | None]:
             number = int(text)
         except ValueError:
             return None, "must be a whole number"
+        if not INT32_MIN <= number <= INT32_MAX:
+            return None, "is out of range"  # as in a body
         if kind == "enum" and number not in flt.enum:
             return None, f"'{number}' is not a valid value"
         return number, None
@@ -244,6 +246,8 @@ def parse_list_query(
             ids = parse_id_list(text)
             if ids is None:
                 errors.append(FieldError(key, "must be a list of whole numbers", text))
+            elif not all(INT32_MIN <= i <= INT32_MAX for i in ids):
+                errors.append(FieldError(key, "is out of range", text))
             else:
                 out.predicates.append(_id_in(frozenset(ids)))
             continue

@@ -9,7 +9,7 @@ import attrs
 from .entities import EntitySpec, FieldSpec
 from .values import format_datetime, is_int, is_number, parse_datetime, parse_guid
 
-__all__ = ["MISSING", "FieldError", "validate_write"]
+__all__ = ["INT32_MAX", "INT32_MIN", "MISSING", "FieldError", "validate_write"]
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 
