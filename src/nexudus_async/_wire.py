@@ -67,6 +67,8 @@ from cattrs.fns import identity
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 __all__ = [
+    "INT32_MAX",
+    "INT32_MIN",
     "UNSET",
     "Unset",
     "converter",
@@ -82,6 +84,10 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+# Every integer of the API is a .NET Int32 (``format: int32`` in the spec): a
+# value outside is answered 400, or cannot even be encoded (orjson: 64 bits).
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 
 
 class Unset:

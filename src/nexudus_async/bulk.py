@@ -67,6 +67,7 @@ from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 
 import attrs
 
+from ._wire import INT32_MAX
 from .bulk_journal import Journal
 from .bulk_plan import Group, Plan, make_plan
 from .bulk_report import (
@@ -600,7 +601,8 @@ class _Job:
                     return result("created", note)
                 if attempts >= self.max_attempts:
                     return failed(f"gave up after {attempts} attempts: {note}")
-                chunk = missing if self.plan.cap is None else min(missing, self.plan.cap)
+                # CreateMultiple is a 32-bit integer, however many passes the group holds.
+                chunk = min(missing, INT32_MAX if self.plan.cap is None else self.plan.cap)
                 attempts += 1
                 requests += 1
                 self.c.requests_sent += 1

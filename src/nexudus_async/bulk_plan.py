@@ -2,7 +2,8 @@
 
 Rows asking for identical records (same entity fields, counts aside) form one
 group, and a group of CoworkerTimePasses is one ``CreateMultiple`` request
-(split into several only when a cap on CreateMultiple is configured). For the
+(split into several only when a cap on CreateMultiple is configured, or when
+the group asks for more than CreateMultiple, a 32-bit integer, holds). For the
 link entities (product and tariff time passes) every request creates one
 record, so identical rows are duplicates: they are flagged, and sent once
 unless the caller asks otherwise.
@@ -25,6 +26,7 @@ from typing import Any
 
 import attrs
 
+from ._wire import INT32_MAX
 from .bulk_rows import EntitySpec, ValidRow
 
 __all__ = ["Group", "Plan", "estimate_seconds", "make_plan"]
@@ -60,9 +62,7 @@ class Group:
 
     def requests(self, cap: int | None) -> int:
         """How many create requests the group needs when sent in one go."""
-        if cap is None:
-            return 1
-        return math.ceil(self.count / cap)
+        return math.ceil(self.count / (INT32_MAX if cap is None else cap))
 
 
 @attrs.frozen

@@ -24,6 +24,8 @@ from typing import Any, Literal
 
 import attrs
 
+from ._wire import INT32_MAX, INT32_MIN
+
 __all__ = [
     "COWORKER_TIME_PASS",
     "ENTITIES",
@@ -242,12 +244,16 @@ def _parse(spec: FieldSpec, value: Any) -> Any:
     kind = spec.kind
     if kind in ("id", "count", "nonneg", "int"):
         n = _parse_int(value)
+        if n > INT32_MAX:
+            raise _Invalid(f"is out of range (at most {INT32_MAX})")
         if kind == "id" and n <= 0:
             raise _Invalid("is not a valid id (must be a positive integer)")
         if kind == "count" and n <= 0:
             raise _Invalid("must be a positive number of passes")
         if kind == "nonneg" and n < 0:
             raise _Invalid("must not be negative")
+        if n < INT32_MIN:
+            raise _Invalid(f"is out of range (at least {INT32_MIN})")
         if spec.choices and n not in spec.choices:
             allowed = ", ".join(str(c) for c in spec.choices)
             raise _Invalid(f"is not one of {allowed}")

@@ -92,7 +92,7 @@ from ._generated.models import (
 from ._generated.models import SortDirection as _WireSortDirection
 from ._generated.types import Response
 from ._transport import HttpRequest, HttpResponse, Transport
-from ._wire import UNSET, Unset
+from ._wire import INT32_MAX, INT32_MIN, UNSET, Unset
 from .errors import (
     InputError,
     MalformedResponseError,
@@ -312,6 +312,14 @@ def _is_int(value: object) -> bool:
 def _check_id(field: str, value: object) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise InputError(field, value, "must be a positive integer Id")
+    return _check_int32(field, value)
+
+
+def _check_int32(field: str, value: int) -> int:
+    if value > INT32_MAX:
+        raise InputError(field, value, f"is out of range (at most {INT32_MAX})")
+    if value < INT32_MIN:
+        raise InputError(field, value, f"is out of range (at least {INT32_MIN})")
     return value
 
 
@@ -349,7 +357,7 @@ def _check_unique_id(field: str, value: Any) -> Any:
 def _check_create_multiple(field: str, value: Any) -> Any:
     if not _is_int(value) or value < 1:
         raise InputError(field, value, "must be an integer of at least 1")
-    return value
+    return _check_int32(field, value)
 
 
 def _check_id_field(field: str, value: Any) -> Any:
@@ -360,7 +368,7 @@ def _check_id_field(field: str, value: Any) -> Any:
 def _check_non_negative(field: str, value: Any) -> Any:
     if not _is_int(value) or value < 0:
         raise InputError(field, value, "must be an integer of at least 0")
-    return value
+    return _check_int32(field, value)
 
 
 def _check_price(field: str, value: Any) -> Any:
@@ -374,13 +382,13 @@ def _check_price(field: str, value: Any) -> Any:
 def _check_expiration_type(field: str, value: Any) -> Any:
     if not _is_int(value):
         raise InputError(field, value, "must be an ExpirationType")
-    return ExpirationType(value)
+    return ExpirationType(_check_int32(field, value))
 
 
 def _check_pass_renewal_time(field: str, value: Any) -> Any:
     if not _is_int(value):
         raise InputError(field, value, "must be a PassRenewalTime")
-    return PassRenewalTime(value)
+    return PassRenewalTime(_check_int32(field, value))
 
 
 def _check_other(field: str, value: Any) -> Any:

@@ -24,7 +24,7 @@ from nexudus_async.testing import (
 from .helpers import CTP
 
 
-async def import_file(emu: EmulatorServer, path: Path) -> tuple[int, list[str], str]:
+async def import_file(emu: EmulatorServer, path: Path, *options: str) -> tuple[int, list[str], str]:
     """Exit code, the error lines naming ``path``, and the whole stderr."""
     env = {
         **os.environ,
@@ -40,6 +40,7 @@ async def import_file(emu: EmulatorServer, path: Path) -> tuple[int, list[str], 
         str(path),
         "--progress",
         "none",
+        *options,
         env=env,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -101,3 +102,50 @@ async def test_a_jsonl_object_giving_a_field_twice_is_a_bad_row(tmp_path: Path) 
             f"{path}:line 3: the key 'CoworkerId' is given twice (101 and 999)",
         ]
         assert_nothing_sent(emu, err)
+
+
+async def test_integers_beyond_32_bits_are_bad_rows_and_nothing_is_sent(tmp_path: Path) -> None:
+    # They passed validation once: 10**30 crashed the run mid-way (the encoder,
+    # then the journal), 2**31 was sent and answered 400 after the good rows.
+    path = tmp_path / "big.csv"
+    path.write_text(
+        "CoworkerId,BusinessId,TimePassId,CreateMultiple\n"
+        "101,1,1,2\n"
+        f"{10**30},1,1,1\n"
+        f"102,1,1,{10**30}\n"
+        f"103,1,{2**31},1\n"
+        "104,1,1,2147483647\n"
+        f"105,{-(2**31)},1,1\n"
+    )
+    async with run_emulator(EmulatorConfig()) as emu:
+        code, lines, err = await import_file(emu, path)
+        assert code == 2, err
+        assert lines == [
+            f"{path}:line 3: CoworkerId='{10**30}': is out of range (at most 2147483647)",
+            f"{path}:line 4: CreateMultiple='{10**30}': is out of range (at most 2147483647)",
+            f"{path}:line 5: TimePassId='{2**31}': is out of range (at most 2147483647)",
+            f"{path}:line 7: BusinessId='{-(2**31)}': is not a valid id (must be a positive "
+            "integer)",
+        ]
+        assert_nothing_sent(emu, err)
+    assert not (tmp_path / "big.csv.journal.sqlite").exists()
+
+
+async def test_link_integers_beyond_32_bits_are_bad_rows(tmp_path: Path) -> None:
+    path = tmp_path / "links.jsonl"
+    path.write_text(
+        '{"ProductId": 1, "TimePassId": 1, "PassesIncluded": 2147483647}\n'
+        f'{{"ProductId": 1, "TimePassId": 1, "PassesIncluded": {2**31}}}\n'
+        f'{{"ProductId": 1, "TimePassId": 2, "PassesIncluded": 1, "ExpiresIn": {10**30}}}\n'
+        f'{{"ProductId": 1, "TimePassId": 3, "PassesIncluded": 1, "ExpiresIn": {-(2**31) - 1}}}\n'
+    )
+    async with run_emulator(EmulatorConfig()) as emu:
+        code, lines, err = await import_file(emu, path, "--entity", "product")
+        assert code == 2, err
+        assert lines == [
+            f"{path}:line 2: PassesIncluded={2**31}: is out of range (at most 2147483647)",
+            f"{path}:line 3: ExpiresIn={10**30}: is out of range (at most 2147483647)",
+            f"{path}:line 4: ExpiresIn={-(2**31) - 1}: is out of range (at least -2147483648)",
+        ]
+        assert emu.stats.requests == 0
+        assert emu.store.count("producttimepasses") == 0

@@ -382,6 +382,34 @@ async def test_a_create_executed_but_answered_unreadably_is_counted_not_failed()
     assert api.creates == len(plan_of(rows).groups)  # nothing sent twice
 
 
+async def test_a_group_beyond_32_bits_goes_in_requests_the_api_can_take() -> None:
+    # Rows that are each in range can coalesce into more passes than one
+    # CreateMultiple (a 32-bit integer) can ask for.
+    class TallyApi:
+        def __init__(self) -> None:
+            self.chunks: list[int] = []
+
+        async def create(self, fields: Mapping[str, Any], count: int) -> Any:
+            self.chunks.append(count)
+
+        async def count(self, match: Mapping[str, Any], since: str) -> int:
+            return sum(self.chunks)
+
+    most = 2**31 - 1
+    row = {"CoworkerId": 1, "BusinessId": 1, "TimePassId": 1}
+    rows = [
+        SourceRow(2, {**row, "CreateMultiple": most}),
+        SourceRow(3, {**row, "CreateMultiple": most}),
+        SourceRow(4, {**row, "CreateMultiple": 5}),
+    ]
+    plan = plan_of(rows)
+    assert (len(plan.groups), plan.create_requests) == (1, 3)
+    api = TallyApi()
+    report = await run_bulk(plan, api, throttle_backoff=0.0)
+    assert report.ok
+    assert api.chunks == [most, most, 5]
+
+
 async def test_link_rows_are_one_request_each_and_duplicates_flagged() -> None:
     class LinkApi:
         def __init__(self) -> None:

@@ -569,6 +569,93 @@ async def test_bad_input_is_refused_before_sending(
     assert wire.log == []
 
 
+BIG = 10**30  # orjson cannot even encode it
+OVER = 2**31  # encodes, and the API answers 400: one more than its 32-bit integers hold
+
+OUT_OF_RANGE: list[tuple[str, str, Any, str]] = [
+    (
+        "coworker",
+        "coworker_id",
+        lambda r: r.create(coworker_id=BIG, business_id=1, time_pass_id=1),
+        f"coworker_id={BIG}",
+    ),
+    (
+        "coworker",
+        "business_id",
+        lambda r: r.create(coworker_id=1, business_id=OVER, time_pass_id=1),
+        f"business_id={OVER}",
+    ),
+    (
+        "coworker",
+        "create_multiple",
+        lambda r: r.create(coworker_id=1, business_id=1, time_pass_id=1, create_multiple=BIG),
+        f"create_multiple={BIG}",
+    ),
+    (
+        "coworker",
+        "create_multiple",
+        lambda r: r.create(coworker_id=1, business_id=1, time_pass_id=1, create_multiple=OVER),
+        f"create_multiple={OVER}",
+    ),
+    ("coworker", "id", lambda r: r.get(BIG), f"id={BIG}"),
+    ("coworker", "id", lambda r: r.delete(OVER), f"id={OVER}"),
+    ("coworker", "id", lambda r: r.update(OVER, notes="x"), f"id={OVER}"),
+    ("coworker", "time_pass_id", lambda r: r.update(1, time_pass_id=BIG), f"time_pass_id={BIG}"),
+    ("coworker", "ids", lambda r: r.get_many([1, OVER]), f"ids={OVER}"),
+    ("coworker", "ids", lambda r: r.run_command("MARK_AS_USED", ids=[1, BIG]), f"ids={BIG}"),
+    (
+        "product",
+        "passes_included",
+        lambda r: r.create(product_id=1, time_pass_id=1, passes_included=OVER),
+        f"passes_included={OVER}",
+    ),
+    (
+        "product",
+        "expire_time_in_months",
+        lambda r: r.create(
+            product_id=1, time_pass_id=1, passes_included=1, expire_time_in_months=BIG
+        ),
+        f"expire_time_in_months={BIG}",
+    ),
+    (
+        "product",
+        "expiration_type",
+        lambda r: r.create(product_id=1, time_pass_id=1, passes_included=1, expiration_type=BIG),
+        f"expiration_type={BIG}",
+    ),
+    (
+        "tariff",
+        "pass_renewal_time",
+        lambda r: r.create(tariff_id=1, time_pass_id=1, passes_included=1, pass_renewal_time=OVER),
+        f"pass_renewal_time={OVER}",
+    ),
+    (
+        "tariff",
+        "tariff_id",
+        lambda r: r.create(tariff_id=OVER, time_pass_id=1, passes_included=1, pass_renewal_time=1),
+        f"tariff_id={OVER}",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("entity", "field", "call", "shown"),
+    OUT_OF_RANGE,
+    ids=[f"{c[0]}-{c[1]}-{i}" for i, c in enumerate(OUT_OF_RANGE)],
+)
+async def test_integers_beyond_32_bits_are_refused_before_sending(
+    client: NexudusClient, wire: Wire, entity: str, field: str, call: Any, shown: str
+) -> None:
+    # Never a raw TypeError/OverflowError from the encoder, never a 400 after sending.
+    resource = getattr(client, f"{entity}_time_passes")
+    with pytest.raises(InputError) as info:
+        await call(resource)
+    assert info.value.field == field
+    assert str(info.value).startswith(f"invalid {shown}: ")
+    assert "2147483647" in str(info.value)
+    assert wire.log == []
+
+
 async def test_unknown_names_are_type_errors(client: NexudusClient, wire: Wire) -> None:
     with pytest.raises(TypeError, match="unknown CoworkerTimePass filter 'customer'"):
         await client.coworker_time_passes.list(customer=1)  # type: ignore[call-arg]
