@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import decimal
+import math
 import re
 import uuid
 from collections.abc import Iterable, Mapping
@@ -277,6 +278,8 @@ def _parse(spec: FieldSpec, value: Any) -> Any:
             raise _Invalid("is not a number") from None
         if not d.is_finite():
             raise _Invalid("is not a finite number")
+        if not math.isfinite(float(d)):  # sent as a JSON number, a float
+            raise _Invalid("is out of range")
         if d < 0:
             raise _Invalid("must not be negative")
         return d
