@@ -613,6 +613,8 @@ class _Job:
                     log.info("group %s: %s", group.key, note)
                     created = await self.count(group) - baseline
                     continue
+                except InputError as exc:
+                    return failed(str(exc))  # refused before sending: nothing to count
                 except ThrottledError as exc:
                     # A throttled request was not executed: safe to send again.
                     note = f"throttled: {exc}"

@@ -18,6 +18,7 @@ from nexudus_async.bulk_plan import make_plan
 from nexudus_async.bulk_rows import COWORKER_TIME_PASS, PRODUCT_TIME_PASS, SourceRow, validate_rows
 from nexudus_async.bulk_snapshot import KeyedPage, key_text
 from nexudus_async.errors import (
+    InputError,
     MalformedResponseError,
     OutcomeUnknownError,
     ServerError,
@@ -408,6 +409,25 @@ async def test_a_group_beyond_32_bits_goes_in_requests_the_api_can_take() -> Non
     report = await run_bulk(plan, api, throttle_backoff=0.0)
     assert report.ok
     assert api.chunks == [most, most, 5]
+
+
+async def test_a_create_refused_before_sending_fails_at_once() -> None:
+    # An InputError means nothing was sent: no count, no second attempt.
+    rows = make_rows(customers=1, per=1)
+    api = FakeApi()
+
+    def refuse(fields: Mapping[str, Any]) -> None:
+        raise InputError("price", float("inf"), "must be a finite number")
+
+    api.before_apply = refuse
+    report = await run_bulk(plan_of(rows), api, throttle_backoff=0.0)
+    assert not report.ok
+    assert [g.status for g in report.groups] == ["failed", "failed"]
+    assert all(
+        "invalid price=inf: must be a finite number" in (g.reason or "") for g in report.groups
+    )
+    assert api.creates == 2  # one per group
+    assert api.store == Counter()
 
 
 async def test_link_rows_are_one_request_each_and_duplicates_flagged() -> None:
