@@ -317,6 +317,31 @@ async def test_import_command_reports_and_a_rerun_sends_nothing(tmp_path: Path) 
     assert DEFAULT_ADMIN_PASSWORD not in text
 
 
+async def test_creates_answered_unreadably_are_reconciled_and_a_rerun_doubles_nothing(
+    tmp_path: Path,
+) -> None:
+    # Executed, then answered 200 with an empty or non-JSON body: the outcome is
+    # unknown, so it is counted, not recorded as failed and re-created on a rerun.
+    rows = sample_rows(customers=10, passes=60, seed=4)
+    path = write_csv(tmp_path / "passes.csv", rows)
+    faults = (
+        FaultRule(method="POST", path="/api/billing/coworkertimepasses", kind="empty", times=8),
+        FaultRule(method="POST", path="/api/billing/coworkertimepasses", kind="not_json", times=8),
+    )
+    out = io.StringIO()
+    async with run_emulator(EmulatorConfig(time_scale=SCALE, faults=faults)) as emu:
+        conn = Connection(
+            emu.base_url, BasicAuth(DEFAULT_ADMIN_EMAIL, DEFAULT_ADMIN_PASSWORD), "admin"
+        )
+        opts = ImportOptions(path=path, progress="none", time_scale=SCALE)
+        first = await run_import(opts, conn, out=out, err=out)
+        assert (emu.stats.faults["empty"], emu.stats.faults["not_json"]) == (8, 8)
+        second = await run_import(opts, conn, out=out, err=out)
+        assert store_counts(emu.store.all(CTP)) == expected_counts(rows), out.getvalue()
+        assert emu.store.count(CTP) == 60
+    assert (first.exit_code, second.exit_code) == (0, 0), out.getvalue()
+
+
 async def test_export_writes_every_pass_as_csv(tmp_path: Path) -> None:
     rows = sample_rows(customers=5, passes=40, seed=9)
     async with run_emulator(EmulatorConfig(time_scale=SCALE)) as emu:

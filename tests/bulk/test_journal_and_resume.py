@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 
 from nexudus_async._core.errors import (
+    InputError,
+    MalformedResponseError,
     OutcomeUnknownError,
     ServerError,
     ThrottledError,
@@ -363,6 +365,70 @@ async def test_bulk_create_validates_everything_before_sending() -> None:
     report = await bulk_create(api, [good, {**good, "CoworkerId": "x"}], on_invalid="skip")
     assert [(r.line, r.status) for r in report.rows] == [(1, "created"), (2, "failed")]
     assert not report.ok
+
+
+async def test_a_create_executed_but_answered_unreadably_is_counted_not_failed() -> None:
+    # A gateway of one's own may let a MalformedResponseError through: the
+    # create was answered, so it may have run, and only a count can tell.
+    class UnreadableApi(FakeApi):
+        async def create(self, fields: Mapping[str, Any], count: int) -> Any:
+            await super().create(fields, count)
+            if self.creates % 2:
+                raise MalformedResponseError("the API answered an empty body", status=200)
+
+    rows = make_rows(customers=5)
+    api = UnreadableApi()
+    report = await run_bulk(plan_of(rows), api, throttle_backoff=0.0)
+    assert report.ok, [g.reason for g in report.groups if g.status != "created"]
+    assert api.store == expected_store(rows)
+    assert api.creates == len(plan_of(rows).groups)  # nothing sent twice
+
+
+async def test_a_group_beyond_32_bits_goes_in_requests_the_api_can_take() -> None:
+    # Rows that are each in range can coalesce into more passes than one
+    # CreateMultiple (a 32-bit integer) can ask for.
+    class TallyApi:
+        def __init__(self) -> None:
+            self.chunks: list[int] = []
+
+        async def create(self, fields: Mapping[str, Any], count: int) -> Any:
+            self.chunks.append(count)
+
+        async def count(self, match: Mapping[str, Any], since: str) -> int:
+            return sum(self.chunks)
+
+    most = 2**31 - 1
+    row = {"CoworkerId": 1, "BusinessId": 1, "TimePassId": 1}
+    rows = [
+        SourceRow(2, {**row, "CreateMultiple": most}),
+        SourceRow(3, {**row, "CreateMultiple": most}),
+        SourceRow(4, {**row, "CreateMultiple": 5}),
+    ]
+    plan = plan_of(rows)
+    assert (len(plan.groups), plan.create_requests) == (1, 3)
+    api = TallyApi()
+    report = await run_bulk(plan, api, throttle_backoff=0.0)
+    assert report.ok
+    assert api.chunks == [most, most, 5]
+
+
+async def test_a_create_refused_before_sending_fails_at_once() -> None:
+    # An InputError means nothing was sent: no count, no second attempt.
+    rows = make_rows(customers=1, per=1)
+    api = FakeApi()
+
+    def refuse(fields: Mapping[str, Any]) -> None:
+        raise InputError("price", float("inf"), "must be a finite number")
+
+    api.before_apply = refuse
+    report = await run_bulk(plan_of(rows), api, throttle_backoff=0.0)
+    assert not report.ok
+    assert [g.status for g in report.groups] == ["failed", "failed"]
+    assert all(
+        "invalid price=inf: must be a finite number" in (g.reason or "") for g in report.groups
+    )
+    assert api.creates == 2  # one per group
+    assert api.store == Counter()
 
 
 async def test_link_rows_are_one_request_each_and_duplicates_flagged() -> None:

@@ -66,6 +66,9 @@ def test_count_defaults_to_one() -> None:
         ({**BASE, "ExpireDate": "2027-02-30"}, "ExpireDate", "must be a date"),
         ({**BASE, "ExpireDate": "2027-01-01T10:00+02:00"}, "ExpireDate", "offset"),
         ({**BASE, "Price": "ten"}, "Price", "must be a number"),
+        # Finite as a decimal, infinite as the float it is sent as.
+        ({**BASE, "Price": "1e400"}, "Price", "out of range"),
+        ({**BASE, "CoworkerId": 2**31}, "CoworkerId", "must be at most 2147483647"),
         ({**BASE, "Free": "perhaps"}, "Free", "true or false"),
         ({**BASE, "CoworkerProductUniqueId": "nope"}, "CoworkerProductUniqueId", "UUID"),
         ({**BASE, "Colour": "red"}, "Colour", "unknown column"),

@@ -25,6 +25,7 @@ from nexudus_async import (
     MalformedResponseError,
     NexudusClient,
     NotFoundError,
+    OutcomeUnknownError,
     PasswordGrant,
     RateLimits,
     RetryPolicy,
@@ -421,6 +422,52 @@ async def test_an_answer_of_the_wrong_shape_is_malformed(client: NexudusClient, 
     assert info.value.path == f"{CTP}/1"
 
 
+# A POST answered 200 with a body that cannot be read as its answer: the API
+# may well have executed it, so it must not look like a definite failure.
+UNREADABLE_200: list[dict[str, Any]] = [
+    {"body": b""},
+    {"body": b"", "content_type": "application/json"},
+    {"body": b"<html>OK</html>", "content_type": "text/html"},
+    {"payload": ["not", "an", "envelope"]},
+    {"payload": {"Status": 200, "Message": "no WasSuccessful"}},
+    {"payload": "created"},
+]
+
+
+@pytest.mark.parametrize("answer", UNREADABLE_200)
+async def test_a_create_answered_200_unreadably_is_outcome_unknown(
+    client: NexudusClient, wire: Wire, answer: dict[str, Any]
+) -> None:
+    wire.add("POST", CTP, status=200, **answer)
+    with pytest.raises(OutcomeUnknownError, match="outcome is unknown") as info:
+        await client.coworker_time_passes.create(coworker_id=42, business_id=1, time_pass_id=7)
+    assert (info.value.method, info.value.path, info.value.status) == ("POST", CTP, 200)
+    assert isinstance(info.value.cause, MalformedResponseError)
+    assert wire.lines() == [f"POST {CTP}"]  # never resent
+
+
+@pytest.mark.parametrize("answer", UNREADABLE_200)
+async def test_a_command_answered_200_unreadably_is_outcome_unknown(
+    client: NexudusClient, wire: Wire, answer: dict[str, Any]
+) -> None:
+    wire.add("POST", f"{CTP}/runcommand", status=200, **answer)
+    with pytest.raises(OutcomeUnknownError, match="outcome is unknown"):
+        await client.coworker_time_passes.run_command("CTP_USE", ids=[1])
+    assert wire.lines() == [f"POST {CTP}/runcommand"]
+
+
+@pytest.mark.parametrize("answer", UNREADABLE_200)
+async def test_a_read_answered_200_unreadably_stays_malformed(
+    client: NexudusClient, wire: Wire, answer: dict[str, Any]
+) -> None:
+    # A read executed nothing: an unreadable answer is just a bad answer.
+    wire.add("GET", f"{CTP}/1", status=200, **answer)
+    with pytest.raises(MalformedResponseError) as info:
+        await client.coworker_time_passes.get(1)
+    assert not isinstance(info.value, OutcomeUnknownError)
+    assert (info.value.method, info.value.path) == ("GET", f"{CTP}/1")
+
+
 # --------------------------------------------------------------------------- bad input
 
 
@@ -519,6 +566,95 @@ async def test_bad_input_is_refused_before_sending(
     assert info.value.field == field
     assert shown in str(info.value) and reason in str(info.value)
     assert isinstance(info.value, ValueError)
+    assert wire.log == []
+
+
+BIG = 10**30  # orjson cannot even encode it
+OVER = 2**31  # encodes, and the API answers 400: one more than its 32-bit integers hold
+
+OUT_OF_RANGE: list[tuple[str, str, Any, str]] = [
+    (
+        "coworker",
+        "coworker_id",
+        lambda r: r.create(coworker_id=BIG, business_id=1, time_pass_id=1),
+        f"coworker_id={BIG}",
+    ),
+    (
+        "coworker",
+        "business_id",
+        lambda r: r.create(coworker_id=1, business_id=OVER, time_pass_id=1),
+        f"business_id={OVER}",
+    ),
+    (
+        "coworker",
+        "create_multiple",
+        lambda r: r.create(coworker_id=1, business_id=1, time_pass_id=1, create_multiple=BIG),
+        f"create_multiple={BIG}",
+    ),
+    (
+        "coworker",
+        "create_multiple",
+        lambda r: r.create(coworker_id=1, business_id=1, time_pass_id=1, create_multiple=OVER),
+        f"create_multiple={OVER}",
+    ),
+    ("coworker", "id", lambda r: r.get(BIG), f"id={BIG}"),
+    ("coworker", "id", lambda r: r.delete(OVER), f"id={OVER}"),
+    ("coworker", "id", lambda r: r.update(OVER, notes="x"), f"id={OVER}"),
+    ("coworker", "time_pass_id", lambda r: r.update(1, time_pass_id=BIG), f"time_pass_id={BIG}"),
+    ("coworker", "ids", lambda r: r.get_many([1, OVER]), f"ids={OVER}"),
+    ("coworker", "ids", lambda r: r.run_command("MARK_AS_USED", ids=[1, BIG]), f"ids={BIG}"),
+    (
+        "product",
+        "passes_included",
+        lambda r: r.create(product_id=1, time_pass_id=1, passes_included=OVER),
+        f"passes_included={OVER}",
+    ),
+    (
+        "product",
+        "expire_time_in_months",
+        lambda r: r.create(
+            product_id=1, time_pass_id=1, passes_included=1, expire_time_in_months=BIG
+        ),
+        f"expire_time_in_months={BIG}",
+    ),
+    (
+        "product",
+        "expiration_type",
+        lambda r: r.create(product_id=1, time_pass_id=1, passes_included=1, expiration_type=BIG),
+        f"expiration_type={BIG}",
+    ),
+    (
+        "tariff",
+        "pass_renewal_time",
+        lambda r: r.create(tariff_id=1, time_pass_id=1, passes_included=1, pass_renewal_time=OVER),
+        f"pass_renewal_time={OVER}",
+    ),
+    (
+        "tariff",
+        "tariff_id",
+        lambda r: r.create(tariff_id=OVER, time_pass_id=1, passes_included=1, pass_renewal_time=1),
+        f"tariff_id={OVER}",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("entity", "field", "call", "shown"),
+    OUT_OF_RANGE,
+    ids=[f"{c[0]}-{c[1]}-{i}" for i, c in enumerate(OUT_OF_RANGE)],
+)
+async def test_integers_beyond_32_bits_are_refused_before_sending(
+    client: NexudusClient, wire: Wire, entity: str, field: str, call: Any, shown: str
+) -> None:
+    # Never a raw TypeError/OverflowError from the encoder, never a 400 after sending.
+    resource = getattr(client, f"{entity}_time_passes")
+    with pytest.raises(InputError) as info:
+        await call(resource)
+    assert info.value.field == field
+    assert str(info.value).startswith(f"invalid {shown}: ")
+    # An enum names its values; any other integer its 32-bit bound.
+    enum = field in ("expiration_type", "pass_renewal_time")
+    assert ("must be one of" if enum else "2147483647") in str(info.value)
     assert wire.log == []
 
 

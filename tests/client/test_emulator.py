@@ -156,7 +156,14 @@ async def test_transient_get_failures_are_retried(nexudus_emulator_factory: Any)
 
 @pytest.mark.parametrize(
     ("kind", "executed"),
-    [("error500", False), ("drop_before", False), ("drop_after", True), ("malformed", True)],
+    [
+        ("error500", False),
+        ("drop_before", False),
+        ("drop_after", True),
+        ("malformed", True),
+        ("empty", True),
+        ("not_json", True),
+    ],
 )
 async def test_a_post_that_may_have_run_raises_outcome_unknown(
     nexudus_emulator: EmulatorServer, client: NexudusClient, kind: str, executed: bool

@@ -10,6 +10,7 @@ import aiohttp
 import pytest
 from aiohttp.client_reqrep import ConnectionKey
 
+from nexudus_async._core import transport as _transport
 from nexudus_async._core.auth import BasicAuth
 from nexudus_async._core.errors import (
     AuthenticationError,
@@ -297,6 +298,23 @@ async def test_malformed_get_is_retried_then_raised(
     with pytest.raises(MalformedResponseError):
         await make_pipeline(retry=RetryPolicy(max_retries=1)).send(get())
     assert len(recorder.requests) == 2
+
+
+async def test_a_body_too_deep_to_decode_is_unreadable_without_orjson_too(
+    mocked: Any, make_pipeline: PipelineFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The stdlib decoder raises RecursionError, not ValueError, on deep nesting.
+    monkeypatch.setattr(_transport, "_orjson", None)
+    deep = b"[" * 5_000 + b"]" * 5_000
+    mocked.post(URL, status=200, body=deep, content_type="application/json")
+    with pytest.raises(OutcomeUnknownError, match="outcome is unknown"):
+        await make_pipeline().send(post({}))
+    mocked.post(URL, status=400, body=deep, content_type="application/json")
+    with pytest.raises(ValidationError):
+        await make_pipeline().send(post({}))
+    mocked.get(URL, status=200, body=deep, content_type="application/json")
+    with pytest.raises(MalformedResponseError):
+        await make_pipeline(retry=RetryPolicy(max_retries=0)).send(get())
 
 
 @pytest.mark.parametrize(

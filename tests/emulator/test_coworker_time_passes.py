@@ -292,6 +292,37 @@ async def test_runcommand_validates_key_and_ids(api: Api, emu: EmulatorServer) -
     assert record is not None and record["Used"] is False  # nothing ran
 
 
+async def test_integers_beyond_32_bits_are_a_400_not_a_crash(api: Api, emu: EmulatorServer) -> None:
+    # The API's integers are Int32: a bigger one is a validation error, as live.
+    for value in (2**31, 10**30, -(2**31) - 1):
+        for name in ("CoworkerId", "CreateMultiple"):
+            reply = await api.post(CTP, coworker_pass(**{name: value}), validate=False)
+            assert reply.status == 400
+            message = "must be at most 2147483647" if value > 0 else "must be at least 1"
+            assert reply.json["Errors"] == [
+                {"AttemptedValue": value, "Message": message, "PropertyName": name}
+            ]
+    assert emu.store.count("coworkertimepasses") == 0
+    await api.post(CTP, coworker_pass())
+    reply = await api.post(
+        f"{CTP}/runcommand", {"Key": "MARK_AS_USED", "Ids": [1, 10**30]}, validate=False
+    )
+    assert reply.status == 400
+    assert reply.json["Errors"] == [
+        {"AttemptedValue": [1, 10**30], "Message": "is out of range", "PropertyName": "Ids"}
+    ]
+    record = emu.store.get("coworkertimepasses", 1)
+    assert record is not None and record["Used"] is False  # nothing ran
+    for query in (
+        f"Id={2**31}",
+        f"CoworkerTimePass_Id=[1,{10**30}]",
+        f"CoworkerTimePass_Coworker={-(2**31) - 1}",
+    ):
+        reply = await api.get(CTP, query, validate=False)
+        assert reply.status == 400, query
+        assert reply.json["Errors"][0]["Message"] == "is out of range", query
+
+
 async def test_absurdly_nested_json_is_a_400_not_a_crash(api: Api) -> None:
     body = b"[" * 100_000 + b"]" * 100_000
     reply = await api.request("POST", CTP, data=body, headers={"Content-Type": "application/json"})

@@ -90,6 +90,25 @@ async def test_malformed_answers_invalid_json(api: Api, emu: EmulatorServer) -> 
         json.loads(reply.body)
 
 
+@pytest.mark.parametrize(
+    ("kind", "content_type", "body"),
+    [
+        ("empty", "application/json", b""),
+        ("not_json", "text/html", b"<html><body>OK</body></html>"),
+    ],
+)
+async def test_unreadable_answers_follow_an_executed_write(
+    api: Api, emu: EmulatorServer, kind: str, content_type: str, body: bytes
+) -> None:
+    emu.set_faults([FaultRule(method="POST", path=CTP, kind=kind, times=1)])
+    reply = await api.post(CTP, coworker_pass(), validate=False)
+    assert reply.status == 200
+    assert reply.headers["Content-Type"].startswith(content_type)
+    assert reply.body == body
+    assert emu.store.count("coworkertimepasses") == 1  # the write happened
+    assert emu.stats.faults[kind] == 1
+
+
 async def test_glob_paths_and_method_wildcards(api: Api, emu: EmulatorServer) -> None:
     emu.set_faults([FaultRule(method="*", path=f"{CTP}/*", kind="error500")])
     await api.post(CTP, coworker_pass())

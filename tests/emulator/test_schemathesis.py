@@ -67,7 +67,6 @@ def test_standalone_emulator_announces_url_and_credentials(
 
 
 def test_schemathesis_finds_nothing(standalone_url: str, tmp_path: Path) -> None:
-    started = time.monotonic()
     result = subprocess.run(
         [
             sys.executable,
@@ -102,4 +101,3 @@ def test_schemathesis_finds_nothing(standalone_url: str, tmp_path: Path) -> None
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-6000:]
     assert "passed" in output
-    assert time.monotonic() - started < 60

@@ -32,8 +32,15 @@ import attrs
 
 from . import values as _values
 from .entity import NO_DEFAULT, Entity, Field
-from .errors import InputError, MalformedResponseError, NexudusError, NotFoundError
+from .errors import (
+    InputError,
+    MalformedResponseError,
+    NexudusError,
+    NotFoundError,
+    OutcomeUnknownError,
+)
 from .pagination import Page, PageIterator, SortDirection, check_paging
+from .retry import IDEMPOTENT_METHODS
 from .transport import HttpRequest, HttpResponse, Transport
 from .wire import UNSET, Unset
 
@@ -403,10 +410,24 @@ class Resource(Generic[RecordT, ItemT]):
         return await self._write(ops.update, "PUT", entity.path, body=body)
 
     async def _write(self, fn: Operation, method: str, path: str, **kwargs: Any) -> WriteResult:
-        parsed = await self._call(fn, method, path, **kwargs)
-        if parsed is None:
-            return WriteResult(id=None, message=None, raw=None)
-        result = self._expect(parsed, self._operations.action_result, method, path)
+        try:
+            parsed = await self._call(fn, method, path, **kwargs)
+            if parsed is None:
+                return WriteResult(id=None, message=None, raw=None)
+            result = self._expect(parsed, self._operations.action_result, method, path)
+        except MalformedResponseError as exc:
+            if method in IDEMPOTENT_METHODS:
+                raise
+            # The POST reached the server and was answered: an answer that cannot
+            # be read says nothing about whether it was executed.
+            raise OutcomeUnknownError(
+                f"the outcome is unknown: the API's answer could not be read ({exc.message}); "
+                "the request may have been executed and was not resent",
+                method=method,
+                path=path,
+                status=exc.status,
+                cause=exc,
+            ) from exc
         value = result.value
         new_id = getattr(value, "id", None)
         message = result.message

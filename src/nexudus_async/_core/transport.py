@@ -48,7 +48,11 @@ def loads(data: bytes | str) -> Any:
     """Decode a JSON body."""
     if _orjson is not None:
         return _orjson.loads(data)
-    return _json.loads(data)
+    try:
+        return _json.loads(data)
+    except RecursionError:
+        # As orjson does: callers treat a ValueError as an unreadable body.
+        raise ValueError("JSON nested too deeply") from None
 
 
 @attrs.frozen(slots=True)

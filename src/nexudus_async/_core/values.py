@@ -113,6 +113,8 @@ def _decimal(value: Any, source: Source) -> Any:
             raise Invalid("must be a number") from None
         if not number.is_finite():
             raise Invalid("must be a finite number")
+        if not math.isfinite(float(number)):  # it goes on the wire as a float
+            raise Invalid("is out of range")
         return number
     raise Invalid("must be a number")
 

@@ -19,7 +19,8 @@ window).
 
 Reconciliation, not guessing
 ----------------------------
-A create whose outcome is unknown (the connection dropped, a timeout, a 5xx:
+A create whose outcome is unknown (the connection dropped, a timeout, a 5xx,
+a 200 whose body cannot be read:
 :class:`~nexudus_async._core.errors.OutcomeUnknownError`) is never simply resent.
 The job counts the records matching the group (for CoworkerTimePasses: the
 list filtered by customer ``CoworkerTimePass_Coworker``, time pass
@@ -70,6 +71,7 @@ from .._core.entity import Entity, Field
 from .._core.errors import (
     APIError,
     InputError,
+    MalformedResponseError,
     NexudusError,
     OutcomeUnknownError,
     ServerError,
@@ -322,7 +324,7 @@ class _Job:
         self.states = {k: g.state for k, g in journal.groups(job_id).items()}
         self.to_send = [g for g in plan.groups if self.states.get(g.key) != "done"]
         # What this run has to send: groups an earlier run finished need nothing.
-        self.requests_total = sum(g.requests(plan.cap) for g in self.to_send)
+        self.requests_total = sum(g.requests(plan.per_request) for g in self.to_send)
         self.same_key: dict[tuple[Any, ...], list[str]] = {}
         for g in plan.groups:
             self.same_key.setdefault(g.reconcile_key, []).append(g.key)
@@ -598,7 +600,9 @@ class _Job:
                     return result("created", note)
                 if attempts >= self.max_attempts:
                     return failed(f"gave up after {attempts} attempts: {note}")
-                chunk = missing if self.plan.cap is None else min(missing, self.plan.cap)
+                # CreateMultiple is a 32-bit integer, however many passes the group holds.
+                most = self.plan.per_request
+                chunk = missing if most is None else min(missing, most)
                 attempts += 1
                 requests += 1
                 self.c.requests_sent += 1
@@ -609,12 +613,19 @@ class _Job:
                     log.info("group %s: %s", group.key, note)
                     created = await self.count(group) - baseline
                     continue
+                except InputError as exc:
+                    return failed(str(exc))  # refused before sending: nothing to count
                 except ThrottledError as exc:
                     # A throttled request was not executed: safe to send again.
                     note = f"throttled: {exc}"
                     await asyncio.sleep(self.throttle_backoff * attempts)
                     continue
                 except APIError as exc:
+                    if isinstance(exc, MalformedResponseError):
+                        # Answered but unreadable: it may have been executed.
+                        note = f"unreadable answer ({exc}); reconciled by counting"
+                        created = await self.count(group) - baseline
+                        continue
                     if exc.status is not None and exc.status >= 500:
                         note = f"server error ({exc}); reconciled by counting"
                         created = await self.count(group) - baseline

@@ -2,7 +2,8 @@
 
 Rows asking for identical records (same entity fields, counts aside) form one
 group, and a group of CoworkerTimePasses is one ``CreateMultiple`` request
-(split into several only when a cap on CreateMultiple is configured). For the
+(split into several only when a cap on CreateMultiple is configured, or when
+the group asks for more than CreateMultiple, a 32-bit integer, holds). For the
 link entities (product and tariff time passes) every request creates one
 record, so identical rows are duplicates: they are flagged, and sent once
 unless the caller asks otherwise.
@@ -61,9 +62,7 @@ class Group:
 
     def requests(self, cap: int | None) -> int:
         """How many create requests the group needs when sent in one go."""
-        if cap is None:
-            return 1
-        return math.ceil(self.count / cap)
+        return 1 if cap is None else math.ceil(self.count / cap)
 
 
 @attrs.frozen
@@ -84,7 +83,16 @@ class Plan:
 
     @property
     def create_requests(self) -> int:
-        return sum(g.requests(self.cap) for g in self.groups)
+        return sum(g.requests(self.per_request) for g in self.groups)
+
+    @property
+    def per_request(self) -> int | None:
+        """Most records one create asks for: the cap, or what the count field can hold."""
+        count = self.entity.field(self.entity.count_field) if self.entity.count_field else None
+        bound = count.maximum if count is not None else None
+        if self.cap is None or bound is None:
+            return self.cap if bound is None else bound
+        return min(self.cap, bound)
 
     @property
     def reconcile_keys(self) -> int:

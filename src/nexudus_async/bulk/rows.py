@@ -94,6 +94,8 @@ def validate_row(entity: Entity, row: SourceRow) -> ValidRow | list[RowError]:
     """Validate one row; return it normalized, or every problem it has."""
     errors: list[RowError] = []
     given: dict[str, Any] = {}
+    keys: dict[str, str] = {}  # API name -> the row's key for it, blank or not
+    repeated: set[str] = set()
     for key, raw in row.data.items():
         spec = create_field(entity, key)
         if spec is None:
@@ -107,19 +109,30 @@ def validate_row(entity: Entity, row: SourceRow) -> ValidRow | list[RowError]:
                 )
             )
             continue
-        if spec.json_name in given:
+        first = keys.setdefault(spec.json_name, key)
+        if first != key:
             errors.append(
                 RowError(
-                    row.line, key, raw, f"{spec.json_name} is given twice (API and snake_case)"
+                    row.line,
+                    None,
+                    None,
+                    f"{first}={row.data[first]!r} and {key}={raw!r} both give "
+                    f"{spec.json_name}; give it once",
                 )
             )
+            given.pop(spec.json_name, None)
+            repeated.add(spec.json_name)
+            continue
+        if spec.json_name in repeated:
             continue
         given[spec.json_name] = None if _is_blank(raw) else raw  # an empty cell: not given
     present = {k: v for k, v in given.items() if v is not None}
     clean, problems = _values.check_body(
         entity, present, update=False, source="text", defaults=True
     )
-    errors.extend(RowError(row.line, p.field, p.value, p.message) for p in problems)
+    errors.extend(
+        RowError(row.line, p.field, p.value, p.message) for p in problems if p.field not in repeated
+    )
     if errors:
         return errors
     values = {k: _values.to_json(v) for k, v in clean.items()}

@@ -58,6 +58,27 @@ def _unknown_columns(header: list[str], entity: Entity, line: int) -> list[RowEr
     ]
 
 
+def _repeated_columns(header: list[str], entity: Entity, line: int) -> list[RowError]:
+    """A field named by two columns (``CoworkerId`` twice, or also ``coworker_id``)."""
+    columns: dict[str, list[int]] = {}
+    for number, name in enumerate(header, start=1):
+        spec = create_field(entity, name) if name else None
+        if spec is not None:
+            columns.setdefault(spec.json_name, []).append(number)
+    return [
+        RowError(
+            line,
+            None,
+            None,
+            "columns "
+            + " and ".join(f"{n} ({header[n - 1]})" for n in numbers)
+            + f" both give {field}; a field may have one column only",
+        )
+        for field, numbers in columns.items()
+        if len(numbers) > 1
+    ]
+
+
 def _read_csv(path: Path, entity: Entity) -> InputFile:
     rows: list[SourceRow] = []
     errors: list[RowError] = []
@@ -69,6 +90,9 @@ def _read_csv(path: Path, entity: Entity) -> InputFile:
             line = reader.line_num
             if header is None:
                 header = [h.strip() for h in record]
+                repeated = _repeated_columns(header, entity, line)
+                if repeated:  # which column holds the value is anybody's guess: read no row
+                    return InputFile(path, rows, repeated)
                 errors.extend(_unknown_columns(header, entity, line))
                 continue
             if not any(cell.strip() for cell in record):
@@ -93,6 +117,20 @@ def _read_csv(path: Path, entity: Entity) -> InputFile:
     return InputFile(path, rows, errors)
 
 
+class _RepeatedKey(ValueError):
+    pass
+
+
+def _once_each(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # json.loads keeps the last of two equal keys, silently.
+    obj: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in obj:
+            raise _RepeatedKey(f"the key {key!r} is given twice ({obj[key]!r} and {value!r})")
+        obj[key] = value
+    return obj
+
+
 def _read_jsonl(path: Path) -> InputFile:
     rows: list[SourceRow] = []
     errors: list[RowError] = []
@@ -101,9 +139,12 @@ def _read_jsonl(path: Path) -> InputFile:
             if not text.strip():
                 continue
             try:
-                obj = json.loads(text)
+                obj = json.loads(text, object_pairs_hook=_once_each)
             except json.JSONDecodeError as exc:
                 errors.append(RowError(line, None, None, f"not valid JSON: {exc.msg}"))
+                continue
+            except _RepeatedKey as exc:
+                errors.append(RowError(line, None, None, str(exc)))
                 continue
             if not isinstance(obj, dict):
                 errors.append(RowError(line, None, None, "not a JSON object"))

@@ -19,7 +19,7 @@ from .auth import Auth, TokenError
 from .commands import run_command
 from .config import EmulatorConfig, UserSpec
 from .entities import ENTITIES, EntitySpec
-from .faults import FaultInjector
+from .faults import UNREADABLE_KINDS, FaultInjector, unreadable_answer
 from .querying import paginate, parse_id_list, parse_list_query, select
 from .stats import Stats
 from .store import Store
@@ -424,6 +424,8 @@ def build_app(state: EmulatorState) -> web.Application:
             return _drop(request)
         if kind == "malformed":
             response = _malformed(response)
+        elif kind in UNREADABLE_KINDS:
+            response = unreadable_answer(kind)
         st.by_status[response.status] += 1
         return response
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .entities import CommandSpec, EntitySpec, ParameterSpec
+from .querying import INT32_MAX, INT32_MIN
 from .store import Store
 from .validation import FieldError
 from .values import format_datetime, is_int, now, parse_datetime
@@ -107,6 +108,8 @@ def run_command(
     ids: list[int] = []
     if not isinstance(ids_value, list) or not all(is_int(i) for i in ids_value):
         errors.append(FieldError("Ids", "must be a list of record Ids", ids_value))
+    elif not all(INT32_MIN <= int(i) <= INT32_MAX for i in ids_value):
+        errors.append(FieldError("Ids", "is out of range", ids_value))  # as in a body
     else:
         ids = list(dict.fromkeys(int(i) for i in ids_value))
         missing = [i for i in ids if not store.has(spec, i)]

@@ -25,7 +25,16 @@ DEFAULT_ADMIN_PASSWORD = "demo-password"
 #: A user holding this role is a full unrestricted administrator.
 FULL_ADMIN_ROLE = "Administrator"
 
-FaultKind = Literal["latency", "error500", "drop_before", "drop_after", "unsuccessful", "malformed"]
+FaultKind = Literal[
+    "latency",
+    "error500",
+    "drop_before",
+    "drop_after",
+    "unsuccessful",
+    "malformed",
+    "empty",
+    "not_json",
+]
 FAULT_KINDS: tuple[str, ...] = (
     "latency",
     "error500",
@@ -33,6 +42,8 @@ FAULT_KINDS: tuple[str, ...] = (
     "drop_after",
     "unsuccessful",
     "malformed",
+    "empty",
+    "not_json",
 )
 
 
@@ -85,6 +96,8 @@ class FaultRule:
     - ``unsuccessful``: 200 with ``WasSuccessful: false``; not executed.
     - ``malformed``: execute the request, then answer 200 with a body that is
       not valid JSON.
+    - ``empty``: execute the request, then answer 200 with an empty body.
+    - ``not_json``: execute the request, then answer 200 with an HTML page.
 
     A rule fires with ``probability`` (drawn from the emulator's RNG, seeded by
     ``EmulatorConfig.seed``) and at most ``times`` times (``None``: no limit).

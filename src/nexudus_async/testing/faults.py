@@ -7,10 +7,14 @@ import random
 from collections.abc import Iterable
 
 import attrs
+from aiohttp import web
 
 from .config import FaultRule
 
-__all__ = ["FaultInjector", "FaultPlan"]
+__all__ = ["UNREADABLE_KINDS", "FaultInjector", "FaultPlan", "unreadable_answer"]
+
+#: Kinds that execute the request, then answer 200 with a body no client can read.
+UNREADABLE_KINDS = frozenset({"empty", "not_json"})
 
 
 @attrs.frozen
@@ -65,3 +69,10 @@ class FaultInjector:
             else:
                 kind = rule.kind
         return FaultPlan(latency, kind)
+
+
+def unreadable_answer(kind: str) -> web.Response:
+    """The answer of an ``empty`` or ``not_json`` fault (what some proxies send)."""
+    if kind == "empty":
+        return web.Response(status=200, body=b"", content_type="application/json")
+    return web.Response(status=200, text="<html><body>OK</body></html>", content_type="text/html")

@@ -36,6 +36,8 @@ Row = Mapping[str, Any]
 Predicate = Callable[[Row], bool]
 
 DEFAULT_PAGE_SIZE = 25
+# Query integers are Int32 on the live service, which answers 400 beyond.
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 _PRECISION = {
     "day": _dt.timedelta(days=1),
     "minute": _dt.timedelta(minutes=1),
@@ -129,6 +131,8 @@ def _parse_value(flt: _Filter, text: str) -> tuple[Any, str | None]:
             number = int(text)
         except ValueError:
             return None, "must be a whole number"
+        if not INT32_MIN <= number <= INT32_MAX:
+            return None, "is out of range"  # as in a body
         if kind == "enum" and number not in flt.enum:
             return None, f"'{number}' is not a valid value"
         return number, None
@@ -258,6 +262,8 @@ def parse_list_query(
             ids = parse_id_list(text)
             if ids is None:
                 errors.append(FieldError(key, "must be a list of whole numbers", text))
+            elif not all(INT32_MIN <= i <= INT32_MAX for i in ids):
+                errors.append(FieldError(key, "is out of range", text))
             else:
                 out.predicates.append(_id_in(frozenset(ids)))
             continue
