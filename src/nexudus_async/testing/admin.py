@@ -56,6 +56,7 @@ MAX_TIME_SCALE = 1000.0
 MAX_LATENCY = 30.0
 MAX_FAULTS = 100
 MAX_SEED = 10_000
+_MAX_BODY = 1024**2  # aiohttp's client_max_size, which the app keeps
 _LIMIT_FIELDS = (
     "per_minute",
     "per_hour",
@@ -149,6 +150,8 @@ async def admin_middleware(
         return response
     except web.HTTPNotFound:
         return _error(404, "not_found", f"The admin API has no {request.path}.")
+    except web.HTTPRequestEntityTooLarge:
+        return _error(413, "too_large", f"The body is larger than {_MAX_BODY} bytes.")
 
 
 # ------------------------------------------------------------------ inputs

@@ -21,9 +21,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -54,6 +51,10 @@ class AdminClient:
         self.timeout = timeout
 
     def request(self, method: str, path: str, body: Any = None) -> Any:
+        # Imported here: the pytest plugin loads this module in every user's test run.
+        import urllib.error
+        import urllib.request
+
         data = None if body is None else json.dumps(body).encode()
         req = urllib.request.Request(self.base_url + "/_emulator" + path, data, method=method)
         if data is not None:
