@@ -10,6 +10,7 @@ Commands:
 from __future__ import annotations
 
 import argparse
+import itertools
 import logging
 import os
 import sys
@@ -40,18 +41,27 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args_list = list(sys.argv[1:] if argv is None else argv)
-    if args_list[:1] == ["emulator"]:
-        from ..testing.__main__ import main as emulator_main
-
-        return emulator_main(args_list[1:])
-    args = build_parser().parse_args(args_list)
+def _setup_logging(verbose: bool) -> None:
     logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
+        level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    # The emulator parses its own options: hand it everything after the word
+    # (global options before it, like -v, are parsed here).
+    global_opts = list(itertools.takewhile(lambda a: a.startswith("-"), args_list))
+    if args_list[len(global_opts) : len(global_opts) + 1] == ["emulator"]:
+        from ..testing.__main__ import main as emulator_main
+
+        head = build_parser().parse_args([*global_opts, "emulator"])
+        _setup_logging(head.verbose)
+        return emulator_main(args_list[len(global_opts) + 1 :], prog="nexudus-async emulator")
+    args = build_parser().parse_args(args_list)
+    _setup_logging(args.verbose)
     try:
         code: int = args.handler(args)
     except BrokenPipeError:

@@ -9,7 +9,8 @@ Usage::
         emu.store.count("coworkertimepasses", CoworkerId=42)
 
 Log in with HTTP Basic or a bearer token for ``DEFAULT_ADMIN_EMAIL`` /
-``DEFAULT_ADMIN_PASSWORD``. Standalone: ``python -m nexudus_async.testing``.
+``DEFAULT_ADMIN_PASSWORD``. Standalone: ``python -m nexudus_async.testing``,
+controlled over HTTP under ``/_emulator/`` (``EmulatorProcess``, ``AdminClient``).
 pytest users get the ``nexudus_emulator`` and ``nexudus_emulator_factory``
 fixtures from the package's pytest plugin (needs pytest-asyncio).
 
@@ -26,6 +27,7 @@ from .config import (
     ThrottleLimits,
     UserSpec,
 )
+from .process import AdminClient, AdminClientError, EmulatorProcess
 from .server import EmulatorServer, run_emulator, serve
 from .stats import Stats
 from .store import Store
@@ -34,7 +36,10 @@ __all__ = [
     "DEFAULT_ADMIN_EMAIL",
     "DEFAULT_ADMIN_PASSWORD",
     "FULL_ADMIN_ROLE",
+    "AdminClient",
+    "AdminClientError",
     "EmulatorConfig",
+    "EmulatorProcess",
     "EmulatorServer",
     "FaultRule",
     "Stats",

@@ -1,21 +1,54 @@
-"""``python -m nexudus_async.testing``: run the emulator until Ctrl-C."""
+"""``python -m nexudus_async.testing`` (or ``nexudus-async emulator``): run the emulator
+until Ctrl-C or SIGTERM. Bad options and seed files are one line on stderr, exit 2."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import attrs
 
+from .admin import ADMIN_PREFIX, AdminError, is_loopback, load_seed_file
 from .config import FAULT_KINDS, EmulatorConfig, FaultRule, ThrottleLimits
 from .server import EmulatorServer, serve
 
-__all__ = ["build_config", "main", "parser"]
+__all__ = ["ADMIN_TOKEN_ENV", "build_config", "main", "parser"]
+
+ADMIN_TOKEN_ENV = "NEXUDUS_EMULATOR_ADMIN_TOKEN"
+DEFAULT_PROG = "python -m nexudus_async.testing"
+
+
+class _Parser(argparse.ArgumentParser):
+    """One line per mistake (no usage dump): ``PROG: error: --port: ...``, exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0 to 65535)")
+    return port
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number")
+    return value
 
 
 def _fault(text: str) -> FaultRule:
@@ -37,16 +70,26 @@ def _fault(text: str) -> FaultRule:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def parser(prog: str = "python -m nexudus_async.testing") -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+def parser(prog: str = DEFAULT_PROG) -> argparse.ArgumentParser:
+    p = _Parser(
         prog=prog,
-        description="Run the local Nexudus billing API emulator.",
+        description="Run the local Nexudus billing API emulator. Its admin API is "
+        f"under {ADMIN_PREFIX}/ (document: {ADMIN_PREFIX}/openapi.json).",
     )
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8080, help="0 picks a free port")
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to bind (default 127.0.0.1); any other than loopback needs --admin-token",
+    )
+    p.add_argument(
+        "--port",
+        type=_port,
+        default=8080,
+        help="0 picks a free port; the URL is the last word of the first line printed",
+    )
     p.add_argument(
         "--time-scale",
-        type=float,
+        type=_positive,
         default=1.0,
         help="multiply every time window (0.01: 100x faster throttling)",
     )
@@ -63,11 +106,37 @@ def parser(prog: str = "python -m nexudus_async.testing") -> argparse.ArgumentPa
         + ", ".join(FAULT_KINDS)
         + " (e.g. error500,POST,/api/billing/*,0.1)",
     )
+    p.add_argument(
+        "--seed-file",
+        metavar="JSON",
+        help='records to load at start and on every reset: {"coworkertimepasses": [{...}], ...}',
+    )
+    p.add_argument(
+        "--admin-token",
+        metavar="TOKEN",
+        help="token the admin API requires (Authorization: Bearer TOKEN); "
+        f"default ${ADMIN_TOKEN_ENV}",
+    )
     return p
 
 
 def build_config(args: argparse.Namespace) -> EmulatorConfig:
+    """The configuration the options describe; ValueError names a bad one."""
     limits = ThrottleLimits.off() if args.no_throttle else ThrottleLimits()
+    token = args.admin_token if args.admin_token is not None else os.environ.get(ADMIN_TOKEN_ENV)
+    if token is not None and not token.strip():
+        raise ValueError("--admin-token: must not be empty")
+    if not token and not is_loopback(args.host):
+        raise ValueError(
+            f"--host {args.host}: the admin API of an emulator others can reach needs a "
+            f"token: give --admin-token (or ${ADMIN_TOKEN_ENV})"
+        )
+    seed_records = {}
+    if args.seed_file is not None:
+        try:
+            seed_records = load_seed_file(args.seed_file)
+        except AdminError as exc:
+            raise ValueError(f"--seed-file {exc.message}") from None
     return attrs.evolve(
         EmulatorConfig(),
         host=args.host,
@@ -77,6 +146,8 @@ def build_config(args: argparse.Namespace) -> EmulatorConfig:
         throttle_status=args.throttle_status,
         seed=args.seed,
         faults=tuple(args.fault),
+        seed_records=seed_records,
+        admin_token=token or None,
     )
 
 
@@ -93,6 +164,11 @@ def _announce(server: EmulatorServer) -> None:
     print(f"  Throttle: {throttle}, status {cfg.throttle_status}")
     for rule in cfg.faults:
         print(f"  Fault:    {rule.kind} on {rule.method} {rule.path} (p={rule.probability:g})")
+    access = "Authorization: Bearer <admin token>" if cfg.admin_token else "open (loopback only)"
+    print(f"  Admin:    {server.base_url}{ADMIN_PREFIX}/ {access}")
+    seeded = sum(len(records) for records in cfg.seed_records.values())
+    if seeded:
+        print(f"  Seeded:   {seeded} records")
     print("Press Ctrl-C to stop.", flush=True)
 
 
@@ -101,13 +177,22 @@ async def _run(config: EmulatorConfig) -> None:
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
         loop.add_signal_handler(signal.SIGTERM, stop.set)
+        loop.add_signal_handler(signal.SIGINT, stop.set)
     await serve(config, ready=_announce, stop=stop)
 
 
 def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
-    args = (parser(prog) if prog else parser()).parse_args(argv)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_run(build_config(args)))
+    p = parser(prog or DEFAULT_PROG)
+    args = p.parse_args(argv)
+    try:
+        config = build_config(args)
+    except ValueError as exc:
+        p.exit(2, f"{p.prog}: error: {exc}\n")
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_run(config))
+    except OSError as exc:  # the address is taken or not ours
+        p.exit(2, f"{p.prog}: error: cannot listen on {config.host}:{config.port}: {exc}\n")
     return 0
 
 

@@ -15,11 +15,13 @@ from typing import Any
 import attrs
 from aiohttp import web
 
+from .admin import add_admin_routes, admin_middleware, is_admin_path
 from .auth import Auth, TokenError
 from .commands import run_command
 from .config import EmulatorConfig, UserSpec
 from .entities import ENTITIES, EntitySpec
 from .faults import UNREADABLE_KINDS, FaultInjector, unreadable_answer
+from .journal import RequestJournal
 from .querying import paginate, parse_id_list, parse_list_query, select
 from .stats import Stats
 from .store import Store
@@ -60,23 +62,41 @@ class EmulatorState:
     """Everything a running emulator holds; the control API works on this."""
 
     def __init__(self, config: EmulatorConfig) -> None:
+        self.initial_config = config  # what reset() returns to
         self.config = config
         self.store = Store(first_id=config.first_id, catalogues=config.catalogues)
         self.auth = Auth(self._users(), config.token_ttl, config.time_scale)
         self.throttle = Throttle(config.limits, config.time_scale)
         self.faults = FaultInjector(config.faults, config.seed)
         self.stats = Stats()
+        self.journal = RequestJournal()
+        self._seed_store()
+
+    def _seed_store(self) -> None:
+        for collection, records in self.config.seed_records.items():
+            for record in records:
+                self.store.insert(collection, record)
 
     def _users(self) -> list[UserSpec]:
         admin = UserSpec(self.config.admin_email, self.config.admin_password)
         return [admin, *self.config.users]
 
     def reset(self) -> None:
+        self.config = config = self.initial_config
         self.store.clear()
+        self._seed_store()
         self.auth.reset(self._users())
-        self.throttle = Throttle(self.config.limits, self.config.time_scale)
-        self.faults = FaultInjector(self.config.faults, self.config.seed)
+        self.auth.set_time_scale(config.time_scale)
+        self.throttle = Throttle(config.limits, config.time_scale)
+        self.faults = FaultInjector(config.faults, config.seed)
         self.stats.reset()
+        self.journal.clear()
+
+    def set_time_scale(self, time_scale: float) -> None:
+        """Scale throttle windows, waits and new tokens' lifetime from now on."""
+        self.config = attrs.evolve(self.config, time_scale=time_scale)
+        self.throttle.set_time_scale(time_scale)
+        self.auth.set_time_scale(time_scale)
 
 
 @attrs.frozen
@@ -369,26 +389,37 @@ def build_app(state: EmulatorState) -> web.Application:
 
     @web.middleware
     async def pipeline(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if is_admin_path(request.path):  # not the API: no auth, throttle, faults or stats
+            return await admin_middleware(state, request, handler)
         st = state.stats
         st.requests += 1
         response: web.StreamResponse
+        operation: str | None = None
+
+        def answered(status: int | str) -> None:
+            st.answered(operation, status)
+            state.journal.record(
+                request.method, request.path, request.query_string, operation, status
+            )
+
         route = routes.get(request.match_info.route)
         if route is None:  # 404/405 from the router
             response = _router_error(request, routes.values())
-            st.by_status[response.status] += 1
+            answered(response.status)
             return response
         if "Id" in request.match_info and any(
             r.template == request.path for r in routes.values()
         ):  # e.g. DELETE .../commands: that is not an Id
             response = _router_error(request, routes.values())
-            st.by_status[response.status] += 1
+            answered(response.status)
             return response
-        st.by_route[f"{request.method} {route.template}"] += 1  # whatever the outcome
+        operation = f"{request.method} {route.template}"
+        st.by_route[operation] += 1  # whatever the outcome
         is_write = request.method in WRITE_METHODS
         if route.spec is not None:
             user = state.auth.authenticate(request.headers.get("Authorization"))
             if user is None or not state.auth.allowed(user, route.spec.role(route.action or "")):
-                st.by_status[401] += 1
+                answered(401)
                 return _unauthorized()
             request[_USER_KEY] = user
             client_key = "user:" + user.email.lower()
@@ -397,7 +428,8 @@ def build_app(state: EmulatorState) -> web.Application:
         wait = state.throttle.check(client_key, is_write)
         if wait is not None:
             st.throttled += 1
-            st.by_status[state.config.throttle_status] += 1
+            st.throttled_by[state.throttle.last_limit or "?"] += 1
+            answered(state.config.throttle_status)
             return throttled(state, wait)
         plan = state.faults.plan(request.method, request.path)
         if plan.latency > 0:
@@ -407,26 +439,27 @@ def build_app(state: EmulatorState) -> web.Application:
         if kind is not None:
             st.faults[kind] += 1
         if kind == "error500":
-            st.by_status[500] += 1
+            answered(500)
             return _json(error_envelope(500, OOOPS, None), status=500)
         if kind == "drop_before":
-            st.by_status["dropped"] += 1
+            answered("dropped")
             return _drop(request)
         if kind == "unsuccessful":
-            st.by_status[200] += 1
+            answered(200)
             body = error_envelope(200, "The action could not be completed.", None)
             return _json(body)
         response = await handler(request)
         if is_write and response.status == 200:
             st.writes += 1
+            st.executed[operation] += 1
         if kind == "drop_after":
-            st.by_status["dropped"] += 1
+            answered("dropped")
             return _drop(request)
         if kind == "malformed":
             response = _malformed(response)
         elif kind in UNREADABLE_KINDS:
             response = unreadable_answer(kind)
-        st.by_status[response.status] += 1
+        answered(response.status)
         return response
 
     app = web.Application(middlewares=[pipeline])
@@ -442,6 +475,7 @@ def build_app(state: EmulatorState) -> web.Application:
         return request.app[_STATE_KEY]
 
     add("POST", "/api/token", token, None, None)
+    add_admin_routes(app, state)
     for spec in ENTITIES:
         handlers = make_handlers(state_of, spec)
         for method, suffix, name, action in ENTITY_ROUTES:

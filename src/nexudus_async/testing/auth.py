@@ -67,6 +67,9 @@ class Auth:
     def add_user(self, user: UserSpec) -> None:
         self._users[user.email.lower()] = user
 
+    def users(self) -> list[UserSpec]:
+        return list(self._users.values())
+
     def user(self, email: str) -> UserSpec | None:
         return self._users.get(email.lower())
 
@@ -79,6 +82,10 @@ class Auth:
     def lifetime(self) -> float:
         """Real seconds an access token lives."""
         return self._ttl * self._scale
+
+    def set_time_scale(self, time_scale: float) -> None:
+        """Tokens issued from now on live ``token_ttl * time_scale``."""
+        self._scale = time_scale
 
     def _issue(self, user: UserSpec) -> Grant:
         access = secrets.token_urlsafe(32)

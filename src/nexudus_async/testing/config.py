@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Literal
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
 
 import attrs
 
@@ -149,6 +149,12 @@ class EmulatorConfig:
     #: The first Id given to a new record of each entity.
     first_id: int = 1
     catalogues: Mapping[str, Mapping[int, CatalogueEntry]] = DEFAULT_CATALOGUES
+    #: Records put in the store at start and by every ``reset()``, per collection
+    #: (``{"coworkertimepasses": [{...}]}``), as ``Store.insert`` takes them.
+    seed_records: Mapping[str, Sequence[Mapping[str, Any]]] = attrs.field(factory=dict)
+    #: Token the admin API (``/_emulator/``) requires as ``Authorization: Bearer``;
+    #: ``None``: open, which only a loopback host allows.
+    admin_token: str | None = None
 
     def __attrs_post_init__(self) -> None:
         if self.time_scale <= 0:

@@ -11,6 +11,12 @@ nexudus-async gets, in its own tests:
 - ``nexudus_emulator_factory``: ``async with nexudus_emulator_factory(config or
   **kwargs) as emu:`` starts more emulators (or ``emu = await factory(...)``,
   stopped at teardown).
+- ``nexudus_emulator_process``: the emulator in its own process (127.0.0.1, a
+  free port, ``--time-scale 0.01``), for code under test that runs in other
+  processes: ``.url`` and ``.admin`` (a client of ``/_emulator/``). CLI options
+  per test: ``@pytest.mark.nexudus_emulator_process("--no-throttle", ...)``.
+  Stopped at teardown (SIGTERM, a bounded wait, then kill). Synchronous: needs
+  no pytest-asyncio.
 
 The fixtures are async and need pytest-asyncio (``asyncio_mode = "auto"``,
 or mark tests ``@pytest.mark.asyncio``). This module must import cleanly
@@ -19,20 +25,25 @@ without it: every pytest run of a project with nexudus-async installed loads it.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Generator
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from typing import Any
 
 import pytest
 
 from .config import EmulatorConfig, ThrottleLimits
+from .process import EmulatorProcess
 from .server import EmulatorServer
 
-__all__ = ["DEFAULT_FIXTURE_CONFIG", "EmulatorFactory"]
+__all__ = ["DEFAULT_FIXTURE_CONFIG", "DEFAULT_PROCESS_ARGS", "EmulatorFactory"]
 
 #: The ``nexudus_emulator`` fixture's configuration.
 DEFAULT_FIXTURE_CONFIG = EmulatorConfig(limits=ThrottleLimits(), time_scale=0.01)
 
+#: The ``nexudus_emulator_process`` fixture's options (marker arguments come after).
+DEFAULT_PROCESS_ARGS = ("--time-scale", "0.01")
+
 _MARKER = "nexudus_emulator"
+_PROCESS_MARKER = "nexudus_emulator_process"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -40,6 +51,25 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         f"{_MARKER}(**kwargs): EmulatorConfig overrides for the nexudus_emulator fixture",
     )
+    config.addinivalue_line(
+        "markers",
+        f"{_PROCESS_MARKER}(*args, admin_token=None): command-line options of the "
+        "nexudus_emulator_process fixture",
+    )
+
+
+@pytest.fixture
+def nexudus_emulator_process(request: pytest.FixtureRequest) -> Iterator[EmulatorProcess]:
+    """The emulator in a child process; ``.url`` and ``.admin`` (see the module docs)."""
+    marker = request.node.get_closest_marker(_PROCESS_MARKER)
+    args = tuple(marker.args) if marker is not None else ()
+    token = marker.kwargs.get("admin_token") if marker is not None else None
+    process = EmulatorProcess(*DEFAULT_PROCESS_ARGS, *args, admin_token=token)
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()
 
 
 class _Started:

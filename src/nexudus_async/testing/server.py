@@ -10,6 +10,7 @@ from typing import Any
 import attrs
 from aiohttp import web
 
+from .admin import is_loopback
 from .app import EmulatorState, build_app
 from .config import FULL_ADMIN_ROLE, EmulatorConfig, FaultRule, ThrottleLimits, UserSpec
 from .stats import Stats
@@ -25,7 +26,8 @@ class EmulatorServer:
 
     The control API goes straight to the emulator's state, without HTTP or
     auth: ``store`` (count, all, get, insert), ``stats``, ``reset()``,
-    ``set_faults()``, ``set_limits()``, ``add_user()``, ``expire_tokens()``.
+    ``set_faults()``, ``set_limits()``, ``set_time_scale()``, ``add_user()``,
+    ``expire_tokens()``. Over HTTP the same is under ``/_emulator/`` (admin.py).
     """
 
     def __init__(self, config: EmulatorConfig | None = None, **overrides: Any) -> None:
@@ -41,6 +43,11 @@ class EmulatorServer:
     async def start(self) -> EmulatorServer:
         if self._runner is not None:
             return self
+        if not self.config.admin_token and not is_loopback(self.config.host):
+            raise ValueError(
+                f"refusing to listen on {self.config.host!r} without an admin token: "
+                "anyone who can reach it could control the emulator (admin_token=...)"
+            )
         app = build_app(self._state)
         # Long query strings (id lookups, fuzzers) get an API answer, not a protocol error.
         runner = web.AppRunner(
@@ -119,6 +126,12 @@ class EmulatorServer:
 
     def set_limits(self, limits: ThrottleLimits) -> None:
         self._state.throttle.set_limits(limits)
+
+    def set_time_scale(self, time_scale: float) -> None:
+        """Scale throttle windows and new tokens' lifetime from now on (reset() restores it)."""
+        if not time_scale > 0:
+            raise ValueError("time_scale must be positive")
+        self._state.set_time_scale(time_scale)
 
     def add_user(
         self,

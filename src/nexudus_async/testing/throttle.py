@@ -20,9 +20,10 @@ _MINUTE, _HOUR, _DAY = 60.0, 3600.0, 86400.0
 
 
 class _Window:
-    __slots__ = ("hits", "limit", "seconds", "writes_only")
+    __slots__ = ("hits", "limit", "name", "seconds", "writes_only")
 
-    def __init__(self, seconds: float, limit: int, writes_only: bool) -> None:
+    def __init__(self, name: str, seconds: float, limit: int, writes_only: bool) -> None:
+        self.name = name  # the ThrottleLimits field, for stats
         self.seconds = seconds
         self.limit = limit
         self.writes_only = writes_only
@@ -57,6 +58,8 @@ class Throttle:
         self._scale = time_scale
         self._clock = clock
         self._clients: dict[str, _Client] = {}
+        #: The ThrottleLimits field that decided the last throttled answer.
+        self.last_limit: str | None = None
 
     @property
     def limits(self) -> ThrottleLimits:
@@ -73,19 +76,23 @@ class Throttle:
                         window.hits.extend(old.hits)
             client.windows = fresh
 
+    def set_time_scale(self, time_scale: float) -> None:
+        """Every window (and wait) is measured with the new scale from now on."""
+        self._scale = time_scale
+
     def reset(self) -> None:
         self._clients.clear()
 
     def _windows(self) -> list[_Window]:
         lim = self._limits
         spec = [
-            (_MINUTE, lim.per_minute, False),
-            (_HOUR, lim.per_hour, False),
-            (_DAY, lim.per_day, False),
-            (_MINUTE, lim.writes_per_minute, True),
-            (_DAY, lim.writes_per_day, True),
+            ("per_minute", _MINUTE, lim.per_minute, False),
+            ("per_hour", _HOUR, lim.per_hour, False),
+            ("per_day", _DAY, lim.per_day, False),
+            ("writes_per_minute", _MINUTE, lim.writes_per_minute, True),
+            ("writes_per_day", _DAY, lim.writes_per_day, True),
         ]
-        return [_Window(s, n, w) for s, n, w in spec if n is not None]
+        return [_Window(name, s, n, w) for name, s, n, w in spec if n is not None]
 
     def check(self, client_key: str, is_write: bool) -> float | None:
         """Record the request and return None, or return the seconds to wait (not recorded)."""
@@ -95,14 +102,17 @@ class Throttle:
         client = self._clients.get(client_key)
         if client is None:
             client = self._clients[client_key] = _Client(self._windows())
-        wait = 0.0
+        wait, limit = 0.0, None
         interval = self._limits.min_interval
         if interval and client.last is not None:
-            wait = max(wait, client.last + interval * self._scale - now)
+            wait, limit = client.last + interval * self._scale - now, "min_interval"
         applicable = [w for w in client.windows if is_write or not w.writes_only]
         for window in applicable:
-            wait = max(wait, window.wait(now, self._scale))
+            window_wait = window.wait(now, self._scale)
+            if window_wait > wait:
+                wait, limit = window_wait, window.name
         if wait > 0:
+            self.last_limit = limit
             return wait
         client.last = now
         for window in applicable:

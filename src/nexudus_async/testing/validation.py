@@ -9,10 +9,10 @@ import attrs
 
 from .._core.dates import format_datetime
 from .._core.values import MISSING as _MISSING
-from .._core.values import check_body, to_json
+from .._core.values import Invalid, check, check_body, to_json
 from .entities import EntitySpec
 
-__all__ = ["MISSING", "FieldError", "validate_write"]
+__all__ = ["MISSING", "FieldError", "check_value", "validate_write"]
 
 MISSING: Any = _MISSING
 
@@ -55,3 +55,13 @@ def validate_write(
     clean, problems = check_body(spec.descriptor, body, update=update, source="json")
     errors = [FieldError(p.field, p.message, p.value) for p in problems]
     return {k: _stored(v) for k, v in clean.items()}, errors
+
+
+def check_value(spec: EntitySpec, name: str, value: Any) -> tuple[Any, str | None]:
+    """One field's value as the store keeps it, or the problem (any field, read-only too)."""
+    field = spec.descriptor.field(name)
+    assert field is not None, name
+    try:
+        return _stored(check(field, value, source="json")), None
+    except Invalid as exc:
+        return None, str(exc)
