@@ -64,13 +64,16 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 
+import aiohttp
 import attrs
 
 from .._core.errors import (
     APIError,
+    AuthenticationError,
     InputError,
     NexudusError,
     OutcomeUnknownError,
+    PermissionDeniedError,
     ServerError,
     ThrottledError,
     TransportError,
@@ -102,6 +105,7 @@ from .snapshot import (
     key_text,
     take_snapshot,
 )
+from .stopping import SendingStopped
 
 __all__ = [
     "BulkGateway",
@@ -280,6 +284,33 @@ class _Unresolved(Exception):
     """A group's outcome could not be established (a count failed)."""
 
 
+class _Stopped(_Unresolved):
+    """The job was told to stop (or stopped itself) before a read went out."""
+
+
+def cannot_connect(exc: BaseException) -> bool:
+    """Whether ``exc`` is a failure to connect at all (refused, DNS): nothing was sent."""
+    seen: BaseException | None = exc
+    for _ in range(8):  # the cause chain is short; bound it anyway
+        if seen is None:
+            return False
+        if isinstance(seen, aiohttp.ClientConnectorError):
+            return True
+        seen = seen.__cause__
+    return False
+
+
+def is_fatal(exc: BaseException, *, answered: bool) -> bool:
+    """Errors that would fail every other group the same way: stop the whole job.
+
+    Refused credentials or permissions (one login per group could lock the
+    account), or a host that could not be reached before anything answered.
+    """
+    if isinstance(exc, AuthenticationError | PermissionDeniedError):
+        return True
+    return not answered and isinstance(exc, TransportError) and cannot_connect(exc)
+
+
 @attrs.define
 class _Counters:
     records_done: int = 0
@@ -332,6 +363,19 @@ class _Job:
         self.baseline_note: str | None = None
         self.started = time.monotonic()
         self.progress_lock = asyncio.Lock()
+        self.fatal: NexudusError | None = None
+        """The error that stopped the whole job (see :func:`is_fatal`)."""
+        self.answered = False
+        """Whether any request of this run got an answer."""
+
+    def stopped(self) -> bool:
+        """Told to stop, or stopped by a fatal error: start no new request."""
+        return self.fatal is not None or (self.stop is not None and self.stop.is_set())
+
+    def check_fatal(self, exc: NexudusError) -> None:
+        if self.fatal is None and is_fatal(exc, answered=self.answered):
+            self.fatal = exc
+            log.warning("bulk job %s: stopping: %s", self.job_id[:12], exc)
 
     def match(self, group: Group) -> dict[str, Any]:
         return dict(zip(self.plan.entity.reconcile_fields, group.reconcile_key, strict=True))
@@ -344,18 +388,27 @@ class _Job:
         """A read (GET), retried on transient errors; ``_Unresolved`` if it cannot be made."""
         what = "read the existing records" if snapshot else "count the existing records"
         for attempt in range(1, self.max_attempts + 1):
+            if self.stopped():
+                raise _Stopped(f"stopping: did not {what}")
             if snapshot:
                 self.c.snapshot_sent += 1
             else:
                 self.c.counts_sent += 1
             try:
-                return await call()
+                value = await call()
+            except SendingStopped as exc:
+                raise _Stopped(f"stopping: did not {what}") from exc
             except (ThrottledError, ServerError, TransportError, OutcomeUnknownError) as exc:
-                if attempt == self.max_attempts:
+                self.check_fatal(exc)
+                if attempt == self.max_attempts or self.fatal is not None:
                     raise _Unresolved(f"could not {what}: {exc}") from exc
                 await asyncio.sleep(self.throttle_backoff * attempt)
             except NexudusError as exc:
+                self.check_fatal(exc)
                 raise _Unresolved(f"could not {what}: {exc}") from exc
+            else:
+                self.answered = True
+                return value
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def prepare(self) -> None:
@@ -376,7 +429,7 @@ class _Job:
                 "an earlier run sent groups without a snapshot: one count before each group"
             )
             return
-        if self.stop is not None and self.stop.is_set():
+        if self.stopped():
             return
         try:
             snap = await self.take_snapshot()
@@ -493,16 +546,8 @@ class _Job:
         rkey = group.reconcile_key
         lock = self.locks.setdefault(rkey, asyncio.Lock())
         async with lock:
-            if self.stop is not None and self.stop.is_set():
-                result = GroupResult(
-                    group.key,
-                    group.fields,
-                    group.count,
-                    record.created if record else 0,
-                    "not_sent",
-                    0,
-                    reason="interrupted before it was sent; re-run to resume",
-                )
+            if self.stopped():
+                result = self.not_sent(group, record.created if record else 0)
             elif rkey in self.blocked:
                 result = GroupResult(
                     group.key,
@@ -517,12 +562,32 @@ class _Job:
                 )
             else:
                 async with self.sem:
-                    result = await self.send_group(group)
+                    # Checked again here: the flag may have been set while waiting.
+                    if self.stopped():
+                        result = self.not_sent(group, record.created if record else 0)
+                    else:
+                        result = await self.send_group(group)
                 if result.status == "failed" and self._left_unresolved(group):
                     self.blocked.add(rkey)
         result = self.finish(result)
         await self.report_progress()
         return result
+
+    def not_sent(self, group: Group, created: int) -> GroupResult:
+        return GroupResult(
+            group.key,
+            group.fields,
+            group.count,
+            created,
+            "not_sent",
+            0,
+            reason=self.stop_reason(),
+        )
+
+    def stop_reason(self) -> str:
+        if self.fatal is not None and not (self.stop is not None and self.stop.is_set()):
+            return f"not sent: the job stopped ({self.fatal}); re-run to resume"
+        return "interrupted before it was sent; re-run to resume"
 
     def _left_unresolved(self, group: Group) -> bool:
         rec = self.journal.group(self.job_id, group.key)
@@ -546,6 +611,19 @@ class _Job:
                 reason=reason,
                 resumed=resumed,
                 created_before=created_before,
+            )
+
+        def stopped_before_send() -> GroupResult:
+            """Stopped between sends: ``created`` is exact, so the journal can say so."""
+            self.journal.mark_failed(
+                self.job_id,
+                group.key,
+                created=created,
+                requests=prior_requests + requests,
+                error="interrupted before the next create was sent",
+            )
+            return attrs.evolve(
+                result("failed", None), status="not_sent", reason=self.stop_reason()
             )
 
         def failed(reason: str) -> GroupResult:
@@ -599,11 +677,17 @@ class _Job:
                 if attempts >= self.max_attempts:
                     return failed(f"gave up after {attempts} attempts: {note}")
                 chunk = missing if self.plan.cap is None else min(missing, self.plan.cap)
+                if self.stopped():
+                    return stopped_before_send()
                 attempts += 1
                 requests += 1
                 self.c.requests_sent += 1
                 try:
                     await self.gateway.create(group.fields, chunk)
+                except SendingStopped:
+                    requests -= 1  # refused before it went out
+                    self.c.requests_sent -= 1
+                    return stopped_before_send()
                 except OutcomeUnknownError as exc:
                     note = f"outcome unknown ({exc}); reconciled by counting"
                     log.info("group %s: %s", group.key, note)
@@ -619,17 +703,48 @@ class _Job:
                         note = f"server error ({exc}); reconciled by counting"
                         created = await self.count(group) - baseline
                         continue
+                    self.check_fatal(exc)
                     return failed(str(exc))
+                except TransportError as exc:
+                    if not cannot_connect(exc):
+                        note = f"{type(exc).__name__} ({exc}); reconciled by counting"
+                        created = await self.count(group) - baseline
+                        continue
+                    # Connecting failed after the client's retries: nothing was sent.
+                    self.check_fatal(exc)
+                    if self.fatal is not None or attempts >= self.max_attempts:
+                        return failed(str(exc))
+                    note = str(exc)
+                    await asyncio.sleep(self.throttle_backoff * attempts)
+                    continue
                 except NexudusError as exc:
                     # Anything else might have reached the server: count, never guess.
                     note = f"{type(exc).__name__} ({exc}); reconciled by counting"
                     created = await self.count(group) - baseline
                     continue
+                self.answered = True
                 created += chunk
                 self.journal.mark_sent(
                     self.job_id, group.key, created=created, requests=prior_requests + requests
                 )
                 await self.report_progress()
+        except _Stopped:
+            rec = self.journal.group(self.job_id, group.key)
+            if rec is None:
+                return self.not_sent(group, created)
+            # A reconciling count was not made: the outcome stays unknown.
+            return GroupResult(
+                group.key,
+                group.fields,
+                group.count,
+                created,
+                "not_sent",
+                requests,
+                reason="interrupted while reconciling; the journal keeps the group as "
+                "'sending', re-run to reconcile",
+                resumed=resumed,
+                created_before=created_before,
+            )
         except _Unresolved as exc:
             if self.journal.group(self.job_id, group.key) is None:
                 reason = f"{exc}; nothing was sent for the group, re-run to send it"
@@ -696,6 +811,9 @@ async def run_bulk(
             if len(group_error.exceptions) == 1:
                 raise group_error.exceptions[0] from None
             raise
+        if runner.fatal is not None:
+            # Every group is settled (journaled): the next run resumes the job.
+            raise runner.fatal
         by_key = {r.key: r for r in (t.result() for t in tasks)}
         results = [by_key[g.key] for g in plan.groups]
         report = BulkReport(

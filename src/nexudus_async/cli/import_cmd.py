@@ -5,8 +5,9 @@ The same code path serves the command line, ``--emulator`` and the demo:
 exit code with the report.
 
 Exit codes: 0 everything created (now or by an earlier run); 1 some rows
-failed; 2 bad input or usage (nothing sent); 130 interrupted (re-run the same
-command to resume).
+failed; 2 bad input or usage (nothing sent); 3 credentials or permissions
+refused; 4 the API could not be reached; 130 / 143 interrupted by SIGINT /
+SIGTERM (re-run the same command to resume). See :mod:`.failures`.
 """
 
 from __future__ import annotations
@@ -26,22 +27,29 @@ from typing import Any, TextIO
 import aiohttp
 import attrs
 
+from .._core.errors import NexudusError
 from .._core.throttle import RateLimits
 from ..bulk.executor import BulkReport, ResourceGateway, run_bulk
 from ..bulk.journal import Journal
 from ..bulk.plan import Plan, estimate_seconds, make_plan
 from ..bulk.rows import ENTITIES, EntitySpec, RowError, validate_rows
 from ..bulk.snapshot import SNAPSHOT_PAGE_SIZE
+from ..bulk.stopping import stop_trace_config
 from .connect import Connection, CredentialsError, add_connection_options, connection_from
+from .failures import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_SIGINT,
+    EXIT_SIGTERM,
+    EXIT_USAGE,
+    failure_line,
+)
 from .input_files import read_rows
 from .progress import ProgressPrinter, format_duration
 
 __all__ = ["ImportOptions", "ImportOutcome", "add_import_parser", "run_import"]
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = EXIT_SIGINT
 
 ENTITY_CHOICES = {
     "coworker": "coworker_time_passes",
@@ -153,8 +161,12 @@ def _resume_hint(args: argparse.Namespace) -> str:
         parts += ["--base-url", args.base_url]
     if args.email:
         parts += ["--email", args.email]
+    if args.fmt:
+        parts += ["--format", args.fmt]
     if args.max_per_request:
         parts += ["--max-per-request", str(args.max_per_request)]
+    if args.send_duplicates:
+        parts.append("--send-duplicates")
     if args.time_scale:
         parts += ["--time-scale", str(args.time_scale)]
     return shlex.join(parts)
@@ -343,15 +355,22 @@ async def run_import(
         else:
             print(f"journal: {journal_path}", file=out)
         print(f"sending to {conn.describe()}", file=out)
-        report = await _send(opts, conn, plan, journal, out, err, trace_configs)
+        stopper = _Stopper()
+        try:
+            report = await _send(opts, conn, plan, journal, out, err, trace_configs, stopper)
+        except NexudusError as exc:
+            # Raised only for what stops the whole job (refused login, no connection).
+            code, text = failure_line(exc, conn, resumable=opts.resume_hint is not None)
+            print(text, file=err)
+            return ImportOutcome(code, plan=plan)
     if report is None:
-        return ImportOutcome(EXIT_INTERRUPTED, plan=plan)
+        return ImportOutcome(stopper.exit_code, plan=plan)
     _print_summary(report, opts, out)
     if opts.report is not None:
         opts.report.write_text(json.dumps(report.to_json(), indent=2) + "\n")
         print(f"report: {opts.report}", file=out)
     if report.interrupted:
-        code = EXIT_INTERRUPTED
+        code = stopper.exit_code
     elif report.ok:
         code = EXIT_OK
     else:
@@ -359,15 +378,29 @@ async def run_import(
     return ImportOutcome(code, report=report, plan=plan)
 
 
+class _Stopper:
+    """The job's stop flag and the signal that set it (for the exit code)."""
+
+    def __init__(self) -> None:
+        self.event = asyncio.Event()
+        self.signal: signal.Signals | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_SIGTERM if self.signal == signal.SIGTERM else EXIT_SIGINT
+
+
 @contextlib.contextmanager
-def _signals(stop: asyncio.Event, task: asyncio.Task[Any], err: TextIO) -> Iterator[None]:
+def _signals(stopper: _Stopper, task: asyncio.Task[Any], err: TextIO) -> Iterator[None]:
     """First Ctrl-C (or SIGTERM): stop after the requests in flight; second: abort."""
     loop = asyncio.get_running_loop()
     installed: list[signal.Signals] = []
+    stop = stopper.event
 
-    def on_signal() -> None:
+    def on_signal(sig: signal.Signals) -> None:
         if not stop.is_set():
             stop.set()
+            stopper.signal = sig
             print(
                 "\ninterrupted: finishing the requests in flight (Ctrl-C again to abort now)",
                 file=err,
@@ -378,7 +411,7 @@ def _signals(stop: asyncio.Event, task: asyncio.Task[Any], err: TextIO) -> Itera
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
-            loop.add_signal_handler(sig, on_signal)
+            loop.add_signal_handler(sig, on_signal, sig)
             installed.append(sig)
         except (NotImplementedError, RuntimeError):  # not the main thread, or Windows
             pass
@@ -397,11 +430,12 @@ async def _send(
     out: TextIO,
     err: TextIO,
     trace_configs: Sequence[aiohttp.TraceConfig],
+    stopper: _Stopper,
 ) -> BulkReport | None:
     from ..client import NexudusClient
 
     printer = ProgressPrinter(out, _progress_mode(opts.progress, out), noun=_noun(plan.entity))
-    stop = asyncio.Event()
+    stop = stopper.event
     limits = RateLimits.published()
     if opts.time_scale != 1.0:
         limits = limits.scaled(opts.time_scale)
@@ -409,7 +443,8 @@ async def _send(
         base_url=conn.base_url,
         auth=conn.auth,
         rate_limits=limits,
-        trace_configs=trace_configs or None,
+        # After the first signal no request goes out, even one the limiter held.
+        trace_configs=[*trace_configs, stop_trace_config(stop)],
     ) as client:
         resource = getattr(client, plan.entity.name)
         task = asyncio.create_task(
@@ -424,9 +459,12 @@ async def _send(
                 throttle_backoff=max(opts.time_scale, 0.001),
             )
         )
-        with _signals(stop, task, err):
+        with _signals(stopper, task, err):
             try:
                 report = await task
+            except NexudusError:
+                printer.close()
+                raise
             except asyncio.CancelledError:
                 printer.close()
                 print(
