@@ -375,7 +375,7 @@ class _Job:
     def check_fatal(self, exc: NexudusError) -> None:
         if self.fatal is None and is_fatal(exc, answered=self.answered):
             self.fatal = exc
-            log.warning("bulk job %s: stopping: %s", self.job_id[:12], exc)
+            log.info("bulk job %s: stopping: %s", self.job_id[:12], exc)
 
     def match(self, group: Group) -> dict[str, Any]:
         return dict(zip(self.plan.entity.reconcile_fields, group.reconcile_key, strict=True))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from .._core.errors import (
     AuthenticationError,
+    InputError,
     NexudusError,
     PermissionDeniedError,
     TransportError,
@@ -45,6 +46,8 @@ def failure_line(exc: NexudusError, conn: Connection, *, resumable: bool) -> tup
         "; the job is journaled: fix it and re-run the same command to resume" if resumable else ""
     )
     detail = exc.api_message or exc.message
+    if isinstance(exc, InputError):
+        return EXIT_USAGE, f"error: {exc}"
     if isinstance(exc, AuthenticationError):
         return EXIT_AUTH, (
             f"error: authentication failed for {conn.user} at {conn.base_url} ({detail}); "
