@@ -161,6 +161,8 @@ def _resume_hint(args: argparse.Namespace) -> str:
         parts += ["--base-url", args.base_url]
     if args.email:
         parts += ["--email", args.email]
+    if args.insecure_http:
+        parts.append("--insecure-http")
     if args.fmt:
         parts += ["--format", args.fmt]
     if args.max_per_request:
@@ -442,6 +444,7 @@ async def _send(
     async with NexudusClient(
         base_url=conn.base_url,
         auth=conn.auth,
+        allow_insecure_http=conn.insecure_http,
         rate_limits=limits,
         # After the first signal no request goes out, even one the limiter held.
         trace_configs=[*trace_configs, stop_trace_config(stop)],
