@@ -211,8 +211,9 @@ def _parse_int(value: Any) -> int:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
-        return int(value)
+    # "2.0" in a CSV as 2.0 in JSON: an integral value, whatever wrote it.
+    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+(?:\.0*)?\s*", value):
+        return int(value.strip().split(".")[0])
     raise _Invalid("is not an integer")
 
 

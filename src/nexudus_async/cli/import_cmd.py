@@ -44,7 +44,7 @@ from .failures import (
     EXIT_USAGE,
     failure_line,
 )
-from .input_files import read_rows
+from .input_files import InputFileError, read_rows
 from .progress import ProgressPrinter, format_duration
 
 __all__ = ["ImportOptions", "ImportOutcome", "add_import_parser", "run_import"]
@@ -65,6 +65,10 @@ class ImportOptions:
     path: Path
     entity: EntitySpec = ENTITIES["coworker_time_passes"]
     fmt: str | None = None
+    delimiter: str | None = None
+    """CSV delimiter (None: detected from the header line)."""
+    encoding: str | None = None
+    """The file's encoding (None: UTF-8, with or without a byte-order mark)."""
     dry_run: bool = False
     journal: Path | None = None
     report: Path | None = None
@@ -107,6 +111,15 @@ def add_import_parser(sub: Any) -> None:
         help="what the rows create: coworker time passes (default), or product/tariff links",
     )
     p.add_argument("--format", dest="fmt", choices=("csv", "jsonl"), help="default: from suffix")
+    p.add_argument(
+        "--delimiter",
+        type=_delimiter,
+        help="CSV delimiter (default: detected from the header line among , ; tab |)",
+    )
+    p.add_argument(
+        "--encoding",
+        help="the file's encoding, e.g. cp1252 (default: UTF-8 with or without a BOM)",
+    )
     p.add_argument("--dry-run", action="store_true", help="validate and print the plan only")
     p.add_argument(
         "--journal", type=Path, help="journal file (default: FILE.journal.sqlite next to FILE)"
@@ -151,6 +164,13 @@ def add_import_parser(sub: Any) -> None:
     p.set_defaults(handler=_cli_import)
 
 
+def _delimiter(text: str) -> str:
+    text = {"tab": "\t", "\\t": "\t"}.get(text, text)
+    if len(text) != 1:
+        raise argparse.ArgumentTypeError("a delimiter is one character (or 'tab')")
+    return text
+
+
 def _resume_hint(args: argparse.Namespace) -> str:
     parts = ["nexudus-async", "import", str(args.file)]
     if args.entity != "coworker":
@@ -165,6 +185,10 @@ def _resume_hint(args: argparse.Namespace) -> str:
         parts.append("--insecure-http")
     if args.fmt:
         parts += ["--format", args.fmt]
+    if args.delimiter:
+        parts += ["--delimiter", "tab" if args.delimiter == "\t" else args.delimiter]
+    if args.encoding:
+        parts += ["--encoding", args.encoding]
     if args.max_per_request:
         parts += ["--max-per-request", str(args.max_per_request)]
     if args.send_duplicates:
@@ -180,6 +204,8 @@ def _cli_import(args: argparse.Namespace) -> int:
         path=args.file,
         entity=ENTITIES[ENTITY_CHOICES[args.entity]],
         fmt=args.fmt,
+        delimiter=args.delimiter,
+        encoding=args.encoding,
         dry_run=args.dry_run,
         journal=args.journal,
         report=args.report,
@@ -312,7 +338,16 @@ async def run_import(
     if not opts.path.is_file():
         print(f"error: {opts.path}: no such file", file=err)
         return ImportOutcome(EXIT_USAGE)
-    source = read_rows(opts.path, opts.entity, fmt=opts.fmt)
+    try:
+        source = read_rows(
+            opts.path, opts.entity, fmt=opts.fmt, delimiter=opts.delimiter, encoding=opts.encoding
+        )
+    except InputFileError as exc:
+        print(f"error: {exc}; nothing was sent", file=err)
+        return ImportOutcome(EXIT_USAGE)
+    except OSError as exc:
+        print(f"error: {opts.path}: cannot read the file ({exc.strerror or exc})", file=err)
+        return ImportOutcome(EXIT_USAGE)
     valid, row_errors = validate_rows(opts.entity, source.rows)
     errors = [*source.errors, *row_errors]
     if errors:
