@@ -599,6 +599,7 @@ class _Job:
         prior_requests = record.requests if record is not None else 0
         requests = 0
         created = created_before = record.created if record is not None else 0
+        ids: list[int] = []
 
         def result(status: Literal["created", "failed"], reason: str | None) -> GroupResult:
             return GroupResult(
@@ -611,6 +612,7 @@ class _Job:
                 reason=reason,
                 resumed=resumed,
                 created_before=created_before,
+                ids=tuple(ids),
             )
 
         def stopped_before_send() -> GroupResult:
@@ -683,7 +685,7 @@ class _Job:
                 requests += 1
                 self.c.requests_sent += 1
                 try:
-                    await self.gateway.create(group.fields, chunk)
+                    answer = await self.gateway.create(group.fields, chunk)
                 except SendingStopped:
                     requests -= 1  # refused before it went out
                     self.c.requests_sent -= 1
@@ -723,6 +725,9 @@ class _Job:
                     created = await self.count(group) - baseline
                     continue
                 self.answered = True
+                new_id = getattr(answer, "id", None)
+                if isinstance(new_id, int) and not isinstance(new_id, bool):
+                    ids.append(new_id)
                 created += chunk
                 self.journal.mark_sent(
                     self.job_id, group.key, created=created, requests=prior_requests + requests
@@ -765,6 +770,7 @@ async def run_bulk(
     throttle_backoff: float = 1.0,
     source: str | None = None,
     since: str | None = None,
+    job_id: str | None = None,
 ) -> BulkReport:
     """Send a plan's groups; resume it from ``journal`` when the job was started before.
 
@@ -772,6 +778,9 @@ async def run_bulk(
     ``interrupted``) and groups in flight finish. Cancelling the task instead is
     safe too: the journal keeps an in-flight group as ``sending`` and the next
     run reconciles it.
+
+    ``job_id``: the journal's key of the job (default: the plan's content hash,
+    so the same rows resume the same job); another id starts a new job.
     """
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
@@ -779,7 +788,7 @@ async def run_bulk(
     journal = journal if journal is not None else Journal(":memory:")
     try:
         job = journal.open_job(
-            plan.job_hash,
+            job_id or plan.job_hash,
             entity=plan.entity.name,
             since=since or since_for(),
             groups=len(plan.groups),

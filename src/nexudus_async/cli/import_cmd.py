@@ -30,7 +30,7 @@ import attrs
 from .._core.errors import NexudusError
 from .._core.throttle import RateLimits
 from ..bulk.executor import BulkReport, ResourceGateway, run_bulk
-from ..bulk.journal import Journal
+from ..bulk.journal import JobRecord, Journal
 from ..bulk.plan import Plan, estimate_seconds, make_plan
 from ..bulk.rows import ENTITIES, EntitySpec, RowError, validate_rows
 from ..bulk.snapshot import SNAPSHOT_PAGE_SIZE
@@ -140,7 +140,8 @@ def add_import_parser(sub: Any) -> None:
     p.add_argument(
         "--new-job",
         action="store_true",
-        help="start even if the journal holds an unfinished job for different content",
+        help="start a new job: over an unfinished job for different content, or to "
+        "import again a file whose job the journal has as finished",
     )
     p.add_argument(
         "--progress",
@@ -372,7 +373,7 @@ async def run_import(
 
     journal_path = opts.journal or opts.path.with_name(opts.path.name + ".journal.sqlite")
     with Journal(journal_path) as journal:
-        others = [j for j in journal.unfinished_jobs() if j.job_id != plan.job_hash]
+        others = [j for j in journal.unfinished_jobs() if not _same_content(j.job_id, plan)]
         if others and not opts.new_job:
             print(
                 f"error: the journal {journal_path} holds an unfinished job started "
@@ -382,19 +383,30 @@ async def run_import(
                 file=err,
             )
             return ImportOutcome(EXIT_USAGE, plan=plan)
-        previous = journal.job(plan.job_hash)
+        job_id, previous = _job_for(journal, plan, new_job=opts.new_job)
         if previous is not None:
             state = "complete" if previous.finished_at else "unfinished"
             print(
                 f"journal: {journal_path}: resuming the {state} job started {previous.started_at}",
                 file=out,
             )
+            if previous.finished_at:
+                print(
+                    "  every pass of this file was created by that job; nothing to send "
+                    "(--new-job imports the file again)",
+                    file=out,
+                )
         else:
-            print(f"journal: {journal_path}", file=out)
+            print(
+                f"journal: {journal_path}" + (f" (new job {job_id})" if opts.new_job else ""),
+                file=out,
+            )
         print(f"sending to {conn.describe()}", file=out)
         stopper = _Stopper()
         try:
-            report = await _send(opts, conn, plan, journal, out, err, trace_configs, stopper)
+            report = await _send(
+                opts, conn, plan, journal, out, err, trace_configs, stopper, job_id
+            )
         except NexudusError as exc:
             # Raised only for what stops the whole job (refused login, no connection).
             code, text = failure_line(exc, conn, resumable=opts.resume_hint is not None)
@@ -425,6 +437,28 @@ class _Stopper:
     @property
     def exit_code(self) -> int:
         return EXIT_SIGTERM if self.signal == signal.SIGTERM else EXIT_SIGINT
+
+
+def _same_content(job_id: str, plan: Plan) -> bool:
+    """Jobs of one file's content: its hash, then ``hash:2``, ``hash:3``... (--new-job)."""
+    return job_id.split(":", 1)[0] == plan.job_hash
+
+
+def _job_for(journal: Journal, plan: Plan, *, new_job: bool) -> tuple[str, JobRecord | None]:
+    """The job to run and, when it is resumed, its record.
+
+    The latest job of the same content is resumed; with ``new_job``, a
+    finished one is followed by a new job (``hash:N``), so the file is
+    imported again. An unfinished one is always resumed: starting another
+    over it could create its passes twice.
+    """
+    mine = [j for j in journal.jobs() if _same_content(j.job_id, plan)]
+    if not mine:
+        return plan.job_hash, None
+    latest = mine[-1]
+    if latest.finished_at is None or not new_job:
+        return latest.job_id, latest
+    return f"{plan.job_hash}:{len(mine) + 1}", None
 
 
 @contextlib.contextmanager
@@ -468,6 +502,7 @@ async def _send(
     err: TextIO,
     trace_configs: Sequence[aiohttp.TraceConfig],
     stopper: _Stopper,
+    job_id: str,
 ) -> BulkReport | None:
     from ..client import NexudusClient
 
@@ -494,6 +529,7 @@ async def _send(
                 progress=printer,
                 stop=stop,
                 source=str(opts.path.resolve()),
+                job_id=job_id,
                 throttle_backoff=max(opts.time_scale, 0.001),
             )
         )
@@ -533,6 +569,11 @@ def _print_summary(report: BulkReport, opts: ImportOptions, out: TextIO) -> None
     )
     if report.baseline_note:
         print(f"  baseline: {report.baseline_note}", file=out)
+    ids = [i for group_ids in report.created_ids.values() for i in group_ids]
+    if ids:
+        shown = ", ".join(str(i) for i in sorted(ids)[:10])
+        more = f", ... ({len(ids)} in all; every one in --report)" if len(ids) > 10 else ""
+        print(f"  created Ids (one per create request, as answered): {shown}{more}", file=out)
     dups = [r for r in report.rows if r.status == "duplicate"]
     if dups:
         print(f"  {len(dups)} duplicate rows flagged and not sent", file=out)
