@@ -20,7 +20,7 @@ import shlex
 import signal
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -506,11 +506,16 @@ async def _send(
 ) -> BulkReport | None:
     from ..client import NexudusClient
 
-    printer = ProgressPrinter(out, _progress_mode(opts.progress, out), noun=_noun(plan.entity))
     stop = stopper.event
     limits = RateLimits.published()
     if opts.time_scale != 1.0:
         limits = limits.scaled(opts.time_scale)
+    printer = ProgressPrinter(
+        out,
+        _progress_mode(opts.progress, out),
+        noun=_noun(plan.entity),
+        min_seconds=_min_seconds(limits),
+    )
     async with NexudusClient(
         base_url=conn.base_url,
         auth=conn.auth,
@@ -549,6 +554,18 @@ async def _send(
                 return None
         printer.close()
     return report
+
+
+def _min_seconds(limits: RateLimits) -> Callable[[int], float]:
+    """The least time ``n`` more create requests take under ``limits`` (a lower bound)."""
+
+    def least(n: int) -> float:
+        if n <= 0:
+            return 0.0
+        spans = [((n - 1) // w.limit) * w.period for w in limits.windows]
+        return max([n * limits.min_interval, *spans])
+
+    return least
 
 
 def _resume_text(opts: ImportOptions) -> str:
