@@ -110,22 +110,17 @@ def test_plain_http_to_an_unresolvable_host_is_refused_without_a_traceback(
     )
 
 
-@pytest.mark.parametrize("command", ["import", "export"])
-def test_an_unresolvable_host_is_unreachable_exit_4(tmp_path: Path, command: str) -> None:
+def test_an_unresolvable_host_is_unreachable_exit_4(tmp_path: Path) -> None:
+    # export against an unreachable host: test_fail_fast.py (a closed port).
     path = tmp_path / "p.csv"
     path.write_text(HEADER + "1,1,1,x\n2,1,1,y\n")
-    args = [command, str(path)] if command == "import" else [command]
-    proc = _run(*args, "--base-url", "https://nexudus.invalid")
+    proc = _run("import", str(path), "--base-url", "https://nexudus.invalid")
     assert proc.returncode == 4, proc.stderr
     (line,) = _error_lines(proc)
     assert line.startswith("error: cannot reach https://nexudus.invalid: connection failed")
 
 
-def test_export_with_the_insecure_opt_in_warns_then_fails_on_the_closed_port() -> None:
-    port = _closed_port()
-    # A loopback address needs no opt-in: the closed port is what fails here.
-    proc = _run("export", "--base-url", f"http://127.0.0.1:{port}")
-    assert proc.returncode == 4
+def test_export_with_the_insecure_opt_in_warns_then_fails_to_resolve() -> None:
     warned = _run("export", "--insecure-http", "--base-url", "http://nexudus.invalid")
     assert warned.returncode == 4
     assert "sending credentials over plain http:// to nexudus.invalid" in warned.stderr
