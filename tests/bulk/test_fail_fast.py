@@ -84,3 +84,26 @@ def test_an_unreachable_host_stops_after_the_first_requests_retries(
     assert lines[0].startswith(f"error: cannot reach {url}: connection failed")
     # One request's retries (logged once each), not one series per group.
     assert proc.stderr.count("retrying in") <= 3, proc.stderr
+
+
+def test_a_user_without_the_roles_stops_the_job_after_the_first_refusal(
+    many_groups: Path,
+) -> None:
+    with threaded_emulator(EmulatorConfig(time_scale=float(SCALE))) as emu:
+        emu.call(lambda: emu.server.add_user("reader@example.com", "Pw-reader-1", roles=()))
+        env = {**_env(emu.base_url, "Pw-reader-1"), "NEXUDUS_EMAIL": "reader@example.com"}
+        proc = subprocess.run(
+            _cli("import", str(many_groups), "--time-scale", SCALE),
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        # The first read: its token, one renewal after the 401, and nothing more.
+        assert emu.route_count("POST /api/token") == 2
+        assert emu.route_count("GET /api/billing/coworkertimepasses") == 2
+        assert emu.creates() == 0
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert lines == [lines[0]] and "for reader@example.com at " in lines[0]
+    assert "Pw-reader-1" not in proc.stdout + proc.stderr
