@@ -735,7 +735,7 @@ class _Job:
                 await self.report_progress()
         except _Stopped:
             rec = self.journal.group(self.job_id, group.key)
-            if rec is None:
+            if rec is None or rec.state != "sending":  # exact: nothing left unknown
                 return self.not_sent(group, created)
             # A reconciling count was not made: the outcome stays unknown.
             return GroupResult(
