@@ -174,3 +174,17 @@ async def test_stop_flag_is_checked_after_the_semaphore_and_before_each_send(
     # whose answer was lost stays 'sending' for the next run to reconcile.
     assert api.counts == 1
     assert states == ({"sending"} if outcome_unknown else {"done"})
+
+
+def test_the_resume_command_repeats_every_option_that_names_the_job_but_no_secret() -> None:
+    from nexudus_async.cli.import_cmd import _resume_hint
+    from nexudus_async.cli.main import build_parser
+
+    argv = ["import", "my passes.csv", "--delimiter", ";", "--encoding", "cp1252"]
+    argv += ["--auth", "basic", "--email", "a@b.c", "--password", "S3cret!x"]
+    argv += ["--send-duplicates", "--max-per-request", "50", "--insecure-http"]
+    args = build_parser().parse_args(argv)
+    assert _resume_hint(args) == (
+        "nexudus-async import 'my passes.csv' --email a@b.c --insecure-http --auth basic "
+        "--delimiter ';' --encoding cp1252 --max-per-request 50 --send-duplicates"
+    )

@@ -184,6 +184,8 @@ def _resume_hint(args: argparse.Namespace) -> str:
         parts += ["--email", args.email]
     if args.insecure_http:
         parts.append("--insecure-http")
+    if args.auth != "token":
+        parts += ["--auth", args.auth]
     if args.fmt:
         parts += ["--format", args.fmt]
     if args.delimiter:
