@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import logging
 import time
 import urllib.parse
 from collections.abc import Coroutine, Iterable, Mapping, Sequence
@@ -14,6 +15,7 @@ import aiohttp
 
 from . import __version__
 from ._core.auth import Auth
+from ._core.errors import InputError
 from ._core.pagination import SortDirection
 from ._core.pipeline import Pipeline
 from ._core.resource import Resource
@@ -166,7 +168,11 @@ class NexudusClient(Namespaces):
             A trailing ``/`` or ``/api`` is accepted.
         auth: :class:`~nexudus_async.BasicAuth`, :class:`~nexudus_async.BearerToken`
             or :class:`~nexudus_async.PasswordGrant` (recommended). Credentials
-            are refused over plain ``http://`` except to a loopback address.
+            are refused over plain ``http://`` except to a loopback address
+            (an :class:`~nexudus_async.InputError`), unless ``allow_insecure_http``.
+        allow_insecure_http: Send credentials over plain ``http://`` to any
+            host (a docker-compose ``http://emulator:8080``), with a warning
+            logged. Never for the live API.
         session: An ``aiohttp.ClientSession`` to use; the client then does not
             close it. By default the client opens its own on first use and
             closes it on exit of ``async with`` (or :meth:`close`).
@@ -205,15 +211,25 @@ class NexudusClient(Namespaces):
         connection_limit: int = 100,
         clock: Clock | None = None,
         sleep: Sleep | None = None,
+        allow_insecure_http: bool = False,
     ) -> None:
         url = normalize_base_url(base_url)
         if auth is not None and not isinstance(auth, Auth):
             raise TypeError("auth must be BasicAuth, BearerToken, PasswordGrant or another Auth")
         host = urllib.parse.urlsplit(url).hostname or ""
         if auth is not None and url.startswith("http://") and not _is_loopback(host):
-            raise ValueError(
-                f"refusing to send credentials over plain http:// to {host}; use https:// "
-                "(plain http is only allowed to a loopback address)"
+            if not allow_insecure_http:
+                raise InputError(
+                    "base_url",
+                    url,
+                    f"refusing to send credentials over plain http:// to {host}; use "
+                    "https:// (plain http is only allowed to a loopback address, or "
+                    "with allow_insecure_http=True / --insecure-http)",
+                )
+            logging.getLogger("nexudus_async").warning(
+                "sending credentials over plain http:// to %s (allow_insecure_http): "
+                "anyone on the network path can read them",
+                host,
             )
         if timeout is not None and not timeout > 0:
             raise ValueError(f"timeout must be positive or None, got {timeout!r}")

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
+import re
 import time
 import urllib.parse
 from collections.abc import Awaitable, Callable
@@ -36,6 +38,19 @@ SendUnauthenticated = Callable[[HttpRequest], Awaitable[HttpResponse]]
 """Sends a request through the client's limiter and retries, without auth."""
 
 _REDACTED = "***"
+
+
+def _encodings(secret: str) -> set[str]:
+    """``secret`` as it may appear in a message, a log line or an echoed body."""
+    forms = {secret, json.dumps(secret, ensure_ascii=False)[1:-1], json.dumps(secret)[1:-1]}
+    for encoded in (
+        urllib.parse.quote_plus(secret, safe=""),
+        urllib.parse.quote(secret, safe=""),
+        urllib.parse.quote(secret),
+    ):
+        forms.add(encoded)
+        forms.add(re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), encoded))
+    return forms
 
 
 class Auth:
@@ -66,10 +81,16 @@ class Auth:
         return ()
 
     def redact(self, text: str) -> str:
-        """``text`` with every secret of this object replaced by ``***``."""
-        for secret in sorted(self.secrets(), key=len, reverse=True):
-            if secret and len(secret) >= 3:
-                text = text.replace(secret, _REDACTED)
+        """``text`` with every secret of this object replaced by ``***``.
+
+        In every form a secret travels in: as is, URL-encoded (a token
+        endpoint may echo the form body: ``password=Pw%21x``, either case of
+        hex digits, ``+`` or ``%20`` for a space) and JSON-escaped.
+        """
+        forms = {f for secret in self.secrets() if secret for f in _encodings(secret)}
+        for form in sorted(forms, key=len, reverse=True):
+            if len(form) >= 3:
+                text = text.replace(form, _REDACTED)
         return text
 
     def __repr__(self) -> str:

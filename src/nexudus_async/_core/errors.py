@@ -335,8 +335,21 @@ def error_for_status(
     else:
         cls = UnexpectedStatusError
     api_message = api_message_from_body(data)
-    if api_message is not None and redact is not None:
-        api_message = redact(api_message)
+    if redact is not None:
+        # The answer may echo what was sent (a token endpoint: the form body).
+        if api_message is not None:
+            api_message = redact(api_message)
+        body = redact(body.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
+        errors = tuple(
+            attrs.evolve(
+                e,
+                message=redact(e.message),
+                attempted_value=redact(e.attempted_value)
+                if isinstance(e.attempted_value, str)
+                else e.attempted_value,
+            )
+            for e in errors
+        )
     text = _STATUS_TEXT.get(cls, "request failed")
     if api_message:
         text = f"{text}: {api_message}"

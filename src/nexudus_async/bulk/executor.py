@@ -64,16 +64,19 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 
+import aiohttp
 import attrs
 
 from .._core import values as _values
 from .._core.entity import Entity, Field
 from .._core.errors import (
     APIError,
+    AuthenticationError,
     InputError,
     MalformedResponseError,
     NexudusError,
     OutcomeUnknownError,
+    PermissionDeniedError,
     ServerError,
     ThrottledError,
     TransportError,
@@ -98,6 +101,7 @@ from .snapshot import (
     key_text,
     take_snapshot,
 )
+from .stopping import SendingStopped
 
 __all__ = [
     "BulkGateway",
@@ -152,8 +156,9 @@ class SnapshotGateway(BulkGateway, Protocol):
 
 def _to_python(field: Field, value: Any) -> Any:
     """A normalized row value (JSON form) as the facade's create methods take it."""
-    checked = _values.check(field, value, source="json")
-    return float(checked) if field.kind == "decimal" else checked
+    if field.kind == "decimal":
+        return float(value)  # a Decimal the row check made; the facade sends floats
+    return _values.check(field, value, source="json")
 
 
 def _filter_name(entity: Entity, api_name: str) -> str:
@@ -282,6 +287,33 @@ class _Unresolved(Exception):
     """A group's outcome could not be established (a count failed)."""
 
 
+class _Stopped(_Unresolved):
+    """The job was told to stop (or stopped itself) before a read went out."""
+
+
+def cannot_connect(exc: BaseException) -> bool:
+    """Whether ``exc`` is a failure to connect at all (refused, DNS): nothing was sent."""
+    seen: BaseException | None = exc
+    for _ in range(8):  # the cause chain is short; bound it anyway
+        if seen is None:
+            return False
+        if isinstance(seen, aiohttp.ClientConnectorError):
+            return True
+        seen = seen.__cause__
+    return False
+
+
+def is_fatal(exc: BaseException, *, answered: bool) -> bool:
+    """Errors that would fail every other group the same way: stop the whole job.
+
+    Refused credentials or permissions (one login per group could lock the
+    account), or a host that could not be reached before anything answered.
+    """
+    if isinstance(exc, AuthenticationError | PermissionDeniedError):
+        return True
+    return not answered and isinstance(exc, TransportError) and cannot_connect(exc)
+
+
 @attrs.define
 class _Counters:
     records_done: int = 0
@@ -334,6 +366,19 @@ class _Job:
         self.baseline_note: str | None = None
         self.started = time.monotonic()
         self.progress_lock = asyncio.Lock()
+        self.fatal: NexudusError | None = None
+        """The error that stopped the whole job (see :func:`is_fatal`)."""
+        self.answered = False
+        """Whether any request of this run got an answer."""
+
+    def stopped(self) -> bool:
+        """Told to stop, or stopped by a fatal error: start no new request."""
+        return self.fatal is not None or (self.stop is not None and self.stop.is_set())
+
+    def check_fatal(self, exc: NexudusError) -> None:
+        if self.fatal is None and is_fatal(exc, answered=self.answered):
+            self.fatal = exc
+            log.info("bulk job %s: stopping: %s", self.job_id[:12], exc)
 
     def match(self, group: Group) -> dict[str, Any]:
         return dict(zip(self.plan.entity.reconcile, group.reconcile_key, strict=True))
@@ -346,18 +391,27 @@ class _Job:
         """A read (GET), retried on transient errors; ``_Unresolved`` if it cannot be made."""
         what = "read the existing records" if snapshot else "count the existing records"
         for attempt in range(1, self.max_attempts + 1):
+            if self.stopped():
+                raise _Stopped(f"stopping: did not {what}")
             if snapshot:
                 self.c.snapshot_sent += 1
             else:
                 self.c.counts_sent += 1
             try:
-                return await call()
+                value = await call()
+            except SendingStopped as exc:
+                raise _Stopped(f"stopping: did not {what}") from exc
             except (ThrottledError, ServerError, TransportError, OutcomeUnknownError) as exc:
-                if attempt == self.max_attempts:
+                self.check_fatal(exc)
+                if attempt == self.max_attempts or self.fatal is not None:
                     raise _Unresolved(f"could not {what}: {exc}") from exc
                 await asyncio.sleep(self.throttle_backoff * attempt)
             except NexudusError as exc:
+                self.check_fatal(exc)
                 raise _Unresolved(f"could not {what}: {exc}") from exc
+            else:
+                self.answered = True
+                return value
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def prepare(self) -> None:
@@ -378,7 +432,7 @@ class _Job:
                 "an earlier run sent groups without a snapshot: one count before each group"
             )
             return
-        if self.stop is not None and self.stop.is_set():
+        if self.stopped():
             return
         try:
             snap = await self.take_snapshot()
@@ -495,16 +549,8 @@ class _Job:
         rkey = group.reconcile_key
         lock = self.locks.setdefault(rkey, asyncio.Lock())
         async with lock:
-            if self.stop is not None and self.stop.is_set():
-                result = GroupResult(
-                    group.key,
-                    group.fields,
-                    group.count,
-                    record.created if record else 0,
-                    "not_sent",
-                    0,
-                    reason="interrupted before it was sent; re-run to resume",
-                )
+            if self.stopped():
+                result = self.not_sent(group, record.created if record else 0)
             elif rkey in self.blocked:
                 result = GroupResult(
                     group.key,
@@ -519,12 +565,32 @@ class _Job:
                 )
             else:
                 async with self.sem:
-                    result = await self.send_group(group)
+                    # Checked again here: the flag may have been set while waiting.
+                    if self.stopped():
+                        result = self.not_sent(group, record.created if record else 0)
+                    else:
+                        result = await self.send_group(group)
                 if result.status == "failed" and self._left_unresolved(group):
                     self.blocked.add(rkey)
         result = self.finish(result)
         await self.report_progress()
         return result
+
+    def not_sent(self, group: Group, created: int) -> GroupResult:
+        return GroupResult(
+            group.key,
+            group.fields,
+            group.count,
+            created,
+            "not_sent",
+            0,
+            reason=self.stop_reason(),
+        )
+
+    def stop_reason(self) -> str:
+        if self.fatal is not None and not (self.stop is not None and self.stop.is_set()):
+            return f"not sent: the job stopped ({self.fatal}); re-run to resume"
+        return "interrupted before it was sent; re-run to resume"
 
     def _left_unresolved(self, group: Group) -> bool:
         rec = self.journal.group(self.job_id, group.key)
@@ -536,6 +602,7 @@ class _Job:
         prior_requests = record.requests if record is not None else 0
         requests = 0
         created = created_before = record.created if record is not None else 0
+        ids: list[int] = []
 
         def result(status: Literal["created", "failed"], reason: str | None) -> GroupResult:
             return GroupResult(
@@ -548,6 +615,20 @@ class _Job:
                 reason=reason,
                 resumed=resumed,
                 created_before=created_before,
+                ids=tuple(ids),
+            )
+
+        def stopped_before_send() -> GroupResult:
+            """Stopped between sends: ``created`` is exact, so the journal can say so."""
+            self.journal.mark_failed(
+                self.job_id,
+                group.key,
+                created=created,
+                requests=prior_requests + requests,
+                error="interrupted before the next create was sent",
+            )
+            return attrs.evolve(
+                result("failed", None), status="not_sent", reason=self.stop_reason()
             )
 
         def failed(reason: str) -> GroupResult:
@@ -603,11 +684,17 @@ class _Job:
                 # CreateMultiple is a 32-bit integer, however many passes the group holds.
                 most = self.plan.per_request
                 chunk = missing if most is None else min(missing, most)
+                if self.stopped():
+                    return stopped_before_send()
                 attempts += 1
                 requests += 1
                 self.c.requests_sent += 1
                 try:
-                    await self.gateway.create(group.fields, chunk)
+                    answer = await self.gateway.create(group.fields, chunk)
+                except SendingStopped:
+                    requests -= 1  # refused before it went out
+                    self.c.requests_sent -= 1
+                    return stopped_before_send()
                 except OutcomeUnknownError as exc:
                     note = f"outcome unknown ({exc}); reconciled by counting"
                     log.info("group %s: %s", group.key, note)
@@ -630,17 +717,51 @@ class _Job:
                         note = f"server error ({exc}); reconciled by counting"
                         created = await self.count(group) - baseline
                         continue
+                    self.check_fatal(exc)
                     return failed(str(exc))
+                except TransportError as exc:
+                    if not cannot_connect(exc):
+                        note = f"{type(exc).__name__} ({exc}); reconciled by counting"
+                        created = await self.count(group) - baseline
+                        continue
+                    # Connecting failed after the client's retries: nothing was sent.
+                    self.check_fatal(exc)
+                    if self.fatal is not None or attempts >= self.max_attempts:
+                        return failed(str(exc))
+                    note = str(exc)
+                    await asyncio.sleep(self.throttle_backoff * attempts)
+                    continue
                 except NexudusError as exc:
                     # Anything else might have reached the server: count, never guess.
                     note = f"{type(exc).__name__} ({exc}); reconciled by counting"
                     created = await self.count(group) - baseline
                     continue
+                self.answered = True
+                new_id = getattr(answer, "id", None)
+                if isinstance(new_id, int) and not isinstance(new_id, bool):
+                    ids.append(new_id)
                 created += chunk
                 self.journal.mark_sent(
                     self.job_id, group.key, created=created, requests=prior_requests + requests
                 )
                 await self.report_progress()
+        except _Stopped:
+            rec = self.journal.group(self.job_id, group.key)
+            if rec is None or rec.state != "sending":  # exact: nothing left unknown
+                return self.not_sent(group, created)
+            # A reconciling count was not made: the outcome stays unknown.
+            return GroupResult(
+                group.key,
+                group.fields,
+                group.count,
+                created,
+                "not_sent",
+                requests,
+                reason="interrupted while reconciling; the journal keeps the group as "
+                "'sending', re-run to reconcile",
+                resumed=resumed,
+                created_before=created_before,
+            )
         except _Unresolved as exc:
             if self.journal.group(self.job_id, group.key) is None:
                 reason = f"{exc}; nothing was sent for the group, re-run to send it"
@@ -661,6 +782,7 @@ async def run_bulk(
     throttle_backoff: float = 1.0,
     source: str | None = None,
     since: str | None = None,
+    job_id: str | None = None,
 ) -> BulkReport:
     """Send a plan's groups; resume it from ``journal`` when the job was started before.
 
@@ -668,6 +790,9 @@ async def run_bulk(
     ``interrupted``) and groups in flight finish. Cancelling the task instead is
     safe too: the journal keeps an in-flight group as ``sending`` and the next
     run reconciles it.
+
+    ``job_id``: the journal's key of the job (default: the plan's content hash,
+    so the same rows resume the same job); another id starts a new job.
     """
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
@@ -675,7 +800,7 @@ async def run_bulk(
     journal = journal if journal is not None else Journal(":memory:")
     try:
         job = journal.open_job(
-            plan.job_hash,
+            job_id or plan.job_hash,
             entity=plan.entity.attribute,
             since=since or since_for(),
             groups=len(plan.groups),
@@ -707,6 +832,9 @@ async def run_bulk(
             if len(group_error.exceptions) == 1:
                 raise group_error.exceptions[0] from None
             raise
+        if runner.fatal is not None:
+            # Every group is settled (journaled): the next run resumes the job.
+            raise runner.fatal
         by_key = {r.key: r for r in (t.result() for t in tasks)}
         results = [by_key[g.key] for g in plan.groups]
         report = BulkReport(

@@ -202,6 +202,11 @@ class Journal:
         ).fetchall()
         return [JobRecord(**dict(r)) for r in rows]
 
+    def jobs(self) -> list[JobRecord]:
+        """Every job, oldest first."""
+        rows = self._db.execute("SELECT * FROM jobs ORDER BY started_at, rowid").fetchall()
+        return [JobRecord(**dict(r)) for r in rows]
+
     def finish_job(self, job_id: str) -> None:
         self._db.execute(
             "UPDATE jobs SET finished_at = ? WHERE job_id = ? AND finished_at IS NULL",

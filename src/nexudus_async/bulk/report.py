@@ -55,6 +55,9 @@ class GroupResult:
     """The group was found half done in the journal and reconciled."""
     created_before: int = 0
     """Records of the group that existed before this run (resumed groups)."""
+    ids: tuple[int, ...] = ()
+    """The Ids the API answered to this run's create requests, one per request
+    (with CreateMultiple > 1 the API answers the first new record's Id only)."""
 
 
 @attrs.frozen
@@ -124,6 +127,11 @@ class BulkReport:
         return sum(max(0, g.expected - g.created) for g in self.groups)
 
     @property
+    def created_ids(self) -> dict[str, list[int]]:
+        """Per group key, the Ids the API answered to this run's creates."""
+        return {g.key: list(g.ids) for g in self.groups if g.ids}
+
+    @property
     def failed_rows(self) -> list[RowResult]:
         return [r for r in self.rows if r.status in ("failed", "not_sent")]
 
@@ -152,7 +160,7 @@ class BulkReport:
                 {"line": e.line, "field": e.field, "value": _jsonable(e.value), "error": e.message}
                 for e in self.invalid
             ],
-            "created": [_row_json(r) for r in self.rows if r.status == "created"],
+            "created": [_row_json(r, self.created_ids) for r in self.rows if r.status == "created"],
             "skipped": [_row_json(r) for r in self.rows if r.status == "skipped"],
             "duplicates": [_row_json(r) for r in self.rows if r.status == "duplicate"],
             "failed": [_row_json(r) for r in self.failed_rows],
@@ -165,10 +173,12 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def _row_json(r: RowResult) -> dict[str, Any]:
+def _row_json(r: RowResult, ids: Mapping[str, list[int]] | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {"line": r.line, "count": r.count, "status": r.status}
     if r.group is not None:
         out["group"] = r.group
+        if ids and r.group in ids:
+            out["group_ids"] = ids[r.group]  # the row's group: rows in it are identical
     if r.reason is not None:
         out["reason"] = r.reason
     return out

@@ -24,7 +24,7 @@ from typing import Any
 import attrs
 
 from .._core import values as _values
-from .._core.entity import Entity, Field
+from .._core.entity import NO_DEFAULT, Entity, Field
 from .._generated.api import ENTITIES as _ALL
 
 __all__ = [
@@ -33,11 +33,17 @@ __all__ = [
     "SourceRow",
     "ValidRow",
     "create_field",
+    "row_required",
     "validate_rows",
 ]
 
 ENTITIES: dict[str, Entity] = {e.attribute: e for e in _ALL}
 """The entities a bulk job can create, by namespace attribute (``coworker_time_passes``)."""
+
+
+def row_required(field: Field) -> bool:
+    """A row must give the field: the create body needs it and the spec has no default."""
+    return field.create == "required" and field.default is NO_DEFAULT
 
 
 def create_field(entity: Entity, name: str) -> Field | None:

@@ -33,6 +33,8 @@ class Connection:
     base_url: str
     auth: Auth
     user: str
+    insecure_http: bool = False
+    """``--insecure-http``: credentials may go over plain http to any host."""
 
     def describe(self) -> str:
         return f"{self.base_url} as {self.user}"
@@ -58,6 +60,12 @@ def add_connection_options(p: argparse.ArgumentParser) -> None:
         "--token",
         metavar="TOKEN",
         help=f"bearer access token instead of email and password (env {ENV_TOKEN})",
+    )
+    g.add_argument(
+        "--insecure-http",
+        action="store_true",
+        help="allow plain http:// to a host other than this machine (a docker-compose "
+        "emulator); credentials then cross the network unencrypted",
     )
     g.add_argument(
         "--auth",
@@ -86,9 +94,10 @@ def connection_from(
     token = args.token or env.get(ENV_TOKEN)
     email = args.email or env.get(ENV_EMAIL) or default_email
     password = args.password or env.get(ENV_PASSWORD) or default_password
+    insecure = bool(getattr(args, "insecure_http", False))
     if args.token or (token and not (args.email or args.password)):
         assert token is not None
-        return Connection(base_url, BearerToken(token), "a bearer token")
+        return Connection(base_url, BearerToken(token), "a bearer token", insecure)
     if not email or not password:
         missing = [
             name for name, value in ((ENV_EMAIL, email), (ENV_PASSWORD, password)) if not value
@@ -101,4 +110,4 @@ def connection_from(
     auth: Auth = (
         BasicAuth(email, password) if args.auth == "basic" else PasswordGrant(email, password)
     )
-    return Connection(base_url, auth, email)
+    return Connection(base_url, auth, email, insecure)

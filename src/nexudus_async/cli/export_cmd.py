@@ -1,30 +1,74 @@
-"""``nexudus-async export``: time passes as CSV, read with the pagination iterator."""
+"""``nexudus-async export``: time passes as CSV or JSON Lines that ``import`` reads back.
+
+The columns are the entity's create fields by API name (``CoworkerId``,
+``TimePassId``, ``Notes``...), filled from the list records, one row per
+record; so ``export`` then ``import`` into an empty account recreates the same
+passes. ``--columns list`` writes the list records as the API returns them
+instead (``Id``, ``Coworker``, ``CreatedOn``...), which ``import`` does not read.
+
+Exit codes as for ``import`` (:mod:`.failures`): 0, 2 bad usage, 3 refused
+credentials, 4 unreachable, 1 any other API failure.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import csv
+import datetime as _dt
+import json
 import sys
+import uuid
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
+from .._core.entity import Entity
+from .._core.errors import NexudusError
 from .._core.throttle import RateLimits
+from ..bulk.rows import ENTITIES
 from .connect import Connection, CredentialsError, add_connection_options, connection_from
 from .entities import ENTITY_CHOICES
+from .failures import EXIT_OK, EXIT_USAGE, failure_line
 
-__all__ = ["add_export_parser", "export_csv"]
+__all__ = ["add_export_parser", "export_csv", "export_records", "import_row"]
+
+
+def _date(text: str) -> _dt.datetime:
+    try:
+        return _dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date (YYYY-MM-DD or YYYY-MM-DDTHH:MM)"
+        ) from None
 
 
 def add_export_parser(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "export",
-        help="write time passes as CSV (list-shaped records)",
-        description="Write every record of an entity (optionally filtered) as CSV.",
+        help="write time passes as CSV or JSON Lines (that import reads back)",
+        description=(
+            "Write every record of an entity (optionally filtered) as CSV or JSON Lines, "
+            "with the create fields as columns: the file imports back with "
+            "`nexudus-async import`."
+        ),
     )
     p.add_argument("--entity", choices=sorted(ENTITY_CHOICES), default="coworker")
+    p.add_argument("--format", dest="fmt", choices=("csv", "jsonl"), default="csv")
+    p.add_argument(
+        "--columns",
+        choices=("import", "list"),
+        default="import",
+        help="import: the create fields import reads (default); list: the list records as is",
+    )
     p.add_argument("--coworker", type=int, help="only this customer's passes (coworker entity)")
+    p.add_argument("--product", type=int, help="only this product's links (product entity)")
+    p.add_argument("--tariff", type=int, help="only this tariff's links (tariff entity)")
     p.add_argument("--time-pass", type=int, help="only passes of this time pass")
+    p.add_argument(
+        "--created-from", type=_date, metavar="DATE", help="created on or after (local time)"
+    )
+    p.add_argument("--created-to", type=_date, metavar="DATE", help="created on or before")
     p.add_argument("-o", "--output", type=Path, help="output file (default: standard output)")
     p.add_argument("--page-size", type=int, default=100)
     p.add_argument("--time-scale", type=float, default=1.0, help="rate limits' time scale")
@@ -32,42 +76,58 @@ def add_export_parser(sub: Any) -> None:
     p.set_defaults(handler=_cli_export)
 
 
+class _UsageError(Exception):
+    """An option that does not fit the others."""
+
+
+def _filters(args: argparse.Namespace) -> dict[str, Any]:
+    filters: dict[str, Any] = {}
+    for name in ("coworker", "product", "tariff"):
+        value = getattr(args, name)
+        if value is not None:
+            if name != args.entity:
+                raise _UsageError(f"--{name} filters the {name} entity, not {args.entity}")
+            filters[name] = value
+    if args.time_pass is not None:
+        filters["time_pass"] = args.time_pass
+    if args.created_from is not None or args.created_to is not None:
+        filters["created_on"] = (args.created_from, args.created_to)
+    return filters
+
+
 def _cli_export(args: argparse.Namespace) -> int:
     try:
         conn = connection_from(args)
-    except CredentialsError as exc:
+        filters = _filters(args)
+    except (CredentialsError, _UsageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
-    filters: dict[str, Any] = {}
-    if args.coworker is not None:
-        filters["coworker"] = args.coworker
-    if args.time_pass is not None:
-        filters["time_pass"] = args.time_pass
+        return EXIT_USAGE
+    if args.page_size < 1:
+        print("error: --page-size must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    resource = ENTITY_CHOICES[args.entity].attribute
+    options: dict[str, Any] = {
+        "fmt": args.fmt,
+        "columns": args.columns,
+        "page_size": args.page_size,
+        "time_scale": args.time_scale,
+    }
 
     async def go() -> int:
         if args.output is None:
-            n = await export_csv(
-                conn,
-                ENTITY_CHOICES[args.entity].attribute,
-                sys.stdout,
-                filters,
-                page_size=args.page_size,
-                time_scale=args.time_scale,
-            )
+            n = await export_records(conn, resource, sys.stdout, filters, **options)
         else:
             with args.output.open("w", newline="", encoding="utf-8") as fh:
-                n = await export_csv(
-                    conn,
-                    ENTITY_CHOICES[args.entity].attribute,
-                    fh,
-                    filters,
-                    page_size=args.page_size,
-                    time_scale=args.time_scale,
-                )
+                n = await export_records(conn, resource, fh, filters, **options)
         print(f"exported {n} records", file=sys.stderr)
-        return 0
+        return EXIT_OK
 
-    return asyncio.run(go())
+    try:
+        return asyncio.run(go())
+    except NexudusError as exc:
+        code, text = failure_line(exc, conn, resumable=False)
+        print(text, file=sys.stderr)
+        return code
 
 
 def _cell(value: Any) -> Any:
@@ -76,6 +136,77 @@ def _cell(value: Any) -> Any:
     if isinstance(value, bool):
         return "true" if value else "false"
     return value
+
+
+def _plain(value: Any) -> Any:
+    """A list record's value as import reads it (UNSET and None: absent)."""
+    if isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, _dt.datetime):
+        return value.replace(tzinfo=None).isoformat(timespec="seconds")
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return None  # UNSET, None
+
+
+def import_row(entity: Entity, record: Any) -> dict[str, Any]:
+    """The create fields of a list record (``Coworker`` -> ``CoworkerId``...), values set only."""
+    row: dict[str, Any] = {}
+    for field in entity.create_fields():
+        if field.json_name == entity.count_field or field.list_name is None:
+            continue  # one row per record; lists lack some fields
+        listed = entity.list_field(field.list_name)
+        value = _plain(getattr(record, listed.name, None)) if listed is not None else None
+        if value is not None:
+            row[field.json_name] = value
+    return row
+
+
+async def export_records(
+    conn: Connection,
+    resource_name: str,
+    out: TextIO,
+    filters: Mapping[str, Any],
+    *,
+    fmt: str = "csv",
+    columns: str = "import",
+    page_size: int = 100,
+    time_scale: float = 1.0,
+) -> int:
+    """Write the records (CSV or JSON Lines); return how many."""
+    from ..client import NexudusClient
+
+    entity = ENTITIES[resource_name]
+    limits = RateLimits.published()
+    if time_scale != 1.0:
+        limits = limits.scaled(time_scale)
+    writer: csv.DictWriter[str] | None = None
+    if fmt == "csv" and columns == "import":
+        names = [f.json_name for f in entity.create_fields() if f.json_name != entity.count_field]
+        writer = csv.DictWriter(out, fieldnames=names, extrasaction="ignore")
+        writer.writeheader()
+    n = 0
+    async with NexudusClient(
+        base_url=conn.base_url,
+        auth=conn.auth,
+        rate_limits=limits,
+        allow_insecure_http=conn.insecure_http,
+    ) as client:
+        resource = getattr(client, resource_name)
+        async for record in resource.iter(**filters, size=page_size):
+            if columns == "import":
+                row = import_row(entity, record)
+            else:
+                row = record.to_dict() if hasattr(record, "to_dict") else dict(record)
+            if fmt == "jsonl":
+                out.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+            else:
+                if writer is None:
+                    writer = csv.DictWriter(out, fieldnames=list(row), extrasaction="ignore")
+                    writer.writeheader()
+                writer.writerow({k: _cell(v) for k, v in row.items()})
+            n += 1
+    return n
 
 
 async def export_csv(
@@ -87,21 +218,13 @@ async def export_csv(
     page_size: int = 100,
     time_scale: float = 1.0,
 ) -> int:
-    """Write the records as CSV (API field names as columns); return how many."""
-    from ..client import NexudusClient
-
-    limits = RateLimits.published()
-    if time_scale != 1.0:
-        limits = limits.scaled(time_scale)
-    writer: csv.DictWriter[str] | None = None
-    n = 0
-    async with NexudusClient(base_url=conn.base_url, auth=conn.auth, rate_limits=limits) as client:
-        resource = getattr(client, resource_name)
-        async for record in resource.iter(**filters, size=page_size):
-            row = record.to_dict() if hasattr(record, "to_dict") else dict(record)
-            if writer is None:
-                writer = csv.DictWriter(out, fieldnames=list(row), extrasaction="ignore")
-                writer.writeheader()
-            writer.writerow({k: _cell(v) for k, v in row.items()})
-            n += 1
-    return n
+    """The list records as CSV (API list field names as columns), as before."""
+    return await export_records(
+        conn,
+        resource_name,
+        out,
+        filters,
+        columns="list",
+        page_size=page_size,
+        time_scale=time_scale,
+    )

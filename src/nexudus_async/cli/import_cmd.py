@@ -5,8 +5,9 @@ The same code path serves the command line, ``--emulator`` and the demo:
 exit code with the report.
 
 Exit codes: 0 everything created (now or by an earlier run); 1 some rows
-failed; 2 bad input or usage (nothing sent); 130 interrupted (re-run the same
-command to resume).
+failed; 2 bad input or usage (nothing sent); 3 credentials or permissions
+refused; 4 the API could not be reached; 130 / 143 interrupted by SIGINT /
+SIGTERM (re-run the same command to resume). See :mod:`.failures`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import shlex
 import signal
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -27,24 +28,31 @@ import aiohttp
 import attrs
 
 from .._core.entity import Entity
+from .._core.errors import NexudusError
 from .._core.throttle import RateLimits
 from .._generated.api import COWORKER_TIME_PASS
 from ..bulk.executor import BulkReport, ResourceGateway, run_bulk
-from ..bulk.journal import Journal
+from ..bulk.journal import JobRecord, Journal
 from ..bulk.plan import Plan, estimate_seconds, make_plan
 from ..bulk.rows import RowError, validate_rows
 from ..bulk.snapshot import SNAPSHOT_PAGE_SIZE
+from ..bulk.stopping import stop_trace_config
 from .connect import Connection, CredentialsError, add_connection_options, connection_from
 from .entities import ENTITY_CHOICES
-from .input_files import read_rows
+from .failures import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_SIGINT,
+    EXIT_SIGTERM,
+    EXIT_USAGE,
+    failure_line,
+)
+from .input_files import InputFileError, read_rows
 from .progress import ProgressPrinter, format_duration
 
 __all__ = ["ImportOptions", "ImportOutcome", "add_import_parser", "run_import"]
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = EXIT_SIGINT
 
 
 @attrs.frozen
@@ -54,6 +62,10 @@ class ImportOptions:
     path: Path
     entity: Entity = COWORKER_TIME_PASS
     fmt: str | None = None
+    delimiter: str | None = None
+    """CSV delimiter (None: detected from the header line)."""
+    encoding: str | None = None
+    """The file's encoding (None: UTF-8, with or without a byte-order mark)."""
     dry_run: bool = False
     journal: Path | None = None
     report: Path | None = None
@@ -96,6 +108,15 @@ def add_import_parser(sub: Any) -> None:
         help="what the rows create: coworker time passes (default), or product/tariff links",
     )
     p.add_argument("--format", dest="fmt", choices=("csv", "jsonl"), help="default: from suffix")
+    p.add_argument(
+        "--delimiter",
+        type=_delimiter,
+        help="CSV delimiter (default: detected from the header line among , ; tab |)",
+    )
+    p.add_argument(
+        "--encoding",
+        help="the file's encoding, e.g. cp1252 (default: UTF-8 with or without a BOM)",
+    )
     p.add_argument("--dry-run", action="store_true", help="validate and print the plan only")
     p.add_argument(
         "--journal", type=Path, help="journal file (default: FILE.journal.sqlite next to FILE)"
@@ -116,7 +137,8 @@ def add_import_parser(sub: Any) -> None:
     p.add_argument(
         "--new-job",
         action="store_true",
-        help="start even if the journal holds an unfinished job for different content",
+        help="start a new job: over an unfinished job for different content, or to "
+        "import again a file whose job the journal has as finished",
     )
     p.add_argument(
         "--progress",
@@ -140,6 +162,13 @@ def add_import_parser(sub: Any) -> None:
     p.set_defaults(handler=_cli_import)
 
 
+def _delimiter(text: str) -> str:
+    text = {"tab": "\t", "\\t": "\t"}.get(text, text)
+    if len(text) != 1:
+        raise argparse.ArgumentTypeError("a delimiter is one character (or 'tab')")
+    return text
+
+
 def _resume_hint(args: argparse.Namespace) -> str:
     parts = ["nexudus-async", "import", str(args.file)]
     if args.entity != "coworker":
@@ -150,8 +179,20 @@ def _resume_hint(args: argparse.Namespace) -> str:
         parts += ["--base-url", args.base_url]
     if args.email:
         parts += ["--email", args.email]
+    if args.insecure_http:
+        parts.append("--insecure-http")
+    if args.auth != "token":
+        parts += ["--auth", args.auth]
+    if args.fmt:
+        parts += ["--format", args.fmt]
+    if args.delimiter:
+        parts += ["--delimiter", "tab" if args.delimiter == "\t" else args.delimiter]
+    if args.encoding:
+        parts += ["--encoding", args.encoding]
     if args.max_per_request:
         parts += ["--max-per-request", str(args.max_per_request)]
+    if args.send_duplicates:
+        parts.append("--send-duplicates")
     if args.time_scale:
         parts += ["--time-scale", str(args.time_scale)]
     return shlex.join(parts)
@@ -163,6 +204,8 @@ def _cli_import(args: argparse.Namespace) -> int:
         path=args.file,
         entity=ENTITY_CHOICES[args.entity],
         fmt=args.fmt,
+        delimiter=args.delimiter,
+        encoding=args.encoding,
         dry_run=args.dry_run,
         journal=args.journal,
         report=args.report,
@@ -295,7 +338,16 @@ async def run_import(
     if not opts.path.is_file():
         print(f"error: {opts.path}: no such file", file=err)
         return ImportOutcome(EXIT_USAGE)
-    source = read_rows(opts.path, opts.entity, fmt=opts.fmt)
+    try:
+        source = read_rows(
+            opts.path, opts.entity, fmt=opts.fmt, delimiter=opts.delimiter, encoding=opts.encoding
+        )
+    except InputFileError as exc:
+        print(f"error: {exc}; nothing was sent", file=err)
+        return ImportOutcome(EXIT_USAGE)
+    except OSError as exc:
+        print(f"error: {opts.path}: cannot read the file ({exc.strerror or exc})", file=err)
+        return ImportOutcome(EXIT_USAGE)
     valid, row_errors = validate_rows(opts.entity, source.rows)
     errors = [*source.errors, *row_errors]
     if errors:
@@ -320,7 +372,7 @@ async def run_import(
 
     journal_path = opts.journal or opts.path.with_name(opts.path.name + ".journal.sqlite")
     with Journal(journal_path) as journal:
-        others = [j for j in journal.unfinished_jobs() if j.job_id != plan.job_hash]
+        others = [j for j in journal.unfinished_jobs() if not _same_content(j.job_id, plan)]
         if others and not opts.new_job:
             print(
                 f"error: the journal {journal_path} holds an unfinished job started "
@@ -330,25 +382,43 @@ async def run_import(
                 file=err,
             )
             return ImportOutcome(EXIT_USAGE, plan=plan)
-        previous = journal.job(plan.job_hash)
+        job_id, previous = _job_for(journal, plan, new_job=opts.new_job)
         if previous is not None:
             state = "complete" if previous.finished_at else "unfinished"
             print(
                 f"journal: {journal_path}: resuming the {state} job started {previous.started_at}",
                 file=out,
             )
+            if previous.finished_at:
+                print(
+                    "  every pass of this file was created by that job; nothing to send "
+                    "(--new-job imports the file again)",
+                    file=out,
+                )
         else:
-            print(f"journal: {journal_path}", file=out)
+            print(
+                f"journal: {journal_path}" + (f" (new job {job_id})" if opts.new_job else ""),
+                file=out,
+            )
         print(f"sending to {conn.describe()}", file=out)
-        report = await _send(opts, conn, plan, journal, out, err, trace_configs)
+        stopper = _Stopper()
+        try:
+            report = await _send(
+                opts, conn, plan, journal, out, err, trace_configs, stopper, job_id
+            )
+        except NexudusError as exc:
+            # Raised only for what stops the whole job (refused login, no connection).
+            code, text = failure_line(exc, conn, resumable=opts.resume_hint is not None)
+            print(text, file=err)
+            return ImportOutcome(code, plan=plan)
     if report is None:
-        return ImportOutcome(EXIT_INTERRUPTED, plan=plan)
+        return ImportOutcome(stopper.exit_code, plan=plan)
     _print_summary(report, opts, out)
     if opts.report is not None:
         opts.report.write_text(json.dumps(report.to_json(), indent=2) + "\n")
         print(f"report: {opts.report}", file=out)
     if report.interrupted:
-        code = EXIT_INTERRUPTED
+        code = stopper.exit_code
     elif report.ok:
         code = EXIT_OK
     else:
@@ -356,15 +426,51 @@ async def run_import(
     return ImportOutcome(code, report=report, plan=plan)
 
 
+class _Stopper:
+    """The job's stop flag and the signal that set it (for the exit code)."""
+
+    def __init__(self) -> None:
+        self.event = asyncio.Event()
+        self.signal: signal.Signals | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_SIGTERM if self.signal == signal.SIGTERM else EXIT_SIGINT
+
+
+def _same_content(job_id: str, plan: Plan) -> bool:
+    """Jobs of one file's content: its hash, then ``hash:2``, ``hash:3``... (--new-job)."""
+    return job_id.split(":", 1)[0] == plan.job_hash
+
+
+def _job_for(journal: Journal, plan: Plan, *, new_job: bool) -> tuple[str, JobRecord | None]:
+    """The job to run and, when it is resumed, its record.
+
+    The latest job of the same content is resumed; with ``new_job``, a
+    finished one is followed by a new job (``hash:N``), so the file is
+    imported again. An unfinished one is always resumed: starting another
+    over it could create its passes twice.
+    """
+    mine = [j for j in journal.jobs() if _same_content(j.job_id, plan)]
+    if not mine:
+        return plan.job_hash, None
+    latest = mine[-1]
+    if latest.finished_at is None or not new_job:
+        return latest.job_id, latest
+    return f"{plan.job_hash}:{len(mine) + 1}", None
+
+
 @contextlib.contextmanager
-def _signals(stop: asyncio.Event, task: asyncio.Task[Any], err: TextIO) -> Iterator[None]:
+def _signals(stopper: _Stopper, task: asyncio.Task[Any], err: TextIO) -> Iterator[None]:
     """First Ctrl-C (or SIGTERM): stop after the requests in flight; second: abort."""
     loop = asyncio.get_running_loop()
     installed: list[signal.Signals] = []
+    stop = stopper.event
 
-    def on_signal() -> None:
+    def on_signal(sig: signal.Signals) -> None:
         if not stop.is_set():
             stop.set()
+            stopper.signal = sig
             print(
                 "\ninterrupted: finishing the requests in flight (Ctrl-C again to abort now)",
                 file=err,
@@ -375,7 +481,7 @@ def _signals(stop: asyncio.Event, task: asyncio.Task[Any], err: TextIO) -> Itera
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
-            loop.add_signal_handler(sig, on_signal)
+            loop.add_signal_handler(sig, on_signal, sig)
             installed.append(sig)
         except (NotImplementedError, RuntimeError):  # not the main thread, or Windows
             pass
@@ -394,19 +500,28 @@ async def _send(
     out: TextIO,
     err: TextIO,
     trace_configs: Sequence[aiohttp.TraceConfig],
+    stopper: _Stopper,
+    job_id: str,
 ) -> BulkReport | None:
     from ..client import NexudusClient
 
-    printer = ProgressPrinter(out, _progress_mode(opts.progress, out), noun=_noun(plan.entity))
-    stop = asyncio.Event()
+    stop = stopper.event
     limits = RateLimits.published()
     if opts.time_scale != 1.0:
         limits = limits.scaled(opts.time_scale)
+    printer = ProgressPrinter(
+        out,
+        _progress_mode(opts.progress, out),
+        noun=_noun(plan.entity),
+        min_seconds=_min_seconds(limits),
+    )
     async with NexudusClient(
         base_url=conn.base_url,
         auth=conn.auth,
+        allow_insecure_http=conn.insecure_http,
         rate_limits=limits,
-        trace_configs=trace_configs or None,
+        # After the first signal no request goes out, even one the limiter held.
+        trace_configs=[*trace_configs, stop_trace_config(stop)],
     ) as client:
         resource = getattr(client, plan.entity.attribute)
         task = asyncio.create_task(
@@ -418,12 +533,16 @@ async def _send(
                 progress=printer,
                 stop=stop,
                 source=str(opts.path.resolve()),
+                job_id=job_id,
                 throttle_backoff=max(opts.time_scale, 0.001),
             )
         )
-        with _signals(stop, task, err):
+        with _signals(stopper, task, err):
             try:
                 report = await task
+            except NexudusError:
+                printer.close()
+                raise
             except asyncio.CancelledError:
                 printer.close()
                 print(
@@ -434,6 +553,18 @@ async def _send(
                 return None
         printer.close()
     return report
+
+
+def _min_seconds(limits: RateLimits) -> Callable[[int], float]:
+    """The least time ``n`` more create requests take under ``limits`` (a lower bound)."""
+
+    def least(n: int) -> float:
+        if n <= 0:
+            return 0.0
+        spans = [((n - 1) // w.limit) * w.period for w in limits.windows]
+        return max([n * limits.min_interval, *spans])
+
+    return least
 
 
 def _resume_text(opts: ImportOptions) -> str:
@@ -454,6 +585,11 @@ def _print_summary(report: BulkReport, opts: ImportOptions, out: TextIO) -> None
     )
     if report.baseline_note:
         print(f"  baseline: {report.baseline_note}", file=out)
+    ids = [i for group_ids in report.created_ids.values() for i in group_ids]
+    if ids:
+        shown = ", ".join(str(i) for i in sorted(ids)[:10])
+        more = f", ... ({len(ids)} in all; every one in --report)" if len(ids) > 10 else ""
+        print(f"  created Ids (one per create request, as answered): {shown}{more}", file=out)
     dups = [r for r in report.rows if r.status == "duplicate"]
     if dups:
         print(f"  {len(dups)} duplicate rows flagged and not sent", file=out)

@@ -2,22 +2,40 @@
 
 Line numbers are the file's own, so an error can be found in an editor: the
 CSV header is line 1; a JSON Lines row is the line it is on. Problems of the
-file itself (an unknown CSV column, a line that is not a JSON object) are
-reported like row errors, with the line they are on.
+file's columns (an unknown CSV column, a missing required one) are reported
+like row errors, once, on the header's line; a file that cannot be read at
+all (its encoding, its CSV structure) raises :class:`InputFileError`, one
+line naming the file and the line.
+
+Files as people have them: UTF-8 with or without a byte-order mark (another
+encoding with ``encoding=``, e.g. ``cp1252`` for Excel's "CSV"); the CSV
+delimiter detected from the header line (``,``, ``;``, tab or ``|``) unless
+given; headers matched case-insensitively (``CoworkerID``), with a
+did-you-mean suggestion for a near miss.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
+import difflib
 import hashlib
+import io
 import json
 from pathlib import Path
 from typing import Any
 
-from .._core.entity import Entity
-from ..bulk.rows import RowError, SourceRow, create_field
+from .._core.entity import Entity, Field
+from ..bulk.rows import RowError, SourceRow, create_field, row_required
 
-__all__ = ["InputFile", "read_rows"]
+__all__ = ["DELIMITERS", "InputFile", "InputFileError", "read_rows"]
+
+DELIMITERS = ",;\t|"
+"""The CSV delimiters detected (``--delimiter`` may name any one character)."""
+
+
+class InputFileError(Exception):
+    """The file cannot be read as rows at all; the message names the file and line."""
 
 
 class InputFile:
@@ -40,29 +58,102 @@ def _format_of(path: Path) -> str:
     return "csv"
 
 
-def read_rows(path: Path, entity: Entity, *, fmt: str | None = None) -> InputFile:
+def read_rows(
+    path: Path,
+    entity: Entity,
+    *,
+    fmt: str | None = None,
+    delimiter: str | None = None,
+    encoding: str | None = None,
+) -> InputFile:
     """Read ``path`` (format from ``fmt`` or the suffix: .csv, .jsonl/.ndjson)."""
+    text = _decode(path, encoding)
     if (fmt or _format_of(path)) == "jsonl":
-        return _read_jsonl(path)
-    return _read_csv(path, entity)
+        return _read_jsonl(path, text)
+    return _read_csv(path, text, entity, delimiter)
 
 
-def _unknown_columns(header: list[str], entity: Entity, line: int) -> list[RowError]:
-    known = ", ".join(f.json_name for f in entity.create_fields())
-    return [
-        RowError(
-            line, name, None, f"unknown column for {entity.name} (known: {known}, or snake_case)"
+def _decode(path: Path, encoding: str | None) -> str:
+    data = path.read_bytes()
+    name = encoding or "utf-8-sig"  # spreadsheets often start with a byte-order mark
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        raise InputFileError(f"unknown encoding {encoding!r} (try utf-8 or cp1252)") from None
+    try:
+        return data.decode(name)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        byte = data[exc.start]
+        hint = (
+            "save it as UTF-8, or pass its encoding (--encoding cp1252 for Excel's CSV)"
+            if encoding is None
+            else "is that its encoding?"
         )
-        for name in header
-        if name and create_field(entity, name) is None
-    ]
+        label = "UTF-8" if encoding is None else encoding
+        raise InputFileError(
+            f"{path}:line {line}: not valid {label} (byte 0x{byte:02x} at column {column}); " + hint
+        ) from None
 
 
-def _repeated_columns(header: list[str], entity: Entity, line: int) -> list[RowError]:
+def _sniff(header_line: str) -> str:
+    try:
+        return csv.Sniffer().sniff(header_line, delimiters=DELIMITERS).delimiter
+    except csv.Error:  # one column, or nothing to tell: the standard comma
+        return ","
+
+
+def _match_columns(
+    header: list[str], entity: Entity, line: int
+) -> tuple[list[str | None], list[RowError]]:
+    """Each column's key for the rows (None: ignored), and the header's problems.
+
+    An exact API or snake_case name is kept as written (the row validation
+    checks it); a name differing only in case becomes the API name.
+    """
+    by_lower: dict[str, Field] = {}
+    for f in entity.create_fields():
+        by_lower.setdefault(f.json_name.lower(), f)
+        by_lower.setdefault(f.name.lower(), f)
+    keys: list[str | None] = []
+    errors: list[RowError] = []
+    taken: dict[str, str] = {}
+    for name in header:
+        if not name:
+            keys.append(None)
+            continue
+        spec = create_field(entity, name)
+        key = name if spec is not None else None
+        if spec is None and name.lower() in by_lower:
+            spec = by_lower[name.lower()]
+            key = spec.json_name
+            if key in taken:
+                errors.append(
+                    RowError(line, name, None, f"names the same field as column {taken[key]!r}")
+                )
+                key = None
+        if spec is None:
+            errors.append(RowError(line, name, None, _unknown(name, entity, by_lower)))
+        elif key is not None:
+            taken.setdefault(key, name)
+        keys.append(key)
+    present = {create_field(entity, k) for k in keys if k is not None}
+    for f in entity.create_fields():
+        if row_required(f) and f not in present:
+            errors.append(
+                RowError(line, f.json_name, None, "required column is missing from the header")
+            )
+    return keys, errors
+
+
+def _repeated_columns(
+    header: list[str], keys: list[str | None], entity: Entity, line: int
+) -> list[RowError]:
     """A field named by two columns (``CoworkerId`` twice, or also ``coworker_id``)."""
     columns: dict[str, list[int]] = {}
-    for number, name in enumerate(header, start=1):
-        spec = create_field(entity, name) if name else None
+    for number, key in enumerate(keys, start=1):
+        spec = create_field(entity, key) if key else None
         if spec is not None:
             columns.setdefault(spec.json_name, []).append(number)
     return [
@@ -79,39 +170,53 @@ def _repeated_columns(header: list[str], entity: Entity, line: int) -> list[RowE
     ]
 
 
-def _read_csv(path: Path, entity: Entity) -> InputFile:
+def _unknown(name: str, entity: Entity, by_lower: dict[str, Field]) -> str:
+    close = difflib.get_close_matches(name.lower(), list(by_lower), n=1, cutoff=0.75)
+    if close:
+        return f"unknown column for {entity.name}; did you mean {by_lower[close[0]].json_name}?"
+    known = ", ".join(f.json_name for f in entity.fields)
+    return f"unknown column for {entity.name} (known: {known}, or snake_case)"
+
+
+def _read_csv(path: Path, text: str, entity: Entity, delimiter: str | None) -> InputFile:
     rows: list[SourceRow] = []
     errors: list[RowError] = []
-    # utf-8-sig: spreadsheets often start the file with a byte-order mark.
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.reader(fh)
-        header: list[str] | None = None
+    first_line = text.split("\n", 1)[0]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter or _sniff(first_line))
+    header: list[str] | None = None
+    keys: list[str | None] = []
+    try:
         for record in reader:
             line = reader.line_num
             if header is None:
                 header = [h.strip() for h in record]
-                repeated = _repeated_columns(header, entity, line)
+                keys, header_errors = _match_columns(header, entity, line)
+                repeated = _repeated_columns(header, keys, entity, line)
                 if repeated:  # which column holds the value is anybody's guess: read no row
-                    return InputFile(path, rows, repeated)
-                errors.extend(_unknown_columns(header, entity, line))
+                    return InputFile(path, [], repeated)
+                if any(e.message.startswith("required column") for e in header_errors):
+                    # Every row would repeat it: one error for the file.
+                    return InputFile(path, [], header_errors)
+                errors.extend(header_errors)
                 continue
             if not any(cell.strip() for cell in record):
                 continue  # a blank line
             if len(record) > len(header):
                 errors.append(
-                    RowError(
-                        line,
-                        None,
-                        None,
-                        f"{len(record)} values for {len(header)} columns",
-                    )
+                    RowError(line, None, None, f"{len(record)} values for {len(header)} columns")
                 )
                 continue
             data: dict[str, Any] = {}
-            for name, cell in zip(header, record, strict=False):
-                if name and create_field(entity, name) is not None:
-                    data[name] = cell
+            for key, cell in zip(keys, record, strict=False):
+                if key is not None:
+                    data[key] = cell
             rows.append(SourceRow(line, data))
+    except csv.Error as exc:
+        where = max(reader.line_num, 1)
+        detail = str(exc)
+        if "field larger than field limit" in detail:
+            detail = f"a value is longer than {csv.field_size_limit():,} characters"
+        raise InputFileError(f"{path}:line {where}: not readable as CSV: {detail}") from None
     if header is None:
         errors.append(RowError(1, None, None, "the file is empty (a header line is needed)"))
     return InputFile(path, rows, errors)
@@ -131,23 +236,25 @@ def _once_each(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return obj
 
 
-def _read_jsonl(path: Path) -> InputFile:
+def _read_jsonl(path: Path, text: str) -> InputFile:
     rows: list[SourceRow] = []
     errors: list[RowError] = []
-    with path.open(encoding="utf-8-sig") as fh:
-        for line, text in enumerate(fh, start=1):
-            if not text.strip():
-                continue
-            try:
-                obj = json.loads(text, object_pairs_hook=_once_each)
-            except json.JSONDecodeError as exc:
-                errors.append(RowError(line, None, None, f"not valid JSON: {exc.msg}"))
-                continue
-            except _RepeatedKey as exc:
-                errors.append(RowError(line, None, None, str(exc)))
-                continue
-            if not isinstance(obj, dict):
-                errors.append(RowError(line, None, None, "not a JSON object"))
-                continue
-            rows.append(SourceRow(line, obj))
+    for line, row_text in enumerate(text.split("\n"), start=1):
+        if not row_text.strip():
+            continue
+        try:
+            obj = json.loads(row_text, object_pairs_hook=_once_each)
+        except json.JSONDecodeError as exc:
+            errors.append(RowError(line, None, None, f"not valid JSON: {exc.msg}"))
+            continue
+        except _RepeatedKey as exc:
+            errors.append(RowError(line, None, None, str(exc)))
+            continue
+        except RecursionError:
+            errors.append(RowError(line, None, None, "not valid JSON: nested too deeply"))
+            continue
+        if not isinstance(obj, dict):
+            errors.append(RowError(line, None, None, "not a JSON object"))
+            continue
+        rows.append(SourceRow(line, obj))
     return InputFile(path, rows, errors)

@@ -14,10 +14,12 @@ import itertools
 import logging
 import os
 import sys
+import traceback
 from collections.abc import Sequence
 
 from .. import __version__
 from .export_cmd import add_export_parser
+from .failures import EXIT_INTERNAL, EXIT_SIGINT
 from .import_cmd import add_import_parser
 
 __all__ = ["build_parser", "main"]
@@ -69,6 +71,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 1
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return EXIT_SIGINT
+    except Exception as exc:
+        # No traceback reaches a user; -v shows it for a bug report.
+        if args.verbose:
+            traceback.print_exc()
+        hint = "" if args.verbose else " (run with -v for the traceback)"
+        print(f"error: unexpected {type(exc).__name__}: {exc}{hint}", file=sys.stderr)
+        return EXIT_INTERNAL
     return code
 
 

@@ -1,8 +1,19 @@
-"""Progress of a bulk job: a one-line bar on a terminal, log lines otherwise."""
+"""Progress of a bulk job: a one-line bar on a terminal, log lines otherwise.
+
+The bar is fitted to the terminal's width, measured again at every redraw
+(so a resized window is followed) and kept one column short of it, so the
+terminal never wraps it onto a new line. The rate is smoothed (an
+exponentially weighted moving average over ``tau`` seconds of the job's
+clock), and the ETA is never shorter than the create requests left take
+under the rate limits (``min_seconds``): the limiter lets an early burst
+through, then holds the job to them.
+"""
 
 from __future__ import annotations
 
-import time
+import math
+import shutil
+from collections.abc import Callable
 from typing import TextIO
 
 from ..bulk.executor import BulkProgress
@@ -17,11 +28,17 @@ def format_duration(seconds: float) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
+def _terminal_columns() -> int:
+    return shutil.get_terminal_size((80, 24)).columns
+
+
 class ProgressPrinter:
     """An async progress callback for :func:`nexudus_async.bulk.run_bulk`.
 
     ``mode``: ``"bar"`` redraws one line (for a terminal), ``"log"`` prints a
     line every ``log_interval`` seconds and at the end, ``"none"`` prints nothing.
+    ``width``: a fixed bar width (default: what the terminal leaves);
+    ``columns``: how wide the terminal is (default: measured at each redraw).
     """
 
     def __init__(
@@ -29,10 +46,13 @@ class ProgressPrinter:
         stream: TextIO,
         mode: str,
         *,
-        width: int = 28,
+        width: int | None = None,
         bar_interval: float = 0.1,
         log_interval: float = 2.0,
         noun: str = "passes",
+        columns: Callable[[], int] = _terminal_columns,
+        tau: float = 5.0,
+        min_seconds: Callable[[int], float] | None = None,
     ) -> None:
         self.noun = noun
         self.stream = stream
@@ -40,41 +60,88 @@ class ProgressPrinter:
         self.width = width
         self.bar_interval = bar_interval
         self.log_interval = log_interval
-        self._last_draw = 0.0
+        self.columns = columns
+        self.tau = tau
+        self.min_seconds = min_seconds
+        self._last_draw: float | None = None
         self._last: BulkProgress | None = None
         self._drawn = False
+        self._rate: float | None = None
+        self._sample: tuple[float, int] | None = None
 
     async def __call__(self, p: BulkProgress) -> None:
+        self._update_rate(p)
         self._last = p
         if self.mode == "none":
             return
-        now = time.monotonic()
         finished = p.groups_done >= p.groups_total
         interval = self.bar_interval if self.mode == "bar" else self.log_interval
-        if not finished and now - self._last_draw < interval and self._drawn:
+        last = self._last_draw
+        if not finished and self._drawn and last is not None and p.elapsed - last < interval:
             return
-        self._last_draw = now
+        self._last_draw = p.elapsed
         self._draw(p)
 
+    def _update_rate(self, p: BulkProgress) -> None:
+        done = p.records_done - p.records_skipped
+        if self._sample is None:
+            self._sample = (p.elapsed, done)
+            self._rate = p.rate if p.rate > 0 else None
+            return
+        t0, d0 = self._sample
+        dt = p.elapsed - t0
+        # A short job gets a shorter memory: a quarter of its elapsed time at most.
+        tau = min(self.tau, max(p.elapsed / 4, 0.25))
+        if dt < tau / 5:  # callbacks come in bursts: measure over a span, not per call
+            return
+        instant = (done - d0) / dt
+        alpha = 1.0 - math.exp(-dt / tau)
+        self._rate = instant if self._rate is None else self._rate + alpha * (instant - self._rate)
+        self._sample = (p.elapsed, done)
+
+    @property
+    def rate(self) -> float:
+        """The smoothed rate of records created per second (0 before any)."""
+        return self._rate or 0.0
+
+    def eta(self, p: BulkProgress) -> str:
+        left = p.records_total - p.records_done - p.records_failed
+        if left <= 0 or p.groups_done >= p.groups_total:
+            return "0:00"
+        requests_left = max(0, p.requests_total - p.requests_sent)
+        floor = self.min_seconds(requests_left) if self.min_seconds is not None else 0.0
+        if self.rate <= 0:
+            return format_duration(floor) if floor > 0 else "-"
+        return format_duration(max(left / self.rate, floor))
+
+    def _parts(self, p: BulkProgress) -> list[str]:
+        failed = f"{p.records_failed} failed" if p.records_failed else ""
+        return [
+            f"{p.records_done}/{p.records_total} {self.noun}",
+            failed,
+            f"{p.requests_sent}/{p.requests_total} requests",
+            f"{self.rate:,.1f} {self.noun}/s",
+            f"ETA {self.eta(p)}",
+        ]
+
     def line(self, p: BulkProgress) -> str:
+        parts = self._parts(p)
+        if self.mode != "bar":
+            return "progress: " + "  ".join(x for x in parts if x)
         total = max(p.records_total, 1)
         frac = min(1.0, (p.records_done + p.records_failed) / total)
-        rate = p.rate
-        left = p.records_total - p.records_done - p.records_failed
-        eta = format_duration(left / rate) if rate > 0 and left > 0 else "-"
-        if left <= 0:
-            eta = "0:00"
-        failed = f"  {p.records_failed} failed" if p.records_failed else ""
-        text = (
-            f"{p.records_done}/{p.records_total} {self.noun}{failed}  "
-            f"{p.requests_sent}/{p.requests_total} requests  "
-            f"{rate:,.1f} {self.noun}/s  ETA {eta}"
-        )
-        if self.mode == "bar":
-            filled = int(frac * self.width)
-            bar = "#" * filled + "." * (self.width - filled)
-            return f"[{bar}] {frac * 100:3.0f}% {text}"
-        return f"progress: {text}"
+        room = max(self.columns(), 20) - 1  # the last column would wrap the line
+        # Least useful first when the terminal is narrow.
+        for drop in ((), (2,), (2, 3)):
+            text = "  ".join(x for i, x in enumerate(parts) if x and i not in drop)
+            head = f"{frac * 100:3.0f}% "
+            width = self.width if self.width is not None else min(40, room - len(head + text) - 3)
+            if width >= 10 or len(head + text) <= room:
+                break
+        if width >= 5:
+            filled = int(frac * width)
+            head = f"[{'#' * filled}{'.' * (width - filled)}] " + head
+        return (head + text)[:room]
 
     def _draw(self, p: BulkProgress) -> None:
         if self.mode == "bar":

@@ -1,0 +1,66 @@
+"""Exit codes of the command line, and the one line each failure prints.
+
+0 done; 1 some rows failed (import) or the API refused a request; 2 bad input
+or usage, nothing sent; 3 the credentials or permissions were refused; 4 the
+API could not be reached; 70 an unexpected internal error; 130 / 143
+stopped by SIGINT (Ctrl-C) / SIGTERM.
+"""
+
+from __future__ import annotations
+
+from .._core.errors import (
+    AuthenticationError,
+    InputError,
+    NexudusError,
+    PermissionDeniedError,
+    TransportError,
+)
+from ..bulk.executor import cannot_connect
+from .connect import Connection
+
+__all__ = [
+    "EXIT_AUTH",
+    "EXIT_FAILED",
+    "EXIT_INTERNAL",
+    "EXIT_OK",
+    "EXIT_SIGINT",
+    "EXIT_SIGTERM",
+    "EXIT_UNREACHABLE",
+    "EXIT_USAGE",
+    "failure_line",
+]
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_AUTH = 3
+EXIT_UNREACHABLE = 4
+EXIT_INTERNAL = 70
+EXIT_SIGINT = 130
+EXIT_SIGTERM = 143
+
+
+def failure_line(exc: NexudusError, conn: Connection, *, resumable: bool) -> tuple[int, str]:
+    """The exit code and the one line (naming the account, never a secret) for ``exc``."""
+    then = (
+        "; the job is journaled: fix it and re-run the same command to resume" if resumable else ""
+    )
+    detail = exc.api_message or exc.message
+    if isinstance(exc, InputError):
+        return EXIT_USAGE, f"error: {exc}"
+    if isinstance(exc, AuthenticationError):
+        return EXIT_AUTH, (
+            f"error: authentication failed for {conn.user} at {conn.base_url} ({detail}); "
+            f"stopped after the first refusal{then}"
+        )
+    if isinstance(exc, PermissionDeniedError):
+        return EXIT_AUTH, (
+            f"error: permission denied for {conn.user} at {conn.base_url} ({detail}); "
+            f"stopped after the first refusal{then}"
+        )
+    if isinstance(exc, TransportError) and cannot_connect(exc):
+        return EXIT_UNREACHABLE, (
+            f"error: cannot reach {conn.base_url}: {exc.message}; "
+            f"stopped after the retries of the first request{then}"
+        )
+    return EXIT_FAILED, f"error: {exc}"
