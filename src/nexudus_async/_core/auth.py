@@ -205,11 +205,6 @@ class PasswordGrant(Auth):
             out.append(self.__refresh)
         return tuple(out)
 
-    @property
-    def has_token(self) -> bool:
-        """Whether a token was obtained (and not dropped)."""
-        return self.__access is not None
-
     def _fresh(self) -> bool:
         return self.__access is not None and self._clock() < self._expires_at
 

@@ -42,9 +42,6 @@ class FaultInjector:
         self._rules = list(rules)
         self._fired = [0] * len(self._rules)
 
-    def reseed(self) -> None:
-        self._rng = random.Random(self._seed)
-
     @staticmethod
     def _matches(rule: FaultRule, method: str, path: str) -> bool:
         if rule.method not in ("*", method.upper()) and rule.method.upper() != method.upper():
