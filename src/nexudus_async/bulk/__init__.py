@@ -6,36 +6,7 @@ baseline that reconciliation counts against, :mod:`.executor` runs a job and
 :mod:`.report` says what happened to every row.
 """
 
-from .executor import (
-    BulkGateway,
-    BulkInputError,
-    BulkProgress,
-    BulkReport,
-    GroupResult,
-    KeyedPage,
-    ResourceGateway,
-    RowResult,
-    SnapshotGateway,
-    bulk_create,
-    bulk_create_for,
-    rows_from_mappings,
-    run_bulk,
-    since_for,
-)
+from . import executor as _executor
+from .executor import *  # noqa: F403 - the public names, listed once in executor.__all__
 
-__all__ = [
-    "BulkGateway",
-    "BulkInputError",
-    "BulkProgress",
-    "BulkReport",
-    "GroupResult",
-    "KeyedPage",
-    "ResourceGateway",
-    "RowResult",
-    "SnapshotGateway",
-    "bulk_create",
-    "bulk_create_for",
-    "rows_from_mappings",
-    "run_bulk",
-    "since_for",
-]
+__all__ = list(_executor.__all__)
