@@ -55,7 +55,7 @@ def render(results: dict[str, Any], benchmarks: dict[str, tuple[str, str]]) -> s
             ],
         ),
     ]
-    renderers = {"b1": b1, "b2": b2, "b3": b3, "b4": b4, "b5": b5}
+    renderers = {"b1": b1, "b2": b2, "b3": b3, "b4": b4, "b5": b5, "b7": b7}
     for i, (key, (_, title)) in enumerate(benchmarks.items(), 1):
         out.append(f"## {i}. {title}\n")
         res = results["benchmarks"].get(key)
@@ -460,3 +460,9 @@ def b5(res: dict[str, Any]) -> str:
     import b5_pagination
 
     return b5_pagination.render(res)
+
+
+def b7(res: dict[str, Any]) -> str:
+    import b7_validation
+
+    return b7_validation.render(res)

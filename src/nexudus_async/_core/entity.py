@@ -132,12 +132,19 @@ class Entity:
     _by_name: Mapping[str, Field] = attrs.field(init=False, repr=False, eq=False)
     _filters_by_name: Mapping[str, Filter] = attrs.field(init=False, repr=False, eq=False)
     _list_by_name: Mapping[str, ListField] = attrs.field(init=False, repr=False, eq=False)
+    _create: tuple[Field, ...] = attrs.field(init=False, repr=False, eq=False)
+    _update: tuple[Field, ...] = attrs.field(init=False, repr=False, eq=False)
+    memo: dict[Any, Any] = attrs.field(init=False, repr=False, eq=False)
+    """Checked values of text cells (a file repeats them), filled by ``values.check_body``."""
 
     def __attrs_post_init__(self) -> None:
         # Built once: row parsing looks a field up for every cell.
         object.__setattr__(self, "_by_name", _index(self.fields, "json_name", "name"))
         object.__setattr__(self, "_filters_by_name", _index(self.filters, "name"))
         object.__setattr__(self, "_list_by_name", _index(self.list_fields, "json_name", "name"))
+        object.__setattr__(self, "_create", tuple(f for f in self.fields if f.create != "absent"))
+        object.__setattr__(self, "_update", tuple(f for f in self.fields if f.update != "absent"))
+        object.__setattr__(self, "memo", {})
 
     @property
     def collection(self) -> str:
@@ -155,10 +162,10 @@ class Entity:
         return self._filters_by_name.get(name)
 
     def create_fields(self) -> tuple[Field, ...]:
-        return tuple(f for f in self.fields if f.create != "absent")
+        return self._create
 
     def update_fields(self) -> tuple[Field, ...]:
-        return tuple(f for f in self.fields if f.update != "absent")
+        return self._update
 
     def role(self, action: str) -> str:
         """The entity role an operation needs (``CoworkerTimePass-Create``)."""

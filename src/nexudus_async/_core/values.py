@@ -68,6 +68,8 @@ _BOOL_WORDS = {
     "n": False,
     "0": False,
 }
+_MEMO_SIZE = 50_000
+"""Distinct text cells remembered per entity (a file repeats its values)."""
 _INT_TEXT = re.compile(r"\s*[+-]?\d+(?:\.0*)?\s*")
 
 
@@ -201,26 +203,42 @@ def check_body(
     """
     clean: dict[str, Any] = {}
     problems: list[Problem] = []
-    for field in entity.fields:
-        presence = field.update if update else field.create
-        if presence == "absent":
-            continue
-        value = body.get(field.json_name, MISSING)
+    memo = entity.memo if source == "text" else None
+    get = body.get
+    for field in entity.update_fields() if update else entity.create_fields():
+        name = field.json_name
+        value = get(name, MISSING)
         if value is MISSING and source != "json":  # on the wire only the API's names count
-            value = body.get(field.name, MISSING)
+            value = get(field.name, MISSING)
         if value is MISSING and defaults and field.default is not NO_DEFAULT:
             value = field.default
         if value is MISSING or value is None:
-            if presence == "required":
-                problems.append(Problem(field.json_name, None, "is required"))
+            if (field.update if update else field.create) == "required":
+                problems.append(Problem(name, None, "is required"))
             elif value is None:
                 if field.nullable:
-                    clean[field.json_name] = None
+                    clean[name] = None
                 else:
-                    problems.append(Problem(field.json_name, None, "must not be null"))
+                    problems.append(Problem(name, None, "must not be null"))
             continue
+        if type(value) is str:
+            if field.kind == "string":  # nothing to parse
+                clean[name] = value
+                continue
+            if memo is not None:
+                key = (name, value)
+                hit = memo.get(key, MISSING)
+                if hit is not MISSING:
+                    clean[name] = hit
+                    continue
         try:
-            clean[field.json_name] = check(field, value, source=source)
+            checked = check(field, value, source=source)
         except Invalid as exc:
-            problems.append(Problem(field.json_name, value, str(exc)))
+            problems.append(Problem(name, value, str(exc)))
+            continue
+        clean[name] = checked
+        if memo is not None and type(value) is str:
+            if len(memo) >= _MEMO_SIZE:
+                memo.clear()  # keep it bounded; the values a file repeats come back
+            memo[(name, value)] = checked  # checked values are immutable
     return clean, problems

@@ -18,6 +18,7 @@ stored time.
 
 from __future__ import annotations
 
+import decimal
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -92,8 +93,8 @@ class ValidRow:
     """How many records the row asks for (CreateMultiple, or 1)."""
 
 
-def _is_blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and value.strip() == "")
+_PLAIN = (int, str, bool, decimal.Decimal)
+"""Checked values that already are their JSON form (dates and UUIDs are not)."""
 
 
 def validate_row(entity: Entity, row: SourceRow) -> ValidRow | list[RowError]:
@@ -102,8 +103,11 @@ def validate_row(entity: Entity, row: SourceRow) -> ValidRow | list[RowError]:
     given: dict[str, Any] = {}
     keys: dict[str, str] = {}  # API name -> the row's key for it, blank or not
     repeated: set[str] = set()
+    field_of = entity.field
     for key, raw in row.data.items():
-        spec = create_field(entity, key)
+        spec = field_of(key)
+        if spec is not None and spec.create == "absent":
+            spec = None
         if spec is None:
             known = ", ".join(f.json_name for f in entity.create_fields())
             errors.append(
@@ -131,17 +135,16 @@ def validate_row(entity: Entity, row: SourceRow) -> ValidRow | list[RowError]:
             continue
         if spec.json_name in repeated:
             continue
-        given[spec.json_name] = None if _is_blank(raw) else raw  # an empty cell: not given
-    present = {k: v for k, v in given.items() if v is not None}
-    clean, problems = _values.check_body(
-        entity, present, update=False, source="text", defaults=True
-    )
+        if raw is None or (type(raw) is str and not raw.strip()):
+            continue  # an empty cell: not given
+        given[spec.json_name] = raw
+    clean, problems = _values.check_body(entity, given, update=False, source="text", defaults=True)
     errors.extend(
         RowError(row.line, p.field, p.value, p.message) for p in problems if p.field not in repeated
     )
     if errors:
         return errors
-    values = {k: _values.to_json(v) for k, v in clean.items()}
+    values = {k: v if type(v) in _PLAIN else _values.to_json(v) for k, v in clean.items()}
     count = 1
     if entity.count_field is not None:
         count = values.pop(entity.count_field, 1)
