@@ -99,9 +99,11 @@ def test_a_user_without_the_roles_stops_the_job_after_the_first_refusal(
             text=True,
             timeout=60,
         )
-        # The first read: its token, one renewal after the 401, and nothing more.
+        # The first read (the time passes check): its token, one renewal after the 401,
+        # and nothing more.
         assert emu.route_count("POST /api/token") == 2
-        assert emu.route_count("GET /api/billing/coworkertimepasses") == 2
+        assert emu.route_count("GET /api/billing/timepasses") == 2
+        assert emu.route_count("GET /api/billing/coworkertimepasses") == 0
         assert emu.creates() == 0
     assert proc.returncode == 3, proc.stdout + proc.stderr
     lines = [line for line in proc.stderr.splitlines() if line.startswith("error:")]

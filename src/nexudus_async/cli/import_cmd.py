@@ -34,7 +34,7 @@ from .._generated.api import COWORKER_TIME_PASS
 from ..bulk.executor import BulkReport, ResourceGateway, run_bulk
 from ..bulk.journal import JobRecord, Journal
 from ..bulk.plan import Plan, estimate_seconds, make_plan
-from ..bulk.rows import RowError, validate_rows
+from ..bulk.rows import RowError, ValidRow, validate_rows
 from ..bulk.snapshot import SNAPSHOT_PAGE_SIZE
 from ..bulk.stopping import stop_trace_config
 from .connect import Connection, CredentialsError, add_connection_options, connection_from
@@ -235,12 +235,12 @@ def _cli_import(args: argparse.Namespace) -> int:
                     opts_ = opts
                 return await _import_into_emulator(args, opts_, time_scale)
         conn_or_none: Connection | None = None
-        if not opts.dry_run:
-            try:
-                conn_or_none = connection_from(args)
-            except CredentialsError as exc:
+        try:
+            conn_or_none = connection_from(args)
+        except CredentialsError as exc:
+            if not opts.dry_run:
                 print(f"error: {exc}", file=sys.stderr)
-                return EXIT_USAGE
+                return EXIT_USAGE  # a dry run without credentials stays offline
         return (await run_import(opts, conn_or_none)).exit_code
 
     return asyncio.run(go())
@@ -361,9 +361,21 @@ async def run_import(
     plan = make_plan(
         opts.entity, valid, cap=opts.max_per_request, send_duplicates=opts.send_duplicates
     )
+    try:
+        definitions = await _check_definitions(opts, conn, valid, trace_configs)
+    except NexudusError as exc:
+        assert conn is not None
+        code, text = failure_line(exc, conn, resumable=False)
+        print(text, file=err)
+        return ImportOutcome(code, plan=plan)
+    if isinstance(definitions, list):
+        _print_errors(definitions, opts.path, err)
+        print(f"{len(definitions)} bad line(s) in {opts.path}; nothing was sent", file=err)
+        return ImportOutcome(EXIT_USAGE, errors=tuple(definitions))
     print(f"plan for {opts.path} ({opts.entity.name}):", file=out)
     for line in describe_plan(plan, opts.time_scale):
         print(f"  {line}", file=out)
+    print(f"  {definitions}", file=out)
     if opts.dry_run:
         print("dry run: nothing was sent", file=out)
         return ImportOutcome(EXIT_OK, plan=plan)
@@ -424,6 +436,49 @@ async def run_import(
     else:
         code = EXIT_FAILED
     return ImportOutcome(code, report=report, plan=plan)
+
+
+async def _check_definitions(
+    opts: ImportOptions,
+    conn: Connection | None,
+    rows: Sequence[ValidRow],
+    trace_configs: Sequence[aiohttp.TraceConfig],
+) -> str | list[RowError]:
+    """Every referenced TimePass exists and is not archived: a line for the plan, or bad rows.
+
+    One get-by-ids read (per 100 definitions) before anything is written.
+    """
+    field = next((f for f in opts.entity.create_fields() if f.related == "timepasses"), None)
+    if field is None:
+        return "time passes:     (this entity refers to none)"
+    lines: dict[int, list[int]] = {}
+    for row in rows:
+        lines.setdefault(int(row.values[field.json_name]), []).append(row.line)
+    if conn is None:
+        return "time passes:     not checked (offline: no credentials for a dry run)"
+    from ..client import NexudusClient
+
+    limits = RateLimits.published()
+    if opts.time_scale != 1.0:
+        limits = limits.scaled(opts.time_scale)
+    async with NexudusClient(
+        base_url=conn.base_url,
+        auth=conn.auth,
+        allow_insecure_http=conn.insecure_http,
+        rate_limits=limits,
+        trace_configs=list(trace_configs) or None,
+    ) as client:
+        found = {d.id: d for d in await client.time_passes.get_many(sorted(lines))}
+    problems: list[RowError] = []
+    for tp, where in sorted(lines.items()):
+        definition = found.get(tp)
+        if definition is None or definition.archived is True:
+            why = "no TimePass has this Id" if definition is None else "the TimePass is archived"
+            problems.extend(RowError(n, field.json_name, tp, why) for n in where)
+    if problems:
+        return sorted(problems, key=lambda e: e.line)
+    names = ", ".join(f"{tp} {found[tp].name}" for tp in sorted(lines))
+    return f"time passes:     {names}"
 
 
 class _Stopper:
