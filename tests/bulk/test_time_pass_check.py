@@ -33,7 +33,7 @@ async def test_known_time_passes_are_named_in_the_plan_after_one_read(tmp_path: 
         opts = ImportOptions(path, time_scale=0.01, progress="log")
         outcome = await run_import(opts, _conn(emu.base_url), out=out, err=out)
         assert outcome.exit_code == 0, out.getvalue()
-        assert "time passes:     1 Day pass, 4 Meeting room hour" in out.getvalue()
+        assert "time passes:      1 Day pass, 4 Meeting room hour" in out.getvalue()
         assert emu.stats.by_route["GET /api/billing/timepasses"] == 1
         assert emu.store.count("coworkertimepasses") == 4
 
@@ -64,4 +64,4 @@ async def test_a_dry_run_without_credentials_stays_offline_and_says_so(tmp_path:
     out = io.StringIO()
     outcome = await run_import(ImportOptions(path, dry_run=True), None, out=out, err=out)
     assert outcome.exit_code == 0
-    assert "time passes:     not checked (offline: no credentials for a dry run)" in out.getvalue()
+    assert "time passes:      not checked (offline: no credentials for a dry run)" in out.getvalue()

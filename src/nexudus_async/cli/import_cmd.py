@@ -450,12 +450,12 @@ async def _check_definitions(
     """
     field = next((f for f in opts.entity.create_fields() if f.related == "timepasses"), None)
     if field is None:
-        return "time passes:     (this entity refers to none)"
+        return "time passes:      (this entity refers to none)"
     lines: dict[int, list[int]] = {}
     for row in rows:
         lines.setdefault(int(row.values[field.json_name]), []).append(row.line)
     if conn is None:
-        return "time passes:     not checked (offline: no credentials for a dry run)"
+        return "time passes:      not checked (offline: no credentials for a dry run)"
     from ..client import NexudusClient
 
     limits = RateLimits.published()
@@ -478,7 +478,7 @@ async def _check_definitions(
     if problems:
         return sorted(problems, key=lambda e: e.line)
     names = ", ".join(f"{tp} {found[tp].name}" for tp in sorted(lines))
-    return f"time passes:     {names}"
+    return f"time passes:      {names}"
 
 
 class _Stopper:
