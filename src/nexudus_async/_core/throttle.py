@@ -198,6 +198,13 @@ class RateLimiter:
             self._widened = min(self._widened + self._widen_step, self._widen_max)
             self._calm = 0
 
+    async def report_throttled(self, wait: float) -> None:
+        """:meth:`throttled`, as the :class:`~nexudus_async._core.limiter.Limiter` protocol asks."""
+        self.throttled(wait)
+
+    def bind_account(self, account: str) -> None:
+        """This limiter belongs to one client's memory: the account changes nothing."""
+
     @property
     def spacing(self) -> float:
         """The current seconds between two requests (margin and widening included)."""
