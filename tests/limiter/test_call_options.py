@@ -19,7 +19,12 @@ from nexudus_async import (
 )
 from nexudus_async._core import events
 from nexudus_async._core.raw import RawResponse
-from nexudus_async.testing import DEFAULT_ADMIN_EMAIL, DEFAULT_ADMIN_PASSWORD, FaultRule
+from nexudus_async.testing import (
+    DEFAULT_ADMIN_EMAIL,
+    DEFAULT_ADMIN_PASSWORD,
+    FaultRule,
+    ThrottleLimits,
+)
 from nexudus_async.testing.server import EmulatorServer
 
 CTP = "coworkertimepasses"
@@ -140,7 +145,9 @@ async def test_events_report_limiter_waits_throttle_waits_and_retries(
     async with NexudusClient(
         nexudus_emulator.base_url, auth, rate_limits=None, retry=fast, on_event=seen.append
     ) as unlimited:
-        # no client-side limiter: the emulator's own spacing throttles the second request
+        # no client-side limiter, and 0.2 s between requests on the emulator: the second
+        # request (sent once the first is answered) is throttled
+        nexudus_emulator.set_limits(ThrottleLimits(min_interval=20.0))
         await asyncio.gather(*(unlimited.coworker_time_passes.get(rid) for _ in range(2)))
     async with NexudusClient(
         nexudus_emulator.base_url, auth, rate_limits=None, retry=fast, on_event=boom

@@ -293,7 +293,12 @@ class RedisRateLimiter:
             return
         # One poller per process and kind: the others queue here, first come first served.
         async with self._write_lock if write else self._read_lock:
+            due = None
             for _ in range(1_000_000):  # bounded; each turn sleeps what Redis said
+                if due is not None:
+                    # how late our wake-ups are widens the spacing we ask for (see throttle.py)
+                    self._fallback.note_lateness(self._clock() - due)
+                    due = None
                 if self._clock() < self._down_until:
                     await self._fallback.acquire(write=write)
                     self.acquired += 1
@@ -309,8 +314,12 @@ class RedisRateLimiter:
                 if delay <= 0:
                     self.acquired += 1
                     return
+                due = self._clock() + delay
                 await self._sleep(delay)
             raise RuntimeError("the shared rate limiter did not let a request go")
+
+    def answered(self, ticket: int) -> None:
+        """Answers are not shared between processes: the Redis windows ignore them."""
 
     async def report_throttled(self, wait: float) -> None:
         self._fallback.throttled(wait)
@@ -363,7 +372,7 @@ class RedisRateLimiter:
         keys = [self._key("state"), self._key("all"), self._key("writes")]
         args: list[Any] = [
             1 if write else 0,
-            self._interval,
+            self._interval + _us(self._fallback.lateness_allowance),
             self._widen_step,
             self._widen_max,
             RateLimiter.CALM_REQUESTS,
