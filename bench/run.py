@@ -33,6 +33,7 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "b3": ("b3_streaming", "Streaming memory"),
     "b4": ("b4_limits", "Requests and time at the API's limits"),
     "b5": ("b5_pagination", "Concurrent pagination"),
+    "b4l": ("b4_loaded", "Requests and time at the API's limits, on a loaded machine"),
     "b7": ("b7_validation", "Validation speed"),
 }
 

@@ -46,7 +46,18 @@ if TYPE_CHECKING:
         UnsuccessfulResponseError,
         ValidationError,
     )
+    from ._core.events import (
+        Event,
+        LimiterFallbackEvent,
+        LimiterWaitEvent,
+        RequestEvent,
+        RetryEvent,
+        ThrottleEvent,
+    )
+    from ._core.limiter import Limiter
     from ._core.pagination import ItemIterator, Page, PageIterator, SortDirection
+    from ._core.raw import RawResponse
+    from ._core.redis_limiter import RedisRateLimiter
     from ._core.resource import DateRange, WriteResult
     from ._core.retry import RetryPolicy
     from ._core.throttle import RateLimiter, RateLimits, Window
@@ -128,6 +139,15 @@ _EXPORTS: dict[str, str] = {
     "UnexpectedStatusError": "._core.errors",
     "UnsuccessfulResponseError": "._core.errors",
     "ValidationError": "._core.errors",
+    "Event": "._core.events",
+    "LimiterFallbackEvent": "._core.events",
+    "LimiterWaitEvent": "._core.events",
+    "RequestEvent": "._core.events",
+    "RetryEvent": "._core.events",
+    "ThrottleEvent": "._core.events",
+    "Limiter": "._core.limiter",
+    "RawResponse": "._core.raw",
+    "RedisRateLimiter": "._core.redis_limiter",
     "ItemIterator": "._core.pagination",
     "Page": "._core.pagination",
     "PageIterator": "._core.pagination",
@@ -187,10 +207,14 @@ __all__ = [
     "CoworkerTimePassListItem",
     "CoworkerTimePasses",
     "DateRange",
+    "Event",
     "ExpirationType",
     "FieldError",
     "InputError",
     "ItemIterator",
+    "Limiter",
+    "LimiterFallbackEvent",
+    "LimiterWaitEvent",
     "MalformedResponseError",
     "NexudusClient",
     "NexudusError",
@@ -209,7 +233,11 @@ __all__ = [
     "ProductTimePasses",
     "RateLimiter",
     "RateLimits",
+    "RawResponse",
+    "RedisRateLimiter",
+    "RequestEvent",
     "RequestTimeoutError",
+    "RetryEvent",
     "RetryPolicy",
     "ServerError",
     "SortDirection",
@@ -219,6 +247,7 @@ __all__ = [
     "TariffTimePassFilters",
     "TariffTimePassListItem",
     "TariffTimePasses",
+    "ThrottleEvent",
     "ThrottledError",
     "TimePass",
     "TimePassChanges",

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import ipaddress
 import logging
 import time
 import urllib.parse
-from collections.abc import Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -16,8 +17,11 @@ import aiohttp
 from . import __version__
 from ._core.auth import Auth
 from ._core.errors import InputError
+from ._core.events import EventHook
+from ._core.limiter import Limiter, account_key
 from ._core.pagination import SortDirection
-from ._core.pipeline import Pipeline
+from ._core.pipeline import NOT_GIVEN, NotGiven, Pipeline
+from ._core.raw import RawResponse, capture_responses, raw_result
 from ._core.resource import Resource
 from ._core.retry import RetryPolicy
 from ._core.throttle import Clock, RateLimiter, RateLimits, Sleep
@@ -147,6 +151,48 @@ class _NumericSortDirection:
         return await self._inner.send(request)
 
 
+class _RawCall:
+    __slots__ = ("_method",)
+
+    def __init__(self, method: Callable[..., Any]) -> None:
+        self._method = method
+
+    async def __call__(self, *args: Any, **kwargs: Any) -> RawResponse[Any]:
+        with capture_responses() as sink:
+            result = self._method(*args, **kwargs)
+            if not inspect.isawaitable(result):
+                raise TypeError("with_raw_response works for awaited calls only")
+            parsed = await result
+        return raw_result(sink, parsed)
+
+
+class _RawNamespace:
+    __slots__ = ("_inner",)
+
+    def __init__(self, inner: object) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._inner, name)
+        if callable(attr):
+            return _RawCall(attr)
+        return _RawNamespace(attr)
+
+
+class _RawView:
+    """``client.with_raw_response``: every namespace, every awaited method, with the answer."""
+
+    __slots__ = ("_client",)
+
+    def __init__(self, client: NexudusClient) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name in ("with_raw_response", "with_options"):
+            raise AttributeError(name)
+        return _RawNamespace(getattr(self._client, name))
+
+
 class NexudusClient(Namespaces):
     """An asyncio client for the Nexudus billing time-pass API.
 
@@ -176,12 +222,20 @@ class NexudusClient(Namespaces):
         session: An ``aiohttp.ClientSession`` to use; the client then does not
             close it. By default the client opens its own on first use and
             closes it on exit of ``async with`` (or :meth:`close`).
-        timeout: Seconds allowed for each attempt of a request (None: no limit).
+        timeout: Seconds a call may take as its caller sees it, queueing for the
+            limiter, retries and waits included (None: no limit); past it the
+            call raises :class:`~nexudus_async.RequestTimeoutError` and sends
+            nothing more.
         retry: The :class:`~nexudus_async.RetryPolicy` (default: 3 retries of
             transient failures, 10 throttling waits).
         rate_limits: The client-side :class:`~nexudus_async.RateLimits`; the
             published limits by default, ``RateLimits.published().scaled(f)``
             for an emulator with ``time_scale=f``, None to switch limiting off.
+        rate_limiter: A limiter object instead (its own limits apply), for
+            example :class:`~nexudus_async.RedisRateLimiter` to share the
+            account's limits between processes. The client does not close it.
+        on_event: Called with each :mod:`~nexudus_async._core.events` event
+            (retries, throttle waits, limiter waits), for metrics.
         trace_configs: ``aiohttp.TraceConfig`` objects for the session the
             client creates (not allowed together with ``session``).
         headers: Extra headers for every request.
@@ -212,6 +266,8 @@ class NexudusClient(Namespaces):
         clock: Clock | None = None,
         sleep: Sleep | None = None,
         allow_insecure_http: bool = False,
+        rate_limiter: Limiter | None = None,
+        on_event: EventHook | None = None,
     ) -> None:
         url = normalize_base_url(base_url)
         if auth is not None and not isinstance(auth, Auth):
@@ -246,9 +302,18 @@ class NexudusClient(Namespaces):
             raise TypeError("rate_limits must be a RateLimits or None")
         sleep_fn: Sleep = sleep if sleep is not None else asyncio.sleep
         state = _SharedState(url, session, trace_configs or (), connection_limit)
-        limiter = RateLimiter(
-            rate_limits, clock=clock if clock is not None else time.monotonic, sleep=sleep_fn
-        )
+        limiter: Limiter
+        if rate_limiter is not None:
+            if not isinstance(rate_limiter, Limiter):
+                raise TypeError("rate_limiter must implement the Limiter protocol")
+            if rate_limits != RateLimits.published():
+                raise ValueError("pass either rate_limits or rate_limiter (it has its own limits)")
+            limiter = rate_limiter
+            limiter.bind_account(account_key(url, auth.user() if auth is not None else None))
+        else:
+            limiter = RateLimiter(
+                rate_limits, clock=clock if clock is not None else time.monotonic, sleep=sleep_fn
+            )
         pipeline = Pipeline(
             _SessionTransport(state),
             limiter=limiter,
@@ -262,6 +327,7 @@ class NexudusClient(Namespaces):
             },
             sleep=sleep_fn,
             max_in_flight=_pool_size(session, connection_limit),
+            on_event=on_event,
         )
         self._setup(state, pipeline, view=False, numeric=sort_direction_format == "numeric")
 
@@ -274,27 +340,46 @@ class NexudusClient(Namespaces):
         self._init_namespaces()
 
     def with_options(
-        self, *, timeout: float | None = None, retry: RetryPolicy | None = None
+        self,
+        *,
+        timeout: float | NotGiven | None = NOT_GIVEN,
+        retry: RetryPolicy | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> NexudusClient:
-        """A lightweight view of this client with another timeout and/or retry policy.
+        """A lightweight view of this client with another timeout, retry policy or headers.
 
         The view shares the session, the rate limiter and the credentials;
-        closing it does nothing (close the client it came from). ``None``
-        keeps the current setting::
+        closing it does nothing (close the client it came from). An option not
+        given keeps the current setting; ``timeout=None`` switches the timeout
+        off; ``headers`` are added to (and override) the client's::
 
             patient = client.with_options(timeout=120, retry=RetryPolicy(max_retries=6))
             await patient.coworker_time_passes.run_command("KEY", ids=[1, 2])
+            traced = client.with_options(headers={"X-Request-Id": request_id})
         """
-        if timeout is not None and not timeout > 0:
+        if timeout is not None and not isinstance(timeout, NotGiven) and not timeout > 0:
             raise ValueError(f"timeout must be positive or None, got {timeout!r}")
+        if headers and any(name.lower() == "authorization" for name in headers):
+            raise ValueError("set credentials with auth=, not an Authorization header")
         view = object.__new__(NexudusClient)
         view._setup(
             self._state,
-            self._pipeline.with_options(timeout=timeout, retry=retry),
+            self._pipeline.with_options(timeout=timeout, retry=retry, headers=headers),
             view=True,
             numeric=self._numeric,
         )
         return view
+
+    @property
+    def with_raw_response(self) -> _RawView:
+        """The same calls, answering a ``RawResponse`` (``.status``, ``.headers``, ``.parsed``)::
+
+            raw = await client.with_raw_response.coworker_time_passes.get(1)
+            raw.status, raw.headers["Content-Type"], raw.parsed.id
+
+        Works for every awaited call (not for the ``iter``/``pages`` iterators).
+        """
+        return _RawView(self)
 
     # ------------------------------------------------------------------ properties
 
@@ -314,7 +399,7 @@ class NexudusClient(Namespaces):
         return self._pipeline.retry
 
     @property
-    def limiter(self) -> RateLimiter:
+    def limiter(self) -> Limiter:
         """The rate limiter every call of this client and its views passes."""
         return self._pipeline.limiter
 

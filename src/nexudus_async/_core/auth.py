@@ -69,12 +69,29 @@ class Auth:
         """
         raise NotImplementedError
 
+    def cached_authorization(self) -> tuple[str, object] | None:
+        """What :meth:`authorization` would answer, if it can say so without a request.
+
+        The pipeline reads the credentials again after the limiter wait, so a
+        long queue never sends an expired token; None means they must be
+        renewed first. A subclass that does not override it keeps the value
+        :meth:`authorization` gave before the wait.
+        """
+        return None
+
     async def renew_after_unauthorized(self, marker: object, send: SendUnauthenticated) -> bool:
         """The API answered 401 to credentials ``marker``: renew them if possible.
 
         Returns True when resending the request is worthwhile.
         """
         return False
+
+    def user(self) -> str | None:
+        """Who the credentials belong to (an email; never a secret), if known.
+
+        Names the account whose limits a shared rate limiter keeps.
+        """
+        return None
 
     def secrets(self) -> tuple[str, ...]:
         """Every secret this object holds (to be scrubbed from shown text)."""
@@ -116,6 +133,12 @@ class BasicAuth(Auth):
     async def authorization(self, send: SendUnauthenticated) -> tuple[str, object]:
         return self.__header, None
 
+    def cached_authorization(self) -> tuple[str, object] | None:
+        return self.__header, None
+
+    def user(self) -> str:
+        return self.__email
+
     def secrets(self) -> tuple[str, ...]:
         return (self.__password, self.__header, self.__header.split(" ", 1)[1])
 
@@ -131,6 +154,9 @@ class BearerToken(Auth):
         self.__token = token
 
     async def authorization(self, send: SendUnauthenticated) -> tuple[str, object]:
+        return f"Bearer {self.__token}", None
+
+    def cached_authorization(self) -> tuple[str, object] | None:
         return f"Bearer {self.__token}", None
 
     def secrets(self) -> tuple[str, ...]:
@@ -214,6 +240,14 @@ class PasswordGrant(Auth):
         token = self.__access
         assert token is not None
         return f"Bearer {token}", self._generation
+
+    def cached_authorization(self) -> tuple[str, object] | None:
+        if not self._fresh():
+            return None
+        return f"Bearer {self.__access}", self._generation
+
+    def user(self) -> str:
+        return self.__email
 
     async def renew_after_unauthorized(self, marker: object, send: SendUnauthenticated) -> bool:
         if not isinstance(marker, int):

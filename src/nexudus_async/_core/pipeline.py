@@ -4,8 +4,9 @@
 around the plain aiohttp transport, so every generated endpoint call goes
 through it. For each request it:
 
-1. adds the credentials (getting or renewing a token when needed);
-2. waits for the client's :class:`~nexudus_async._core.throttle.RateLimiter`;
+1. gets or renews a token when needed;
+2. waits for the client's limiter (:class:`~nexudus_async._core.limiter.Limiter`),
+   then adds the credentials (so a long queue never sends an expired token);
 3. sends, and classifies what happened:
 
    * 409/429: throttled, not executed. Everybody on the limiter pauses for
@@ -17,8 +18,14 @@ through it. For each request it:
    * any other failure raises the matching error of :mod:`nexudus_async._core.errors`;
      a success answer whose body says ``WasSuccessful: false`` raises too.
 
+A call's ``timeout`` bounds the whole call (queueing for the limiter,
+every attempt and every wait between them): when it runs out the call raises
+:class:`RequestTimeoutError` and sends nothing more.
+
 Logs (logger ``nexudus_async``) name the method, path (never the query
-string), status, attempt and wait, and never headers or bodies.
+string), status, attempt and wait, and never headers or bodies. Retries,
+throttle waits and limiter waits also go to the ``on_event`` hook
+(:mod:`nexudus_async._core.events`).
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ from typing import Any
 
 import aiohttp
 
+from . import events
 from .auth import TOKEN_PATH, Auth
 from .errors import (
     APIError,
@@ -49,11 +57,13 @@ from .errors import (
     error_for_status,
     field_errors_from_body,
 )
+from .limiter import Limiter
+from .raw import record_response
 from .retry import IDEMPOTENT_METHODS, RetryPolicy, parse_retry_after
-from .throttle import RateLimiter, Sleep
+from .throttle import Sleep
 from .transport import HttpRequest, HttpResponse, Transport, loads
 
-__all__ = ["Pipeline", "logger"]
+__all__ = ["NOT_GIVEN", "NotGiven", "Pipeline", "logger"]
 
 logger = logging.getLogger("nexudus_async")
 
@@ -75,6 +85,22 @@ class _Sent(Exception):
         super().__init__(str(error))
         self.error = error
         self.maybe_sent = maybe_sent
+
+
+class NotGiven:
+    """The type of :data:`NOT_GIVEN`: an option left as it is (``None`` switches it off)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+
+NOT_GIVEN = NotGiven()
+
+
+class _Stale(Exception):
+    """Internal: the credentials went stale while the request queued; renew and queue again."""
 
 
 class _Warmup:
@@ -150,10 +176,12 @@ class Pipeline:
 
     __slots__ = (
         "_auth",
+        "_cached_authorization",
         "_gate",
         "_headers",
         "_inner",
         "_limiter",
+        "_on_event",
         "_rand",
         "_retry",
         "_sleep",
@@ -166,7 +194,7 @@ class Pipeline:
         self,
         inner: Transport,
         *,
-        limiter: RateLimiter,
+        limiter: Limiter,
         auth: Auth | None = None,
         retry: RetryPolicy | None = None,
         timeout: float | None = None,
@@ -175,6 +203,7 @@ class Pipeline:
         rand: Callable[[], float] = random.random,
         wall_clock: Callable[[], float] = time.time,
         max_in_flight: int | _Gate | None = None,
+        on_event: events.EventHook | None = None,
         _warmup: _Warmup | None = None,
     ) -> None:
         self._inner = inner
@@ -189,12 +218,20 @@ class Pipeline:
         )
         self._limiter = limiter
         self._auth = auth
+        # Credentials are read again after the limiter wait; an Auth that cannot
+        # tell without awaiting keeps what it gave before the wait.
+        self._cached_authorization = (
+            auth.cached_authorization
+            if auth is not None and type(auth).cached_authorization is not Auth.cached_authorization
+            else None
+        )
         self._retry = retry if retry is not None else RetryPolicy()
         self._timeout = timeout
         self._headers = dict(headers or {})
         self._sleep = sleep
         self._rand = rand
         self._wall_clock = wall_clock
+        self._on_event = on_event
 
     @property
     def retry(self) -> RetryPolicy:
@@ -205,28 +242,37 @@ class Pipeline:
         return self._timeout
 
     @property
-    def limiter(self) -> RateLimiter:
+    def limiter(self) -> Limiter:
         return self._limiter
 
     @property
     def auth(self) -> Auth | None:
         return self._auth
 
+    @property
+    def headers(self) -> Mapping[str, str]:
+        return self._headers
+
     def with_options(
-        self, *, retry: RetryPolicy | None = None, timeout: float | None = None
+        self,
+        *,
+        retry: RetryPolicy | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,
+        headers: Mapping[str, str] | None = None,
     ) -> Pipeline:
-        """A copy with another retry policy and/or per-attempt timeout."""
+        """A copy with another retry policy, timeout (None: none) and/or extra headers."""
         return Pipeline(
             self._inner,
             limiter=self._limiter,
             auth=self._auth,
             retry=retry if retry is not None else self._retry,
-            timeout=timeout if timeout is not None else self._timeout,
-            headers=self._headers,
+            timeout=self._timeout if isinstance(timeout, NotGiven) else timeout,
+            headers={**self._headers, **headers} if headers else self._headers,
             sleep=self._sleep,
             rand=self._rand,
             wall_clock=self._wall_clock,
             max_in_flight=self._gate,
+            on_event=self._on_event,
             _warmup=self._warmup,
         )
 
@@ -255,6 +301,7 @@ class Pipeline:
         idempotent = method in IDEMPOTENT_METHODS or path == TOKEN_PATH
         write = request.is_write
         timeout = request.timeout if request.timeout is not None else self._timeout
+        deadline = None if timeout is None else time.monotonic() + timeout
         auth = self._auth if authenticate else None
         if auth is not None and not request.headers:
             headers = self._headers  # copied with the credentials into each attempt's request
@@ -277,11 +324,23 @@ class Pipeline:
         uncertain = False  # an earlier attempt may have been executed
         throttled = 0
         reauthenticated = False
+        stale = 0
         attempt = 0
+        last_error: NexudusError | None = None
         while True:
             attempt += 1
             outgoing, marker = request, None
+            attempt_timeout = timeout
+            if deadline is not None and timeout is not None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise self._timed_out(timeout, method, path, last_error)
+                if left < timeout - 0.001:
+                    # (a full budget keeps the same value: the transport reuses its ClientTimeout)
+                    attempt_timeout = left
+                    outgoing = request = request.evolve(timeout=left)
             if auth is not None:
+                # Before the queue: a token request (if one is due) is not held up behind us.
                 value, marker = await auth.authorization(self.send_unauthenticated)
                 outgoing = HttpRequest(
                     request.method,
@@ -290,14 +349,27 @@ class Pipeline:
                     request.body,
                     request.content_type,
                     {**headers, "Authorization": value},
-                    timeout,
+                    attempt_timeout,
                 )
             started = time.perf_counter()
+            box = None if auth is None else [marker]
             try:
                 if self._warmup.done:
-                    response = await self._gated_send(outgoing, method, path, write)
+                    response = await self._gated_send(outgoing, method, path, write, deadline, box)
                 else:
-                    response = await self._limited_send(outgoing, method, path, write)
+                    response = await self._limited_send(
+                        outgoing, method, path, write, deadline, box
+                    )
+                if box is not None:
+                    marker = box[0]
+            except _Stale:
+                attempt -= 1
+                stale += 1
+                if stale > 3:  # renewed three times while queued: give up rather than loop
+                    raise self._timed_out(timeout, method, path, last_error) from None
+                continue
+            except TimeoutError:
+                raise self._timed_out(timeout, method, path, last_error) from None
             except _Sent as failure:
                 can_retry = idempotent or not failure.maybe_sent
                 if not can_retry:
@@ -321,6 +393,13 @@ class Pipeline:
                 transient += 1
                 uncertain = uncertain or failure.maybe_sent
                 wait = policy.backoff(transient, self._rand)
+                last_error = failure.error
+                self._before_wait(deadline, wait, timeout, method, path, last_error)
+                timed_out = isinstance(failure.error, RequestTimeoutError)
+                reason = "timeout" if timed_out else "connection"
+                events.emit(
+                    self._on_event, events.RetryEvent(method, path, reason, None, wait, attempt + 1)
+                )
                 logger.warning(
                     "%s %s: %s; retrying in %.3fs (attempt %d)",
                     method,
@@ -351,8 +430,13 @@ class Pipeline:
                 if throttled >= policy.max_throttle_retries or wait > policy.max_throttle_wait:
                     raise self._throttled_error(response, method, path, asked)
                 throttled += 1
-                # The whole client slows down, not just this request.
-                self._limiter.throttled(wait)
+                last_error = self._throttled_error(response, method, path, asked)
+                self._before_wait(deadline, wait, timeout, method, path, last_error)
+                # The whole client (every process, with a shared limiter) slows down.
+                await self._limiter.report_throttled(wait)
+                events.emit(
+                    self._on_event, events.ThrottleEvent(method, path, status, wait, attempt + 1)
+                )
                 logger.info(
                     "%s %s throttled (%d); waiting %.3fs (attempt %d)",
                     method,
@@ -400,6 +484,12 @@ class Pipeline:
                 asked = parse_retry_after(response.headers, now=self._wall_clock)
                 if asked is not None and asked <= policy.max_throttle_wait:
                     wait = max(wait, asked)
+                last_error = error
+                self._before_wait(deadline, wait, timeout, method, path, error)
+                events.emit(
+                    self._on_event,
+                    events.RetryEvent(method, path, "status", status, wait, attempt + 1),
+                )
                 logger.warning(
                     "%s %s -> %d; retrying in %.3fs (attempt %d)",
                     method,
@@ -419,6 +509,7 @@ class Pipeline:
 
             malformed = self._check_success_body(response, method, path)
             if malformed is None:
+                record_response(response)
                 return response
             if not idempotent:
                 raise OutcomeUnknownError(
@@ -434,6 +525,12 @@ class Pipeline:
             transient += 1
             uncertain = True
             wait = policy.backoff(transient, self._rand)
+            last_error = malformed
+            self._before_wait(deadline, wait, timeout, method, path, malformed)
+            events.emit(
+                self._on_event,
+                events.RetryEvent(method, path, "malformed", status, wait, attempt + 1),
+            )
             logger.warning(
                 "%s %s -> %d with an unreadable body; retrying in %.3fs (attempt %d)",
                 method,
@@ -446,34 +543,71 @@ class Pipeline:
             await self._sleep(wait)
 
     async def _limited_send(
-        self, request: HttpRequest, method: str, path: str, write: bool
+        self,
+        request: HttpRequest,
+        method: str,
+        path: str,
+        write: bool,
+        deadline: float | None,
+        marker: list[object] | None = None,
     ) -> HttpResponse:
         warmup = self._warmup
         if not warmup.done:
             if warmup.leading:
-                await warmup.event.wait()
+                if deadline is None:
+                    await warmup.event.wait()
+                else:
+                    async with asyncio.timeout(deadline - time.monotonic()):
+                        await warmup.event.wait()
             else:
                 warmup.leading = True
                 try:
-                    return await self._gated_send(request, method, path, write)
+                    return await self._gated_send(request, method, path, write, deadline, marker)
                 finally:
                     warmup.done = True
                     warmup.event.set()
-        return await self._gated_send(request, method, path, write)
+        return await self._gated_send(request, method, path, write, deadline, marker)
 
     async def _gated_send(
-        self, request: HttpRequest, method: str, path: str, write: bool
+        self,
+        request: HttpRequest,
+        method: str,
+        path: str,
+        write: bool,
+        deadline: float | None,
+        marker: list[object] | None = None,
     ) -> HttpResponse:
         # The usual case (a free place, the limiter lets the request go now)
         # awaits nothing but the transport: try_enter and try_acquire are
         # synchronous, and the transport is awaited from this frame.
         gate = self._gate
-        if gate is not None and not gate.try_enter():
-            await gate.enter()
+        limiter = self._limiter
+        entered = gate is None or gate.try_enter()
+        acquired = entered and limiter.try_acquire(write=write)
+        if not acquired:
+            # Queueing counts against the call's timeout (a TimeoutError out of here).
+            started = time.perf_counter()
+            if deadline is None:
+                await self._queue(gate, entered, write)
+            else:
+                async with asyncio.timeout(deadline - time.monotonic()):
+                    await self._queue(gate, entered, write)
+            waited = time.perf_counter() - started
+            if waited >= 0.001:
+                events.emit(self._on_event, events.LimiterWaitEvent(method, path, waited, write))
+        ticket = limiter.acquired  # this request's, read before anything else can run
         try:
-            limiter = self._limiter
-            if not limiter.try_acquire(write=write):
-                await limiter.acquire(write=write)
+            if self._cached_authorization is not None and "Authorization" in request.headers:
+                current = self._cached_authorization()
+                if current is None:
+                    raise _Stale  # expired while queued: renew before sending anything
+                if current[0] != request.headers["Authorization"]:
+                    # renewed by another call while this one queued: send the new token
+                    request = request.evolve(
+                        headers={**request.headers, "Authorization": current[0]}
+                    )
+                    if marker is not None:
+                        marker[0] = current[1]
             try:
                 return await self._inner.send(request)
             except asyncio.CancelledError:
@@ -483,8 +617,46 @@ class Pipeline:
             except (aiohttp.ClientError, OSError, TimeoutError) as exc:
                 raise self._sent(exc, method, path) from exc
         finally:
+            limiter.answered(ticket)
             if gate is not None:
                 gate.leave()
+
+    async def _queue(self, gate: _Gate | None, entered: bool, write: bool) -> None:
+        if not entered:
+            assert gate is not None
+            await gate.enter()
+        try:
+            await self._limiter.acquire(write=write)
+        except BaseException:
+            if gate is not None:
+                gate.leave()
+            raise
+
+    def _before_wait(
+        self,
+        deadline: float | None,
+        wait: float,
+        timeout: float | None,
+        method: str,
+        path: str,
+        cause: NexudusError,
+    ) -> None:
+        """Raise if waiting ``wait`` more seconds would outlast the call's timeout."""
+        if deadline is not None and time.monotonic() + wait >= deadline:
+            raise self._timed_out(timeout, method, path, cause)
+
+    @staticmethod
+    def _timed_out(
+        timeout: float | None, method: str, path: str, cause: NexudusError | None
+    ) -> RequestTimeoutError:
+        after = f" (last: {cause.message})" if cause is not None else ""
+        error = RequestTimeoutError(
+            f"the call's timeout of {timeout:g}s ran out{after}; nothing more was sent",
+            method=method,
+            path=path,
+        )
+        error.__cause__ = cause
+        return error
 
     def _sent(self, exc: BaseException, method: str, path: str) -> _Sent:
         """The failure of an attempt, and whether the request may have reached the server."""

@@ -151,11 +151,17 @@ class RateLimiter:
         self._widen_step = 0.0
         self._widen_max = 0.0
         self._calm = 0  # requests since the last widening or narrowing
+        self._late = 0.0  # recent lateness of our own wake-ups (decaying maximum)
+        self._base_interval = 0.0  # the minimum interval with its reserve, without margins
+        self._rtt = -1.0  # typical time to an answer (moving average); < 0: none seen yet
+        self._open = 0  # ticket of the last request let through while its answer is awaited
+        self._late_answer = -math.inf  # when the last request's answer came back late
         if limits is not None:
             keep = 1.0 - limits.safety
             stretch = 1.0 + limits.safety
             if limits.min_interval > 0:
                 self._interval = limits.min_interval * stretch + limits.margin
+                self._base_interval = limits.min_interval * stretch
                 # How far :meth:`throttled` may widen the spacing: the jitter
                 # between our clock and the server's does not scale with the limits.
                 self._widen_step = max(limits.margin / 2, limits.min_interval * 0.05)
@@ -198,10 +204,38 @@ class RateLimiter:
             self._widened = min(self._widened + self._widen_step, self._widen_max)
             self._calm = 0
 
+    async def report_throttled(self, wait: float) -> None:
+        """:meth:`throttled`, as the :class:`~nexudus_async._core.limiter.Limiter` protocol asks."""
+        self.throttled(wait)
+
+    def bind_account(self, account: str) -> None:
+        """This limiter belongs to one client's memory: the account changes nothing."""
+
     @property
     def spacing(self) -> float:
-        """The current seconds between two requests (margin and widening included)."""
-        return self._interval + self._widened
+        """The current seconds between two requests (margin, widening and lateness included)."""
+        return self._interval + self._widened + self.lateness_allowance
+
+    LATE_DECAY = 0.98
+    """Per wake-up, how much of the remembered lateness is kept."""
+
+    @property
+    def lateness_allowance(self) -> float:
+        """Extra spacing for scheduling delay: twice the recent lateness of our wake-ups.
+
+        On a loaded machine a sleeper wakes late, and so does whatever else
+        shares the CPU (the request on its way out, the server's handler):
+        requests spaced exactly can reach the server bunched. The lateness we
+        measure on our own sleeps is the sign of it, so the spacing grows with
+        it (bounded like the widening) and shrinks again as it fades.
+        """
+        if self._interval <= 0:
+            return 0.0
+        return min(2 * self._late, self._widen_max)
+
+    def note_lateness(self, late: float) -> None:
+        """A sleep of ours ended ``late`` seconds after it should have."""
+        self._late = max(late, self._late * self.LATE_DECAY, 0.0)
 
     @staticmethod
     def _window_delay(
@@ -216,20 +250,62 @@ class RateLimiter:
     def _write_delay(self, now: float) -> float:
         return self._window_delay(self._writes, self._write_windows, now)
 
+    HOLD_LIMIT = 4
+    """Spacings a request waits at most for a late answer to the one before it."""
+
+    def answered(self, ticket: int) -> None:
+        """The answer to request ``ticket`` (:attr:`acquired` right after its slot) arrived.
+
+        A server that stalls handles the requests that queued meanwhile
+        back to back, however well they were spaced on the way. An answer
+        much later than usual is the sign of it: the request that left
+        before it may have been handled only now, so the next request leaves
+        a full interval after this answer (and, while such an answer is still
+        awaited, waits for it, at most :attr:`HOLD_LIMIT` spacings). Answers
+        on time change nothing, so a slow but steady server is not held up.
+        """
+        if ticket != self._open or self._interval <= 0:
+            return
+        self._open = 0
+        rtt = self._clock() - self._last
+        if self._rtt >= 0 and rtt > self._rtt_overdue():
+            self._late_answer = self._last + rtt
+        self._rtt = rtt if self._rtt < 0 else 0.9 * self._rtt + 0.1 * rtt
+
+    def _rtt_overdue(self) -> float:
+        return 2 * self._rtt + self._base_interval / 2
+
+    def _hold_delay(self, now: float) -> float:
+        delay = self._late_answer + self._base_interval - now
+        if self._open and self._rtt >= 0:
+            since = now - self._last
+            if self._rtt_overdue() <= since < self.HOLD_LIMIT * self._interval:
+                # the answer is overdue: look again soon, it may come any moment
+                # (a whole quarter spacing, so the clock always moves on)
+                delay = max(delay, self._interval / 4)
+        return delay
+
     def _delay(self, now: float, write: bool) -> float:
-        delay = max(self._paused_until - now, self._last + self._interval + self._widened - now)
+        spacing = self._interval + self._widened + (self._late and self.lateness_allowance)
+        delay = max(self._paused_until - now, self._last + spacing - now)
+        if self._rtt >= 0:
+            delay = max(delay, self._hold_delay(now))
         delay = max(delay, self._window_delay(self._sent, self._all_windows, now))
         if write:
             delay = max(delay, self._write_delay(now))
         return delay
 
     async def _wait(self, delay_of: Callable[[float], float]) -> float:
+        due = None
         while True:
             now = self._clock()
+            if due is not None:
+                self.note_lateness(now - due)
             delay = delay_of(now)
             if delay <= 0:
                 return now
             self.total_wait += delay
+            due = now + delay
             await self._sleep(delay)
 
     def try_acquire(self, *, write: bool = False) -> bool:
@@ -280,3 +356,4 @@ class RateLimiter:
         if write:
             self._writes.append(now)
         self.acquired += 1
+        self._open = self.acquired

@@ -1,0 +1,73 @@
+"""What the pipeline needs from a rate limiter, whatever keeps its windows.
+
+:class:`~nexudus_async._core.throttle.RateLimiter` keeps them in this
+process's memory (the default); :class:`~nexudus_async._core.redis_limiter.
+RedisRateLimiter` keeps them in Redis, shared by every process and host of an
+account. The pipeline only calls the methods below.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Protocol, runtime_checkable
+
+from .throttle import RateLimits
+
+__all__ = ["Limiter", "account_key"]
+
+
+@runtime_checkable
+class Limiter(Protocol):
+    """A client-side rate limiter, shared by every call of a client and its views."""
+
+    @property
+    def limits(self) -> RateLimits | None:
+        """The limits kept (None: no limiting)."""
+        ...
+
+    def try_acquire(self, *, write: bool = False) -> bool:
+        """Take a slot now without awaiting, if one is free; False means ``await acquire``.
+
+        A limiter that cannot decide without I/O always answers False.
+        """
+        ...
+
+    async def acquire(self, *, write: bool = False) -> None:
+        """Wait until a read (or a write) may be sent, and count it as sent.
+
+        Cancelling the wait (a call's timeout) must leave the limiter usable.
+        """
+        ...
+
+    acquired: int
+    """Requests let through so far; read right after a slot, it is that request's ticket."""
+
+    def answered(self, ticket: int) -> None:
+        """The answer to request ``ticket`` arrived (or its attempt failed).
+
+        Lets a limiter notice a server that stalls; it may ignore it.
+        """
+        ...
+
+    async def report_throttled(self, wait: float) -> None:
+        """The API throttled a request: nobody may send for ``wait`` seconds,
+        and requests are spaced wider for a while (the adaptive widening)."""
+        ...
+
+    def bind_account(self, account: str) -> None:
+        """Called by the client with :func:`account_key` of its base URL and user.
+
+        A limiter shared between processes keys its state by it; the in-memory
+        limiter ignores it.
+        """
+        ...
+
+
+def account_key(base_url: str, user: str | None) -> str:
+    """A stable, non-secret name for an account: a hash of the base URL and the user.
+
+    The limits belong to the account; the user's email names it, and no
+    password or token ever goes into the key.
+    """
+    digest = hashlib.sha256(f"{base_url.rstrip('/')}\0{user or ''}".encode()).hexdigest()
+    return digest[:24]

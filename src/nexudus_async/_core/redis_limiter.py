@@ -1,0 +1,418 @@
+"""A rate limiter shared by every process and host of an account, kept in Redis.
+
+The API's limits belong to the account, not to a process: four uvicorn
+workers with their own in-memory limiters send four times too much. Here the
+sliding windows (the minimum spacing, per minute, per hour, per day, writes
+apart), the pause after a throttled answer and the adaptive widening live in
+Redis, and one server-side Lua script checks and records a request
+atomically, on the Redis server's clock (``TIME``), so that hosts whose
+clocks differ still share one timeline.
+
+Keys are ``<prefix>:{<account>}:state|all|writes``, where ``account`` is a
+hash of the base URL and the user (:func:`~nexudus_async._core.limiter.
+account_key`), never a secret; they expire a day after the last request.
+
+When Redis cannot be reached (refused, or no answer within ``op_timeout``)
+no call hangs and none is lost: the limiter logs one warning, carries on with
+its in-memory fallback limiter (which has seen every request this process
+sent), and tries Redis again ``retry_after`` seconds later. During the outage
+each process keeps the limits on its own, so together they may be throttled
+by the API; the pipeline waits those 409s out. Pass
+``fallback=RateLimiter(limits_for_one_process)`` to divide the account's
+limits between processes while Redis is away.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from typing import TYPE_CHECKING, Any
+
+from . import events
+from .throttle import Clock, RateLimiter, RateLimits, Sleep
+
+if TYPE_CHECKING:
+    import redis.asyncio
+
+__all__ = ["RedisRateLimiter"]
+
+logger = logging.getLogger("nexudus_async")
+
+_US = 1_000_000
+_DAY_MS = 86_400_000
+
+# KEYS: state hash, all-requests zset, writes zset.
+# ARGV: write (0/1), interval, widen step, widen max, calm requests, ttl ms,
+#   test clock ('' = the server's TIME), then n windows (limit, period)... for
+#   all requests, then n windows for writes. Times in microseconds.
+# Returns {0, now} when the request may go (it is recorded), {delay, now} if not.
+_ACQUIRE = """
+local function s(x) return string.format('%.0f', x) end
+local now
+if ARGV[7] ~= '' then
+  now = tonumber(ARGV[7])
+else
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+local write = ARGV[1] == '1'
+local st = redis.call('HMGET', KEYS[1], 'last', 'paused', 'widened', 'calm')
+local widened = tonumber(st[3]) or 0
+local delay = 0
+local paused = tonumber(st[2])
+if paused and paused - now > delay then delay = paused - now end
+local last = tonumber(st[1])
+if last then
+  local d = last + tonumber(ARGV[2]) + widened - now
+  if d > delay then delay = d end
+end
+local function windows(key, at, check)
+  local n = tonumber(ARGV[at])
+  local longest = 0
+  for w = 0, n - 1 do
+    local limit = tonumber(ARGV[at + 1 + 2 * w])
+    local period = tonumber(ARGV[at + 2 + 2 * w])
+    if period > longest then longest = period end
+    if check then
+      local since = '(' .. s(now - period)
+      local count = redis.call('ZCOUNT', key, since, '+inf')
+      if count >= limit then
+        local e = redis.call('ZRANGEBYSCORE', key, since, '+inf', 'WITHSCORES', 'LIMIT',
+                             count - limit, 1)
+        local d = tonumber(e[2]) + period - now
+        if d > delay then delay = d end
+      end
+    end
+  end
+  return longest, at + 1 + 2 * n
+end
+local longest_all, at = windows(KEYS[2], 8, true)
+local longest_w = windows(KEYS[3], at, write)
+if delay > 0 then return {math.ceil(delay), now} end
+local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+local member = s(now) .. '-' .. s(seq)
+local ttl = tonumber(ARGV[6])
+if longest_all > 0 then
+  redis.call('ZADD', KEYS[2], s(now), member)
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. s(now - longest_all))
+  redis.call('PEXPIRE', KEYS[2], s(ttl))
+end
+if write and longest_w > 0 then
+  redis.call('ZADD', KEYS[3], s(now), member)
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. s(now - longest_w))
+  redis.call('PEXPIRE', KEYS[3], s(ttl))
+end
+local calm = tonumber(st[4]) or 0
+if widened > 0 then
+  calm = calm + 1
+  if calm >= tonumber(ARGV[5]) then
+    calm = 0
+    if widened < tonumber(ARGV[3]) then widened = 0 else widened = math.floor(widened / 2) end
+  end
+end
+redis.call('HSET', KEYS[1], 'last', s(now), 'widened', s(widened), 'calm', s(calm))
+redis.call('PEXPIRE', KEYS[1], s(ttl))
+return {0, now}
+"""
+
+# KEYS: state hash. ARGV: wait, widen step, widen max, ttl ms, test clock.
+# Everybody pauses until now + wait; the spacing widens by a step (bounded).
+_THROTTLED = """
+local function s(x) return string.format('%.0f', x) end
+local now
+if ARGV[5] ~= '' then
+  now = tonumber(ARGV[5])
+else
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+local st = redis.call('HMGET', KEYS[1], 'paused', 'widened')
+local paused = math.max(tonumber(st[1]) or 0, now + tonumber(ARGV[1]))
+local widened = tonumber(st[2]) or 0
+if tonumber(ARGV[2]) > 0 then
+  widened = math.min(widened + tonumber(ARGV[2]), tonumber(ARGV[3]))
+end
+redis.call('HSET', KEYS[1], 'paused', s(paused), 'widened', s(widened), 'calm', '0')
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return paused
+"""
+
+
+def _us(seconds: float) -> int:
+    return math.ceil(seconds * _US)
+
+
+class _Script:
+    """One Lua script, sent by EVALSHA and loaded again when the server lost it."""
+
+    def __init__(self, source: str) -> None:
+        import hashlib
+
+        self.source = source
+        self.sha = hashlib.sha1(source.encode()).hexdigest()
+
+    async def __call__(self, client: Any, keys: list[str], args: list[Any]) -> Any:
+        from redis.exceptions import NoScriptError
+
+        try:
+            return await client.evalsha(self.sha, len(keys), *keys, *args)
+        except NoScriptError:  # a restarted or flushed server: send the script itself
+            return await client.eval(self.source, len(keys), *keys, *args)
+
+
+class RedisRateLimiter:
+    """The account's rate limits, shared through Redis by every process that uses them.
+
+    ::
+
+        limiter = RedisRateLimiter("redis://127.0.0.1:6379/0")
+        async with limiter, NexudusClient(auth=auth, rate_limiter=limiter) as client:
+            ...
+
+    Args:
+        redis: A ``redis://`` URL, or a ``redis.asyncio.Redis`` client (then
+            its own timeouts apply as well, and it is not closed here).
+        limits: The limits (the published ones by default; ``.scaled(f)`` for
+            an emulator with ``time_scale=f``).
+        account: The key of the account; by default the client binds it (a
+            hash of its base URL and user).
+        prefix: Prefix of the Redis keys.
+        fallback: The in-memory limiter used while Redis is unreachable
+            (default: ``RateLimiter(limits)``).
+        op_timeout: Seconds a Redis operation may take (connecting included)
+            before Redis counts as unreachable.
+        retry_after: Seconds of fallback before Redis is tried again.
+        on_event: Called with a :class:`~nexudus_async._core.events.LimiterFallbackEvent`
+            when Redis becomes unreachable or reachable again.
+        server_clock: For tests only: seconds passed to the scripts instead of
+            the Redis server's ``TIME``, so windows can be checked on a fake clock.
+        clock, sleep: Local monotonic clock and sleep (injectable for tests).
+    """
+
+    def __init__(
+        self,
+        redis: str | redis.asyncio.Redis = "redis://127.0.0.1:6379/0",
+        limits: RateLimits | None = RateLimits.published(),  # noqa: B008 - frozen, shared
+        *,
+        account: str | None = None,
+        prefix: str = "nexudus-async",
+        fallback: RateLimiter | None = None,
+        op_timeout: float = 0.5,
+        retry_after: float = 5.0,
+        on_event: events.EventHook | None = None,
+        server_clock: Clock | None = None,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        try:
+            import redis.asyncio as redis_asyncio
+            from redis.asyncio.retry import Retry
+            from redis.backoff import NoBackoff
+        except ImportError as exc:  # pragma: no cover - exercised without the extra
+            raise ImportError(
+                "RedisRateLimiter needs redis-py: pip install 'nexudus-async[redis]'"
+            ) from exc
+        if op_timeout <= 0 or retry_after < 0:
+            raise ValueError("op_timeout must be positive and retry_after not negative")
+        if isinstance(redis, str):
+            # No retries inside redis-py: an unreachable server must fail fast, and
+            # this limiter has its own policy for that.
+            self._redis: Any = redis_asyncio.Redis.from_url(
+                redis,
+                socket_connect_timeout=op_timeout,
+                socket_timeout=op_timeout,
+                retry=Retry(NoBackoff(), 0),
+            )
+            self._owns_redis = True
+        else:
+            self._redis = redis
+            self._owns_redis = False
+        self._limits = limits
+        self._fallback = fallback if fallback is not None else RateLimiter(limits, clock=clock)
+        self._prefix = prefix
+        self._account = account
+        self._op_timeout = op_timeout
+        self._retry_after = retry_after
+        self._on_event = on_event
+        self._server_clock = server_clock
+        self._clock = clock
+        self._sleep = sleep
+        self._read_lock = asyncio.Lock()
+        self._write_lock = asyncio.Lock()
+        self._down_until = -math.inf
+        self._down = False
+        self._acquire_script = _Script(_ACQUIRE)
+        self._throttled_script = _Script(_THROTTLED)
+        # The same effective windows as the in-memory limiter (reserve and margin applied).
+        ref = RateLimiter(limits)
+        self._interval = _us(ref._interval)
+        self._widen_step = _us(ref._widen_step)
+        self._widen_max = _us(ref._widen_max)
+        self._window_args: list[int] = []
+        for windows in (ref._all_windows, ref._write_windows):
+            self._window_args.append(len(windows))
+            for limit, period in windows:
+                self._window_args += [limit, _us(period)]
+        self._ttl_ms = max(_DAY_MS, *(math.ceil(p * 1000) + 1000 for _, p in ref._all_windows), 0)
+        self.acquired = 0
+        """Requests let through (by Redis or, during an outage, by the fallback)."""
+        self.fallbacks = 0
+        """How many times Redis became unreachable."""
+
+    # ------------------------------------------------------------------ protocol
+
+    @property
+    def limits(self) -> RateLimits | None:
+        return self._limits
+
+    @property
+    def fallback(self) -> RateLimiter:
+        """The in-memory limiter that takes over while Redis is unreachable."""
+        return self._fallback
+
+    @property
+    def using_fallback(self) -> bool:
+        """Whether the last decision was taken without Redis."""
+        return self._down
+
+    def bind_account(self, account: str) -> None:
+        if self._account is None:
+            self._account = account
+        elif self._account != account:
+            raise ValueError(
+                "this RedisRateLimiter already serves another account; use one per account"
+            )
+
+    def try_acquire(self, *, write: bool = False) -> bool:
+        return self._limits is None  # a decision needs Redis: always await acquire
+
+    async def acquire(self, *, write: bool = False) -> None:
+        if self._limits is None:
+            return
+        # One poller per process and kind: the others queue here, first come first served.
+        async with self._write_lock if write else self._read_lock:
+            due = None
+            for _ in range(1_000_000):  # bounded; each turn sleeps what Redis said
+                if due is not None:
+                    # how late our wake-ups are widens the spacing we ask for (see throttle.py)
+                    self._fallback.note_lateness(self._clock() - due)
+                    due = None
+                if self._clock() < self._down_until:
+                    await self._fallback.acquire(write=write)
+                    self.acquired += 1
+                    return
+                try:
+                    delay = await self._redis_acquire(write)
+                except Exception as exc:
+                    if not _is_unreachable(exc):
+                        raise
+                    self._went_down(exc)
+                    continue
+                self._came_back()
+                if delay <= 0:
+                    self.acquired += 1
+                    return
+                due = self._clock() + delay
+                await self._sleep(delay)
+            raise RuntimeError("the shared rate limiter did not let a request go")
+
+    def answered(self, ticket: int) -> None:
+        """Answers are not shared between processes: the Redis windows ignore them."""
+
+    async def report_throttled(self, wait: float) -> None:
+        self._fallback.throttled(wait)
+        if self._limits is None or self._clock() < self._down_until:
+            return
+        try:
+            async with asyncio.timeout(self._op_timeout):
+                await self._throttled_script(
+                    self._redis,
+                    [self._key("state")],
+                    [_us(wait), self._widen_step, self._widen_max, self._ttl_ms, self._now_arg()],
+                )
+        except Exception as exc:
+            if not _is_unreachable(exc):
+                raise
+            self._went_down(exc)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def aclose(self) -> None:
+        """Close the Redis connections this limiter opened (a client passed in is left open)."""
+        if self._owns_redis:
+            close = getattr(self._redis, "aclose", None) or self._redis.close
+            await close()
+
+    async def __aenter__(self) -> RedisRateLimiter:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        state = "fallback" if self._down else "redis"
+        return f"<RedisRateLimiter account={self._account} {state}>"
+
+    # ------------------------------------------------------------------ internals
+
+    def _key(self, name: str) -> str:
+        if self._account is None:
+            raise RuntimeError(
+                "RedisRateLimiter has no account: pass account= or use it in a client"
+            )
+        # The braces keep an account's keys in one Redis Cluster slot.
+        return f"{self._prefix}:{{{self._account}}}:{name}"
+
+    def _now_arg(self) -> str:
+        return "" if self._server_clock is None else str(_us(self._server_clock()))
+
+    async def _redis_acquire(self, write: bool) -> float:
+        keys = [self._key("state"), self._key("all"), self._key("writes")]
+        args: list[Any] = [
+            1 if write else 0,
+            self._interval + _us(self._fallback.lateness_allowance),
+            self._widen_step,
+            self._widen_max,
+            RateLimiter.CALM_REQUESTS,
+            self._ttl_ms,
+            self._now_arg(),
+            *self._window_args,
+        ]
+        async with asyncio.timeout(self._op_timeout):
+            delay, _ = await self._acquire_script(self._redis, keys, args)
+        if int(delay) <= 0:
+            # The fallback sees this process's own requests, so an outage starts
+            # from what this process really sent, not from an empty history.
+            self._fallback._record(self._clock(), write)
+        return int(delay) / _US
+
+    def _went_down(self, exc: BaseException) -> None:
+        self._down_until = self._clock() + self._retry_after
+        if self._down:
+            logger.debug("Redis still unreachable (%s)", type(exc).__name__)
+            return
+        self._down = True
+        self.fallbacks += 1
+        detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        logger.warning(
+            "shared rate limiter: Redis unreachable (%s); limiting in this process alone, "
+            "retrying Redis in %.1fs",
+            detail,
+            self._retry_after,
+        )
+        events.emit(self._on_event, events.LimiterFallbackEvent(False, detail))
+
+    def _came_back(self) -> None:
+        if self._down:
+            self._down = False
+            logger.info("shared rate limiter: Redis reachable again")
+            events.emit(self._on_event, events.LimiterFallbackEvent(True, "reachable again"))
+
+
+def _is_unreachable(exc: BaseException) -> bool:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    return isinstance(exc, RedisConnectionError | RedisTimeoutError | OSError | TimeoutError)
