@@ -21,245 +21,136 @@ client reads and writes them without shifting.
 
 from __future__ import annotations
 
+import ast
 import importlib
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
+# The one list of exports is the TYPE_CHECKING block below: type checkers read
+# it, and at run time it is parsed into a lazy table (the stub idea of
+# scientific-python's lazy_loader), so ``import nexudus_async.testing`` (the
+# emulator, also a pytest plugin in every test run of a user) pulls in neither
+# the client nor the models until a name is used (PEP 562).
 if TYPE_CHECKING:
-    from ._core.auth import Auth, BasicAuth, BearerToken, PasswordGrant
+    from ._core.auth import (
+        Auth as Auth,
+        BasicAuth as BasicAuth,
+        BearerToken as BearerToken,
+        PasswordGrant as PasswordGrant,
+    )
     from ._core.errors import (
-        APIError,
-        AuthenticationError,
-        FieldError,
-        InputError,
-        MalformedResponseError,
-        NexudusError,
-        NotFoundError,
-        OutcomeUnknownError,
-        PermissionDeniedError,
-        RequestTimeoutError,
-        ServerError,
-        ThrottledError,
-        TransportError,
-        UnexpectedStatusError,
-        UnsuccessfulResponseError,
-        ValidationError,
+        APIError as APIError,
+        AuthenticationError as AuthenticationError,
+        FieldError as FieldError,
+        InputError as InputError,
+        MalformedResponseError as MalformedResponseError,
+        NexudusError as NexudusError,
+        NotFoundError as NotFoundError,
+        OutcomeUnknownError as OutcomeUnknownError,
+        PermissionDeniedError as PermissionDeniedError,
+        RequestTimeoutError as RequestTimeoutError,
+        ServerError as ServerError,
+        ThrottledError as ThrottledError,
+        TransportError as TransportError,
+        UnexpectedStatusError as UnexpectedStatusError,
+        UnsuccessfulResponseError as UnsuccessfulResponseError,
+        ValidationError as ValidationError,
     )
     from ._core.events import (
-        Event,
-        LimiterFallbackEvent,
-        LimiterWaitEvent,
-        RequestEvent,
-        RetryEvent,
-        ThrottleEvent,
+        Event as Event,
+        LimiterFallbackEvent as LimiterFallbackEvent,
+        LimiterWaitEvent as LimiterWaitEvent,
+        RequestEvent as RequestEvent,
+        RetryEvent as RetryEvent,
+        ThrottleEvent as ThrottleEvent,
     )
-    from ._core.limiter import Limiter
-    from ._core.pagination import ItemIterator, Page, PageIterator, SortDirection
-    from ._core.raw import RawResponse
-    from ._core.redis_limiter import RedisRateLimiter
-    from ._core.resource import DateRange, WriteResult
-    from ._core.retry import RetryPolicy
-    from ._core.throttle import RateLimiter, RateLimits, Window
+    from ._core.limiter import Limiter as Limiter
+    from ._core.pagination import (
+        ItemIterator as ItemIterator,
+        Page as Page,
+        PageIterator as PageIterator,
+        SortDirection as SortDirection,
+    )
+    from ._core.raw import RawResponse as RawResponse
+    from ._core.redis_limiter import RedisRateLimiter as RedisRateLimiter
+    from ._core.resource import DateRange as DateRange, WriteResult as WriteResult
+    from ._core.retry import RetryPolicy as RetryPolicy
+    from ._core.throttle import (
+        RateLimiter as RateLimiter,
+        RateLimits as RateLimits,
+        Window as Window,
+    )
     from ._generated.api.coworker_time_passes import (
-        CoworkerTimePassChanges,
-        CoworkerTimePasses,
-        CoworkerTimePassFields,
-        CoworkerTimePassFilters,
+        CoworkerTimePassChanges as CoworkerTimePassChanges,
+        CoworkerTimePasses as CoworkerTimePasses,
+        CoworkerTimePassFields as CoworkerTimePassFields,
+        CoworkerTimePassFilters as CoworkerTimePassFilters,
     )
     from ._generated.api.product_time_passes import (
-        ProductTimePassChanges,
-        ProductTimePasses,
-        ProductTimePassFields,
-        ProductTimePassFilters,
+        ProductTimePassChanges as ProductTimePassChanges,
+        ProductTimePasses as ProductTimePasses,
+        ProductTimePassFields as ProductTimePassFields,
+        ProductTimePassFilters as ProductTimePassFilters,
     )
     from ._generated.api.tariff_time_passes import (
-        TariffTimePassChanges,
-        TariffTimePasses,
-        TariffTimePassFields,
-        TariffTimePassFilters,
+        TariffTimePassChanges as TariffTimePassChanges,
+        TariffTimePasses as TariffTimePasses,
+        TariffTimePassFields as TariffTimePassFields,
+        TariffTimePassFilters as TariffTimePassFilters,
     )
     from ._generated.api.time_passes import (
-        TimePassChanges,
-        TimePasses,
-        TimePassFields,
-        TimePassFilters,
+        TimePassChanges as TimePassChanges,
+        TimePasses as TimePasses,
+        TimePassFields as TimePassFields,
+        TimePassFilters as TimePassFilters,
     )
     from ._generated.models import (
-        Command,
-        CommandParameter,
-        CommandParameterDescriptor,
-        CoworkerTimePass,
-        CoworkerTimePassListItem,
-        ExpirationType,
-        PassRenewalTime,
-        ProductTimePass,
-        ProductTimePassListItem,
-        TariffTimePass,
-        TariffTimePassListItem,
+        Command as Command,
+        CommandParameter as CommandParameter,
+        CommandParameterDescriptor as CommandParameterDescriptor,
+        CoworkerTimePass as CoworkerTimePass,
+        CoworkerTimePassListItem as CoworkerTimePassListItem,
+        ExpirationType as ExpirationType,
+        PassRenewalTime as PassRenewalTime,
+        ProductTimePass as ProductTimePass,
+        ProductTimePassListItem as ProductTimePassListItem,
+        TariffTimePass as TariffTimePass,
+        TariffTimePassListItem as TariffTimePassListItem,
+        TimePass as TimePass,
+        TimePassListItem as TimePassListItem,
     )
-    from .client import DEFAULT_BASE_URL, NexudusClient
-
-# Exports load on first use (PEP 562): ``import nexudus_async.testing`` (the
-# emulator, also loaded as a pytest plugin into every test run of a user who
-# installed the package) must not pull in the client and the generated layer.
-_EXPORTS: dict[str, str] = {
-    "Command": "._generated.models",
-    "CommandParameter": "._generated.models",
-    "CommandParameterDescriptor": "._generated.models",
-    "CoworkerTimePass": "._generated.models",
-    "CoworkerTimePassListItem": "._generated.models",
-    "ExpirationType": "._generated.models",
-    "PassRenewalTime": "._generated.models",
-    "ProductTimePass": "._generated.models",
-    "ProductTimePassListItem": "._generated.models",
-    "TariffTimePass": "._generated.models",
-    "TariffTimePassListItem": "._generated.models",
-    "TimePass": "._generated.models",
-    "TimePassListItem": "._generated.models",
-    "Auth": "._core.auth",
-    "BasicAuth": "._core.auth",
-    "BearerToken": "._core.auth",
-    "PasswordGrant": "._core.auth",
-    "DEFAULT_BASE_URL": ".client",
-    "NexudusClient": ".client",
-    "APIError": "._core.errors",
-    "AuthenticationError": "._core.errors",
-    "FieldError": "._core.errors",
-    "InputError": "._core.errors",
-    "MalformedResponseError": "._core.errors",
-    "NexudusError": "._core.errors",
-    "NotFoundError": "._core.errors",
-    "OutcomeUnknownError": "._core.errors",
-    "PermissionDeniedError": "._core.errors",
-    "RequestTimeoutError": "._core.errors",
-    "ServerError": "._core.errors",
-    "ThrottledError": "._core.errors",
-    "TransportError": "._core.errors",
-    "UnexpectedStatusError": "._core.errors",
-    "UnsuccessfulResponseError": "._core.errors",
-    "ValidationError": "._core.errors",
-    "Event": "._core.events",
-    "LimiterFallbackEvent": "._core.events",
-    "LimiterWaitEvent": "._core.events",
-    "RequestEvent": "._core.events",
-    "RetryEvent": "._core.events",
-    "ThrottleEvent": "._core.events",
-    "Limiter": "._core.limiter",
-    "RawResponse": "._core.raw",
-    "RedisRateLimiter": "._core.redis_limiter",
-    "ItemIterator": "._core.pagination",
-    "Page": "._core.pagination",
-    "PageIterator": "._core.pagination",
-    "SortDirection": "._core.pagination",
-    "CoworkerTimePassChanges": "._generated.api.coworker_time_passes",
-    "CoworkerTimePasses": "._generated.api.coworker_time_passes",
-    "CoworkerTimePassFields": "._generated.api.coworker_time_passes",
-    "CoworkerTimePassFilters": "._generated.api.coworker_time_passes",
-    "DateRange": "._core.resource",
-    "ProductTimePassChanges": "._generated.api.product_time_passes",
-    "ProductTimePasses": "._generated.api.product_time_passes",
-    "ProductTimePassFields": "._generated.api.product_time_passes",
-    "ProductTimePassFilters": "._generated.api.product_time_passes",
-    "TariffTimePassChanges": "._generated.api.tariff_time_passes",
-    "TariffTimePasses": "._generated.api.tariff_time_passes",
-    "TariffTimePassFields": "._generated.api.tariff_time_passes",
-    "TariffTimePassFilters": "._generated.api.tariff_time_passes",
-    "TimePassChanges": "._generated.api.time_passes",
-    "TimePasses": "._generated.api.time_passes",
-    "TimePassFields": "._generated.api.time_passes",
-    "TimePassFilters": "._generated.api.time_passes",
-    "WriteResult": "._core.resource",
-    "RetryPolicy": "._core.retry",
-    "RateLimiter": "._core.throttle",
-    "RateLimits": "._core.throttle",
-    "Window": "._core.throttle",
-}
+    from .client import DEFAULT_BASE_URL as DEFAULT_BASE_URL, NexudusClient as NexudusClient
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value  # later look-ups skip this function
-    return value
+def _exports() -> dict[str, str]:
+    tree = ast.parse(Path(__file__).read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING":
+            return {
+                alias.name: "." * imp.level + (imp.module or "")
+                for imp in node.body
+                if isinstance(imp, ast.ImportFrom)
+                for alias in imp.names
+            }
+    raise ImportError("nexudus_async: the TYPE_CHECKING export block is missing")
+
+
+_EXPORTS = _exports()
+__all__ = sorted([*_EXPORTS, "__version__"])
+
+
+if not TYPE_CHECKING:  # hidden from type checkers, which would type every unknown name as Any
+
+    def __getattr__(name: str) -> Any:
+        module = _EXPORTS.get(name)
+        if module is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(module, __name__), name)
+        globals()[name] = value  # later look-ups skip this function
+        return value
 
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_EXPORTS))
-
-
-__all__ = [
-    "DEFAULT_BASE_URL",
-    "APIError",
-    "Auth",
-    "AuthenticationError",
-    "BasicAuth",
-    "BearerToken",
-    "Command",
-    "CommandParameter",
-    "CommandParameterDescriptor",
-    "CoworkerTimePass",
-    "CoworkerTimePassChanges",
-    "CoworkerTimePassFields",
-    "CoworkerTimePassFilters",
-    "CoworkerTimePassListItem",
-    "CoworkerTimePasses",
-    "DateRange",
-    "Event",
-    "ExpirationType",
-    "FieldError",
-    "InputError",
-    "ItemIterator",
-    "Limiter",
-    "LimiterFallbackEvent",
-    "LimiterWaitEvent",
-    "MalformedResponseError",
-    "NexudusClient",
-    "NexudusError",
-    "NotFoundError",
-    "OutcomeUnknownError",
-    "Page",
-    "PageIterator",
-    "PassRenewalTime",
-    "PasswordGrant",
-    "PermissionDeniedError",
-    "ProductTimePass",
-    "ProductTimePassChanges",
-    "ProductTimePassFields",
-    "ProductTimePassFilters",
-    "ProductTimePassListItem",
-    "ProductTimePasses",
-    "RateLimiter",
-    "RateLimits",
-    "RawResponse",
-    "RedisRateLimiter",
-    "RequestEvent",
-    "RequestTimeoutError",
-    "RetryEvent",
-    "RetryPolicy",
-    "ServerError",
-    "SortDirection",
-    "TariffTimePass",
-    "TariffTimePassChanges",
-    "TariffTimePassFields",
-    "TariffTimePassFilters",
-    "TariffTimePassListItem",
-    "TariffTimePasses",
-    "ThrottleEvent",
-    "ThrottledError",
-    "TimePass",
-    "TimePassChanges",
-    "TimePassFields",
-    "TimePassFilters",
-    "TimePassListItem",
-    "TimePasses",
-    "TransportError",
-    "UnexpectedStatusError",
-    "UnsuccessfulResponseError",
-    "ValidationError",
-    "Window",
-    "WriteResult",
-    "__version__",
-]

@@ -16,8 +16,9 @@ from nexudus_async import (
     BasicAuth, CommandParameter, Command, CoworkerTimePass, CoworkerTimePassListItem,
     NexudusClient, OutcomeUnknownError, Page, PasswordGrant, ProductTimePass,
     ProductTimePassListItem, RateLimits, RetryPolicy, SortDirection, TariffTimePassListItem,
-    ValidationError, WriteResult,
+    TimePass, ValidationError, WriteResult,
 )
+import nexudus_async
 
 
 async def main() -> None:
@@ -66,10 +67,14 @@ async def main() -> None:
             tariff_id=1, time_pass_id=7, passes_included=2, pass_renewal_time=2
         )
     NexudusClient(auth=BasicAuth("a@b.c", "pw"))
+    assert_type(nexudus_async.TimePass, type[TimePass])
 """
 
 BAD = """
+import nexudus_async
 from nexudus_async import NexudusClient
+
+misspelt = nexudus_async.TimePas
 
 
 async def main(client: NexudusClient) -> None:
@@ -98,3 +103,5 @@ def test_user_code_is_strict_clean_and_mistakes_are_caught(tmp_path: Path) -> No
     assert 'Missing named argument "coworker_id"' in out
     assert 'Argument "notes" to "update"' in out
     assert 'Argument "created_on" to "list"' in out
+    # a misspelt export is caught, not typed Any through the lazy __getattr__
+    assert 'Module has no attribute "TimePas"' in out

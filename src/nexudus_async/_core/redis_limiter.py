@@ -412,7 +412,9 @@ class RedisRateLimiter:
 
 
 def _is_unreachable(exc: BaseException) -> bool:
-    from redis.exceptions import ConnectionError as RedisConnectionError
-    from redis.exceptions import TimeoutError as RedisTimeoutError
+    from redis.exceptions import (
+        ConnectionError as RedisConnectionError,
+        TimeoutError as RedisTimeoutError,
+    )
 
     return isinstance(exc, RedisConnectionError | RedisTimeoutError | OSError | TimeoutError)

@@ -8,8 +8,7 @@ from typing import Any
 import attrs
 
 from .._core.dates import format_datetime
-from .._core.values import MISSING as _MISSING
-from .._core.values import Invalid, check, check_body, to_json
+from .._core.values import MISSING as _MISSING, Invalid, check, check_body, to_json
 from .entities import EntitySpec
 
 __all__ = ["MISSING", "FieldError", "check_value", "validate_write"]

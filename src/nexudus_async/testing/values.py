@@ -13,8 +13,7 @@ import re
 import uuid
 from typing import Any
 
-from .._core.dates import format_datetime as _format
-from .._core.dates import parse_text
+from .._core.dates import format_datetime as _format, parse_text
 
 __all__ = [
     "format_datetime",
