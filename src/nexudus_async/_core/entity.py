@@ -96,6 +96,9 @@ class Filter:
     """The generated list function's keyword arguments: equality, from, to (present ones)."""
     field: str | None = None
     """The list-record property it compares (``Coworker``), when it is one."""
+    through: tuple[str, str] | None = None
+    """A chained filter (``ProductTimePass_Product_Name``): the Id field whose related
+    record it reads (``ProductId``) and that record's property (``Name``)."""
 
 
 def _index(items: tuple[Any, ...], *keys: str) -> dict[str, Any]:

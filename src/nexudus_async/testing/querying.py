@@ -11,7 +11,8 @@ Semantics chosen where the docs are silent (documented in the package docs):
 - ``From_``/``To_`` are also accepted in lower case (``from_``/``to_``);
 - a related entity is filtered without the ``Id`` suffix
   (``CoworkerTimePass_Coworker``), with it too, and chained names work
-  (``CoworkerTimePass_TimePass_Name``);
+  (``CoworkerTimePass_TimePass_Name``); a chained filter of the spec
+  (``ProductTimePass_Product_Name``) reads the related record itself;
 - unknown parameters are ignored (``PageNumber``/``PageSize`` too, as live);
   a known parameter with an unusable value answers 400.
 """
@@ -103,6 +104,17 @@ def _filters(spec: EntitySpec, store: Store) -> tuple[dict[str, _Filter], dict[s
         enum = spec.field_map[source].enum if source is not None else ()
         if source is not None:
             flt = _Filter(kind, _field_getter(source), enum, source)
+        elif f.through is not None:  # a chained name: the related record's property
+            id_field, attribute = f.through
+            related = spec.field_map[id_field].related
+
+            def chained(
+                row: Row, _id: str = id_field, _rel: str | None = related, _attr: str = attribute
+            ) -> Any:
+                entry = store.catalogue(_rel, row.get(_id))
+                return None if entry is None else entry.value(_attr)
+
+            flt = _Filter("str", chained)
         else:  # a flattened name: TimePassName -> CoworkerTimePassTimePassName
             name = prefix.rstrip("_") + (f.equals or "").removeprefix(prefix)
             flat = derived.get(name)

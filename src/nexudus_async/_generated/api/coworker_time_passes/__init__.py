@@ -61,6 +61,7 @@ class CoworkerTimePassFilters(TypedDict, total=False):
     """Filters of ``coworker_time_passes.list/iter/pages`` (``CoworkerTimePass_*`` parameters)."""
 
     id: int
+    unique_id: UUID
     business: int
     checked_in: bool
     coworker: int
@@ -78,6 +79,7 @@ class CoworkerTimePassFilters(TypedDict, total=False):
     total_uses: int | IntRange
     used: bool
     used_date: datetime.datetime | DateRange
+    system_id: str
     time_pass_name: str
     time_pass_currency_code: str
     created_on: DateRange

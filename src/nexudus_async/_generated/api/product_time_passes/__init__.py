@@ -10,6 +10,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Sequence
 from typing import Required, TypedDict, Unpack
+from uuid import UUID
 
 from nexudus_async._core.pagination import ItemIterator, Page, PageIterator, SortDirection
 from nexudus_async._core.resource import (
@@ -59,13 +60,13 @@ class ProductTimePassFilters(TypedDict, total=False):
     """Filters of ``product_time_passes.list/iter/pages`` (``ProductTimePass_*`` parameters)."""
 
     id: int
+    unique_id: UUID
     product: int
     time_pass: int
     passes_included: int | IntRange
-    expire_time_in_months: int | IntRange
-    expire_time_in_weeks: int | IntRange
     expiration_type: ExpirationType | int
     expires_in: int | IntRange
+    system_id: str
     product_name: str
     time_pass_name: str
     created_on: DateRange

@@ -10,6 +10,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Sequence
 from typing import Required, TypedDict, Unpack
+from uuid import UUID
 
 from nexudus_async._core.pagination import ItemIterator, Page, PageIterator, SortDirection
 from nexudus_async._core.resource import (
@@ -59,10 +60,12 @@ class TariffTimePassFilters(TypedDict, total=False):
     """Filters of ``tariff_time_passes.list/iter/pages`` (``TariffTimePass_*`` parameters)."""
 
     id: int
+    unique_id: UUID
     tariff: int
     time_pass: int
     passes_included: int | IntRange
     pass_renewal_time: PassRenewalTime | int
+    system_id: str
     tariff_name: str
     time_pass_name: str
     created_on: DateRange

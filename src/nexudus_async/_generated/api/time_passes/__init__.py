@@ -10,6 +10,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Sequence
 from typing import Required, TypedDict, Unpack
+from uuid import UUID
 
 from nexudus_async._core.pagination import ItemIterator, Page, PageIterator, SortDirection
 from nexudus_async._core.resource import (
@@ -59,6 +60,7 @@ class TimePassFilters(TypedDict, total=False):
     """Filters of ``time_passes.list/iter/pages`` (``TimePass_*`` parameters)."""
 
     id: int
+    unique_id: UUID
     system_id: str
     business: int
     name: str
