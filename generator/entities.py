@@ -348,8 +348,10 @@ def _entity(spec: Mapping[str, Any], tag: Mapping[str, Any]) -> EntityData:
         # A chained name (Product_Name): a property of the related record an Id field points at.
         head, _, tail = suffix.partition("_")
         through = None
-        if field is None and tail and record["properties"].get(f"{head}Id", {}).get(
-            "x-nexudus-related"
+        if (
+            field is None
+            and tail
+            and record["properties"].get(f"{head}Id", {}).get("x-nexudus-related")
         ):
             through = (f"{head}Id", tail)
         filters_src.append(

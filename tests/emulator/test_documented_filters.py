@@ -58,9 +58,7 @@ async def test_unique_id_and_system_id_on_every_entity(api: Api, emu: EmulatorSe
         records = (await api.get(path, "size=100")).json["Records"]
         wanted = records[2]
         assert await ids_of(api, path, f"UniqueId={wanted['UniqueId']}") == [wanted["Id"]]
-        assert await ids_of(api, path, f"UniqueId={wanted['UniqueId'].upper()}") == [
-            wanted["Id"]
-        ]
+        assert await ids_of(api, path, f"UniqueId={wanted['UniqueId'].upper()}") == [wanted["Id"]]
         reply = await api.get(path, "UniqueId=not-a-guid", validate=False)
         assert reply.status == 400, reply.body
     assert await ids_of(api, CTP, "CoworkerTimePass_SystemId=crm-3") == [3]
