@@ -323,6 +323,14 @@ def _entity(spec: Mapping[str, Any], tag: Mapping[str, Any]) -> EntityData:
         groups[suffix][part] = wire
     if ids_param is None or ids_arg is None:
         raise ValueError(f"{name}: the list operation lacks the {name}_Id lookup")
+    size_max = next(
+        (
+            _resolve(spec, raw)["schema"].get("maximum")
+            for raw in params
+            if _resolve(spec, raw)["name"] == "size"
+        ),
+        None,
+    )
 
     prefix = python_name(name) + "_"
     filters_src: list[str] = []
@@ -385,6 +393,8 @@ def _entity(spec: Mapping[str, Any], tag: Mapping[str, Any]) -> EntityData:
         return tuple(out)
 
     extras = []
+    if size_max is not None:
+        extras.append(f"max_page_size={size_max!r}")
     if create.get("x-nexudus-count"):
         extras.append(f"count_field={create['x-nexudus-count']!r}")
     if create.get("x-nexudus-reconcile"):

@@ -126,6 +126,8 @@ class Entity:
     """The get-by-ids parameter (``CoworkerTimePass_Id``), sent as ``[1,2]``."""
     ids_arg: str
     """The generated list function's keyword argument for it."""
+    max_page_size: int | None = None
+    """The largest ``size`` the list operation accepts (the spec's ``maximum``)."""
     count_field: str | None = None
     """The create field saying how many records one request makes (``x-nexudus-count``)."""
     reconcile: tuple[str, ...] = ()

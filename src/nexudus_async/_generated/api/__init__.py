@@ -448,6 +448,7 @@ COWORKER_TIME_PASS = Entity(
     ),
     ids_param="CoworkerTimePass_Id",
     ids_arg="coworker_time_pass_id",
+    max_page_size=1000,
     count_field="CreateMultiple",
     reconcile=("CoworkerId", "TimePassId"),
 )
@@ -700,6 +701,7 @@ PRODUCT_TIME_PASS = Entity(
     ),
     ids_param="ProductTimePass_Id",
     ids_arg="product_time_pass_id",
+    max_page_size=1000,
     reconcile=("ProductId", "TimePassId"),
 )
 """Time passes granted by the purchase of a product."""
@@ -901,6 +903,7 @@ TARIFF_TIME_PASS = Entity(
     ),
     ids_param="TariffTimePass_Id",
     ids_arg="tariff_time_pass_id",
+    max_page_size=1000,
     reconcile=("TariffId", "TimePassId"),
 )
 """Time passes included in a pricing plan (tariff)."""
@@ -1169,6 +1172,7 @@ TIME_PASS = Entity(
     ),
     ids_param="TimePass_Id",
     ids_arg="time_pass_id",
+    max_page_size=1000,
     reconcile=("BusinessId", "Name"),
 )
 """The time pass definitions the other entities point at (name, price, length)."""
