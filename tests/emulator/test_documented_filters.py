@@ -74,3 +74,12 @@ async def test_documented_ranges(api: Api, emu: EmulatorServer) -> None:
     assert await ids_of(api, PTP, query) == [2]
     assert await ids_of(api, TTP, "from_TariffTimePass_PassesIncluded=3") == [3, 4]
     assert await ids_of(api, TP, "from_TimePass_MinutesIncluded=200&to_TimePass_Price=20") == [2]
+
+
+async def test_size_has_the_documented_maximum(api: Api, emu: EmulatorServer) -> None:
+    seed(emu)
+    for path in (CTP, PTP, TTP, TP):
+        assert (await api.get(path, "size=1000")).json["PageSize"] == 1000
+        reply = await api.get(path, "size=1001", validate=False)
+        assert reply.status == 400, reply.body
+        assert b"size: must be less than or equal to 1000" in reply.body

@@ -13,6 +13,7 @@ Semantics chosen where the docs are silent (documented in the package docs):
   (``CoworkerTimePass_Coworker``), with it too, and chained names work
   (``CoworkerTimePass_TimePass_Name``); a chained filter of the spec
   (``ProductTimePass_Product_Name``) reads the related record itself;
+- ``size`` above the documented maximum (1000) answers 400, as a size below 1 does;
 - unknown parameters are ignored (``PageNumber``/``PageSize`` too, as live);
   a known parameter with an unusable value answers 400.
 """
@@ -235,7 +236,9 @@ def _order_getter(spec: EntitySpec, store: Store, name: str) -> tuple[str, Calla
     return "Id", _field_getter("Id")
 
 
-def _positive_int(text: str, name: str, errors: list[FieldError]) -> int | None:
+def _positive_int(
+    text: str, name: str, errors: list[FieldError], maximum: int | None = None
+) -> int | None:
     try:
         value = int(text)
     except ValueError:
@@ -243,6 +246,9 @@ def _positive_int(text: str, name: str, errors: list[FieldError]) -> int | None:
         return None
     if value < 1:
         errors.append(FieldError(name, "must be greater than or equal to 1", text))
+        return None
+    if maximum is not None and value > maximum:
+        errors.append(FieldError(name, f"must be less than or equal to {maximum}", text))
         return None
     return value
 
@@ -256,7 +262,8 @@ def parse_list_query(
     if query.get("page"):
         out.page = _positive_int(query["page"], "page", errors) or 1
     if query.get("size"):
-        out.size = _positive_int(query["size"], "size", errors) or DEFAULT_PAGE_SIZE
+        largest = spec.descriptor.max_page_size  # the documented maximum (1000)
+        out.size = _positive_int(query["size"], "size", errors, largest) or DEFAULT_PAGE_SIZE
     if query.get("orderby"):
         out.order_field, out.order_getter = _order_getter(spec, store, query["orderby"])
     direction = query.get("dir") or query.get("sort")
