@@ -338,7 +338,6 @@ class Resource(Generic[RecordT, ItemT]):
         largest = self._entity.max_page_size
         if size is None:  # requests are the scarce resource: the largest page the API allows
             size = largest or DEFAULT_ITER_PAGE_SIZE
-        check_paging(size=size, max_items=max_items, prefetch=prefetch, max_size=largest)
         query = self._query(order_by, direction, filters)
 
         async def fetch(number: int, page_size: int) -> Page[ItemT]:

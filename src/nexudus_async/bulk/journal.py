@@ -278,7 +278,11 @@ class Journal:
         )
 
     def send_times(self, *, since: float, write: bool) -> list[float]:
-        """Unix times of the writes (or reads) any job of this journal sent since ``since``."""
+        """Unix times of the writes (or reads) any job of this journal sent since ``since``.
+
+        Send times older than :data:`SEND_HISTORY` before ``since`` are dropped
+        on the way: no window remembers them, and the file stays small.
+        """
         self._db.execute("DELETE FROM sends WHERE sent_at < ?", (since - SEND_HISTORY,))
         rows = self._db.execute(
             "SELECT sent_at FROM sends WHERE sent_at >= ? AND write = ? ORDER BY sent_at",
