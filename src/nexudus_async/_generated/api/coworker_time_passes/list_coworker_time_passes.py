@@ -24,6 +24,7 @@ def _build_request(
     orderby: str | Unset = UNSET,
     dir_: SortDirection | Unset = UNSET,
     id: int | Unset = UNSET,
+    unique_id: UUID | Unset = UNSET,
     coworker_time_pass_id: list[int] | Unset = UNSET,
     coworker_time_pass_business: int | Unset = UNSET,
     coworker_time_pass_checked_in: bool | Unset = UNSET,
@@ -42,6 +43,7 @@ def _build_request(
     coworker_time_pass_total_uses: int | Unset = UNSET,
     coworker_time_pass_used: bool | Unset = UNSET,
     coworker_time_pass_used_date: datetime.datetime | Unset = UNSET,
+    coworker_time_pass_system_id: str | Unset = UNSET,
     coworker_time_pass_time_pass_name: str | Unset = UNSET,
     coworker_time_pass_time_pass_currency_code: str | Unset = UNSET,
     from_coworker_time_pass_created_on: datetime.datetime | Unset = UNSET,
@@ -73,6 +75,7 @@ def _build_request(
                 ("orderby", orderby),
                 ("dir", dir_),
                 ("Id", id),
+                ("UniqueId", unique_id),
                 ("CoworkerTimePass_Id", coworker_time_pass_id),
                 ("CoworkerTimePass_Business", coworker_time_pass_business),
                 ("CoworkerTimePass_CheckedIn", coworker_time_pass_checked_in),
@@ -94,6 +97,7 @@ def _build_request(
                 ("CoworkerTimePass_TotalUses", coworker_time_pass_total_uses),
                 ("CoworkerTimePass_Used", coworker_time_pass_used),
                 ("CoworkerTimePass_UsedDate", coworker_time_pass_used_date),
+                ("CoworkerTimePass_SystemId", coworker_time_pass_system_id),
                 ("CoworkerTimePass_TimePassName", coworker_time_pass_time_pass_name),
                 (
                     "CoworkerTimePass_TimePassCurrency_Code",
@@ -168,6 +172,7 @@ async def asyncio_detailed(
     orderby: str | Unset = UNSET,
     dir_: SortDirection | Unset = UNSET,
     id: int | Unset = UNSET,
+    unique_id: UUID | Unset = UNSET,
     coworker_time_pass_id: list[int] | Unset = UNSET,
     coworker_time_pass_business: int | Unset = UNSET,
     coworker_time_pass_checked_in: bool | Unset = UNSET,
@@ -186,6 +191,7 @@ async def asyncio_detailed(
     coworker_time_pass_total_uses: int | Unset = UNSET,
     coworker_time_pass_used: bool | Unset = UNSET,
     coworker_time_pass_used_date: datetime.datetime | Unset = UNSET,
+    coworker_time_pass_system_id: str | Unset = UNSET,
     coworker_time_pass_time_pass_name: str | Unset = UNSET,
     coworker_time_pass_time_pass_currency_code: str | Unset = UNSET,
     from_coworker_time_pass_created_on: datetime.datetime | Unset = UNSET,
@@ -219,6 +225,7 @@ async def asyncio_detailed(
         dir_ (SortDirection | Unset): List order. The client also accepts the numeric form (1
             ascending, 2 descending).
         id (int | Unset):
+        unique_id (UUID | Unset):
         coworker_time_pass_id (list[int] | Unset):
         coworker_time_pass_business (int | Unset):
         coworker_time_pass_checked_in (bool | Unset):
@@ -237,6 +244,7 @@ async def asyncio_detailed(
         coworker_time_pass_total_uses (int | Unset):
         coworker_time_pass_used (bool | Unset):
         coworker_time_pass_used_date (datetime.datetime | Unset):
+        coworker_time_pass_system_id (str | Unset):
         coworker_time_pass_time_pass_name (str | Unset):
         coworker_time_pass_time_pass_currency_code (str | Unset):
         from_coworker_time_pass_created_on (datetime.datetime | Unset):
@@ -272,6 +280,7 @@ async def asyncio_detailed(
         orderby=orderby,
         dir_=dir_,
         id=id,
+        unique_id=unique_id,
         coworker_time_pass_id=coworker_time_pass_id,
         coworker_time_pass_business=coworker_time_pass_business,
         coworker_time_pass_checked_in=coworker_time_pass_checked_in,
@@ -290,6 +299,7 @@ async def asyncio_detailed(
         coworker_time_pass_total_uses=coworker_time_pass_total_uses,
         coworker_time_pass_used=coworker_time_pass_used,
         coworker_time_pass_used_date=coworker_time_pass_used_date,
+        coworker_time_pass_system_id=coworker_time_pass_system_id,
         coworker_time_pass_time_pass_name=coworker_time_pass_time_pass_name,
         coworker_time_pass_time_pass_currency_code=coworker_time_pass_time_pass_currency_code,
         from_coworker_time_pass_created_on=from_coworker_time_pass_created_on,
@@ -325,6 +335,7 @@ async def asyncio(
     orderby: str | Unset = UNSET,
     dir_: SortDirection | Unset = UNSET,
     id: int | Unset = UNSET,
+    unique_id: UUID | Unset = UNSET,
     coworker_time_pass_id: list[int] | Unset = UNSET,
     coworker_time_pass_business: int | Unset = UNSET,
     coworker_time_pass_checked_in: bool | Unset = UNSET,
@@ -343,6 +354,7 @@ async def asyncio(
     coworker_time_pass_total_uses: int | Unset = UNSET,
     coworker_time_pass_used: bool | Unset = UNSET,
     coworker_time_pass_used_date: datetime.datetime | Unset = UNSET,
+    coworker_time_pass_system_id: str | Unset = UNSET,
     coworker_time_pass_time_pass_name: str | Unset = UNSET,
     coworker_time_pass_time_pass_currency_code: str | Unset = UNSET,
     from_coworker_time_pass_created_on: datetime.datetime | Unset = UNSET,
@@ -376,6 +388,7 @@ async def asyncio(
         dir_ (SortDirection | Unset): List order. The client also accepts the numeric form (1
             ascending, 2 descending).
         id (int | Unset):
+        unique_id (UUID | Unset):
         coworker_time_pass_id (list[int] | Unset):
         coworker_time_pass_business (int | Unset):
         coworker_time_pass_checked_in (bool | Unset):
@@ -394,6 +407,7 @@ async def asyncio(
         coworker_time_pass_total_uses (int | Unset):
         coworker_time_pass_used (bool | Unset):
         coworker_time_pass_used_date (datetime.datetime | Unset):
+        coworker_time_pass_system_id (str | Unset):
         coworker_time_pass_time_pass_name (str | Unset):
         coworker_time_pass_time_pass_currency_code (str | Unset):
         from_coworker_time_pass_created_on (datetime.datetime | Unset):
@@ -431,6 +445,7 @@ async def asyncio(
             orderby=orderby,
             dir_=dir_,
             id=id,
+            unique_id=unique_id,
             coworker_time_pass_id=coworker_time_pass_id,
             coworker_time_pass_business=coworker_time_pass_business,
             coworker_time_pass_checked_in=coworker_time_pass_checked_in,
@@ -449,6 +464,7 @@ async def asyncio(
             coworker_time_pass_total_uses=coworker_time_pass_total_uses,
             coworker_time_pass_used=coworker_time_pass_used,
             coworker_time_pass_used_date=coworker_time_pass_used_date,
+            coworker_time_pass_system_id=coworker_time_pass_system_id,
             coworker_time_pass_time_pass_name=coworker_time_pass_time_pass_name,
             coworker_time_pass_time_pass_currency_code=coworker_time_pass_time_pass_currency_code,
             from_coworker_time_pass_created_on=from_coworker_time_pass_created_on,
