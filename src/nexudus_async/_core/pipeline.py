@@ -595,7 +595,6 @@ class Pipeline:
             waited = time.perf_counter() - started
             if waited >= 0.001:
                 events.emit(self._on_event, events.LimiterWaitEvent(method, path, waited, write))
-        ticket = limiter.acquired  # this request's, read before anything else can run
         try:
             if self._cached_authorization is not None and "Authorization" in request.headers:
                 current = self._cached_authorization()
@@ -617,7 +616,6 @@ class Pipeline:
             except (aiohttp.ClientError, OSError, TimeoutError) as exc:
                 raise self._sent(exc, method, path) from exc
         finally:
-            limiter.answered(ticket)
             if gate is not None:
                 gate.leave()
 
