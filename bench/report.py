@@ -55,7 +55,7 @@ def render(results: dict[str, Any], benchmarks: dict[str, tuple[str, str]]) -> s
             ],
         ),
     ]
-    renderers = {"b1": b1, "b2": b2, "b3": b3, "b4": b4, "b4l": b4l, "b5": b5, "b7": b7}
+    renderers = {"b1": b1, "b2": b2, "b3": b3, "b4": b4, "b4l": b4l, "b5": b5, "b6": b6, "b7": b7}
     for i, (key, (_, title)) in enumerate(benchmarks.items(), 1):
         out.append(f"## {i}. {title}\n")
         res = results["benchmarks"].get(key)
@@ -460,6 +460,12 @@ def b4l(res: dict[str, Any]) -> str:
     import b4_loaded
 
     return b4_loaded.render(res)
+
+
+def b6(res: dict[str, Any]) -> str:
+    import b6_processes
+
+    return b6_processes.render(res)
 
 
 def b5(res: dict[str, Any]) -> str:

@@ -34,6 +34,7 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "b4": ("b4_limits", "Requests and time at the API's limits"),
     "b5": ("b5_pagination", "Concurrent pagination"),
     "b4l": ("b4_loaded", "Requests and time at the API's limits, on a loaded machine"),
+    "b6": ("b6_processes", "Four processes on one account: in-memory and Redis limiters"),
     "b7": ("b7_validation", "Validation speed"),
 }
 

@@ -188,3 +188,32 @@ async def test_credentials_are_read_after_the_limiter_wait(
             assert (await queued).id == rid
     assert auth.token_requests == 2
     assert nexudus_emulator.stats.by_status[401] == 0  # the stale token was never sent
+
+
+SOAK_TASKS, SOAK_CALLS = 200, 1
+
+
+@pytest.mark.nexudus_emulator(time_scale=0.02, token_ttl=50)  # tokens live 1 s
+async def test_a_long_queue_with_short_tokens_sends_no_expired_token(
+    nexudus_emulator: EmulatorServer,
+) -> None:
+    # 200 calls at 120 per 1.2 s queue for seconds, longer than a token lives:
+    # a token attached before the queue would be stale when its request left.
+    rid = seed(nexudus_emulator)
+    auth = PasswordGrant(DEFAULT_ADMIN_EMAIL, DEFAULT_ADMIN_PASSWORD)
+    scale = nexudus_emulator.config.time_scale
+    async with NexudusClient(
+        nexudus_emulator.base_url, auth, rate_limits=RateLimits.published().scaled(scale)
+    ) as client:
+
+        async def task() -> int:
+            for _ in range(SOAK_CALLS):
+                await client.coworker_time_passes.get(rid)
+            return SOAK_CALLS
+
+        async with asyncio.timeout(60):
+            done = await asyncio.gather(*(task() for _ in range(SOAK_TASKS)))
+    assert sum(done) == SOAK_TASKS * SOAK_CALLS
+    assert auth.token_requests >= 3  # the token did expire during the run
+    assert nexudus_emulator.stats.by_status[401] == 0  # and no stale one was sent
+    assert nexudus_emulator.stats.throttled == 0

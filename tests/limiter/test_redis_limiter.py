@@ -112,6 +112,24 @@ async def test_a_throttle_seen_by_one_pauses_all_and_widens_the_spacing(
         assert clock.sleeps == [pytest.approx(0.1 + step, abs=1e-6)]
 
 
+async def test_a_slow_redis_round_trip_widens_the_spacing(redis_server: RedisServer) -> None:
+    clock = FakeClock()
+    async with fake(redis_server, clock) as limiter:
+        script = limiter._acquire_script
+
+        async def slow(*args: object) -> object:
+            answer = await script(*args)  # type: ignore[arg-type]
+            clock.now += 0.004  # the answer comes back 4 ms after Redis decided
+            return answer
+
+        limiter._acquire_script = slow  # type: ignore[assignment]
+        await limiter.acquire()
+        await limiter.acquire()
+        # the request leaves 4 ms after its slot: the spacing asked of Redis
+        # grows by twice that (0.1 - 0.004 without it)
+        assert clock.sleeps == [pytest.approx(0.104, abs=1e-5)]
+
+
 async def test_the_script_is_loaded_again_after_the_server_lost_it(
     redis_server: RedisServer, raw: redis.asyncio.Redis
 ) -> None:

@@ -40,16 +40,6 @@ class Limiter(Protocol):
         """
         ...
 
-    acquired: int
-    """Requests let through so far; read right after a slot, it is that request's ticket."""
-
-    def answered(self, ticket: int) -> None:
-        """The answer to request ``ticket`` arrived (or its attempt failed).
-
-        Lets a limiter notice a server that stalls; it may ignore it.
-        """
-        ...
-
     async def report_throttled(self, wait: float) -> None:
         """The API throttled a request: nobody may send for ``wait`` seconds,
         and requests are spaced wider for a while (the adaptive widening)."""

@@ -7,7 +7,8 @@ through it. For each request it:
 1. gets or renews a token when needed;
 2. waits for the client's limiter (:class:`~nexudus_async._core.limiter.Limiter`),
    then adds the credentials (so a long queue never sends an expired token);
-3. sends, and classifies what happened:
+3. sends, and classifies what happened (the decisions are the pure
+   functions of :mod:`nexudus_async._core.decisions`; this loop only asks them):
 
    * 409/429: throttled, not executed. Everybody on the limiter pauses for
      the wait the API asked for, then the request is resent (any method).
@@ -41,8 +42,9 @@ from typing import Any
 
 import aiohttp
 
-from . import events
+from . import decisions, events
 from .auth import TOKEN_PATH, Auth
+from .decisions import Action, Outcome
 from .errors import (
     APIError,
     MalformedResponseError,
@@ -67,7 +69,6 @@ __all__ = ["NOT_GIVEN", "NotGiven", "Pipeline", "logger"]
 
 logger = logging.getLogger("nexudus_async")
 
-_THROTTLE_STATUSES = frozenset({409, 429})
 _URL_QUERY = re.compile(r"(https?://[^\s?#]+)\?[^\s#]*")
 
 
@@ -331,14 +332,12 @@ class Pipeline:
             attempt += 1
             outgoing, marker = request, None
             attempt_timeout = timeout
-            if deadline is not None and timeout is not None:
-                left = deadline - time.monotonic()
-                if left <= 0:
+            if deadline is not None:
+                attempt_timeout = decisions.attempt_budget(timeout, deadline, time.monotonic())
+                if attempt_timeout is not None and attempt_timeout <= 0:
                     raise self._timed_out(timeout, method, path, last_error)
-                if left < timeout - 0.001:
-                    # (a full budget keeps the same value: the transport reuses its ClientTimeout)
-                    attempt_timeout = left
-                    outgoing = request = request.evolve(timeout=left)
+                if attempt_timeout != timeout:
+                    outgoing = request = request.evolve(timeout=attempt_timeout)
             if auth is not None:
                 # Before the queue: a token request (if one is due) is not held up behind us.
                 value, marker = await auth.authorization(self.send_unauthenticated)
@@ -371,45 +370,35 @@ class Pipeline:
             except TimeoutError:
                 raise self._timed_out(timeout, method, path, last_error) from None
             except _Sent as failure:
-                can_retry = idempotent or not failure.maybe_sent
-                if not can_retry:
-                    logger.warning(
-                        "%s %s: %s; not resent, the outcome is unknown (attempt %d)",
-                        method,
-                        path,
-                        failure.error.message,
-                        attempt,
-                        extra=_extra(method, path, None, attempt, 0.0),
-                    )
-                    raise OutcomeUnknownError(
-                        f"the outcome is unknown: {failure.error.message}; the request may "
-                        "have been executed and was not resent",
-                        method=method,
-                        path=path,
-                        cause=failure.error,
-                    ) from failure.error
-                if transient >= policy.max_retries:
-                    raise failure.error from failure.error.__cause__
+                error = failure.error
+                decision = decisions.after_transient(
+                    policy,
+                    transient,
+                    idempotent=idempotent,
+                    maybe_sent=failure.maybe_sent,
+                    rand=self._rand,
+                )
+                if decision.action is Action.UNKNOWN:
+                    raise self._unknown_after_failure(error, method, path, attempt) from error
+                if decision.action is Action.RAISE:
+                    raise error from error.__cause__
                 transient += 1
                 uncertain = uncertain or failure.maybe_sent
-                wait = policy.backoff(transient, self._rand)
-                last_error = failure.error
-                self._before_wait(deadline, wait, timeout, method, path, last_error)
-                timed_out = isinstance(failure.error, RequestTimeoutError)
-                reason = "timeout" if timed_out else "connection"
-                events.emit(
-                    self._on_event, events.RetryEvent(method, path, reason, None, wait, attempt + 1)
-                )
-                logger.warning(
-                    "%s %s: %s; retrying in %.3fs (attempt %d)",
+                last_error = error
+                reason = "timeout" if isinstance(error, RequestTimeoutError) else "connection"
+                detail = f": {error.message}"
+                await self._retry_later(
+                    decision.wait,
+                    deadline,
+                    timeout,
+                    error,
+                    reason,
+                    None,
+                    detail,
                     method,
                     path,
-                    failure.error.message,
-                    wait,
                     attempt + 1,
-                    extra=_extra(method, path, None, attempt + 1, wait),
                 )
-                await self._sleep(wait)
                 continue
 
             status = response.status_code
@@ -424,31 +413,23 @@ class Pipeline:
                     extra=_extra(method, path, status, attempt, 0.0),
                 )
 
-            if status in _THROTTLE_STATUSES:
+            renewable = not reauthenticated and auth is not None
+            outcome = decisions.classify_status(status, policy.retry_statuses, renewable=renewable)
+
+            if outcome is Outcome.THROTTLED:
                 asked = parse_retry_after(response.headers, response.content, now=self._wall_clock)
-                wait = policy.default_throttle_wait if asked is None else asked
-                if throttled >= policy.max_throttle_retries or wait > policy.max_throttle_wait:
+                decision = decisions.after_throttle(policy, throttled, asked)
+                if decision.action is not Action.RESEND:
                     raise self._throttled_error(response, method, path, asked)
                 throttled += 1
                 last_error = self._throttled_error(response, method, path, asked)
-                self._before_wait(deadline, wait, timeout, method, path, last_error)
-                # The whole client (every process, with a shared limiter) slows down.
-                await self._limiter.report_throttled(wait)
-                events.emit(
-                    self._on_event, events.ThrottleEvent(method, path, status, wait, attempt + 1)
-                )
-                logger.info(
-                    "%s %s throttled (%d); waiting %.3fs (attempt %d)",
-                    method,
-                    path,
-                    status,
-                    wait,
-                    attempt + 1,
-                    extra=_extra(method, path, status, attempt + 1, wait),
+                await self._pause_throttled(
+                    decision.wait, deadline, timeout, last_error, method, path, attempt + 1
                 )
                 continue
 
-            if status == 401 and not reauthenticated and auth is not None:
+            if outcome is Outcome.UNAUTHORIZED:
+                assert auth is not None
                 reauthenticated = True
                 if await auth.renew_after_unauthorized(marker, self.send_unauthenticated):
                     logger.info(
@@ -459,88 +440,147 @@ class Pipeline:
                         extra=_extra(method, path, status, attempt + 1, 0.0),
                     )
                     continue
+                outcome = decisions.classify_status(status, policy.retry_statuses, renewable=False)
 
-            if status in policy.retry_statuses:
-                data = self._json_or_none(response)
-                error = self._error(response, method, path, data)
-                if not isinstance(error, ServerError):
-                    raise error  # for example a validation failure sent as 500
-                if not idempotent:
-                    raise OutcomeUnknownError(
-                        f"the outcome is unknown: the API answered {status}"
-                        + (f" ({error.api_message})" if error.api_message else "")
-                        + "; the request may have been executed and was not resent",
-                        method=method,
-                        path=path,
-                        status=status,
-                        api_message=error.api_message,
-                        cause=error,
-                    ) from error
-                if transient >= policy.max_retries:
-                    raise error
-                transient += 1
-                uncertain = True
-                wait = policy.backoff(transient, self._rand)
-                asked = parse_retry_after(response.headers, now=self._wall_clock)
-                if asked is not None and asked <= policy.max_throttle_wait:
-                    wait = max(wait, asked)
-                last_error = error
-                self._before_wait(deadline, wait, timeout, method, path, error)
-                events.emit(
-                    self._on_event,
-                    events.RetryEvent(method, path, "status", status, wait, attempt + 1),
-                )
-                logger.warning(
-                    "%s %s -> %d; retrying in %.3fs (attempt %d)",
-                    method,
-                    path,
-                    status,
-                    wait,
-                    attempt + 1,
-                    extra=_extra(method, path, status, attempt + 1, wait),
-                )
-                await self._sleep(wait)
-                continue
-
-            if status >= 400 or status < 200:
+            if outcome is Outcome.FAILED:
                 error = self._error(response, method, path, self._json_or_none(response))
                 error.after_uncertain_attempt = uncertain
                 raise error
 
-            malformed = self._check_success_body(response, method, path)
-            if malformed is None:
-                record_response(response)
-                return response
-            if not idempotent:
-                raise OutcomeUnknownError(
-                    "the outcome is unknown: the API's answer could not be read; the request "
-                    "may have been executed and was not resent",
-                    method=method,
-                    path=path,
-                    status=status,
-                    cause=malformed,
-                ) from malformed
-            if transient >= policy.max_retries:
-                raise malformed
+            if outcome is Outcome.TRANSIENT:
+                error = self._error(response, method, path, self._json_or_none(response))
+                if not isinstance(error, ServerError):
+                    raise error  # for example a validation failure sent as 500
+                detail = f" -> {status}"
+                asked = parse_retry_after(response.headers, now=self._wall_clock)
+            else:
+                malformed = self._check_success_body(response, method, path)
+                if malformed is None:
+                    record_response(response)
+                    return response
+                error = malformed
+                detail = f" -> {status} with an unreadable body"
+                asked = None
+
+            # A transient status, or a success answer that cannot be read: the
+            # request may have been executed.
+            decision = decisions.after_transient(
+                policy, transient, idempotent=idempotent, asked=asked, rand=self._rand
+            )
+            if decision.action is Action.UNKNOWN:
+                raise self._outcome_unknown(error, method, path, status) from error
+            if decision.action is Action.RAISE:
+                raise error
             transient += 1
             uncertain = True
-            wait = policy.backoff(transient, self._rand)
-            last_error = malformed
-            self._before_wait(deadline, wait, timeout, method, path, malformed)
-            events.emit(
-                self._on_event,
-                events.RetryEvent(method, path, "malformed", status, wait, attempt + 1),
-            )
-            logger.warning(
-                "%s %s -> %d with an unreadable body; retrying in %.3fs (attempt %d)",
+            last_error = error
+            reason = "status" if outcome is Outcome.TRANSIENT else "malformed"
+            await self._retry_later(
+                decision.wait,
+                deadline,
+                timeout,
+                error,
+                reason,
+                status,
+                detail,
                 method,
                 path,
-                status,
-                wait,
                 attempt + 1,
-                extra=_extra(method, path, status, attempt + 1, wait),
             )
-            await self._sleep(wait)
+
+    async def _retry_later(
+        self,
+        wait: float,
+        deadline: float | None,
+        call_timeout: float | None,
+        cause: NexudusError,
+        reason: str,
+        status: int | None,
+        detail: str,
+        method: str,
+        path: str,
+        attempt: int,
+    ) -> None:
+        """The one backoff branch: check the deadline, report, log, sleep ``wait``."""
+        self._before_wait(deadline, wait, call_timeout, method, path, cause)
+        events.emit(self._on_event, events.RetryEvent(method, path, reason, status, wait, attempt))
+        logger.warning(
+            "%s %s%s; retrying in %.3fs (attempt %d)",
+            method,
+            path,
+            detail,
+            wait,
+            attempt,
+            extra=_extra(method, path, status, attempt, wait),
+        )
+        await self._sleep(wait)
+
+    async def _pause_throttled(
+        self,
+        wait: float,
+        deadline: float | None,
+        call_timeout: float | None,
+        cause: ThrottledError,
+        method: str,
+        path: str,
+        attempt: int,
+    ) -> None:
+        """After a 409/429: no sleep here; the whole client (every process, with a
+        shared limiter) pauses, and the resend queues for the limiter."""
+        self._before_wait(deadline, wait, call_timeout, method, path, cause)
+        await self._limiter.report_throttled(wait)
+        status = cause.status or 0
+        events.emit(self._on_event, events.ThrottleEvent(method, path, status, wait, attempt))
+        logger.info(
+            "%s %s throttled (%d); waiting %.3fs (attempt %d)",
+            method,
+            path,
+            status,
+            wait,
+            attempt,
+            extra=_extra(method, path, status, attempt, wait),
+        )
+
+    @staticmethod
+    def _unknown_after_failure(
+        error: NexudusError, method: str, path: str, attempt: int
+    ) -> OutcomeUnknownError:
+        """A transport failure of a request that may have been executed and is not resent."""
+        logger.warning(
+            "%s %s: %s; not resent, the outcome is unknown (attempt %d)",
+            method,
+            path,
+            error.message,
+            attempt,
+            extra=_extra(method, path, None, attempt, 0.0),
+        )
+        return OutcomeUnknownError(
+            f"the outcome is unknown: {error.message}; the request may "
+            "have been executed and was not resent",
+            method=method,
+            path=path,
+            cause=error,
+        )
+
+    @staticmethod
+    def _outcome_unknown(
+        error: NexudusError, method: str, path: str, status: int
+    ) -> OutcomeUnknownError:
+        """A transient status or an unreadable answer to a request that is not resent."""
+        if isinstance(error, MalformedResponseError):
+            text = "the API's answer could not be read"
+        else:
+            text = f"the API answered {status}"
+            text += f" ({error.api_message})" if error.api_message else ""
+        return OutcomeUnknownError(
+            f"the outcome is unknown: {text}; the request may have been executed and was "
+            "not resent",
+            method=method,
+            path=path,
+            status=status,
+            api_message=error.api_message,
+            cause=error,
+        )
 
     async def _limited_send(
         self,
@@ -595,7 +635,6 @@ class Pipeline:
             waited = time.perf_counter() - started
             if waited >= 0.001:
                 events.emit(self._on_event, events.LimiterWaitEvent(method, path, waited, write))
-        ticket = limiter.acquired  # this request's, read before anything else can run
         try:
             if self._cached_authorization is not None and "Authorization" in request.headers:
                 current = self._cached_authorization()
@@ -617,7 +656,6 @@ class Pipeline:
             except (aiohttp.ClientError, OSError, TimeoutError) as exc:
                 raise self._sent(exc, method, path) from exc
         finally:
-            limiter.answered(ticket)
             if gate is not None:
                 gate.leave()
 
@@ -642,7 +680,7 @@ class Pipeline:
         cause: NexudusError,
     ) -> None:
         """Raise if waiting ``wait`` more seconds would outlast the call's timeout."""
-        if deadline is not None and time.monotonic() + wait >= deadline:
+        if deadline is not None and decisions.outlasts(deadline, time.monotonic(), wait):
             raise self._timed_out(timeout, method, path, cause)
 
     @staticmethod

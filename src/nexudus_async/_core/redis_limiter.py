@@ -374,9 +374,6 @@ class RedisRateLimiter:
                 await self._sleep(delay)
             raise RuntimeError("the shared rate limiter did not let a request go")
 
-    def answered(self, ticket: int) -> None:
-        """Answers are not shared between processes: the Redis windows ignore them."""
-
     async def prime(
         self, sent_at: Iterable[float], *, write: bool = True, now: float | None = None
     ) -> int:
@@ -467,8 +464,12 @@ class RedisRateLimiter:
             self._now_arg(),
             *self._window_args,
         ]
+        asked = self._clock()
         async with asyncio.timeout(self._op_timeout):
             delay, _ = await self._acquire_script(self._redis, keys, args)
+        # Redis records the slot when it decides; the request leaves a round trip
+        # later, late like a wake-up: it widens the spacing the same way.
+        self._fallback.note_lateness(self._clock() - asked)
         if int(delay) <= 0:
             # The fallback sees this process's own requests, so an outage starts
             # from what this process really sent, not from an empty history.

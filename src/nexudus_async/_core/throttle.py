@@ -152,16 +152,11 @@ class RateLimiter:
         self._widen_max = 0.0
         self._calm = 0  # requests since the last widening or narrowing
         self._late = 0.0  # recent lateness of our own wake-ups (decaying maximum)
-        self._base_interval = 0.0  # the minimum interval with its reserve, without margins
-        self._rtt = -1.0  # typical time to an answer (moving average); < 0: none seen yet
-        self._open = 0  # ticket of the last request let through while its answer is awaited
-        self._late_answer = -math.inf  # when the last request's answer came back late
         if limits is not None:
             keep = 1.0 - limits.safety
             stretch = 1.0 + limits.safety
             if limits.min_interval > 0:
                 self._interval = limits.min_interval * stretch + limits.margin
-                self._base_interval = limits.min_interval * stretch
                 # How far :meth:`throttled` may widen the spacing: the jitter
                 # between our clock and the server's does not scale with the limits.
                 self._widen_step = max(limits.margin / 2, limits.min_interval * 0.05)
@@ -269,46 +264,9 @@ class RateLimiter:
     def _write_delay(self, now: float) -> float:
         return self._window_delay(self._writes, self._write_windows, now)
 
-    HOLD_LIMIT = 4
-    """Spacings a request waits at most for a late answer to the one before it."""
-
-    def answered(self, ticket: int) -> None:
-        """The answer to request ``ticket`` (:attr:`acquired` right after its slot) arrived.
-
-        A server that stalls handles the requests that queued meanwhile
-        back to back, however well they were spaced on the way. An answer
-        much later than usual is the sign of it: the request that left
-        before it may have been handled only now, so the next request leaves
-        a full interval after this answer (and, while such an answer is still
-        awaited, waits for it, at most :attr:`HOLD_LIMIT` spacings). Answers
-        on time change nothing, so a slow but steady server is not held up.
-        """
-        if ticket != self._open or self._interval <= 0:
-            return
-        self._open = 0
-        rtt = self._clock() - self._last
-        if self._rtt >= 0 and rtt > self._rtt_overdue():
-            self._late_answer = self._last + rtt
-        self._rtt = rtt if self._rtt < 0 else 0.9 * self._rtt + 0.1 * rtt
-
-    def _rtt_overdue(self) -> float:
-        return 2 * self._rtt + self._base_interval / 2
-
-    def _hold_delay(self, now: float) -> float:
-        delay = self._late_answer + self._base_interval - now
-        if self._open and self._rtt >= 0:
-            since = now - self._last
-            if self._rtt_overdue() <= since < self.HOLD_LIMIT * self._interval:
-                # the answer is overdue: look again soon, it may come any moment
-                # (a whole quarter spacing, so the clock always moves on)
-                delay = max(delay, self._interval / 4)
-        return delay
-
     def _delay(self, now: float, write: bool) -> float:
         spacing = self._interval + self._widened + (self._late and self.lateness_allowance)
         delay = max(self._paused_until - now, self._last + spacing - now)
-        if self._rtt >= 0:
-            delay = max(delay, self._hold_delay(now))
         delay = max(delay, self._window_delay(self._sent, self._all_windows, now))
         if write:
             delay = max(delay, self._write_delay(now))
@@ -375,7 +333,6 @@ class RateLimiter:
         if write:
             self._writes.append(now)
         self.acquired += 1
-        self._open = self.acquired
 
 
 def unseen_sends(
