@@ -79,6 +79,13 @@ def _int(field: Field, value: Any, source: Source) -> int:
         number = value
     elif source != "python" and isinstance(value, float) and value.is_integer():
         number = int(value)  # a JSON integer may be written 2.0
+    elif (
+        source != "python"
+        and isinstance(value, decimal.Decimal)
+        and value.is_finite()
+        and value == value.to_integral_value()
+    ):
+        number = int(value)  # 2.0 from an exact decoder
     elif source == "text" and isinstance(value, str) and _INT_TEXT.fullmatch(value):
         number = int(value.strip().split(".")[0])
     else:
