@@ -1,23 +1,30 @@
-"""Money is Decimal end to end: exact bytes in bodies and queries, exact reads with both decoders."""
+"""Money is Decimal end to end: exact bytes in bodies and queries, exact reads (both decoders)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from nexudus_async import InputError, NexudusClient
+from nexudus_async import BasicAuth, InputError, NexudusClient
 from nexudus_async._core import transport
 from nexudus_async._core.wire import structure
 from nexudus_async._generated.models import CoworkerTimePass, CoworkerTimePassPage
 
-from .conftest import Wire
-from .test_client import CTP, OK_CREATED, client, page, record  # noqa: F401 - the client fixture
+from .conftest import BASE, FakeClock, Wire
+from .test_client import CTP, OK_CREATED, page, record
 
 PUT_OK = {"WasSuccessful": True, "Message": "updated", "Value": {"Id": 123}}
+
+
+@pytest.fixture
+async def client(mocked: Any, clock: FakeClock) -> AsyncIterator[NexudusClient]:
+    auth = BasicAuth("admin@example.com", "s3cret!")
+    async with NexudusClient(BASE, auth, rate_limits=None, clock=clock, sleep=clock.sleep) as c:
+        yield c
 
 
 def _price_bytes(body: bytes | None) -> bytes:
