@@ -27,6 +27,8 @@ LATENCY = 0.05
 SCALES = (1.0, 0.1)
 REPEATS = 3
 MIN_INTERVAL = 0.1
+DEFAULT_READ = 10_000
+"""Records read with ``iter()``'s default page size, to count the list requests."""
 
 
 MODES: dict[str, dict[str, Any]] = {
@@ -59,6 +61,29 @@ async def _read(url: str, scale: float, mode: str) -> dict[str, Any]:
     if n != PAGES * PAGE_SIZE:
         raise RuntimeError(f"{mode}: read {n} records, expected {PAGES * PAGE_SIZE}")
     return {"wall": wall, "kwargs": kw}
+
+
+async def _read_default(url: str, scale: float) -> int:
+    """Read every record with ``iter()`` as a user would (no size); return how many."""
+    from nexudus_async.testing import DEFAULT_ADMIN_EMAIL, DEFAULT_ADMIN_PASSWORD
+
+    limits = facade_compat.scaled_limits(scale)
+    async with facade_compat.client(
+        url, limits=limits, email=DEFAULT_ADMIN_EMAIL, password=DEFAULT_ADMIN_PASSWORD
+    ) as client:
+        return sum([1 async for _ in client.coworker_time_passes.iter()])
+
+
+def requests_per_default_read(emu: Any, scale: float) -> dict[str, Any]:
+    """List requests the emulator answered for a default ``iter()`` over DEFAULT_READ records."""
+    emu.ask("reset")
+    emu.ask(f"seed {DEFAULT_READ}")
+    n = asyncio.run(_read_default(emu.url, scale))
+    stats = json.loads(emu.ask("stats"))
+    lists = stats["by_route"].get("GET /api/billing/coworkertimepasses", 0)
+    if n != DEFAULT_READ:
+        raise RuntimeError(f"default read: {n} records, expected {DEFAULT_READ}")
+    return {"records": n, "list_requests": lists, "throttled": stats["throttled"]}
 
 
 def floor(scale: float) -> float:
@@ -112,6 +137,8 @@ def run() -> dict[str, Any]:
                     throttled += stats["throttled"]
                     for k, v in stats.get("throttle_reasons", {}).items():
                         reasons[k] = reasons.get(k, 0) + v
+            if scale == min(SCALES):
+                out["default_read"] = requests_per_default_read(emu, scale)
         med = {m: median(v) for m, v in samples.items()}
         best = min((m for m in MODES if m != "sequential"), key=lambda m: med[m])
         out["by_scale"][scale] = {
@@ -213,4 +240,12 @@ def render(res: dict[str, Any]) -> str:
                 "waited out and resent."
             )
     out.append("\n".join(lines) + "\n")
+    d = res.get("default_read")
+    if d:
+        out.append(
+            f"**Requests per {d['records']:,} records at the default page size** (`iter()` "
+            f"with no `size`: the API's documented maximum, 1000): "
+            f"**{d['list_requests']}** list requests ({d['throttled']} throttled); "
+            f"at the old default of 100 it was {d['records'] // 100}.\n"
+        )
     return "\n".join(out)

@@ -12,7 +12,10 @@ The conventions it relies on (documented in generator/README.md):
   ``<Name>Update`` and ``<Name>Page``; its list operation is the GET answering
   ``<Name>Page``;
 * filters are ``<Name>_<Property>`` and ``From_``/``To_<Name>_<Property>``
-  query parameters, ``<Name>_Id`` the get-by-ids lookup, ``Id`` the Id filter;
+  query parameters, ``<Name>_Id`` the get-by-ids lookup, ``Id`` and
+  ``UniqueId`` the two unprefixed filters; ``<Name>_<Related>_<Property>``
+  (``ProductTimePass_Product_Name``) a chained filter through the record
+  ``<Related>Id`` points at;
 * ``x-nexudus-related`` on an Id property names the collection it points at;
   a list property without the ``Id`` suffix shows it;
 * ``x-nexudus-derived: {from: <IdField>, field: <Property>}`` on a list
@@ -304,8 +307,8 @@ def _entity(spec: Mapping[str, Any], tag: Mapping[str, Any]) -> EntityData:
         if wire == f"{name}_Id":
             ids_param, ids_arg = wire, python_name(wire)
             continue
-        if wire == "Id":
-            suffix, part = "Id", "equals"
+        if wire in ("Id", "UniqueId"):  # the two filters the API names without a prefix
+            suffix, part = wire, "equals"
         elif wire.lower().startswith("from_" + own.lower()):
             suffix, part = wire[len("from_" + own) :], "from"
         elif wire.lower().startswith("to_" + own.lower()):
@@ -320,6 +323,14 @@ def _entity(spec: Mapping[str, Any], tag: Mapping[str, Any]) -> EntityData:
         groups[suffix][part] = wire
     if ids_param is None or ids_arg is None:
         raise ValueError(f"{name}: the list operation lacks the {name}_Id lookup")
+    size_max = next(
+        (
+            _resolve(spec, raw)["schema"].get("maximum")
+            for raw in params
+            if _resolve(spec, raw)["name"] == "size"
+        ),
+        None,
+    )
 
     prefix = python_name(name) + "_"
     filters_src: list[str] = []
@@ -333,14 +344,28 @@ def _entity(spec: Mapping[str, Any], tag: Mapping[str, Any]) -> EntityData:
         has_range = "from" in group and "to" in group
         if ("from" in group) != ("to" in group):
             raise ValueError(f"{name}: range filter {suffix} needs both From_ and To_")
-        arg = "id" if equals == "Id" else python_name(f"{name}_{suffix}")[len(prefix) :]
+        arg = (
+            python_name(equals)
+            if equals in ("Id", "UniqueId")
+            else python_name(f"{name}_{suffix}")[len(prefix) :]
+        )
         wire_params = [p for p in (equals, group.get("from"), group.get("to")) if p is not None]
         call_args = tuple(python_name(p) for p in wire_params)
         range_src = f"({group['from']!r}, {group['to']!r})" if has_range else "None"
         field = suffix if suffix in listed["properties"] else None
+        # A chained name (Product_Name): a property of the related record an Id field points at.
+        head, _, tail = suffix.partition("_")
+        through = None
+        if (
+            field is None
+            and tail
+            and record["properties"].get(f"{head}Id", {}).get("x-nexudus-related")
+        ):
+            through = (f"{head}Id", tail)
         filters_src.append(
             f"Filter({arg!r}, {scalar.kind!r}, equals={equals!r}, range={range_src}, "
-            f"params={call_args!r}, field={field!r})"
+            f"params={call_args!r}, field={field!r}"
+            + (f", through={through!r})" if through else ")")
         )
         types = []
         if equals is not None:
@@ -368,6 +393,8 @@ def _entity(spec: Mapping[str, Any], tag: Mapping[str, Any]) -> EntityData:
         return tuple(out)
 
     extras = []
+    if size_max is not None:
+        extras.append(f"max_page_size={size_max!r}")
     if create.get("x-nexudus-count"):
         extras.append(f"count_field={create['x-nexudus-count']!r}")
     if create.get("x-nexudus-reconcile"):

@@ -68,23 +68,30 @@ def emulator_url() -> Iterator[str]:
 
 def _store_counts(base_url: str) -> Counter[tuple[int, int]]:
     auth = base64.b64encode(f"{DEFAULT_ADMIN_EMAIL}:{DEFAULT_ADMIN_PASSWORD}".encode()).decode()
-    req = urllib.request.Request(
-        f"{base_url}/api/billing/coworkertimepasses?size=100000",
-        headers={"Authorization": f"Basic {auth}"},
-    )
-    for _ in range(50):  # the emulator may throttle: wait as it says
-        try:
-            with urllib.request.urlopen(req, timeout=10) as resp:
-                data = json.load(resp)
-            break
-        except urllib.error.HTTPError as exc:
-            if exc.code not in (409, 429):
-                raise
-            time.sleep(0.2)
-    else:
-        raise AssertionError("still throttled")
-    assert data["TotalPages"] <= 1
-    return Counter((r["Coworker"], r["TimePass"]) for r in data["Records"])
+    counts: Counter[tuple[int, int]] = Counter()
+    pages = 1
+    number = 1
+    while number <= pages and number <= 100:  # pages of the documented maximum, 1000
+        req = urllib.request.Request(
+            f"{base_url}/api/billing/coworkertimepasses?size=1000&page={number}",
+            headers={"Authorization": f"Basic {auth}"},
+        )
+        for _ in range(50):  # the emulator may throttle: wait as it says
+            try:
+                with urllib.request.urlopen(req, timeout=10) as resp:
+                    data = json.load(resp)
+                break
+            except urllib.error.HTTPError as exc:
+                if exc.code not in (409, 429):
+                    raise
+                time.sleep(0.2)
+        else:
+            raise AssertionError("still throttled")
+        pages = data["TotalPages"]
+        counts.update((r["Coworker"], r["TimePass"]) for r in data["Records"])
+        number += 1
+    assert number > pages, "more than 100 pages"
+    return counts
 
 
 def _done_groups(journal: Path) -> int:

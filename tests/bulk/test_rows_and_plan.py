@@ -6,6 +6,7 @@ import decimal
 
 import pytest
 
+from nexudus_async._core.throttle import RateLimits
 from nexudus_async._generated.api import COWORKER_TIME_PASS, PRODUCT_TIME_PASS, TARIFF_TIME_PASS
 from nexudus_async.bulk.plan import estimate_seconds, make_plan
 from nexudus_async.bulk.rows import SourceRow, ValidRow, validate_rows
@@ -178,11 +179,19 @@ def test_tariff_links_need_a_known_renewal_time() -> None:
     assert [(e.field, "must be one of" in e.message) for e in errors] == [("PassRenewalTime", True)]
 
 
-def test_estimate_uses_the_slowest_budget() -> None:
+def test_estimate_replays_every_window() -> None:
     plan = make_plan(
         COWORKER_TIME_PASS, valid(*({**BASE, "CoworkerId": str(i)} for i in range(1, 61)))
     )
-    # 60 creates + 1 snapshot read: 60 s of writes, 30.5 s of all-methods budget.
     assert (plan.create_requests, plan.baseline_reads, plan.snapshot_budget) == (60, 1, 60)
-    assert estimate_seconds(plan) == pytest.approx(60.0)
-    assert estimate_seconds(plan, writes_per_minute=240) == pytest.approx(30.5)
+    exact = RateLimits.published().without_safety()
+    assert estimate_seconds(plan, exact) == pytest.approx(6.0)  # a burst of 60, 100 ms apart
+    # With the limiter's reserve (58 writes a minute, 112 ms apart, periods 2% longer): the
+    # read at 0, the first write at 0.112, the 59th when that one leaves the minute window
+    # (61.21 s later), the 60th a spacing after it.
+    assert estimate_seconds(plan) == pytest.approx(0.112 + 61.21 + 0.112, abs=0.001)
+    big = make_plan(
+        COWORKER_TIME_PASS, valid(*({**BASE, "CoworkerId": str(i)} for i in range(1, 5002)))
+    )
+    # 5,001 writes: the last waits for the daily window.
+    assert estimate_seconds(big, exact) == pytest.approx(86_400.0, abs=1)

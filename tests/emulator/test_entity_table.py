@@ -108,9 +108,19 @@ def test_filters_and_range_filters(entity: EntitySpec) -> None:
     op = load_spec()["paths"][entity.collection_url]["get"]
     names = {resolve(p)["name"] for p in op["parameters"]}
     prefix = entity.name + "_"
-    equality = {"Id", prefix + "Id"}
-    equality |= {prefix + f.list_name for f in entity.fields if f.filter and f.list_name}
-    equality |= {prefix + d.filter_suffix for d in entity.derived}
+    unprefixed = {"Id", "UniqueId"}  # every entity filters on both, without its prefix
+    equality = unprefixed | {prefix + "Id"}
+    equality |= {
+        prefix + f.list_name
+        for f in entity.fields
+        if f.filter and f.list_name and f.list_name not in unprefixed
+    }
+    # A related record's property: flattened as 003 spells it (CoworkerTimePass_TimePassName)
+    # or chained through the record as the older pages do (ProductTimePass_Product_Name).
+    equality |= {
+        prefix + d.filter_suffix if prefix + d.filter_suffix in names else prefix + d.chained
+        for d in entity.derived
+    }
     ranges = {
         f"{side}_{prefix}{f.name}"
         for f in entity.fields

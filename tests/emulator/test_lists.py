@@ -220,7 +220,7 @@ async def test_product_and_tariff_lists_and_filters(api: Api, emu: EmulatorServe
     assert records[0]["ProductTimePassTimePassName"] == "Day pass"
     assert "ProductId" not in records[0] and records[0]["Product"] == 2
     assert await ids_of(api, "From_ProductTimePass_PassesIncluded=4", PTP) == [4, 5]
-    assert await ids_of(api, "ProductTimePass_ProductName=bundle", PTP) == [2, 4]
+    assert await ids_of(api, "ProductTimePass_Product_Name=bundle", PTP) == [2, 4]
     records = (await api.get(TTP, "TariffTimePass_PassRenewalTime=2")).json["Records"]
     assert [r["Id"] for r in records] == [2]
     assert records[0]["TariffTimePassTariffName"] == "Flexible membership"

@@ -180,7 +180,7 @@ async def test_list_tariff_time_passes_query(
         ("TariffTimePass_Id", "[1,2,3]"),
         ("TariffTimePass_Tariff", "9"),
         ("TariffTimePass_PassRenewalTime", "2"),
-        ("TariffTimePass_TariffName", "Hot desk"),
+        ("TariffTimePass_Tariff_Name", "Hot desk"),
         ("From_TariffTimePass_PassesIncluded", "0"),
         ("To_TariffTimePass_PassesIncluded", "10"),
     )

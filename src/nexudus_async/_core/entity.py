@@ -96,6 +96,9 @@ class Filter:
     """The generated list function's keyword arguments: equality, from, to (present ones)."""
     field: str | None = None
     """The list-record property it compares (``Coworker``), when it is one."""
+    through: tuple[str, str] | None = None
+    """A chained filter (``ProductTimePass_Product_Name``): the Id field whose related
+    record it reads (``ProductId``) and that record's property (``Name``)."""
 
 
 def _index(items: tuple[Any, ...], *keys: str) -> dict[str, Any]:
@@ -123,6 +126,8 @@ class Entity:
     """The get-by-ids parameter (``CoworkerTimePass_Id``), sent as ``[1,2]``."""
     ids_arg: str
     """The generated list function's keyword argument for it."""
+    max_page_size: int | None = None
+    """The largest ``size`` the list operation accepts (the spec's ``maximum``)."""
     count_field: str | None = None
     """The create field saying how many records one request makes (``x-nexudus-count``)."""
     reconcile: tuple[str, ...] = ()

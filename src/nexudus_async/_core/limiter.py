@@ -9,6 +9,7 @@ account. The pipeline only calls the methods below.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from typing import Protocol, runtime_checkable
 
 from .throttle import RateLimits
@@ -52,6 +53,19 @@ class Limiter(Protocol):
     async def report_throttled(self, wait: float) -> None:
         """The API throttled a request: nobody may send for ``wait`` seconds,
         and requests are spaced wider for a while (the adaptive widening)."""
+        ...
+
+    async def prime(
+        self, sent_at: Iterable[float], *, write: bool = True, now: float | None = None
+    ) -> int:
+        """Count requests sent before this limiter existed (an earlier run's, from its journal).
+
+        ``sent_at`` are Unix times (``time.time()``; ``now`` is the current
+        one, by default ``time.time()``). The API's hourly and daily windows
+        remember them, so a rerun after a crash must too. Per window, only
+        what the limiter does not count yet is added: priming twice, or with
+        requests it saw itself, adds nothing. Returns how many were added.
+        """
         ...
 
     def bind_account(self, account: str) -> None:

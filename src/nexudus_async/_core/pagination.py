@@ -118,13 +118,20 @@ FetchPage = Callable[[int, int], Awaitable[Page[T]]]
 
 
 def check_paging(
-    *, size: int, max_items: int | None, prefetch: int, page: int | None = None
+    *,
+    size: int,
+    max_items: int | None,
+    prefetch: int,
+    page: int | None = None,
+    max_size: int | None = None,
 ) -> None:
     """Reject bad paging arguments before anything is sent."""
     if page is not None and (not isinstance(page, int) or isinstance(page, bool) or page < 1):
         raise InputError("page", page, "must be an integer of at least 1")
     if not isinstance(size, int) or isinstance(size, bool) or size < 1:
         raise InputError("size", size, "must be an integer of at least 1")
+    if max_size is not None and size > max_size:
+        raise InputError("size", size, f"must be at most {max_size} (the API's largest page)")
     if max_items is not None and (
         not isinstance(max_items, int) or isinstance(max_items, bool) or max_items < 0
     ):
@@ -137,9 +144,15 @@ class PageIterator(AsyncIterator[Page[T]]):
     """Yields the pages of a list, lazily and in order (an async iterator and context manager)."""
 
     def __init__(
-        self, fetch: FetchPage[T], *, size: int, max_items: int | None, prefetch: int
+        self,
+        fetch: FetchPage[T],
+        *,
+        size: int,
+        max_items: int | None,
+        prefetch: int,
+        max_size: int | None = None,
     ) -> None:
-        check_paging(size=size, max_items=max_items, prefetch=prefetch)
+        check_paging(size=size, max_items=max_items, prefetch=prefetch, max_size=max_size)
         self._fetch = fetch
         # One page is enough when it holds all we want: ask for no more than that.
         self._size = min(size, max_items) if max_items else size

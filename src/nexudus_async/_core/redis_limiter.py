@@ -28,6 +28,7 @@ import asyncio
 import logging
 import math
 import time
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from . import events
@@ -140,6 +141,60 @@ return paused
 """
 
 
+# KEYS: all-requests zset, writes zset, state hash. ARGV: test clock, ttl ms, write (0/1),
+#   n periods of the all windows..., n periods of the write windows..., then the ages of
+#   the sends (microseconds). Adds, per window (writes first), the most recent sends the
+#   zset lacks (see throttle.unseen_sends); returns how many were added.
+_PRIME = """
+local function s(x) return string.format('%.0f', x) end
+local now
+if ARGV[1] ~= '' then
+  now = tonumber(ARGV[1])
+else
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+local at = 4
+local function periods()
+  local n = tonumber(ARGV[at])
+  local out = {}
+  for i = 1, n do out[i] = tonumber(ARGV[at + i]) end
+  at = at + n + 1
+  table.sort(out)
+  return out
+end
+local all_p = periods()
+local write_p = periods()
+local times = {}
+for i = at, #ARGV do times[#times + 1] = now - tonumber(ARGV[i]) end
+table.sort(times, function(a, b) return a > b end)
+local added = 0
+local function fill(key, ps, also)
+  local nxt = 1
+  for _, period in ipairs(ps) do
+    local start = now - period
+    local want = 0
+    for _, t in ipairs(times) do if t > start then want = want + 1 end end
+    local have = redis.call('ZCOUNT', key, '(' .. s(start), '+inf')
+    while want > have and nxt <= #times and times[nxt] > start do
+      local seq = redis.call('HINCRBY', KEYS[3], 'seq', 1)
+      local member = 'primed-' .. s(times[nxt]) .. '-' .. s(seq)
+      redis.call('ZADD', key, s(times[nxt]), member)
+      if also then redis.call('ZADD', also, s(times[nxt]), member) end
+      nxt = nxt + 1
+      have = have + 1
+      added = added + 1
+    end
+  end
+  if #ps > 0 then redis.call('PEXPIRE', key, ARGV[2]) end
+end
+if ARGV[3] == '1' then fill(KEYS[2], write_p, KEYS[1]) end
+fill(KEYS[1], all_p, nil)
+redis.call('PEXPIRE', KEYS[3], ARGV[2])
+return added
+"""
+
+
 def _us(seconds: float) -> int:
     return math.ceil(seconds * _US)
 
@@ -245,6 +300,7 @@ class RedisRateLimiter:
         self._down = False
         self._acquire_script = _Script(_ACQUIRE)
         self._throttled_script = _Script(_THROTTLED)
+        self._prime_script = _Script(_PRIME)
         # The same effective windows as the in-memory limiter (reserve and margin applied).
         ref = RateLimiter(limits)
         self._interval = _us(ref._interval)
@@ -320,6 +376,37 @@ class RedisRateLimiter:
 
     def answered(self, ticket: int) -> None:
         """Answers are not shared between processes: the Redis windows ignore them."""
+
+    async def prime(
+        self, sent_at: Iterable[float], *, write: bool = True, now: float | None = None
+    ) -> int:
+        """Add an earlier run's requests the shared windows lack (see ``Limiter.prime``).
+
+        Redis usually remembers them already (its keys live a day), and then
+        nothing is added; after Redis lost them (restarted, flushed) they are
+        counted again. The fallback limiter is primed as well. Returns how many
+        Redis gained, or what the fallback gained while Redis is unreachable.
+        """
+        sends = list(sent_at)
+        wall = time.time() if now is None else now
+        local = await self._fallback.prime(sends, write=write, now=wall)
+        if self._limits is None or self._clock() < self._down_until:
+            return local
+        ref = RateLimiter(self._limits)
+        args: list[Any] = [self._now_arg(), self._ttl_ms, 1 if write else 0]
+        for windows in (ref._all_windows, ref._write_windows):
+            args += [len(windows), *(_us(p) for _, p in windows)]
+        args += [_us(max(wall - t, 0.0)) for t in sends]
+        keys = [self._key("all"), self._key("writes"), self._key("state")]
+        try:
+            async with asyncio.timeout(self._op_timeout):
+                added = await self._prime_script(self._redis, keys, args)
+        except Exception as exc:
+            if not _is_unreachable(exc):
+                raise
+            self._went_down(exc)
+            return local
+        return int(added)
 
     async def report_throttled(self, wait: float) -> None:
         self._fallback.throttled(wait)

@@ -71,6 +71,9 @@ NumberRange = tuple[Decimal | float | None, Decimal | float | None]
 GET_MANY_CHUNK = 100
 """Ids per get-by-ids request (keeps the URL short)."""
 
+DEFAULT_ITER_PAGE_SIZE = 100
+"""``iter()``/``pages()`` page size for an entity whose spec states no maximum."""
+
 Operation = Callable[..., Awaitable[Any]]
 
 
@@ -334,24 +337,31 @@ class Resource(Generic[RecordT, ItemT]):
         direction: SortDirection | str | int | None,
         filters: Mapping[str, Any],
     ) -> Page[ItemT]:
-        check_paging(size=size, max_items=None, prefetch=1, page=page)
+        check_paging(
+            size=size, max_items=None, prefetch=1, page=page, max_size=self._entity.max_page_size
+        )
         return await self._fetch_page(page, size, self._query(order_by, direction, filters))
 
     def _pages(
         self,
-        size: int,
+        size: int | None,
         max_items: int | None,
         prefetch: int,
         order_by: str | None,
         direction: SortDirection | str | int | None,
         filters: Mapping[str, Any],
     ) -> PageIterator[ItemT]:
+        largest = self._entity.max_page_size
+        if size is None:  # requests are the scarce resource: the largest page the API allows
+            size = largest or DEFAULT_ITER_PAGE_SIZE
         query = self._query(order_by, direction, filters)
 
         async def fetch(number: int, page_size: int) -> Page[ItemT]:
             return await self._fetch_page(number, page_size, query)
 
-        return PageIterator(fetch, size=size, max_items=max_items, prefetch=prefetch)
+        return PageIterator(
+            fetch, size=size, max_items=max_items, prefetch=prefetch, max_size=largest
+        )
 
     def _body_value(self, field: Field, value: Any) -> Any:
         """A checked create/update argument in the form the generated body takes."""

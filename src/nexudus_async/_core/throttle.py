@@ -21,11 +21,11 @@ import asyncio
 import math
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 
 import attrs
 
-__all__ = ["SCALED_JITTER_FLOOR", "RateLimiter", "RateLimits", "Window"]
+__all__ = ["SCALED_JITTER_FLOOR", "RateLimiter", "RateLimits", "Window", "unseen_sends"]
 
 Clock = Callable[[], float]
 
@@ -211,6 +211,25 @@ class RateLimiter:
     def bind_account(self, account: str) -> None:
         """This limiter belongs to one client's memory: the account changes nothing."""
 
+    async def prime(
+        self, sent_at: Iterable[float], *, write: bool = True, now: float | None = None
+    ) -> int:
+        """Count an earlier run's requests (Unix times) in the windows; see ``Limiter.prime``."""
+        if self._limits is None:
+            return 0
+        wall = time.time() if now is None else now
+        mono = self._clock()
+        times = sorted(mono - max(wall - t, 0.0) for t in sent_at)
+        added = 0
+        if write:  # writes first: each is a request too, so it goes into both histories
+            new = unseen_sends(self._writes, times, [p for _, p in self._write_windows], mono)
+            self._writes = deque(sorted([*self._writes, *new]), maxlen=self._writes.maxlen)
+            self._sent = deque(sorted([*self._sent, *new]), maxlen=self._sent.maxlen)
+            added += len(new)
+        new = unseen_sends(self._sent, times, [p for _, p in self._all_windows], mono)
+        self._sent = deque(sorted([*self._sent, *new]), maxlen=self._sent.maxlen)
+        return added + len(new)
+
     @property
     def spacing(self) -> float:
         """The current seconds between two requests (margin, widening and lateness included)."""
@@ -357,3 +376,26 @@ class RateLimiter:
             self._writes.append(now)
         self.acquired += 1
         self._open = self.acquired
+
+
+def unseen_sends(
+    seen: Sequence[float], sends: Sequence[float], periods: Iterable[float], now: float
+) -> list[float]:
+    """The times of ``sends`` to add to ``seen`` so that every window counts as many as they hold.
+
+    For each period, shortest first, the window ending ``now`` should count at
+    least the sends inside it; the most recent sends not added yet make up the
+    difference (the most recent, so they are remembered longest). Whatever
+    ``seen`` already counts is not added again: priming is idempotent.
+    ``sends`` must be in ascending order.
+    """
+    newest_first = [t for t in reversed(sends) if t <= now]
+    added: list[float] = []
+    for period in sorted(periods):
+        start = now - period
+        want = sum(1 for t in newest_first if t > start)
+        have = sum(1 for t in seen if t > start) + sum(1 for t in added if t > start)
+        while want > have and len(added) < len(newest_first) and newest_first[len(added)] > start:
+            added.append(newest_first[len(added)])
+            have += 1
+    return added

@@ -188,28 +188,20 @@ class AiohttpTransport:
         elif type(headers) is not dict:
             headers = dict(headers)  # one value per name, as always
         total = request.timeout if request.timeout is not None else self._timeout
-        if total is None:  # the session's own timeout applies
-            context = self._session.request(
-                request.method,
-                self._base_url + request.path,
-                params=request.params or None,
-                data=request.body,
-                headers=headers,
-                allow_redirects=False,
-            )
-        else:
+        timeout = self._session.timeout  # no timeout of ours: the session's own applies
+        if total is not None:
             timeout = self._client_timeout
             if timeout.total != total:
                 timeout = self._client_timeout = aiohttp.ClientTimeout(total=total)
-            context = self._session.request(
-                request.method,
-                self._base_url + request.path,
-                params=request.params or None,
-                data=request.body,
-                headers=headers,
-                allow_redirects=False,
-                timeout=timeout,
-            )
+        context = self._session.request(
+            request.method,
+            self._base_url + request.path,
+            params=request.params or None,
+            data=request.body,
+            headers=headers,
+            allow_redirects=False,
+            timeout=timeout,
+        )
         async with context as resp:
             content = await resp.read()
             return HttpResponse(resp.status, resp.headers, content, request)

@@ -11,7 +11,11 @@
 3. groups are sent with bounded concurrency through the client, so its rate
    limiter and retry policy apply to every request;
 4. every group is written to a journal (:mod:`.journal`) before and
-   after it is sent, so a job can be resumed after a crash.
+   after it is sent, so a job can be resumed after a crash;
+5. every request's send time goes to the journal too, and a run first
+   primes the client's limiter with the last day's (:func:`prime_limiter`):
+   the API's hourly and daily windows remember what a crashed run spent, so
+   the rerun must not spend the daily budget again.
 
 A clean job sends one create request per group plus one read: the baseline
 snapshot below (one read per 1,000 passes that already exist in the job's
@@ -81,6 +85,7 @@ from .._core.errors import (
     ThrottledError,
     TransportError,
 )
+from .._core.limiter import Limiter
 from .._core.resource import Resource
 from .._generated.api import COWORKER_TIME_PASS
 from .journal import Journal
@@ -115,6 +120,7 @@ __all__ = [
     "SnapshotGateway",
     "bulk_create",
     "bulk_create_for",
+    "prime_limiter",
     "rows_from_mappings",
     "run_bulk",
     "since_for",
@@ -181,6 +187,12 @@ class ResourceGateway:
     def __init__(self, resource: Resource[Any, Any]) -> None:
         self.resource = resource
         self.entity = resource.entity
+
+    @property
+    def limiter(self) -> Limiter | None:
+        """The client's rate limiter, which :func:`run_bulk` primes from the journal."""
+        limiter = getattr(self.resource._owner, "limiter", None)
+        return limiter if isinstance(limiter, Limiter) else None
 
     def _field(self, name: str) -> Field:
         field = self.entity.field(name)
@@ -395,6 +407,7 @@ class _Job:
                 self.c.snapshot_sent += 1
             else:
                 self.c.counts_sent += 1
+            self.journal.record_send(self.job_id, write=False)
             try:
                 value = await call()
             except SendingStopped as exc:
@@ -687,6 +700,7 @@ class _Job:
                 attempts += 1
                 requests += 1
                 self.c.requests_sent += 1
+                self.journal.record_send(self.job_id, write=True)
                 try:
                     answer = await self.gateway.create(group.fields, chunk)
                 except SendingStopped:
@@ -817,6 +831,15 @@ async def run_bulk(
             max_attempts=max_attempts,
             throttle_backoff=throttle_backoff,
         )
+        limiter = getattr(gateway, "limiter", None)
+        if isinstance(limiter, Limiter):
+            primed = await prime_limiter(limiter, journal)
+            if primed:
+                log.info(
+                    "bulk job %s: the limiter counts %d requests an earlier run sent",
+                    job.job_id[:12],
+                    primed,
+                )
         await runner.report_progress()
         await runner.prepare()
         if runner.c.snapshot_sent:
@@ -854,6 +877,25 @@ async def run_bulk(
     finally:
         if own_journal:
             journal.close()
+
+
+async def prime_limiter(limiter: Limiter, journal: Journal, *, now: float | None = None) -> int:
+    """Count in ``limiter`` the requests this journal's jobs sent in the last day.
+
+    The API's sliding windows (5,000 requests an hour, 5,000 writes a day)
+    belong to the account and outlive a crash; the limiter of a new process
+    starts empty. Returns how many requests the limiter did not count yet.
+    """
+    wall = time.time() if now is None else now
+    # The longest window the limiter keeps (a day for the published limits).
+    limits = limiter.limits
+    if limits is None or not limits.windows:
+        return 0
+    since = wall - max(w.period for w in limits.windows) * (1 + limits.safety)
+    writes = journal.send_times(since=since, write=True)
+    reads = journal.send_times(since=since, write=False)
+    primed = await limiter.prime(writes, write=True, now=wall)
+    return primed + await limiter.prime(reads, write=False, now=wall)
 
 
 async def bulk_create_for(

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import sqlite3
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
@@ -69,6 +70,12 @@ CREATE TABLE IF NOT EXISTS snapshots (
     reads        INTEGER NOT NULL,
     records      INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS sends (
+    job_id       TEXT NOT NULL,
+    sent_at      REAL NOT NULL,
+    write        INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sends_by_time ON sends (sent_at);
 CREATE TABLE IF NOT EXISTS snapshot_counts (
     job_id       TEXT NOT NULL REFERENCES snapshots(job_id),
     reconcile_key TEXT NOT NULL,
@@ -77,8 +84,11 @@ CREATE TABLE IF NOT EXISTS snapshot_counts (
 );
 """
 
-SCHEMA_VERSION = 2
-"""1: jobs and groups; 2: snapshots (version 1 journals are upgraded on open)."""
+SCHEMA_VERSION = 3
+"""1: jobs and groups; 2: snapshots; 3: send times (older journals are upgraded on open)."""
+
+SEND_HISTORY = 2 * 86_400.0
+"""Seconds of send times kept: the API's longest window (a day), with room to spare."""
 
 
 class JournalError(Exception):
@@ -253,6 +263,32 @@ class Journal:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
+
+    # send times: what the account spent, for the rate limiter of a rerun
+
+    def record_send(self, job_id: str, *, write: bool, at: float | None = None) -> None:
+        """A request of the job is about to go (Unix time ``at``, default now).
+
+        Recorded before sending: a crash right after still counts it, and
+        counting one request too many only makes the rerun a little slower.
+        """
+        self._db.execute(
+            "INSERT INTO sends (job_id, sent_at, write) VALUES (?, ?, ?)",
+            (job_id, time.time() if at is None else at, int(write)),
+        )
+
+    def send_times(self, *, since: float, write: bool) -> list[float]:
+        """Unix times of the writes (or reads) any job of this journal sent since ``since``.
+
+        Send times older than :data:`SEND_HISTORY` before ``since`` are dropped
+        on the way: no window remembers them, and the file stays small.
+        """
+        self._db.execute("DELETE FROM sends WHERE sent_at < ?", (since - SEND_HISTORY,))
+        rows = self._db.execute(
+            "SELECT sent_at FROM sends WHERE sent_at >= ? AND write = ? ORDER BY sent_at",
+            (since, int(write)),
+        )
+        return [float(r[0]) for r in rows]
 
     # groups
 

@@ -27,6 +27,7 @@ from typing import Any
 import attrs
 
 from .._core.entity import Entity
+from .._core.throttle import RateLimits
 from .rows import ValidRow
 
 __all__ = ["Group", "Plan", "estimate_seconds", "make_plan"]
@@ -191,23 +192,15 @@ def make_plan(
     )
 
 
-def estimate_seconds(
-    plan: Plan,
-    *,
-    writes_per_minute: float = 60.0,
-    requests_per_minute: float = 120.0,
-    min_interval: float = 0.1,
-) -> float:
-    """Lower bound of the job's duration under the published rate limits.
+def estimate_seconds(plan: Plan, limits: RateLimits | None = None) -> float:
+    """Lower bound of the job's duration under ``limits`` (default: the published ones).
 
-    The groups' create requests plus one snapshot read (more when many
-    records exist already); the slowest of the write budget, the all-methods
-    budget and the minimum interval decides.
+    The groups' create requests after one snapshot read (more when many
+    records exist already), replayed the limiter's way: every window counts,
+    the hourly and the daily ones included (see :mod:`.schedule`).
     """
-    writes = plan.create_requests
-    total = writes + plan.baseline_reads
-    return max(
-        writes / writes_per_minute * 60.0 if writes_per_minute > 0 else 0.0,
-        total / requests_per_minute * 60.0 if requests_per_minute > 0 else 0.0,
-        total * min_interval,
+    from .schedule import finish_seconds
+
+    return finish_seconds(
+        limits or RateLimits.published(), reads=plan.baseline_reads, writes=plan.create_requests
     )

@@ -46,8 +46,8 @@ __all__ = [
 ]
 
 SNAPSHOT_PAGE_SIZE = 1000
-"""Records per snapshot read. The live API documents no maximum page size;
-a server that returns fewer records than asked is detected and followed."""
+"""Records per snapshot read: the largest page the API documents (``size`` at
+most 1000). A server that returns fewer records than asked is detected and followed."""
 
 MAX_SNAPSHOT_ATTEMPTS = 3
 """Times the snapshot is started again when the list changed while it was read."""

@@ -71,7 +71,12 @@ def add_export_parser(sub: Any) -> None:
     )
     p.add_argument("--created-to", type=_date, metavar="DATE", help="created on or before")
     p.add_argument("-o", "--output", type=Path, help="output file (default: standard output)")
-    p.add_argument("--page-size", type=int, default=100)
+    p.add_argument(
+        "--page-size",
+        type=int,
+        default=None,
+        help="records per list request (default: the largest the API allows, 1000)",
+    )
     p.add_argument("--time-scale", type=float, default=1.0, help="rate limits' time scale")
     add_connection_options(p)
     p.set_defaults(handler=_cli_export)
@@ -103,8 +108,9 @@ def _cli_export(args: argparse.Namespace) -> int:
     except (CredentialsError, _UsageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    if args.page_size < 1:
-        print("error: --page-size must be at least 1", file=sys.stderr)
+    largest = ENTITY_CHOICES[args.entity].max_page_size
+    if args.page_size is not None and not 1 <= args.page_size <= (largest or args.page_size):
+        print(f"error: --page-size must be from 1 to {largest}", file=sys.stderr)
         return EXIT_USAGE
     resource = ENTITY_CHOICES[args.entity].attribute
     options: dict[str, Any] = {
@@ -180,7 +186,7 @@ async def export_records(
     *,
     fmt: str = "csv",
     columns: str = "import",
-    page_size: int = 100,
+    page_size: int | None = None,
     time_scale: float = 1.0,
 ) -> int:
     """Write the records (CSV or JSON Lines); return how many."""
@@ -225,7 +231,7 @@ async def export_csv(
     out: TextIO,
     filters: dict[str, Any],
     *,
-    page_size: int = 100,
+    page_size: int | None = None,
     time_scale: float = 1.0,
 ) -> int:
     """The list records as CSV (API list field names as columns), as before."""

@@ -20,6 +20,7 @@ import shlex
 import signal
 import sys
 import tempfile
+import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -33,8 +34,9 @@ from .._core.throttle import RateLimits
 from .._generated.api import COWORKER_TIME_PASS
 from ..bulk.executor import BulkReport, ResourceGateway, run_bulk
 from ..bulk.journal import JobRecord, Journal
-from ..bulk.plan import Plan, estimate_seconds, make_plan
+from ..bulk.plan import Plan, make_plan
 from ..bulk.rows import RowError, ValidRow, validate_rows
+from ..bulk.schedule import HeldBy, schedule
 from ..bulk.snapshot import SNAPSHOT_PAGE_SIZE
 from ..bulk.stopping import stop_trace_config
 from .connect import Connection, CredentialsError, add_connection_options, connection_from
@@ -289,8 +291,31 @@ def _noun(entity: Entity) -> str:
     return "passes" if entity.count_field is not None else "links"
 
 
+def _window_name(period: float) -> str:
+    return {3_600.0: "an hour", 86_400.0: "a day"}.get(period, f"{format_duration(period)}")
+
+
+def _held_lines(held: HeldBy) -> tuple[str, list[str]]:
+    """What a full hourly or daily window does to the job, and what the user can do."""
+    w = held.window
+    what = "writes" if w.writes_only else "requests"
+    name = _window_name(w.period)
+    return f"more than {name}:", [
+        f"the API allows {w.limit:,} {what} in {name} (the client sends {held.kept:,}, "
+        "keeping a reserve);",
+        f"the other {held.over:,} {what} wait for the window to free, "
+        f"{format_duration(held.first_held_at)} after the start.",
+        "The job waits: the limiter holds them and the import carries on by itself.",
+        "Or stop it (Ctrl-C) and run the same command again later: nothing is lost,",
+        "and the journal tells the new run's limiter what was already sent.",
+    ]
+
+
 def describe_plan(plan: Plan, time_scale: float) -> list[str]:
-    published = estimate_seconds(plan)
+    plan_schedule = schedule(
+        RateLimits.published(), reads=plan.baseline_reads, writes=plan.create_requests
+    )
+    published = plan_schedule.seconds
     lines = [
         f"rows:             {plan.rows}",
         f"{_noun(plan.entity) + ':':<18}{plan.records}",
@@ -306,7 +331,7 @@ def describe_plan(plan: Plan, time_scale: float) -> list[str]:
         f"already in the job's window (at most {plan.snapshot_budget}, else one count "
         "per group)",
         f"estimated time:   {format_duration(published)} at the published limits "
-        "(60 writes/min, 120 requests/min)",
+        "(120 requests/min, 5,000/hour; 60 writes/min, 5,000/day)",
     ]
     if plan.duplicates:
         lines.insert(3, f"duplicates:       {plan.duplicates} identical rows flagged, not sent")
@@ -315,6 +340,10 @@ def describe_plan(plan: Plan, time_scale: float) -> list[str]:
             f"                  {format_duration(published * time_scale)} "
             f"at time scale {time_scale:g}"
         )
+    for held in plan_schedule.held_by:
+        label, text = _held_lines(held)
+        lines.append(f"{label:<18}{text[0]}")
+        lines += [" " * 18 + line for line in text[1:]]
     return lines
 
 
@@ -568,7 +597,7 @@ async def _send(
         out,
         _progress_mode(opts.progress, out),
         noun=_noun(plan.entity),
-        min_seconds=_min_seconds(limits),
+        min_seconds=_min_seconds(limits, journal),
     )
     async with NexudusClient(
         base_url=conn.base_url,
@@ -610,14 +639,36 @@ async def _send(
     return report
 
 
-def _min_seconds(limits: RateLimits) -> Callable[[int], float]:
-    """The least time ``n`` more create requests take under ``limits`` (a lower bound)."""
+ETA_REFRESH = 2.0
+"""Seconds between two replays of the schedule for the ETA (in between, it counts down)."""
+
+
+def _min_seconds(limits: RateLimits, journal: Journal) -> Callable[[int], float]:
+    """The least time ``n`` more create requests take under ``limits`` (a lower bound).
+
+    Every window counts, after what the journal says the account sent in the
+    last day (this run's requests and a crashed run's): past 4,900 writes in
+    a day the ETA says so.
+    """
+    longest = max((w.period for w in limits.windows), default=0.0) * (1 + limits.safety)
+    cached: list[float] = []  # [when (monotonic), seconds then]
 
     def least(n: int) -> float:
         if n <= 0:
             return 0.0
-        spans = [((n - 1) // w.limit) * w.period for w in limits.windows]
-        return max([n * limits.min_interval, *spans])
+        mono = time.monotonic()
+        if cached and mono - cached[0] < ETA_REFRESH:
+            return max(cached[1] - (mono - cached[0]), 0.0)
+        wall = time.time()
+        spent = {
+            kind: [t - wall for t in journal.send_times(since=wall - longest, write=kind)]
+            for kind in (True, False)
+        }
+        seconds = schedule(
+            limits, reads=0, writes=n, spent_writes=spent[True], spent_reads=spent[False]
+        ).seconds
+        cached[:] = [mono, seconds]
+        return seconds
 
     return least
 

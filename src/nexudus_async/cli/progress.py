@@ -23,9 +23,11 @@ __all__ = ["ProgressPrinter", "format_duration"]
 
 def format_duration(seconds: float) -> str:
     seconds = max(0, round(seconds))
+    d, seconds = divmod(seconds, 86_400)
     h, rest = divmod(seconds, 3600)
     m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+    clock = f"{h}:{m:02d}:{s:02d}" if h or d else f"{m}:{s:02d}"
+    return f"{d} day{'s' if d > 1 else ''} {clock}" if d else clock
 
 
 def _terminal_columns() -> int:

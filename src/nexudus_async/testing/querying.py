@@ -11,7 +11,9 @@ Semantics chosen where the docs are silent (documented in the package docs):
 - ``From_``/``To_`` are also accepted in lower case (``from_``/``to_``);
 - a related entity is filtered without the ``Id`` suffix
   (``CoworkerTimePass_Coworker``), with it too, and chained names work
-  (``CoworkerTimePass_TimePass_Name``);
+  (``CoworkerTimePass_TimePass_Name``); a chained filter of the spec
+  (``ProductTimePass_Product_Name``) reads the related record itself;
+- ``size`` above the documented maximum (1000) answers 400, as a size below 1 does;
 - unknown parameters are ignored (``PageNumber``/``PageSize`` too, as live);
   a known parameter with an unusable value answers 400.
 """
@@ -105,6 +107,17 @@ def _filters(spec: EntitySpec, store: Store) -> tuple[dict[str, _Filter], dict[s
         enum = spec.field_map[source].enum if source is not None else ()
         if source is not None:
             flt = _Filter(kind, _field_getter(source), enum, source)
+        elif f.through is not None:  # a chained name: the related record's property
+            id_field, attribute = f.through
+            related = spec.field_map[id_field].related
+
+            def chained(
+                row: Row, _id: str = id_field, _rel: str | None = related, _attr: str = attribute
+            ) -> Any:
+                entry = store.catalogue(_rel, row.get(_id))
+                return None if entry is None else entry.value(_attr)
+
+            flt = _Filter("str", chained)
         else:  # a flattened name: TimePassName -> CoworkerTimePassTimePassName
             name = prefix.rstrip("_") + (f.equals or "").removeprefix(prefix)
             flat = derived.get(name)
@@ -234,7 +247,9 @@ def _order_getter(spec: EntitySpec, store: Store, name: str) -> tuple[str, Calla
     return "Id", _field_getter("Id")
 
 
-def _positive_int(text: str, name: str, errors: list[FieldError]) -> int | None:
+def _positive_int(
+    text: str, name: str, errors: list[FieldError], maximum: int | None = None
+) -> int | None:
     try:
         value = int(text)
     except ValueError:
@@ -242,6 +257,9 @@ def _positive_int(text: str, name: str, errors: list[FieldError]) -> int | None:
         return None
     if value < 1:
         errors.append(FieldError(name, "must be greater than or equal to 1", text))
+        return None
+    if maximum is not None and value > maximum:
+        errors.append(FieldError(name, f"must be less than or equal to {maximum}", text))
         return None
     return value
 
@@ -255,7 +273,8 @@ def parse_list_query(
     if query.get("page"):
         out.page = _positive_int(query["page"], "page", errors) or 1
     if query.get("size"):
-        out.size = _positive_int(query["size"], "size", errors) or DEFAULT_PAGE_SIZE
+        largest = spec.descriptor.max_page_size  # the documented maximum (1000)
+        out.size = _positive_int(query["size"], "size", errors, largest) or DEFAULT_PAGE_SIZE
     if query.get("orderby"):
         out.order_field, out.order_getter = _order_getter(spec, store, query["orderby"])
     direction = query.get("dir") or query.get("sort")

@@ -234,6 +234,14 @@ COWORKER_TIME_PASS = Entity(
     filters=(
         Filter("id", "int", equals="Id", range=None, params=("id",), field="Id"),
         Filter(
+            "unique_id",
+            "uuid",
+            equals="UniqueId",
+            range=None,
+            params=("unique_id",),
+            field="UniqueId",
+        ),
+        Filter(
             "business",
             "int",
             equals="CoworkerTimePass_Business",
@@ -398,6 +406,14 @@ COWORKER_TIME_PASS = Entity(
             field="UsedDate",
         ),
         Filter(
+            "system_id",
+            "string",
+            equals="CoworkerTimePass_SystemId",
+            range=None,
+            params=("coworker_time_pass_system_id",),
+            field="SystemId",
+        ),
+        Filter(
             "time_pass_name",
             "string",
             equals="CoworkerTimePass_TimePassName",
@@ -432,6 +448,7 @@ COWORKER_TIME_PASS = Entity(
     ),
     ids_param="CoworkerTimePass_Id",
     ids_arg="coworker_time_pass_id",
+    max_page_size=1000,
     count_field="CreateMultiple",
     reconcile=("CoworkerId", "TimePassId"),
 )
@@ -584,6 +601,14 @@ PRODUCT_TIME_PASS = Entity(
     filters=(
         Filter("id", "int", equals="Id", range=None, params=("id",), field="Id"),
         Filter(
+            "unique_id",
+            "uuid",
+            equals="UniqueId",
+            range=None,
+            params=("unique_id",),
+            field="UniqueId",
+        ),
+        Filter(
             "product",
             "int",
             equals="ProductTimePass_Product",
@@ -612,36 +637,6 @@ PRODUCT_TIME_PASS = Entity(
             field="PassesIncluded",
         ),
         Filter(
-            "expire_time_in_months",
-            "int",
-            equals="ProductTimePass_ExpireTimeInMonths",
-            range=(
-                "From_ProductTimePass_ExpireTimeInMonths",
-                "To_ProductTimePass_ExpireTimeInMonths",
-            ),
-            params=(
-                "product_time_pass_expire_time_in_months",
-                "from_product_time_pass_expire_time_in_months",
-                "to_product_time_pass_expire_time_in_months",
-            ),
-            field="ExpireTimeInMonths",
-        ),
-        Filter(
-            "expire_time_in_weeks",
-            "int",
-            equals="ProductTimePass_ExpireTimeInWeeks",
-            range=(
-                "From_ProductTimePass_ExpireTimeInWeeks",
-                "To_ProductTimePass_ExpireTimeInWeeks",
-            ),
-            params=(
-                "product_time_pass_expire_time_in_weeks",
-                "from_product_time_pass_expire_time_in_weeks",
-                "to_product_time_pass_expire_time_in_weeks",
-            ),
-            field="ExpireTimeInWeeks",
-        ),
-        Filter(
             "expiration_type",
             "enum",
             equals="ProductTimePass_ExpirationType",
@@ -662,20 +657,30 @@ PRODUCT_TIME_PASS = Entity(
             field="ExpiresIn",
         ),
         Filter(
+            "system_id",
+            "string",
+            equals="ProductTimePass_SystemId",
+            range=None,
+            params=("product_time_pass_system_id",),
+            field="SystemId",
+        ),
+        Filter(
             "product_name",
             "string",
-            equals="ProductTimePass_ProductName",
+            equals="ProductTimePass_Product_Name",
             range=None,
             params=("product_time_pass_product_name",),
             field=None,
+            through=("ProductId", "Name"),
         ),
         Filter(
             "time_pass_name",
             "string",
-            equals="ProductTimePass_TimePassName",
+            equals="ProductTimePass_TimePass_Name",
             range=None,
             params=("product_time_pass_time_pass_name",),
             field=None,
+            through=("TimePassId", "Name"),
         ),
         Filter(
             "created_on",
@@ -696,6 +701,7 @@ PRODUCT_TIME_PASS = Entity(
     ),
     ids_param="ProductTimePass_Id",
     ids_arg="product_time_pass_id",
+    max_page_size=1000,
     reconcile=("ProductId", "TimePassId"),
 )
 """Time passes granted by the purchase of a product."""
@@ -809,6 +815,14 @@ TARIFF_TIME_PASS = Entity(
     filters=(
         Filter("id", "int", equals="Id", range=None, params=("id",), field="Id"),
         Filter(
+            "unique_id",
+            "uuid",
+            equals="UniqueId",
+            range=None,
+            params=("unique_id",),
+            field="UniqueId",
+        ),
+        Filter(
             "tariff",
             "int",
             equals="TariffTimePass_Tariff",
@@ -845,20 +859,30 @@ TARIFF_TIME_PASS = Entity(
             field="PassRenewalTime",
         ),
         Filter(
+            "system_id",
+            "string",
+            equals="TariffTimePass_SystemId",
+            range=None,
+            params=("tariff_time_pass_system_id",),
+            field="SystemId",
+        ),
+        Filter(
             "tariff_name",
             "string",
-            equals="TariffTimePass_TariffName",
+            equals="TariffTimePass_Tariff_Name",
             range=None,
             params=("tariff_time_pass_tariff_name",),
             field=None,
+            through=("TariffId", "Name"),
         ),
         Filter(
             "time_pass_name",
             "string",
-            equals="TariffTimePass_TimePassName",
+            equals="TariffTimePass_TimePass_Name",
             range=None,
             params=("tariff_time_pass_time_pass_name",),
             field=None,
+            through=("TimePassId", "Name"),
         ),
         Filter(
             "created_on",
@@ -879,6 +903,7 @@ TARIFF_TIME_PASS = Entity(
     ),
     ids_param="TariffTimePass_Id",
     ids_arg="tariff_time_pass_id",
+    max_page_size=1000,
     reconcile=("TariffId", "TimePassId"),
 )
 """Time passes included in a pricing plan (tariff)."""
@@ -1028,6 +1053,14 @@ TIME_PASS = Entity(
     filters=(
         Filter("id", "int", equals="Id", range=None, params=("id",), field="Id"),
         Filter(
+            "unique_id",
+            "uuid",
+            equals="UniqueId",
+            range=None,
+            params=("unique_id",),
+            field="UniqueId",
+        ),
+        Filter(
             "system_id",
             "string",
             equals="TimePass_SystemId",
@@ -1118,6 +1151,7 @@ TIME_PASS = Entity(
             range=None,
             params=("time_pass_currency_code",),
             field=None,
+            through=("CurrencyId", "Code"),
         ),
         Filter(
             "created_on",
@@ -1138,6 +1172,7 @@ TIME_PASS = Entity(
     ),
     ids_param="TimePass_Id",
     ids_arg="time_pass_id",
+    max_page_size=1000,
     reconcile=("BusinessId", "Name"),
 )
 """The time pass definitions the other entities point at (name, price, length)."""

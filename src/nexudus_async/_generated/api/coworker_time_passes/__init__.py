@@ -62,6 +62,7 @@ class CoworkerTimePassFilters(TypedDict, total=False):
     """Filters of ``coworker_time_passes.list/iter/pages`` (``CoworkerTimePass_*`` parameters)."""
 
     id: int
+    unique_id: UUID
     business: int
     checked_in: bool
     coworker: int
@@ -79,6 +80,7 @@ class CoworkerTimePassFilters(TypedDict, total=False):
     total_uses: int | IntRange
     used: bool
     used_date: datetime.datetime | DateRange
+    system_id: str
     time_pass_name: str
     time_pass_currency_code: str
     created_on: DateRange
@@ -163,7 +165,7 @@ class CoworkerTimePasses(Resource[CoworkerTimePass, CoworkerTimePassListItem]):
     def iter(
         self,
         *,
-        size: int = 100,
+        size: int | None = None,
         max_items: int | None = None,
         prefetch: int = 1,
         order_by: str | None = None,
@@ -172,7 +174,8 @@ class CoworkerTimePasses(Resource[CoworkerTimePass, CoworkerTimePassListItem]):
     ) -> ItemIterator[CoworkerTimePassListItem]:
         """Every matching CoworkerTimePass, lazily, page by page.
 
-        Stops after ``max_items`` records without fetching more pages; with
+        Pages are as large as the API allows unless ``size`` says otherwise
+        (requests are what the rate limits count). Stops after ``max_items`` records without fetching more pages; with
         ``prefetch=N`` fetches up to N pages concurrently once the first has
         told how many there are.
         """
@@ -181,14 +184,14 @@ class CoworkerTimePasses(Resource[CoworkerTimePass, CoworkerTimePassListItem]):
     def pages(
         self,
         *,
-        size: int = 100,
+        size: int | None = None,
         max_items: int | None = None,
         prefetch: int = 1,
         order_by: str | None = None,
         direction: SortDirection | str | int | None = None,
         **filters: Unpack[CoworkerTimePassFilters],
     ) -> PageIterator[CoworkerTimePassListItem]:
-        """The pages of matching CoworkerTimePasses, lazily and in order."""
+        """The pages of matching CoworkerTimePasses, lazily and in order (largest by default)."""
         return self._pages(size, max_items, prefetch, order_by, direction, filters)
 
     async def create(self, **fields: Unpack[CoworkerTimePassFields]) -> WriteResult:

@@ -25,6 +25,7 @@ def _build_request(
     orderby: str | Unset = UNSET,
     dir_: SortDirection | Unset = UNSET,
     id: int | Unset = UNSET,
+    unique_id: UUID | Unset = UNSET,
     coworker_time_pass_id: list[int] | Unset = UNSET,
     coworker_time_pass_business: int | Unset = UNSET,
     coworker_time_pass_checked_in: bool | Unset = UNSET,
@@ -43,6 +44,7 @@ def _build_request(
     coworker_time_pass_total_uses: int | Unset = UNSET,
     coworker_time_pass_used: bool | Unset = UNSET,
     coworker_time_pass_used_date: datetime.datetime | Unset = UNSET,
+    coworker_time_pass_system_id: str | Unset = UNSET,
     coworker_time_pass_time_pass_name: str | Unset = UNSET,
     coworker_time_pass_time_pass_currency_code: str | Unset = UNSET,
     from_coworker_time_pass_created_on: datetime.datetime | Unset = UNSET,
@@ -74,6 +76,7 @@ def _build_request(
                 ("orderby", orderby),
                 ("dir", dir_),
                 ("Id", id),
+                ("UniqueId", unique_id),
                 ("CoworkerTimePass_Id", coworker_time_pass_id),
                 ("CoworkerTimePass_Business", coworker_time_pass_business),
                 ("CoworkerTimePass_CheckedIn", coworker_time_pass_checked_in),
@@ -95,6 +98,7 @@ def _build_request(
                 ("CoworkerTimePass_TotalUses", coworker_time_pass_total_uses),
                 ("CoworkerTimePass_Used", coworker_time_pass_used),
                 ("CoworkerTimePass_UsedDate", coworker_time_pass_used_date),
+                ("CoworkerTimePass_SystemId", coworker_time_pass_system_id),
                 ("CoworkerTimePass_TimePassName", coworker_time_pass_time_pass_name),
                 (
                     "CoworkerTimePass_TimePassCurrency_Code",
@@ -169,6 +173,7 @@ async def asyncio_detailed(
     orderby: str | Unset = UNSET,
     dir_: SortDirection | Unset = UNSET,
     id: int | Unset = UNSET,
+    unique_id: UUID | Unset = UNSET,
     coworker_time_pass_id: list[int] | Unset = UNSET,
     coworker_time_pass_business: int | Unset = UNSET,
     coworker_time_pass_checked_in: bool | Unset = UNSET,
@@ -187,6 +192,7 @@ async def asyncio_detailed(
     coworker_time_pass_total_uses: int | Unset = UNSET,
     coworker_time_pass_used: bool | Unset = UNSET,
     coworker_time_pass_used_date: datetime.datetime | Unset = UNSET,
+    coworker_time_pass_system_id: str | Unset = UNSET,
     coworker_time_pass_time_pass_name: str | Unset = UNSET,
     coworker_time_pass_time_pass_currency_code: str | Unset = UNSET,
     from_coworker_time_pass_created_on: datetime.datetime | Unset = UNSET,
@@ -220,6 +226,7 @@ async def asyncio_detailed(
         dir_ (SortDirection | Unset): List order. The client also accepts the numeric form (1
             ascending, 2 descending).
         id (int | Unset):
+        unique_id (UUID | Unset):
         coworker_time_pass_id (list[int] | Unset):
         coworker_time_pass_business (int | Unset):
         coworker_time_pass_checked_in (bool | Unset):
@@ -238,6 +245,7 @@ async def asyncio_detailed(
         coworker_time_pass_total_uses (int | Unset):
         coworker_time_pass_used (bool | Unset):
         coworker_time_pass_used_date (datetime.datetime | Unset):
+        coworker_time_pass_system_id (str | Unset):
         coworker_time_pass_time_pass_name (str | Unset):
         coworker_time_pass_time_pass_currency_code (str | Unset):
         from_coworker_time_pass_created_on (datetime.datetime | Unset):
@@ -273,6 +281,7 @@ async def asyncio_detailed(
         orderby=orderby,
         dir_=dir_,
         id=id,
+        unique_id=unique_id,
         coworker_time_pass_id=coworker_time_pass_id,
         coworker_time_pass_business=coworker_time_pass_business,
         coworker_time_pass_checked_in=coworker_time_pass_checked_in,
@@ -291,6 +300,7 @@ async def asyncio_detailed(
         coworker_time_pass_total_uses=coworker_time_pass_total_uses,
         coworker_time_pass_used=coworker_time_pass_used,
         coworker_time_pass_used_date=coworker_time_pass_used_date,
+        coworker_time_pass_system_id=coworker_time_pass_system_id,
         coworker_time_pass_time_pass_name=coworker_time_pass_time_pass_name,
         coworker_time_pass_time_pass_currency_code=coworker_time_pass_time_pass_currency_code,
         from_coworker_time_pass_created_on=from_coworker_time_pass_created_on,
@@ -326,6 +336,7 @@ async def asyncio(
     orderby: str | Unset = UNSET,
     dir_: SortDirection | Unset = UNSET,
     id: int | Unset = UNSET,
+    unique_id: UUID | Unset = UNSET,
     coworker_time_pass_id: list[int] | Unset = UNSET,
     coworker_time_pass_business: int | Unset = UNSET,
     coworker_time_pass_checked_in: bool | Unset = UNSET,
@@ -344,6 +355,7 @@ async def asyncio(
     coworker_time_pass_total_uses: int | Unset = UNSET,
     coworker_time_pass_used: bool | Unset = UNSET,
     coworker_time_pass_used_date: datetime.datetime | Unset = UNSET,
+    coworker_time_pass_system_id: str | Unset = UNSET,
     coworker_time_pass_time_pass_name: str | Unset = UNSET,
     coworker_time_pass_time_pass_currency_code: str | Unset = UNSET,
     from_coworker_time_pass_created_on: datetime.datetime | Unset = UNSET,
@@ -377,6 +389,7 @@ async def asyncio(
         dir_ (SortDirection | Unset): List order. The client also accepts the numeric form (1
             ascending, 2 descending).
         id (int | Unset):
+        unique_id (UUID | Unset):
         coworker_time_pass_id (list[int] | Unset):
         coworker_time_pass_business (int | Unset):
         coworker_time_pass_checked_in (bool | Unset):
@@ -395,6 +408,7 @@ async def asyncio(
         coworker_time_pass_total_uses (int | Unset):
         coworker_time_pass_used (bool | Unset):
         coworker_time_pass_used_date (datetime.datetime | Unset):
+        coworker_time_pass_system_id (str | Unset):
         coworker_time_pass_time_pass_name (str | Unset):
         coworker_time_pass_time_pass_currency_code (str | Unset):
         from_coworker_time_pass_created_on (datetime.datetime | Unset):
@@ -432,6 +446,7 @@ async def asyncio(
             orderby=orderby,
             dir_=dir_,
             id=id,
+            unique_id=unique_id,
             coworker_time_pass_id=coworker_time_pass_id,
             coworker_time_pass_business=coworker_time_pass_business,
             coworker_time_pass_checked_in=coworker_time_pass_checked_in,
@@ -450,6 +465,7 @@ async def asyncio(
             coworker_time_pass_total_uses=coworker_time_pass_total_uses,
             coworker_time_pass_used=coworker_time_pass_used,
             coworker_time_pass_used_date=coworker_time_pass_used_date,
+            coworker_time_pass_system_id=coworker_time_pass_system_id,
             coworker_time_pass_time_pass_name=coworker_time_pass_time_pass_name,
             coworker_time_pass_time_pass_currency_code=coworker_time_pass_time_pass_currency_code,
             from_coworker_time_pass_created_on=from_coworker_time_pass_created_on,

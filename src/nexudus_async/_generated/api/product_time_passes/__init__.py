@@ -10,6 +10,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Sequence
 from typing import Required, TypedDict, Unpack
+from uuid import UUID
 
 from nexudus_async._core.pagination import ItemIterator, Page, PageIterator, SortDirection
 from nexudus_async._core.resource import (
@@ -59,13 +60,13 @@ class ProductTimePassFilters(TypedDict, total=False):
     """Filters of ``product_time_passes.list/iter/pages`` (``ProductTimePass_*`` parameters)."""
 
     id: int
+    unique_id: UUID
     product: int
     time_pass: int
     passes_included: int | IntRange
-    expire_time_in_months: int | IntRange
-    expire_time_in_weeks: int | IntRange
     expiration_type: ExpirationType | int
     expires_in: int | IntRange
+    system_id: str
     product_name: str
     time_pass_name: str
     created_on: DateRange
@@ -140,7 +141,7 @@ class ProductTimePasses(Resource[ProductTimePass, ProductTimePassListItem]):
     def iter(
         self,
         *,
-        size: int = 100,
+        size: int | None = None,
         max_items: int | None = None,
         prefetch: int = 1,
         order_by: str | None = None,
@@ -149,7 +150,8 @@ class ProductTimePasses(Resource[ProductTimePass, ProductTimePassListItem]):
     ) -> ItemIterator[ProductTimePassListItem]:
         """Every matching ProductTimePass, lazily, page by page.
 
-        Stops after ``max_items`` records without fetching more pages; with
+        Pages are as large as the API allows unless ``size`` says otherwise
+        (requests are what the rate limits count). Stops after ``max_items`` records without fetching more pages; with
         ``prefetch=N`` fetches up to N pages concurrently once the first has
         told how many there are.
         """
@@ -158,14 +160,14 @@ class ProductTimePasses(Resource[ProductTimePass, ProductTimePassListItem]):
     def pages(
         self,
         *,
-        size: int = 100,
+        size: int | None = None,
         max_items: int | None = None,
         prefetch: int = 1,
         order_by: str | None = None,
         direction: SortDirection | str | int | None = None,
         **filters: Unpack[ProductTimePassFilters],
     ) -> PageIterator[ProductTimePassListItem]:
-        """The pages of matching ProductTimePasses, lazily and in order."""
+        """The pages of matching ProductTimePasses, lazily and in order (largest by default)."""
         return self._pages(size, max_items, prefetch, order_by, direction, filters)
 
     async def create(self, **fields: Unpack[ProductTimePassFields]) -> WriteResult:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Sequence
 from typing import Required, TypedDict, Unpack
+from uuid import UUID
 
 from nexudus_async._core.pagination import ItemIterator, Page, PageIterator, SortDirection
 from nexudus_async._core.resource import (
@@ -59,10 +60,12 @@ class TariffTimePassFilters(TypedDict, total=False):
     """Filters of ``tariff_time_passes.list/iter/pages`` (``TariffTimePass_*`` parameters)."""
 
     id: int
+    unique_id: UUID
     tariff: int
     time_pass: int
     passes_included: int | IntRange
     pass_renewal_time: PassRenewalTime | int
+    system_id: str
     tariff_name: str
     time_pass_name: str
     created_on: DateRange
@@ -131,7 +134,7 @@ class TariffTimePasses(Resource[TariffTimePass, TariffTimePassListItem]):
     def iter(
         self,
         *,
-        size: int = 100,
+        size: int | None = None,
         max_items: int | None = None,
         prefetch: int = 1,
         order_by: str | None = None,
@@ -140,7 +143,8 @@ class TariffTimePasses(Resource[TariffTimePass, TariffTimePassListItem]):
     ) -> ItemIterator[TariffTimePassListItem]:
         """Every matching TariffTimePass, lazily, page by page.
 
-        Stops after ``max_items`` records without fetching more pages; with
+        Pages are as large as the API allows unless ``size`` says otherwise
+        (requests are what the rate limits count). Stops after ``max_items`` records without fetching more pages; with
         ``prefetch=N`` fetches up to N pages concurrently once the first has
         told how many there are.
         """
@@ -149,14 +153,14 @@ class TariffTimePasses(Resource[TariffTimePass, TariffTimePassListItem]):
     def pages(
         self,
         *,
-        size: int = 100,
+        size: int | None = None,
         max_items: int | None = None,
         prefetch: int = 1,
         order_by: str | None = None,
         direction: SortDirection | str | int | None = None,
         **filters: Unpack[TariffTimePassFilters],
     ) -> PageIterator[TariffTimePassListItem]:
-        """The pages of matching TariffTimePasses, lazily and in order."""
+        """The pages of matching TariffTimePasses, lazily and in order (largest by default)."""
         return self._pages(size, max_items, prefetch, order_by, direction, filters)
 
     async def create(self, **fields: Unpack[TariffTimePassFields]) -> WriteResult:

@@ -11,6 +11,7 @@ import builtins
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Required, TypedDict, Unpack
+from uuid import UUID
 
 from nexudus_async._core.pagination import ItemIterator, Page, PageIterator, SortDirection
 from nexudus_async._core.resource import (
@@ -60,6 +61,7 @@ class TimePassFilters(TypedDict, total=False):
     """Filters of ``time_passes.list/iter/pages`` (``TimePass_*`` parameters)."""
 
     id: int
+    unique_id: UUID
     system_id: str
     business: int
     name: str
@@ -145,7 +147,7 @@ class TimePasses(Resource[TimePass, TimePassListItem]):
     def iter(
         self,
         *,
-        size: int = 100,
+        size: int | None = None,
         max_items: int | None = None,
         prefetch: int = 1,
         order_by: str | None = None,
@@ -154,7 +156,8 @@ class TimePasses(Resource[TimePass, TimePassListItem]):
     ) -> ItemIterator[TimePassListItem]:
         """Every matching TimePass, lazily, page by page.
 
-        Stops after ``max_items`` records without fetching more pages; with
+        Pages are as large as the API allows unless ``size`` says otherwise
+        (requests are what the rate limits count). Stops after ``max_items`` records without fetching more pages; with
         ``prefetch=N`` fetches up to N pages concurrently once the first has
         told how many there are.
         """
@@ -163,14 +166,14 @@ class TimePasses(Resource[TimePass, TimePassListItem]):
     def pages(
         self,
         *,
-        size: int = 100,
+        size: int | None = None,
         max_items: int | None = None,
         prefetch: int = 1,
         order_by: str | None = None,
         direction: SortDirection | str | int | None = None,
         **filters: Unpack[TimePassFilters],
     ) -> PageIterator[TimePassListItem]:
-        """The pages of matching TimePasses, lazily and in order."""
+        """The pages of matching TimePasses, lazily and in order (largest by default)."""
         return self._pages(size, max_items, prefetch, order_by, direction, filters)
 
     async def create(self, **fields: Unpack[TimePassFields]) -> WriteResult:

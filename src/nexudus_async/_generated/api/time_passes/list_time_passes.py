@@ -2,6 +2,7 @@
 import datetime
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from nexudus_async._core.transport import HttpRequest, HttpResponse
 from nexudus_async._core.wire import (
@@ -24,6 +25,7 @@ def _build_request(
     orderby: str | Unset = UNSET,
     dir_: SortDirection | Unset = UNSET,
     id: int | Unset = UNSET,
+    unique_id: UUID | Unset = UNSET,
     time_pass_id: list[int] | Unset = UNSET,
     time_pass_system_id: str | Unset = UNSET,
     time_pass_business: int | Unset = UNSET,
@@ -55,6 +57,7 @@ def _build_request(
                 ("orderby", orderby),
                 ("dir", dir_),
                 ("Id", id),
+                ("UniqueId", unique_id),
                 ("TimePass_Id", time_pass_id),
                 ("TimePass_SystemId", time_pass_system_id),
                 ("TimePass_Business", time_pass_business),
@@ -126,6 +129,7 @@ async def asyncio_detailed(
     orderby: str | Unset = UNSET,
     dir_: SortDirection | Unset = UNSET,
     id: int | Unset = UNSET,
+    unique_id: UUID | Unset = UNSET,
     time_pass_id: list[int] | Unset = UNSET,
     time_pass_system_id: str | Unset = UNSET,
     time_pass_business: int | Unset = UNSET,
@@ -159,6 +163,7 @@ async def asyncio_detailed(
         dir_ (SortDirection | Unset): List order. The client also accepts the numeric form (1
             ascending, 2 descending).
         id (int | Unset):
+        unique_id (UUID | Unset):
         time_pass_id (list[int] | Unset):
         time_pass_system_id (str | Unset):
         time_pass_business (int | Unset):
@@ -194,6 +199,7 @@ async def asyncio_detailed(
         orderby=orderby,
         dir_=dir_,
         id=id,
+        unique_id=unique_id,
         time_pass_id=time_pass_id,
         time_pass_system_id=time_pass_system_id,
         time_pass_business=time_pass_business,
@@ -229,6 +235,7 @@ async def asyncio(
     orderby: str | Unset = UNSET,
     dir_: SortDirection | Unset = UNSET,
     id: int | Unset = UNSET,
+    unique_id: UUID | Unset = UNSET,
     time_pass_id: list[int] | Unset = UNSET,
     time_pass_system_id: str | Unset = UNSET,
     time_pass_business: int | Unset = UNSET,
@@ -262,6 +269,7 @@ async def asyncio(
         dir_ (SortDirection | Unset): List order. The client also accepts the numeric form (1
             ascending, 2 descending).
         id (int | Unset):
+        unique_id (UUID | Unset):
         time_pass_id (list[int] | Unset):
         time_pass_system_id (str | Unset):
         time_pass_business (int | Unset):
@@ -299,6 +307,7 @@ async def asyncio(
             orderby=orderby,
             dir_=dir_,
             id=id,
+            unique_id=unique_id,
             time_pass_id=time_pass_id,
             time_pass_system_id=time_pass_system_id,
             time_pass_business=time_pass_business,
