@@ -49,6 +49,12 @@ def variants() -> tuple[dict[str, Callable[[], Any]], dict[str, str]]:
         # exactly what a generated endpoint does: structure(response.json(), Page)
         out["ours"] = lambda: structure(loads(body), CoworkerTimePassPage)
         out["ours_json"] = lambda: structure(json.loads(body), CoworkerTimePassPage)
+        try:  # a plain install (no orjson): the transport decodes money exactly, as Decimal
+            from nexudus_async._core.decimals import json_loads
+        except ImportError as e:
+            errors["ours_exact_json"] = f"no exact decoder in this tree: {e}"
+        else:
+            out["ours_exact_json"] = lambda: structure(json_loads(body), CoworkerTimePassPage)
         out["ours_models_only"] = lambda: structure(decoded, CoworkerTimePassPage)
 
     # every variant must really build the page, or its time means nothing
@@ -67,6 +73,7 @@ def variants() -> tuple[dict[str, Callable[[], Any]], dict[str, str]]:
         "stock": "stock: `Page.from_dict(json.loads(body))`",
         "ours": "ours: `structure(loads(body), Page)` (orjson, as the transport does)",
         "ours_json": "ours with `json.loads` (same decoder as stock)",
+        "ours_exact_json": "ours without orjson (`json`, `parse_float=Decimal`, as the transport)",
         "stock_models_only": "stock `from_dict` only (pre-decoded)",
         "ours_models_only": "ours `structure` only (pre-decoded)",
     }
@@ -110,6 +117,7 @@ def run(repeats: int = 31, budget: float = 0.03) -> dict[str, Any]:
 
     ratio("stock", "ours")
     ratio("stock", "ours_json")
+    ratio("stock", "ours_exact_json")
     ratio("stock_models_only", "ours_models_only")
     ratio("ours", "json")
     ratio("ours", "orjson")

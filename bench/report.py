@@ -359,6 +359,7 @@ def b2(res: dict[str, Any]) -> str:
         "stock",
         "ours",
         "ours_json",
+        "ours_exact_json",
         "stock_models_only",
         "ours_models_only",
     ):
@@ -388,6 +389,7 @@ def b2(res: dict[str, Any]) -> str:
     spec = [
         ("stock/ours", "stock / ours, end to end (decode + models)", 1.0),
         ("stock/ours_json", "stock / ours, both decoding with `json`", None),
+        ("stock/ours_exact_json", "stock / ours without orjson (exact Decimal decoding)", None),
         ("stock_models_only/ours_models_only", "stock / ours, models only", None),
         ("ours/orjson", "ours / `orjson.loads` alone", None),
         ("ours/json", "ours / `json.loads` alone", None),

@@ -101,7 +101,7 @@ def _python_type(scalar: Scalar) -> str:
         "int": "int",
         "bool": "bool",
         "string": "str",
-        "decimal": "float",
+        "decimal": "Decimal | float",  # a float goes through its shortest repr
         "datetime": "datetime.datetime",
         "uuid": "UUID",
         "enum": f"{scalar.enum_name} | int",

@@ -79,7 +79,10 @@ def _render(spec: Path, out: Path) -> None:
     from openapi_python_client.config import Config, ConfigFile
     from openapi_python_client.parser.errors import GeneratorError
 
+    from decimal_property import install as install_decimal
     from entities import read_entities
+
+    install_decimal()  # format: decimal -> Decimal (the stock generator says float)
 
     config = Config.from_sources(
         ConfigFile.load_from_path(path=CONFIG), MetaType.NONE, spec, "utf-8", True, output_path=out

@@ -78,3 +78,26 @@ def test_first_example_is_mypy_strict_clean(tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_money_rule_the_readme_states_is_what_the_client_does() -> None:
+    from decimal import Decimal
+
+    from nexudus_async._core.transport import dumps
+    from nexudus_async._core.values import check
+    from nexudus_async._generated.api import COWORKER_TIME_PASS
+
+    text = " ".join(README.read_text().split())
+    assert "`0.1 + 0.2` is the float `0.30000000000000004`, and that is what is sent" in text
+    assert 'pass `Decimal("0.3")` (or `0.3`) when you mean 0.3' in text
+    assert 'so `12.3` means `Decimal("12.3")`' in text
+    price = COWORKER_TIME_PASS.field("Price")
+    assert price is not None
+
+    def sent(value: object) -> bytes:
+        return dumps({"Price": check(price, value)})
+
+    assert sent(0.1 + 0.2) == b'{"Price":0.30000000000000004}'
+    assert sent(Decimal("0.3")) == sent(0.3) == b'{"Price":0.3}'
+    assert sent(12.3) == b'{"Price":12.3}' and check(price, 12.3) == Decimal("12.3")
+    assert sent(Decimal("12.30")) == b'{"Price":12.30}'

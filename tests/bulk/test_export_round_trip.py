@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,8 @@ SEED: list[dict[str, Any]] = [
     {"CoworkerId": 12, "BusinessId": 1, "TimePassId": 1, "Price": 12.5, "Free": True},
     {"CoworkerId": 13, "BusinessId": 1, "TimePassId": 2, "ExpireDate": "2027-03-01T00:00:00Z"},
     {"CoworkerId": 13, "BusinessId": 1, "TimePassId": 2, "Used": True, "Notes": "line"},
+    # more digits than a float holds: exported and imported exactly
+    {"CoworkerId": 14, "BusinessId": 1, "TimePassId": 1, "Price": Decimal("0.30000000000000001")},
 ]
 
 
@@ -46,6 +49,10 @@ def _env(base_url: str) -> dict[str, str]:
 def _passes(emu: ThreadedEmulator) -> Counter[tuple[Any, ...]]:
     records = emu.call(lambda: emu.server.store.all(CTP))
     return Counter(tuple(r[k] for k in KEPT) for r in records)
+
+
+def emu_prices(emu: ThreadedEmulator) -> list[Any]:
+    return [r["Price"] for r in emu.call(lambda: emu.server.store.all(CTP))]
 
 
 def _seed(emu: ThreadedEmulator) -> None:
@@ -73,6 +80,10 @@ def test_export_then_import_into_an_empty_emulator_recreates_the_same_passes(
         )
         assert exported.returncode == 0, exported.stderr
         assert f"exported {len(SEED)} records" in exported.stderr
+        text = out.read_text(encoding="utf-8")
+        assert ('"Price": 0.30000000000000001' if fmt == "jsonl" else ",0.30000000000000001,") in (
+            text.replace('"Price":', '"Price": ')
+        )
         imported = subprocess.run(
             _cli("import", str(out), "--time-scale", SCALE, "--progress", "none"),
             env=_env(target.base_url),
@@ -82,6 +93,9 @@ def test_export_then_import_into_an_empty_emulator_recreates_the_same_passes(
         )
         assert imported.returncode == 0, imported.stdout + imported.stderr
         assert _passes(target) == _passes(source)
+        prices = emu_prices(target)
+        assert Decimal("0.30000000000000001") in prices
+        assert all(type(p) is Decimal for p in prices if p is not None)
 
 
 def test_export_filters_by_customer_time_pass_and_creation_date(tmp_path: Path) -> None:

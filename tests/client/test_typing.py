@@ -10,6 +10,7 @@ mypy_api = pytest.importorskip("mypy.api")
 
 GOOD = """
 import datetime
+from decimal import Decimal
 from typing import assert_type
 
 from nexudus_async import (
@@ -54,6 +55,15 @@ async def main() -> None:
         assert_type(created, WriteResult)
         assert_type(created.id, int | None)
         await client.coworker_time_passes.update(123, notes="moved", price=None)
+        # money: Decimal (a float is accepted and goes through its shortest repr)
+        await client.coworker_time_passes.create(
+            coworker_id=42, business_id=1, time_pass_id=7, price=Decimal("12.30")
+        )
+        await client.coworker_time_passes.update(123, price=12.5)
+        await client.coworker_time_passes.list(price=(Decimal("0.10"), None))
+        await client.time_passes.list(price=Decimal("0.3"))
+        if isinstance(tp.price, Decimal):
+            assert_type(tp.price + Decimal("0.01"), Decimal)
         await client.product_time_passes.update(5, passes_included=3)
         await client.coworker_time_passes.delete(123)
         cmds = await client.coworker_time_passes.commands()
@@ -82,6 +92,9 @@ async def main(client: NexudusClient) -> None:
     await client.coworker_time_passes.create(business_id=1, time_pass_id=7)
     await client.coworker_time_passes.update(1, notes=5)
     await client.coworker_time_passes.list(created_on=3)
+    await client.coworker_time_passes.create(
+        coworker_id=1, business_id=1, time_pass_id=7, price="12.30"
+    )
 """
 
 
@@ -103,5 +116,6 @@ def test_user_code_is_strict_clean_and_mistakes_are_caught(tmp_path: Path) -> No
     assert 'Missing named argument "coworker_id"' in out
     assert 'Argument "notes" to "update"' in out
     assert 'Argument "created_on" to "list"' in out
+    assert 'Argument "price" to "create"' in out
     # a misspelt export is caught, not typed Any through the lazy __getattr__
     assert 'Module has no attribute "TimePas"' in out

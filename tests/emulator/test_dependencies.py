@@ -15,7 +15,7 @@ PACKAGE = Path(nexudus_async.testing.__file__).parent
 ALLOWED_THIRD_PARTY = {"aiohttp", "attrs", "multidict", "yarl"}
 PYTEST_PLUGIN_ONLY = {"pytest", "pytest_asyncio"}
 # The spec's meaning, as data and checks; nothing of the client.
-SPEC_LAYER = {"_core.entity", "_core.values", "_core.dates", "_generated.api"}
+SPEC_LAYER = {"_core.entity", "_core.values", "_core.dates", "_core.decimals", "_generated.api"}
 
 
 def imports(path: Path) -> list[tuple[int, str]]:

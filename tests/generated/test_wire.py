@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 
+from nexudus_async._core.transport import dumps
 from nexudus_async._core.wire import (
     UNSET,
     converter,
@@ -190,13 +191,14 @@ def test_from_dict_and_to_dict_delegate_to_the_converter() -> None:
     assert tp.to_dict() == data
 
 
-def test_numbers_pass_through_unchanged() -> None:
+def test_money_keeps_the_apis_digits() -> None:
     tp = structure(
         {"Id": 1, "CoworkerId": 1, "BusinessId": 1, "TimePassId": 1, "Price": 10}, CoworkerTimePass
     )
-    assert tp.price == 10 and type(tp.price) is int
+    assert tp.price == 10 and type(tp.price) is decimal.Decimal
     price = unstructure(tp)["Price"]
-    assert type(price) is int  # not 10.0: the API's own text comes back
+    assert price == decimal.Decimal("10")
+    assert dumps({"Price": price}) == b'{"Price":10}'  # not 10.0: the API's own text comes back
 
 
 def test_null_where_the_spec_says_never_null_does_not_fail() -> None:

@@ -25,12 +25,13 @@ from __future__ import annotations
 import builtins
 import datetime
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from decimal import Decimal
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, Generic, Protocol, Self, TypeVar
 
 import attrs
 
-from . import values as _values
+from . import decimals as _decimals, values as _values
 from .entity import NO_DEFAULT, Entity, Field
 from .errors import (
     InputError,
@@ -64,7 +65,8 @@ ItemT = TypeVar("ItemT")
 DateRange = tuple[datetime.datetime | None, datetime.datetime | None]
 """``(start, end)``; either end may be None (open)."""
 IntRange = tuple[int | None, int | None]
-NumberRange = tuple[float | None, float | None]
+NumberRange = tuple[Decimal | float | None, Decimal | float | None]
+"""Money: a float goes through its shortest repr (see :mod:`.decimals`)."""
 
 GET_MANY_CHUNK = 100
 """Ids per get-by-ids request (keeps the URL short)."""
@@ -237,6 +239,8 @@ class Resource(Generic[RecordT, ItemT]):
                 if len(value) != 2:
                     raise InputError(name, value, "a range is a (start, end) pair")
                 start, end = value
+                if spec.kind == "decimal":
+                    start, end = (self._decimal_filter(name, b) for b in (start, end))
                 for bound in (start, end):
                     if isinstance(bound, datetime.datetime):
                         self._check_datetime(name, bound)
@@ -257,8 +261,20 @@ class Resource(Generic[RecordT, ItemT]):
                 raise InputError(name, value, "is a range filter: pass (start, end)")
             if isinstance(value, datetime.datetime):
                 self._check_datetime(name, value)
+            if spec.kind == "decimal":
+                value = self._decimal_filter(name, value)
             out[spec.params[0]] = value
         return out
+
+    @staticmethod
+    def _decimal_filter(name: str, value: Any) -> Decimal | None:
+        """Money filters as Decimals (a float through its shortest repr), exact on the wire."""
+        if value is None:
+            return None
+        try:
+            return _decimals.from_python(value)
+        except _decimals.NotADecimal as exc:
+            raise InputError(name, value, str(exc)) from None
 
     @staticmethod
     def _check_datetime(name: str, value: datetime.datetime) -> None:

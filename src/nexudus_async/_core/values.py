@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime
 import decimal
-import math
 import re
 import uuid
 from collections.abc import Mapping
@@ -27,7 +26,7 @@ from typing import Any, Literal
 
 import attrs
 
-from . import dates
+from . import dates, decimals
 from .entity import NO_DEFAULT, Entity, Field
 
 __all__ = ["MISSING", "Invalid", "Problem", "Source", "check", "check_body", "to_json"]
@@ -80,6 +79,13 @@ def _int(field: Field, value: Any, source: Source) -> int:
         number = value
     elif source != "python" and isinstance(value, float) and value.is_integer():
         number = int(value)  # a JSON integer may be written 2.0
+    elif (
+        source != "python"
+        and isinstance(value, decimal.Decimal)
+        and value.is_finite()
+        and value == value.to_integral_value()
+    ):
+        number = int(value)  # 2.0 from an exact decoder
     elif source == "text" and isinstance(value, str) and _INT_TEXT.fullmatch(value):
         number = int(value.strip().split(".")[0])
     else:
@@ -101,24 +107,16 @@ def _bool(value: Any, source: Source) -> bool:
     raise Invalid("must be true or false")
 
 
-def _decimal(value: Any, source: Source) -> Any:
-    if isinstance(value, bool):
-        raise Invalid("must be a number")
-    if isinstance(value, int | float) and source != "text":
-        if not math.isfinite(value):
-            raise Invalid("must be a finite number")
-        return value
-    if source == "text" and isinstance(value, int | float | str):
-        try:
-            number = decimal.Decimal(str(value).strip())
-        except decimal.InvalidOperation:
-            raise Invalid("must be a number") from None
-        if not number.is_finite():
-            raise Invalid("must be a finite number")
-        if not math.isfinite(float(number)):  # it goes on the wire as a float
-            raise Invalid("is out of range")
-        return number
-    raise Invalid("must be a number")
+def _decimal(value: Any, source: Source) -> decimal.Decimal:
+    # Numbers from Python or JSON (a float through its shortest repr); text only from files.
+    try:
+        if isinstance(value, str):
+            if source != "text":
+                raise Invalid("must be a number")
+            return decimals.from_text(value)
+        return decimals.from_python(value)
+    except decimals.NotADecimal as exc:
+        raise Invalid(str(exc)) from None
 
 
 def _datetime(value: Any, source: Source) -> datetime.datetime:
@@ -155,8 +153,8 @@ def check(field: Field, value: Any, *, source: Source = "python") -> Any:
     """``value`` as ``field`` takes it, or :class:`Invalid` naming the problem.
 
     ``None`` and :data:`MISSING` are the caller's to handle (see :func:`check_body`).
-    The result is a Python value: ``int``, ``bool``, ``str``, a number
-    (a ``Decimal`` when read from text), a naive ``datetime`` (aware only from
+    The result is a Python value: ``int``, ``bool``, ``str``, a ``Decimal``
+    (:mod:`.decimals`: a float through its shortest repr), a naive ``datetime`` (aware only from
     ``json``, with its offset), a ``UUID``.
     """
     kind = field.kind

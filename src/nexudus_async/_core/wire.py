@@ -40,13 +40,21 @@ Dates (the API's wall-clock convention)
 
     UUIDs parse to :class:`uuid.UUID` and serialize as ``str``.
 
+Money (:mod:`.decimals`)
+    Every ``decimal`` field is a :class:`~decimal.Decimal`. Unstructuring keeps
+    it a Decimal (the transport writes its exact digits as a JSON number);
+    structuring takes a Decimal (the exact decoder), an int, or a float that
+    :func:`~nexudus_async._core.transport.loads` proved exact (see there),
+    through its shortest repr.
+
 Query strings (:func:`encode_query`)
     Booleans ``true``/``false``; datetimes ``YYYY-MM-DDTHH:MM`` (``:SS`` added
     only when the seconds or microseconds are non-zero, and the fraction only
     when the microseconds are); enums by value; UUIDs as ``str``; floats
-    without exponent; lists (the get-by-ids lookup) as ``[1,2]``; UNSET and
-    ``None`` are not sent. aiohttp rejects ``bool`` and ``None`` query values,
-    so everything is a string before it reaches the transport.
+    and Decimals with exactly their digits, without exponent (``12.30``);
+    lists (the get-by-ids lookup) as ``[1,2]``; UNSET and ``None`` are not sent.
+    aiohttp rejects ``bool`` and ``None`` query values, so everything is a
+    string before it reaches the transport.
 """
 
 from __future__ import annotations
@@ -66,7 +74,7 @@ import cattrs
 from cattrs.fns import identity
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-from . import dates
+from . import dates, decimals
 
 __all__ = [
     "UNSET",
@@ -159,7 +167,7 @@ def _plain_number(value: float | decimal.Decimal) -> str:
         if "e" not in text and "E" not in text:
             return text
         value = decimal.Decimal(text)
-    return format(value, "f")
+    return decimals.wire_text(value)
 
 
 def encode_query(params: Iterable[tuple[str, Any]]) -> tuple[tuple[str, str], ...]:
@@ -300,6 +308,39 @@ converter.register_unstructure_hook(uuid.UUID, str)
 converter.register_unstructure_hook(Unset, lambda _: None)
 
 
+_Decimal = decimal.Decimal
+
+
+# Prices repeat across a page: Decimals are immutable, so one per distinct float is shared.
+_FROM_FLOAT: dict[float, decimal.Decimal] = {}
+_FROM_FLOAT_SIZE = 4096
+
+
+def _structure_decimal(value: Any, _: Any) -> Any:
+    kind = type(value)
+    if kind is float:  # proved exact by transport.loads: its shortest repr is what was written
+        hit = _FROM_FLOAT.get(value)
+        if hit is not None:
+            return hit
+        number = _Decimal(repr(value))
+        if value:  # not 0.0: -0.0 is equal to it as a key, but not the same digits
+            if len(_FROM_FLOAT) >= _FROM_FLOAT_SIZE:
+                _FROM_FLOAT.clear()
+            _FROM_FLOAT[value] = number
+        return number
+    if kind is _Decimal:
+        return value
+    if kind is int:
+        return _Decimal(value)
+    if value is None:
+        return None
+    raise ValueError(f"{value!r} is not a number")
+
+
+converter.register_structure_hook(decimal.Decimal, _structure_decimal)
+converter.register_unstructure_hook(decimal.Decimal, identity)
+
+
 def _union_args(tp: Any) -> tuple[Any, ...] | None:
     origin = typing.get_origin(tp)
     if origin is typing.Union or origin is types.UnionType:
@@ -322,6 +363,8 @@ def _optional_union_structure(tp: Any) -> Callable[[Any, Any], Any]:
         return _structure_datetime
     if rest == (uuid.UUID,):
         return _structure_uuid
+    if rest == (decimal.Decimal,):
+        return _structure_decimal
     if len(rest) == 1:
         inner = rest[0]
         hook = converter.get_structure_hook(inner)
@@ -371,7 +414,7 @@ def _unstructure_optional_enum(value: Any) -> Any:
 def _optional_union_unstructure(tp: Any) -> Callable[[Any], Any]:
     # UNSET never gets here: the model hooks omit fields left at UNSET.
     rest = tuple(a for a in typing.get_args(tp) if a is not Unset and a is not type(None))
-    if rest and all(a in _JSON_SCALARS for a in rest):
+    if rest and all(a in _JSON_SCALARS or a is decimal.Decimal for a in rest):
         return identity  # the generated hook then reads the attribute inline
     if rest == (datetime.datetime,):
         return _unstructure_optional_datetime

@@ -162,9 +162,7 @@ class SnapshotGateway(BulkGateway, Protocol):
 
 def _to_python(field: Field, value: Any) -> Any:
     """A normalized row value (JSON form) as the facade's create methods take it."""
-    if field.kind == "decimal":
-        return float(value)  # a Decimal the row check made; the facade sends floats
-    return _values.check(field, value, source="json")
+    return _values.check(field, value, source="json")  # money stays the row's Decimal
 
 
 def _filter_name(entity: Entity, api_name: str) -> str:

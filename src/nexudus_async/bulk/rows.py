@@ -80,7 +80,9 @@ class RowError:
             return self.message
         if self.value is None:
             return f"{self.field}: {self.message}"
-        return f"{self.field}={self.value!r}: {self.message}"
+        # A Decimal as the file wrote it (2.5), not its repr (Decimal('2.5')).
+        shown = str(self.value) if isinstance(self.value, decimal.Decimal) else repr(self.value)
+        return f"{self.field}={shown}: {self.message}"
 
 
 @attrs.frozen

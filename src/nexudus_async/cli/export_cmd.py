@@ -16,13 +16,14 @@ import argparse
 import asyncio
 import csv
 import datetime as _dt
-import json
+import decimal
 import sys
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
+from .._core.decimals import json_dumps
 from .._core.entity import Entity
 from .._core.errors import NexudusError
 from .._core.throttle import RateLimits
@@ -146,13 +147,22 @@ def _cell(value: Any) -> Any:
 
 def _plain(value: Any) -> Any:
     """A list record's value as import reads it (UNSET and None: absent)."""
-    if isinstance(value, bool | int | float | str):
-        return value
+    if isinstance(value, bool | int | float | str | decimal.Decimal):
+        return value  # a Decimal prints with its digits (CSV) and as a JSON number
     if isinstance(value, _dt.datetime):
         return value.replace(tzinfo=None).isoformat(timespec="seconds")
     if isinstance(value, uuid.UUID):
         return str(value)
     return None  # UNSET, None
+
+
+def _jsonl(row: Mapping[str, Any]) -> str:
+    # Money as a JSON number with its exact digits; other odd values as text, as before.
+    plain = {k: v if isinstance(v, _JSON_TYPES) else str(v) for k, v in row.items()}
+    return json_dumps(plain, ensure_ascii=False)
+
+
+_JSON_TYPES = (str, int, float, bool, decimal.Decimal, type(None), list, dict)
 
 
 def import_row(entity: Entity, record: Any) -> dict[str, Any]:
@@ -205,7 +215,7 @@ async def export_records(
             else:
                 row = record.to_dict() if hasattr(record, "to_dict") else dict(record)
             if fmt == "jsonl":
-                out.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+                out.write(_jsonl(row) + "\n")
             else:
                 if writer is None:
                     writer = csv.DictWriter(out, fieldnames=list(row), extrasaction="ignore")

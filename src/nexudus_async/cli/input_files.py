@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import decimal
 import difflib
 import hashlib
 import io
@@ -243,7 +244,8 @@ def _read_jsonl(path: Path, text: str) -> InputFile:
         if not row_text.strip():
             continue
         try:
-            obj = json.loads(row_text, object_pairs_hook=_once_each)
+            # parse_float: money keeps its digits (12.30 is not the float 12.3...)
+            obj = json.loads(row_text, object_pairs_hook=_once_each, parse_float=decimal.Decimal)
         except json.JSONDecodeError as exc:
             errors.append(RowError(line, None, None, f"not valid JSON: {exc.msg}"))
             continue

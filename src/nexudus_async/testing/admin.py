@@ -20,11 +20,13 @@ import json
 import math
 import secrets
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from .._core.decimals import json_dumps, json_loads
 from .config import FAULT_KINDS, FULL_ADMIN_ROLE, FaultRule, ThrottleLimits, UserSpec
 from .entities import ENTITIES_BY_PATH, EntitySpec
 from .journal import JOURNAL_SIZE
@@ -97,9 +99,7 @@ def is_loopback(host: str) -> bool:
 
 # ----------------------------------------------------------------- answers
 def _json(body: Any, status: int = 200) -> web.Response:
-    return web.Response(
-        text=json.dumps(body, separators=(",", ":")), status=status, content_type="application/json"
-    )
+    return web.Response(text=json_dumps(body), status=status, content_type="application/json")
 
 
 def _error(status: int, error: str, message: str) -> web.Response:
@@ -156,14 +156,10 @@ async def admin_middleware(
 
 
 # ------------------------------------------------------------------ inputs
-def _reject_constant(name: str) -> Any:
-    raise ValueError(name)
-
-
 async def _body(request: web.Request) -> Any:
     raw = await request.read()
     try:
-        return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        return json_loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise _bad("The body is not valid JSON.") from None
 
@@ -178,6 +174,8 @@ def _object(value: Any, where: str, allowed: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _integer(value: Any, where: str, low: int, high: int) -> int:
+    if isinstance(value, Decimal) and value.is_finite():
+        value = float(value)  # an exact decoder's 2.0
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
@@ -186,6 +184,8 @@ def _integer(value: Any, where: str, low: int, high: int) -> int:
 
 
 def _number(value: Any, where: str, low: float, high: float, *, low_open: bool = False) -> float:
+    if isinstance(value, Decimal):
+        value = float(value)  # settings (seconds, probabilities), not money
     ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
     if ok and (value <= low if low_open else value < low):
         ok = False
@@ -211,7 +211,7 @@ def _collection(request: web.Request) -> EntitySpec:
 
 
 def _short(value: Any) -> str:
-    text = json.dumps(value)
+    text = json_dumps(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -271,7 +271,7 @@ def load_seed_file(path: str | Path) -> dict[str, list[dict[str, Any]]]:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise _bad(f"{path}: cannot read the seed file: {reason}") from None
     try:
-        data = json.loads(text, parse_constant=_reject_constant)
+        data = json_loads(text)
     except json.JSONDecodeError as exc:
         raise _bad(f"{path}: line {exc.lineno} column {exc.colno}: {exc.msg}") from None
     except (ValueError, RecursionError) as exc:

@@ -7,7 +7,6 @@ role (401) -> throttle (409/429, not executed) -> faults -> handler.
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 import attrs
 from aiohttp import web
 
+from .._core.decimals import json_dumps, json_loads
 from .admin import add_admin_routes, admin_middleware, is_admin_path
 from .auth import Auth, TokenError
 from .commands import run_command
@@ -110,7 +110,7 @@ class _Route:
 # ----------------------------------------------------------------- answers
 def _json(body: Any, status: int = 200) -> web.Response:
     return web.Response(
-        text=json.dumps(body, separators=(",", ":")),
+        text=json_dumps(body),  # money (Decimal) with exactly its digits
         status=status,
         content_type="application/json",
     )
@@ -185,7 +185,7 @@ def _user(request: web.Request) -> str:
 async def _json_body(request: web.Request) -> tuple[Any, web.Response | None]:
     raw = await request.read()
     try:
-        return json.loads(raw.decode("utf-8")), None
+        return json_loads(raw.decode("utf-8")), None  # non-integers as Decimal: exact money
     except (UnicodeDecodeError, ValueError, RecursionError):
         return None, validation_failed([FieldError("Body", "is not valid JSON", None)])
 

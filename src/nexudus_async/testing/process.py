@@ -15,7 +15,6 @@ one short local HTTP request, harmless inside an async test too.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import subprocess
 import sys
@@ -25,6 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from .._core.decimals import json_dumps, json_loads
 from .config import FULL_ADMIN_ROLE
 
 __all__ = ["AdminClient", "AdminClientError", "EmulatorProcess"]
@@ -55,7 +55,7 @@ class AdminClient:
         import urllib.error
         import urllib.request
 
-        data = None if body is None else json.dumps(body).encode()
+        data = None if body is None else json_dumps(body).encode()
         req = urllib.request.Request(self.base_url + "/_emulator" + path, data, method=method)
         if data is not None:
             req.add_header("Content-Type", "application/json")
@@ -67,11 +67,11 @@ class AdminClient:
         except urllib.error.HTTPError as exc:
             raw = exc.read()
             try:
-                decoded: Any = json.loads(raw)
+                decoded: Any = json_loads(raw)
             except ValueError:
                 decoded = raw.decode("utf-8", "replace")
             raise AdminClientError(exc.code, decoded) from None
-        return json.loads(raw) if raw else None
+        return json_loads(raw) if raw else None  # money as Decimal
 
     # -------------------------------------------------------------- service
     def health(self) -> bool:

@@ -23,14 +23,16 @@ from __future__ import annotations
 import datetime as _dt
 import operator
 from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
 from typing import Any
 
 import attrs
 
+from .._core.decimals import NotADecimal, from_python, from_text
 from .entities import EntitySpec, FieldType
 from .store import Store
 from .validation import FieldError
-from .values import is_number, parse_bool, parse_datetime, parse_guid
+from .values import parse_bool, parse_datetime, parse_guid
 
 __all__ = ["ListQuery", "paginate", "parse_id_list", "parse_list_query"]
 
@@ -151,12 +153,9 @@ def _parse_value(flt: _Filter, text: str) -> tuple[Any, str | None]:
         return number, None
     if kind == "decimal":
         try:
-            value = float(text)
-        except ValueError:
+            return from_text(text), None  # exact: 0.3 matches a stored 0.3
+        except NotADecimal:
             return None, "must be a number"
-        if not is_number(value):
-            return None, "must be a number"
-        return value, None
     if kind == "bool":
         parsed = parse_bool(text)
         return (parsed, None) if parsed is not None else (None, "must be true or false")
@@ -190,11 +189,21 @@ def _equality(flt: _Filter, wanted: Any) -> Predicate:
 
         return match_date
     if kind == "decimal":
-        return lambda row: getter(row) is not None and float(getter(row)) == wanted
+        return lambda row: _money(getter(row)) == wanted
     if flt.field is not None:
         name = flt.field
         return lambda row: row.get(name) == wanted
     return lambda row: getter(row) == wanted
+
+
+def _money(value: Any) -> Decimal | None:
+    """A stored decimal as a Decimal (records seeded from Python may hold floats)."""
+    if value is None or isinstance(value, Decimal):
+        return value
+    try:
+        return from_python(value)
+    except NotADecimal:
+        return None
 
 
 def _range(flt: _Filter, wanted: Any, upper: bool) -> Predicate:
@@ -211,8 +220,10 @@ def _range(flt: _Filter, wanted: Any, upper: bool) -> Predicate:
 
         return match_date
 
+    money = flt.field_type == "decimal"
+
     def match_number(row: Row) -> bool:
-        value = getter(row)
+        value = _money(getter(row)) if money else getter(row)
         if value is None:
             return False
         return bool(value <= wanted) if upper else bool(value >= wanted)

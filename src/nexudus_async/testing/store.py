@@ -10,11 +10,14 @@ answers them); :meth:`Store.list_record` derives the list shape.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import uuid
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from typing import Any
 
+from .._core.decimals import NotADecimal, from_python
 from .entities import (
     DEFAULT_TIME_PASSES,
     ENTITIES,
@@ -34,7 +37,7 @@ def blank_value(field: FieldSpec) -> Any:
     """What PUT leaves in a field its body lacks: null, false, 0 or empty text."""
     if field.nullable:
         return None
-    return {"bool": False, "int": 0, "enum": 0, "decimal": 0, "str": ""}.get(field.type)
+    return {"bool": False, "int": 0, "enum": 0, "decimal": Decimal(0), "str": ""}.get(field.type)
 
 
 class Store:
@@ -94,6 +97,10 @@ class Store:
         row = {f.name: blank_value(f) for f in spec.fields}
         row.update(UniqueId=str(uuid.uuid4()), CreatedOn=stamp, UpdatedOn=stamp, UpdatedBy=user)
         row.update(record)
+        for f in spec.fields:  # money is stored as Decimal, as a create would store it
+            if f.type == "decimal" and isinstance(row[f.name], int | float):
+                with contextlib.suppress(NotADecimal):
+                    row[f.name] = from_python(row[f.name])
         table = self._records[spec.path]
         if record.get("Id") is None:
             row["Id"] = self._next_id[spec.path]

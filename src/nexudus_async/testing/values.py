@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 import uuid
+from decimal import Decimal
 from typing import Any
 
 from .._core.dates import format_datetime as _format, parse_text
@@ -82,6 +83,8 @@ def is_int(value: Any) -> bool:
         return False
     if isinstance(value, int):
         return True
+    if isinstance(value, Decimal):  # an exact decoder's 2.0
+        return value.is_finite() and value == value.to_integral_value()
     return isinstance(value, float) and value.is_integer()
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any, Self
 from uuid import UUID
 
@@ -28,7 +29,7 @@ class CoworkerTimePass:
         purchase_order (None | str | Unset): Purchase order reference.
         used (bool | Unset):
         free (bool | Unset): Free of charge.
-        price (float | None | Unset): Custom price.
+        price (Decimal | None | Unset): Custom price.
         expire_date (datetime.datetime | None | Unset):
         tariff_time_pass_unique_id (None | Unset | UUID): Links the pass to a tariff time pass allocation.
         coworker_product_unique_id (None | Unset | UUID): Links the pass to a customer product purchase.
@@ -57,7 +58,7 @@ class CoworkerTimePass:
     purchase_order: None | str | Unset = UNSET
     used: bool | Unset = UNSET
     free: bool | Unset = UNSET
-    price: float | None | Unset = UNSET
+    price: Decimal | None | Unset = UNSET
     expire_date: datetime.datetime | None | Unset = UNSET
     tariff_time_pass_unique_id: None | Unset | UUID = UNSET
     coworker_product_unique_id: None | Unset | UUID = UNSET

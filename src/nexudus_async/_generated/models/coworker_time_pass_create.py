@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any, Self
 from uuid import UUID
 
@@ -27,7 +28,7 @@ class CoworkerTimePassCreate:
         purchase_order (None | str | Unset):
         used (bool | Unset):
         free (bool | Unset):
-        price (float | None | Unset):
+        price (Decimal | None | Unset):
         expire_date (datetime.datetime | None | Unset):
         tariff_time_pass_unique_id (None | Unset | UUID):
         coworker_product_unique_id (None | Unset | UUID):
@@ -43,7 +44,7 @@ class CoworkerTimePassCreate:
     purchase_order: None | str | Unset = UNSET
     used: bool | Unset = UNSET
     free: bool | Unset = UNSET
-    price: float | None | Unset = UNSET
+    price: Decimal | None | Unset = UNSET
     expire_date: datetime.datetime | None | Unset = UNSET
     tariff_time_pass_unique_id: None | Unset | UUID = UNSET
     coworker_product_unique_id: None | Unset | UUID = UNSET

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any, Self
 from uuid import UUID
 
@@ -30,7 +31,7 @@ class CoworkerTimePassListItem:
         remaining_uses (int | None | Unset):
         total_uses (int | None | Unset):
         free (bool | Unset):
-        price (float | None | Unset):
+        price (Decimal | None | Unset):
         create_multiple (int | None | Unset):
         expire_date (datetime.datetime | None | Unset):
         invoiced (bool | Unset):
@@ -57,7 +58,7 @@ class CoworkerTimePassListItem:
     remaining_uses: int | None | Unset = UNSET
     total_uses: int | None | Unset = UNSET
     free: bool | Unset = UNSET
-    price: float | None | Unset = UNSET
+    price: Decimal | None | Unset = UNSET
     create_multiple: int | None | Unset = UNSET
     expire_date: datetime.datetime | None | Unset = UNSET
     invoiced: bool | Unset = UNSET

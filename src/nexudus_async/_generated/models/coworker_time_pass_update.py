@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any, Self
 from uuid import UUID
 
@@ -28,7 +29,7 @@ class CoworkerTimePassUpdate:
         purchase_order (None | str | Unset):
         used (bool | Unset):
         free (bool | Unset):
-        price (float | None | Unset):
+        price (Decimal | None | Unset):
         expire_date (datetime.datetime | None | Unset):
         tariff_time_pass_unique_id (None | Unset | UUID):
         coworker_product_unique_id (None | Unset | UUID):
@@ -45,7 +46,7 @@ class CoworkerTimePassUpdate:
     purchase_order: None | str | Unset = UNSET
     used: bool | Unset = UNSET
     free: bool | Unset = UNSET
-    price: float | None | Unset = UNSET
+    price: Decimal | None | Unset = UNSET
     expire_date: datetime.datetime | None | Unset = UNSET
     tariff_time_pass_unique_id: None | Unset | UUID = UNSET
     coworker_product_unique_id: None | Unset | UUID = UNSET

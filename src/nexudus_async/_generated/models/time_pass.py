@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any, Self
 from uuid import UUID
 
@@ -22,7 +23,7 @@ class TimePass:
         id (int):
         business_id (int): The business (location).
         name (str):
-        price (float): The price (money).
+        price (Decimal): The price (money).
         currency_id (int):
         minutes_included (int | None | Unset): null: a day pass; set: a time pass of that many minutes.
         counts_towards_plan_limits (bool | Unset):
@@ -39,7 +40,7 @@ class TimePass:
     id: int
     business_id: int
     name: str
-    price: float
+    price: Decimal
     currency_id: int
     minutes_included: int | None | Unset = UNSET
     counts_towards_plan_limits: bool | Unset = UNSET

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any, Self
 
 from attrs import define as _attrs_define
@@ -19,7 +20,7 @@ class TimePassCreate:
     Attributes:
         business_id (int):
         name (str):
-        price (float):
+        price (Decimal):
         currency_id (int):
         minutes_included (int | None | Unset):
         counts_towards_plan_limits (bool | Unset):
@@ -31,7 +32,7 @@ class TimePassCreate:
 
     business_id: int
     name: str
-    price: float
+    price: Decimal
     currency_id: int
     minutes_included: int | None | Unset = UNSET
     counts_towards_plan_limits: bool | Unset = UNSET

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any, Self
 from uuid import UUID
 
@@ -22,7 +23,7 @@ class TimePassListItem:
         id (int):
         business (int | None | Unset): Business Id.
         name (None | str | Unset):
-        price (float | None | Unset):
+        price (Decimal | None | Unset):
         minutes_included (int | None | Unset):
         counts_towards_plan_limits (bool | Unset):
         currency (int | None | Unset): Currency Id.
@@ -40,7 +41,7 @@ class TimePassListItem:
     id: int
     business: int | None | Unset = UNSET
     name: None | str | Unset = UNSET
-    price: float | None | Unset = UNSET
+    price: Decimal | None | Unset = UNSET
     minutes_included: int | None | Unset = UNSET
     counts_towards_plan_limits: bool | Unset = UNSET
     currency: int | None | Unset = UNSET

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any, Self
 
 from attrs import define as _attrs_define
@@ -20,7 +21,7 @@ class TimePassUpdate:
         id (int):
         business_id (int):
         name (str):
-        price (float):
+        price (Decimal):
         currency_id (int):
         minutes_included (int | None | Unset):
         counts_towards_plan_limits (bool | Unset):
@@ -33,7 +34,7 @@ class TimePassUpdate:
     id: int
     business_id: int
     name: str
-    price: float
+    price: Decimal
     currency_id: int
     minutes_included: int | None | Unset = UNSET
     counts_towards_plan_limits: bool | Unset = UNSET

@@ -10,6 +10,7 @@ from __future__ import annotations
 import builtins
 import datetime
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Required, TypedDict, Unpack
 from uuid import UUID
 
@@ -73,7 +74,7 @@ class CoworkerTimePassFilters(TypedDict, total=False):
     invoice_date: datetime.datetime | DateRange
     is_from_tariff: bool
     notes: str
-    price: float | NumberRange
+    price: Decimal | float | NumberRange
     remaining_uses: int | IntRange
     time_pass: int
     total_uses: int | IntRange
@@ -97,7 +98,7 @@ class CoworkerTimePassFields(TypedDict, total=False):
     purchase_order: str | None
     used: bool
     free: bool
-    price: float | None
+    price: Decimal | float | None
     expire_date: datetime.datetime | None
     tariff_time_pass_unique_id: UUID | None
     coworker_product_unique_id: UUID | None
@@ -116,7 +117,7 @@ class CoworkerTimePassChanges(TypedDict, total=False):
     purchase_order: str | None
     used: bool
     free: bool
-    price: float | None
+    price: Decimal | float | None
     expire_date: datetime.datetime | None
     tariff_time_pass_unique_id: UUID | None
     coworker_product_unique_id: UUID | None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Required, TypedDict, Unpack
 from uuid import UUID
 
@@ -64,7 +65,7 @@ class TimePassFilters(TypedDict, total=False):
     system_id: str
     business: int
     name: str
-    price: float | NumberRange
+    price: Decimal | float | NumberRange
     minutes_included: int | IntRange
     counts_towards_plan_limits: bool
     currency: int
@@ -81,7 +82,7 @@ class TimePassFields(TypedDict, total=False):
 
     business_id: Required[int]
     name: Required[str]
-    price: Required[float]
+    price: Required[Decimal | float]
     minutes_included: int | None
     counts_towards_plan_limits: bool
     currency_id: Required[int]
@@ -96,7 +97,7 @@ class TimePassChanges(TypedDict, total=False):
 
     business_id: int
     name: str
-    price: float
+    price: Decimal | float
     minutes_included: int | None
     counts_towards_plan_limits: bool
     currency_id: int
