@@ -20,6 +20,9 @@ The conventions it relies on (documented in generator/README.md):
   a list property without the ``Id`` suffix shows it;
 * ``x-nexudus-derived: {from: <IdField>, field: <Property>}`` on a list
   property: a flattened name of the related record;
+* ``x-nexudus-contains: <IdField>`` on a filter ``<Name>_<Collection>``
+  (``TimePass_Businesses``): it finds the records whose ``<Collection>`` list
+  holds the Id, or whose own ``<IdField>`` is it;
 * ``x-nexudus-count`` / ``x-nexudus-reconcile`` on the create schema: the
   field saying how many records one create makes, and the fields whose
   filters count what a group of identical creates made.
@@ -321,6 +324,11 @@ def _entity(spec: Mapping[str, Any], tag: Mapping[str, Any]) -> EntityData:
             order.append(suffix)
             groups[suffix] = {"kind": _scalar(spec, param["schema"])}
         groups[suffix][part] = wire
+        contains = param.get("x-nexudus-contains")
+        if contains is not None:
+            if not record["properties"].get(contains, {}).get("x-nexudus-related"):
+                raise ValueError(f"{wire}: x-nexudus-contains names no related Id field")
+            groups[suffix]["contains"] = contains
     if ids_param is None or ids_arg is None:
         raise ValueError(f"{name}: the list operation lacks the {name}_Id lookup")
     size_max = next(
@@ -362,10 +370,12 @@ def _entity(spec: Mapping[str, Any], tag: Mapping[str, Any]) -> EntityData:
             and record["properties"].get(f"{head}Id", {}).get("x-nexudus-related")
         ):
             through = (f"{head}Id", tail)
+        extra = f", through={through!r}" if through else ""
+        if "contains" in group:
+            extra += f", contains={group['contains']!r}"
         filters_src.append(
             f"Filter({arg!r}, {scalar.kind!r}, equals={equals!r}, range={range_src}, "
-            f"params={call_args!r}, field={field!r}"
-            + (f", through={through!r})" if through else ")")
+            f"params={call_args!r}, field={field!r}{extra})"
         )
         types = []
         if equals is not None:

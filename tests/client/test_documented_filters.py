@@ -68,6 +68,15 @@ async def test_unique_id_and_system_id_on_coworker_and_time_passes(
     assert wire.log[1].params[2:] == (("UniqueId", str(GUID)), ("TimePass_SystemId", "s2"))
 
 
+async def test_time_pass_businesses_filter(client: NexudusClient, wire: Wire) -> None:
+    wire.add("GET", "/api/billing/timepasses", payload=EMPTY)
+    await client.time_passes.list(businesses=7, business=3)
+    assert wire.log[0].params[2:] == (("TimePass_Business", "3"), ("TimePass_Businesses", "7"))
+    # Its own name, not a second spelling of `business` (TimePass_Business, BusinessId).
+    found = client.time_passes.entity.filter("businesses")
+    assert found is not None and found.contains == "BusinessId"
+
+
 async def test_ranges_as_documented_per_entity(client: NexudusClient, wire: Wire) -> None:
     wire.add("GET", "/api/billing/producttimepasses", payload=EMPTY)
     await client.product_time_passes.list(expires_in=(1, 3), passes_included=(None, 10))

@@ -67,6 +67,21 @@ async def test_unique_id_and_system_id_on_every_entity(api: Api, emu: EmulatorSe
     assert await ids_of(api, TP, "TimePass_SystemId=legacy") == [4]
 
 
+async def test_time_pass_businesses_holds_the_business(api: Api, emu: EmulatorServer) -> None:
+    # The five default definitions belong to business 1; the filter also reads a list.
+    emu.store.update_fields(entity("timepasses"), 2, {"BusinessId": 2}, "t")
+    emu.store.update_fields(entity("timepasses"), 4, {"Businesses": [1, 3]}, "t")
+    emu.store.insert("timepasses", {"BusinessId": 3, "Name": "Roaming", "Businesses": [2, 3]})
+    assert await ids_of(api, TP, "TimePass_Businesses=1") == [1, 3, 4, 5]
+    assert await ids_of(api, TP, "TimePass_Businesses=2") == [2, 6]
+    assert await ids_of(api, TP, "TimePass_Businesses=3") == [4, 6]
+    assert await ids_of(api, TP, "TimePass_Businesses=9") == []
+    assert await ids_of(api, TP, "TimePass_Businesses=3&TimePass_Business=3") == [6]
+    reply = await api.get(TP, "TimePass_Businesses=x", validate=False)
+    assert reply.status == 400, reply.body
+    assert b"TimePass_Businesses: must be a whole number" in reply.body
+
+
 async def test_documented_ranges(api: Api, emu: EmulatorServer) -> None:
     seed(emu)
     emu.store.update_fields(entity("producttimepasses"), 2, {"ExpiresIn": 5}, "t")

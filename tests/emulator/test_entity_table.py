@@ -121,6 +121,8 @@ def test_filters_and_range_filters(entity: EntitySpec) -> None:
         prefix + d.filter_suffix if prefix + d.filter_suffix in names else prefix + d.chained
         for d in entity.derived
     }
+    # A collection (TimePass_Businesses): the records whose list, or Id field, holds the value.
+    equality |= {f.equals for f in entity.descriptor.filters if f.contains and f.equals}
     ranges = {
         f"{side}_{prefix}{f.name}"
         for f in entity.fields

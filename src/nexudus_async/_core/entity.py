@@ -99,6 +99,10 @@ class Filter:
     through: tuple[str, str] | None = None
     """A chained filter (``ProductTimePass_Product_Name``): the Id field whose related
     record it reads (``ProductId``) and that record's property (``Name``)."""
+    contains: str | None = None
+    """A collection filter (``TimePass_Businesses``, ``x-nexudus-contains``): the Id field
+    (``BusinessId``) that also counts; it finds the records whose list named by the
+    filter's suffix (``Businesses``) holds the value, or whose Id field is it."""
 
 
 def _index(items: tuple[Any, ...], *keys: str) -> dict[str, Any]:

@@ -13,6 +13,9 @@ Semantics chosen where the docs are silent (documented in the package docs):
   (``CoworkerTimePass_Coworker``), with it too, and chained names work
   (``CoworkerTimePass_TimePass_Name``); a chained filter of the spec
   (``ProductTimePass_Product_Name``) reads the related record itself;
+- a collection filter (``TimePass_Businesses=5``) matches the records whose
+  list of that name (``Businesses``, when a seeded record has one) holds the
+  Id, or whose own Id field (``BusinessId``) is it;
 - ``size`` above the documented maximum (1000) answers 400, as a size below 1 does;
 - unknown parameters are ignored (``PageNumber``/``PageSize`` too, as live);
   a known parameter with an unusable value answers 400.
@@ -56,6 +59,8 @@ class _Filter:
     enum: tuple[int, ...] = ()
     #: The stored field read (None: a flattened, computed name).
     field: str | None = None
+    #: The getter answers a collection; equality means "holds the value".
+    many: bool = False
 
 
 @attrs.define
@@ -118,6 +123,8 @@ def _filters(spec: EntitySpec, store: Store) -> tuple[dict[str, _Filter], dict[s
                 return None if entry is None else entry.value(_attr)
 
             flt = _Filter("str", chained)
+        elif f.contains is not None and f.equals is not None:
+            flt = _Filter("int", _members(f.equals.removeprefix(prefix), f.contains), many=True)
         else:  # a flattened name: TimePassName -> CoworkerTimePassTimePassName
             name = prefix.rstrip("_") + (f.equals or "").removeprefix(prefix)
             flat = derived.get(name)
@@ -136,6 +143,19 @@ def _filters(spec: EntitySpec, store: Store) -> tuple[dict[str, _Filter], dict[s
         if f.range is not None:
             ranges[f.range[0].partition("_")[2]] = flt
     return equal, ranges
+
+
+def _members(list_name: str, id_field: str) -> Callable[[Row], set[Any]]:
+    """The Ids a collection filter looks in: the record's list plus its own Id field."""
+
+    def members(row: Row) -> set[Any]:
+        listed = row.get(list_name)
+        ids = set(listed) if isinstance(listed, list | tuple | set | frozenset) else set()
+        if row.get(id_field) is not None:
+            ids.add(row[id_field])
+        return ids
+
+    return members
 
 
 def _parse_value(flt: _Filter, text: str) -> tuple[Any, str | None]:
@@ -190,6 +210,8 @@ def _equality(flt: _Filter, wanted: Any) -> Predicate:
         return match_date
     if kind == "decimal":
         return lambda row: _money(getter(row)) == wanted
+    if flt.many:
+        return lambda row: wanted in getter(row)
     if flt.field is not None:
         name = flt.field
         return lambda row: row.get(name) == wanted

@@ -1154,6 +1154,15 @@ TIME_PASS = Entity(
             through=("CurrencyId", "Code"),
         ),
         Filter(
+            "businesses",
+            "int",
+            equals="TimePass_Businesses",
+            range=None,
+            params=("time_pass_businesses",),
+            field=None,
+            contains="BusinessId",
+        ),
+        Filter(
             "created_on",
             "datetime",
             equals=None,

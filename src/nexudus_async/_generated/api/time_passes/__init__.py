@@ -73,6 +73,7 @@ class TimePassFilters(TypedDict, total=False):
     financial_account: int
     archived: bool
     currency_code: str
+    businesses: int
     created_on: DateRange
     updated_on: DateRange
 

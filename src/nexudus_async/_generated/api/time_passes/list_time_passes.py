@@ -38,6 +38,7 @@ def _build_request(
     time_pass_financial_account: int | Unset = UNSET,
     time_pass_archived: bool | Unset = UNSET,
     time_pass_currency_code: str | Unset = UNSET,
+    time_pass_businesses: int | Unset = UNSET,
     from_time_pass_created_on: datetime.datetime | Unset = UNSET,
     to_time_pass_created_on: datetime.datetime | Unset = UNSET,
     from_time_pass_updated_on: datetime.datetime | Unset = UNSET,
@@ -70,6 +71,7 @@ def _build_request(
                 ("TimePass_FinancialAccount", time_pass_financial_account),
                 ("TimePass_Archived", time_pass_archived),
                 ("TimePass_Currency_Code", time_pass_currency_code),
+                ("TimePass_Businesses", time_pass_businesses),
                 ("From_TimePass_CreatedOn", from_time_pass_created_on),
                 ("To_TimePass_CreatedOn", to_time_pass_created_on),
                 ("From_TimePass_UpdatedOn", from_time_pass_updated_on),
@@ -142,6 +144,7 @@ async def asyncio_detailed(
     time_pass_financial_account: int | Unset = UNSET,
     time_pass_archived: bool | Unset = UNSET,
     time_pass_currency_code: str | Unset = UNSET,
+    time_pass_businesses: int | Unset = UNSET,
     from_time_pass_created_on: datetime.datetime | Unset = UNSET,
     to_time_pass_created_on: datetime.datetime | Unset = UNSET,
     from_time_pass_updated_on: datetime.datetime | Unset = UNSET,
@@ -176,6 +179,7 @@ async def asyncio_detailed(
         time_pass_financial_account (int | Unset):
         time_pass_archived (bool | Unset):
         time_pass_currency_code (str | Unset):
+        time_pass_businesses (int | Unset):
         from_time_pass_created_on (datetime.datetime | Unset):
         to_time_pass_created_on (datetime.datetime | Unset):
         from_time_pass_updated_on (datetime.datetime | Unset):
@@ -212,6 +216,7 @@ async def asyncio_detailed(
         time_pass_financial_account=time_pass_financial_account,
         time_pass_archived=time_pass_archived,
         time_pass_currency_code=time_pass_currency_code,
+        time_pass_businesses=time_pass_businesses,
         from_time_pass_created_on=from_time_pass_created_on,
         to_time_pass_created_on=to_time_pass_created_on,
         from_time_pass_updated_on=from_time_pass_updated_on,
@@ -248,6 +253,7 @@ async def asyncio(
     time_pass_financial_account: int | Unset = UNSET,
     time_pass_archived: bool | Unset = UNSET,
     time_pass_currency_code: str | Unset = UNSET,
+    time_pass_businesses: int | Unset = UNSET,
     from_time_pass_created_on: datetime.datetime | Unset = UNSET,
     to_time_pass_created_on: datetime.datetime | Unset = UNSET,
     from_time_pass_updated_on: datetime.datetime | Unset = UNSET,
@@ -282,6 +288,7 @@ async def asyncio(
         time_pass_financial_account (int | Unset):
         time_pass_archived (bool | Unset):
         time_pass_currency_code (str | Unset):
+        time_pass_businesses (int | Unset):
         from_time_pass_created_on (datetime.datetime | Unset):
         to_time_pass_created_on (datetime.datetime | Unset):
         from_time_pass_updated_on (datetime.datetime | Unset):
@@ -320,6 +327,7 @@ async def asyncio(
             time_pass_financial_account=time_pass_financial_account,
             time_pass_archived=time_pass_archived,
             time_pass_currency_code=time_pass_currency_code,
+            time_pass_businesses=time_pass_businesses,
             from_time_pass_created_on=from_time_pass_created_on,
             to_time_pass_created_on=to_time_pass_created_on,
             from_time_pass_updated_on=from_time_pass_updated_on,
