@@ -5,10 +5,25 @@ from __future__ import annotations
 from .._core.entity import Entity
 from .._generated.api import ENTITIES
 
-__all__ = ["ENTITY_CHOICES"]
+__all__ = ["DEFAULT_ENTITY", "ENTITY_CHOICES", "entity_help"]
 
 ENTITY_CHOICES: dict[str, Entity] = {
     # --entity coworker, product, tariff (the time-pass links), time_passes ...
     (e.attribute.removesuffix("_time_passes") or e.attribute): e
     for e in ENTITIES
 }
+DEFAULT_ENTITY = "coworker"
+
+
+def entity_help(lead: str) -> str:
+    """The ``--entity`` help: every choice with the spec's description of its entity."""
+
+    def what(entity: Entity) -> str:
+        text = entity.description.rstrip(".") or entity.name
+        return text[:1].lower() + text[1:]
+
+    listed = "; ".join(
+        f"{choice}: {what(entity)}" + (" (the default)" if choice == DEFAULT_ENTITY else "")
+        for choice, entity in sorted(ENTITY_CHOICES.items())
+    )
+    return f"{lead}. {listed}".replace("%", "%%")  # argparse formats help with %

@@ -29,7 +29,7 @@ from .._core.errors import NexudusError
 from .._core.throttle import RateLimits
 from ..bulk.rows import ENTITIES
 from .connect import Connection, CredentialsError, add_connection_options, connection_from
-from .entities import ENTITY_CHOICES
+from .entities import DEFAULT_ENTITY, ENTITY_CHOICES, entity_help
 from .failures import EXIT_OK, EXIT_USAGE, failure_line
 
 __all__ = ["add_export_parser", "export_csv", "export_records", "import_row"]
@@ -54,7 +54,12 @@ def add_export_parser(sub: Any) -> None:
             "`nexudus-async import`."
         ),
     )
-    p.add_argument("--entity", choices=sorted(ENTITY_CHOICES), default="coworker")
+    p.add_argument(
+        "--entity",
+        choices=sorted(ENTITY_CHOICES),
+        default=DEFAULT_ENTITY,
+        help=entity_help("what to export"),
+    )
     p.add_argument("--format", dest="fmt", choices=("csv", "jsonl"), default="csv")
     p.add_argument(
         "--columns",

@@ -40,7 +40,7 @@ from ..bulk.schedule import HeldBy, schedule
 from ..bulk.snapshot import SNAPSHOT_PAGE_SIZE
 from ..bulk.stopping import stop_trace_config
 from .connect import Connection, CredentialsError, add_connection_options, connection_from
-from .entities import ENTITY_CHOICES
+from .entities import DEFAULT_ENTITY, ENTITY_CHOICES, entity_help
 from .failures import (
     EXIT_FAILED,
     EXIT_OK,
@@ -106,8 +106,8 @@ def add_import_parser(sub: Any) -> None:
     p.add_argument(
         "--entity",
         choices=sorted(ENTITY_CHOICES),
-        default="coworker",
-        help="what the rows create: coworker time passes (default), or product/tariff links",
+        default=DEFAULT_ENTITY,
+        help=entity_help("what the rows create"),
     )
     p.add_argument("--format", dest="fmt", choices=("csv", "jsonl"), help="default: from suffix")
     p.add_argument(
