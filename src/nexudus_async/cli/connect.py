@@ -9,13 +9,25 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
+import aiohttp
 import attrs
 
 from .._core.auth import Auth, BasicAuth, BearerToken, PasswordGrant
+from .._core.throttle import RateLimits
 
-__all__ = ["Connection", "CredentialsError", "add_connection_options", "connection_from"]
+if TYPE_CHECKING:
+    from ..client import NexudusClient
+
+__all__ = [
+    "Connection",
+    "CredentialsError",
+    "add_connection_options",
+    "connection_from",
+    "published_limits",
+]
 
 ENV_BASE_URL = "NEXUDUS_BASE_URL"
 ENV_EMAIL = "NEXUDUS_EMAIL"
@@ -41,6 +53,26 @@ class Connection:
 
     def __repr__(self) -> str:  # never show the auth's secrets
         return f"Connection({self.describe()!r})"
+
+    def client(
+        self, limits: RateLimits, trace_configs: Sequence[aiohttp.TraceConfig] = ()
+    ) -> NexudusClient:
+        """A client for this connection under ``limits`` (use it with ``async with``)."""
+        from ..client import NexudusClient  # the facade only when a command connects
+
+        return NexudusClient(
+            base_url=self.base_url,
+            auth=self.auth,
+            allow_insecure_http=self.insecure_http,
+            rate_limits=limits,
+            trace_configs=list(trace_configs) or None,
+        )
+
+
+def published_limits(time_scale: float = 1.0) -> RateLimits:
+    """The published rate limits, on the emulator's clock when ``time_scale`` is not 1."""
+    limits = RateLimits.published()
+    return limits if time_scale == 1.0 else limits.scaled(time_scale)
 
 
 def add_connection_options(p: argparse.ArgumentParser) -> None:

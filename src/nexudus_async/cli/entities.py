@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
+
 from .._core.entity import Entity
 from .._generated.api import ENTITIES
 
-__all__ = ["DEFAULT_ENTITY", "ENTITY_CHOICES", "entity_help"]
+__all__ = ["DEFAULT_ENTITY", "ENTITY_CHOICES", "add_entity_option"]
 
 ENTITY_CHOICES: dict[str, Entity] = {
     # --entity coworker, product, tariff (the time-pass links), time_passes ...
@@ -15,9 +17,14 @@ ENTITY_CHOICES: dict[str, Entity] = {
 DEFAULT_ENTITY = "coworker"
 
 
-def entity_help(lead: str) -> str:
-    """The ``--entity`` help: every choice with the spec's description of its entity."""
+def add_entity_option(p: argparse.ArgumentParser, lead: str) -> None:
+    """``--entity``, its help listing every choice with the spec's description of it."""
+    p.add_argument(
+        "--entity", choices=sorted(ENTITY_CHOICES), default=DEFAULT_ENTITY, help=_help(lead)
+    )
 
+
+def _help(lead: str) -> str:
     def what(entity: Entity) -> str:
         text = entity.description.rstrip(".") or entity.name
         return text[:1].lower() + text[1:]

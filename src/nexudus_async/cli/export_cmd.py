@@ -26,10 +26,15 @@ from typing import Any, TextIO
 from .._core.decimals import json_dumps
 from .._core.entity import Entity
 from .._core.errors import NexudusError
-from .._core.throttle import RateLimits
 from ..bulk.rows import ENTITIES
-from .connect import Connection, CredentialsError, add_connection_options, connection_from
-from .entities import DEFAULT_ENTITY, ENTITY_CHOICES, entity_help
+from .connect import (
+    Connection,
+    CredentialsError,
+    add_connection_options,
+    connection_from,
+    published_limits,
+)
+from .entities import ENTITY_CHOICES, add_entity_option
 from .failures import EXIT_OK, EXIT_USAGE, failure_line
 
 __all__ = ["add_export_parser", "export_csv", "export_records", "import_row"]
@@ -54,12 +59,7 @@ def add_export_parser(sub: Any) -> None:
             "`nexudus-async import`."
         ),
     )
-    p.add_argument(
-        "--entity",
-        choices=sorted(ENTITY_CHOICES),
-        default=DEFAULT_ENTITY,
-        help=entity_help("what to export"),
-    )
+    add_entity_option(p, "what to export")
     p.add_argument("--format", dest="fmt", choices=("csv", "jsonl"), default="csv")
     p.add_argument(
         "--columns",
@@ -195,24 +195,14 @@ async def export_records(
     time_scale: float = 1.0,
 ) -> int:
     """Write the records (CSV or JSON Lines); return how many."""
-    from ..client import NexudusClient
-
     entity = ENTITIES[resource_name]
-    limits = RateLimits.published()
-    if time_scale != 1.0:
-        limits = limits.scaled(time_scale)
     writer: csv.DictWriter[str] | None = None
     if fmt == "csv" and columns == "import":
         names = [f.json_name for f in entity.create_fields() if f.json_name != entity.count_field]
         writer = csv.DictWriter(out, fieldnames=names, extrasaction="ignore")
         writer.writeheader()
     n = 0
-    async with NexudusClient(
-        base_url=conn.base_url,
-        auth=conn.auth,
-        rate_limits=limits,
-        allow_insecure_http=conn.insecure_http,
-    ) as client:
+    async with conn.client(published_limits(time_scale)) as client:
         resource = getattr(client, resource_name)
         async for record in resource.iter(**filters, size=page_size):
             if columns == "import":

@@ -39,8 +39,14 @@ from ..bulk.rows import RowError, ValidRow, validate_rows
 from ..bulk.schedule import HeldBy, schedule
 from ..bulk.snapshot import SNAPSHOT_PAGE_SIZE
 from ..bulk.stopping import stop_trace_config
-from .connect import Connection, CredentialsError, add_connection_options, connection_from
-from .entities import DEFAULT_ENTITY, ENTITY_CHOICES, entity_help
+from .connect import (
+    Connection,
+    CredentialsError,
+    add_connection_options,
+    connection_from,
+    published_limits,
+)
+from .entities import ENTITY_CHOICES, add_entity_option
 from .failures import (
     EXIT_FAILED,
     EXIT_OK,
@@ -103,12 +109,7 @@ def add_import_parser(sub: Any) -> None:
         ),
     )
     p.add_argument("file", type=Path, help="input file (.csv, .jsonl)")
-    p.add_argument(
-        "--entity",
-        choices=sorted(ENTITY_CHOICES),
-        default=DEFAULT_ENTITY,
-        help=entity_help("what the rows create"),
-    )
+    add_entity_option(p, "what the rows create")
     p.add_argument("--format", dest="fmt", choices=("csv", "jsonl"), help="default: from suffix")
     p.add_argument(
         "--delimiter",
@@ -485,18 +486,7 @@ async def _check_definitions(
         lines.setdefault(int(row.values[field.json_name]), []).append(row.line)
     if conn is None:
         return "time passes:      not checked (offline: no credentials for a dry run)"
-    from ..client import NexudusClient
-
-    limits = RateLimits.published()
-    if opts.time_scale != 1.0:
-        limits = limits.scaled(opts.time_scale)
-    async with NexudusClient(
-        base_url=conn.base_url,
-        auth=conn.auth,
-        allow_insecure_http=conn.insecure_http,
-        rate_limits=limits,
-        trace_configs=list(trace_configs) or None,
-    ) as client:
+    async with conn.client(published_limits(opts.time_scale), trace_configs) as client:
         found = {d.id: d for d in await client.time_passes.get_many(sorted(lines))}
     problems: list[RowError] = []
     for tp, where in sorted(lines.items()):
@@ -587,26 +577,16 @@ async def _send(
     stopper: _Stopper,
     job_id: str,
 ) -> BulkReport | None:
-    from ..client import NexudusClient
-
     stop = stopper.event
-    limits = RateLimits.published()
-    if opts.time_scale != 1.0:
-        limits = limits.scaled(opts.time_scale)
+    limits = published_limits(opts.time_scale)
     printer = ProgressPrinter(
         out,
         _progress_mode(opts.progress, out),
         noun=_noun(plan.entity),
         min_seconds=_min_seconds(limits, journal),
     )
-    async with NexudusClient(
-        base_url=conn.base_url,
-        auth=conn.auth,
-        allow_insecure_http=conn.insecure_http,
-        rate_limits=limits,
-        # After the first signal no request goes out, even one the limiter held.
-        trace_configs=[*trace_configs, stop_trace_config(stop)],
-    ) as client:
+    # After the first signal no request goes out, even one the limiter held.
+    async with conn.client(limits, [*trace_configs, stop_trace_config(stop)]) as client:
         resource = getattr(client, plan.entity.attribute)
         task = asyncio.create_task(
             run_bulk(
