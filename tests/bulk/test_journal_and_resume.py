@@ -584,6 +584,45 @@ async def test_an_unresolved_group_is_reconciled_before_its_key_sends_more(tmp_p
     assert api.store == Counter({(4, 1): 9})
 
 
+async def test_a_group_left_unresolved_holds_back_the_rest_of_its_key() -> None:
+    # Group A's create is lost in flight and the count that would settle it fails:
+    # its outcome stays unknown, so group B of the same key is not sent (B's count
+    # could not tell A's passes from its own); a group of another key still is.
+    base = {"CoworkerId": 4, "BusinessId": 1, "TimePassId": 1}
+    rows = [
+        SourceRow(2, {**base, "CreateMultiple": 6, "Notes": "x"}),
+        SourceRow(3, {**base, "CreateMultiple": 3, "Notes": "y"}),
+        SourceRow(4, {**base, "CoworkerId": 5}),
+    ]
+    valid, _ = validate_rows(COWORKER_TIME_PASS, rows)
+    plan = make_plan(COWORKER_TIME_PASS, valid)
+    first = plan.groups[0]
+
+    class LostApi(CountOnlyApi):
+        async def create(self, fields: Mapping[str, Any], count: int) -> Any:
+            if fields.get("Notes") == first.fields.get("Notes"):
+                self.creates += 1
+                raise OutcomeUnknownError("dropped")
+            return await super().create(fields, count)
+
+        async def count(self, match: Mapping[str, Any], since: str) -> int:
+            if self.creates and match["CoworkerId"] == 4:  # the count after A's lost create
+                raise ValidationError("cannot count", status=400)
+            return await super().count(match, since)
+
+    api = LostApi()
+    report = await run_bulk(plan, api, concurrency=1, throttle_backoff=0.0)
+    by_key = {g.key: g for g in report.groups}
+    a, b, other = (by_key[g.key] for g in plan.groups)
+    assert a.status == "failed" and "could not count" in (a.reason or "")
+    assert b.status == "not_sent" and b.requests == 0
+    assert b.reason == (
+        "not sent: an earlier group for the same CoworkerId and TimePassId "
+        "has an unresolved outcome; re-run to resume"
+    )
+    assert other.status == "created"
+
+
 async def test_a_job_journaled_before_snapshots_existed_goes_on_counting(tmp_path: Path) -> None:
     rows = make_rows(customers=10)
     plan = plan_of(rows)
