@@ -559,18 +559,15 @@ class _Job:
             return result
         rkey = group.reconcile_key
         lock = self.locks.setdefault(rkey, asyncio.Lock())
+        created = record.created if record else 0
         async with lock:
             if self.stopped():
-                result = self.not_sent(group, record.created if record else 0)
+                result = self.not_sent(group, created)
             elif rkey in self.blocked:
-                result = GroupResult(
-                    group.key,
-                    group.fields,
-                    group.count,
-                    record.created if record else 0,
-                    "not_sent",
-                    0,
-                    reason="not sent: an earlier group for the same "
+                result = self.not_sent(
+                    group,
+                    created,
+                    "not sent: an earlier group for the same "
                     + " and ".join(self.plan.entity.reconcile)
                     + " has an unresolved outcome; re-run to resume",
                 )
@@ -578,7 +575,7 @@ class _Job:
                 async with self.sem:
                     # Checked again here: the flag may have been set while waiting.
                     if self.stopped():
-                        result = self.not_sent(group, record.created if record else 0)
+                        result = self.not_sent(group, created)
                     else:
                         result = await self.send_group(group)
                 if result.status == "failed" and self._left_unresolved(group):
@@ -587,16 +584,10 @@ class _Job:
         await self.report_progress()
         return result
 
-    def not_sent(self, group: Group, created: int) -> GroupResult:
-        return GroupResult(
-            group.key,
-            group.fields,
-            group.count,
-            created,
-            "not_sent",
-            0,
-            reason=self.stop_reason(),
-        )
+    def not_sent(self, group: Group, created: int, reason: str | None = None) -> GroupResult:
+        """A group this run sent nothing for (by default: because the job stopped)."""
+        reason = reason or self.stop_reason()
+        return GroupResult(group.key, group.fields, group.count, created, "not_sent", 0, reason)
 
     def stop_reason(self) -> str:
         if self.fatal is not None and not (self.stop is not None and self.stop.is_set()):
