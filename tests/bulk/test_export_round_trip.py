@@ -120,3 +120,25 @@ def test_export_filters_by_customer_time_pass_and_creation_date(tmp_path: Path) 
         feb = export("--created-from", "2026-02-01", "--created-to", "2026-02-28")
         assert sorted(r["CoworkerId"] for r in feb) == [11, 12, 13]
         assert all(set(r) <= set(KEPT) for r in feb)
+
+
+@pytest.mark.parametrize(
+    ("entity", "option", "value"),
+    [("time_passes", "--time-pass", "1"), ("product", "--coworker", "11")],
+)
+def test_a_filter_the_entity_lacks_is_one_usage_line_and_nothing_is_written(
+    tmp_path: Path, entity: str, option: str, value: str
+) -> None:
+    out = tmp_path / "export.csv"
+    # No emulator: a usage error is found before any connection is made.
+    proc = subprocess.run(
+        _cli("export", "--entity", entity, option, value, "-o", str(out)),
+        env=_env("http://127.0.0.1:9"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr == f"error: {option} does not filter the {entity} entity\n"
+    assert proc.stdout == ""
+    assert not out.exists()

@@ -92,15 +92,17 @@ class _UsageError(Exception):
 
 
 def _filters(args: argparse.Namespace) -> dict[str, Any]:
+    entity = ENTITY_CHOICES[args.entity]
     filters: dict[str, Any] = {}
-    for name in ("coworker", "product", "tariff"):
+    for name in ("coworker", "product", "tariff", "time_pass"):
         value = getattr(args, name)
-        if value is not None:
-            if name != args.entity:
-                raise _UsageError(f"--{name} filters the {name} entity, not {args.entity}")
-            filters[name] = value
-    if args.time_pass is not None:
-        filters["time_pass"] = args.time_pass
+        if value is None:
+            continue
+        # --coworker/--product/--tariff name an entity's own link; the filter must exist on it
+        if entity.filter(name) is None or (name != "time_pass" and name != args.entity):
+            option = "--" + name.replace("_", "-")
+            raise _UsageError(f"{option} does not filter the {args.entity} entity")
+        filters[name] = value
     if args.created_from is not None or args.created_to is not None:
         filters["created_on"] = (args.created_from, args.created_to)
     return filters
