@@ -69,15 +69,18 @@ async def test_spacing_and_windows_on_a_fake_clock(redis_server: RedisServer) ->
     async with fake(redis_server, clock) as limiter:
         for _ in range(3):
             await limiter.acquire()
-        assert clock.sleeps == [0.1, 0.1]  # the 100 ms spacing
+        # the 100 ms spacing, doubled once 2 of the minute's 3 are spent (RateLimiter.pressed)
+        assert clock.sleeps == [0.1, 0.2]
         await limiter.acquire()
-        assert clock.sleeps[2:] == [59.8]  # 3 per minute: the first must leave the window
+        # 3 per minute: the first must leave the window
+        assert clock.sleeps[2:] == [pytest.approx(59.7, abs=1e-5)]
         clock.sleeps.clear()
         await limiter.acquire(write=True)
         await limiter.acquire(write=True)
         await limiter.acquire(write=True)
-        # 2 writes per minute: the third write waits for the first write (at +0.1) to leave
-        assert clock.sleeps == [0.1, 0.1, 59.9]
+        # the minute's window still holds 2 of 3 (doubled spacing); 2 writes per
+        # minute: the third write waits for the first write (at +0.2) to leave
+        assert clock.sleeps == [0.2, 0.2, pytest.approx(59.8, abs=1e-5)]
         assert limiter.acquired == 7 and not limiter.using_fallback
 
 
@@ -109,7 +112,8 @@ async def test_a_throttle_seen_by_one_pauses_all_and_widens_the_spacing(
         clock.sleeps.clear()
         await one.acquire()
         step = RateLimiter(LIMITS)._widen_step
-        assert clock.sleeps == [pytest.approx(0.1 + step, abs=1e-6)]
+        # 0.1 widened by a step, plus 0.1 more: 2 of the minute's 3 are spent
+        assert clock.sleeps == [pytest.approx(0.2 + step, abs=1e-6)]
 
 
 async def test_a_slow_redis_round_trip_widens_the_spacing(redis_server: RedisServer) -> None:

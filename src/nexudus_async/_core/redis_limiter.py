@@ -46,8 +46,9 @@ _DAY_MS = 86_400_000
 
 # KEYS: state hash, all-requests zset, writes zset.
 # ARGV: write (0/1), interval, widen step, widen max, calm requests, ttl ms,
-#   test clock ('' = the server's TIME), then n windows (limit, period)... for
-#   all requests, then n windows for writes. Times in microseconds.
+#   test clock ('' = the server's TIME), extra interval while a window is half
+#   spent (RateLimiter.pressed), then n windows (limit, period)... for all
+#   requests, then n windows for writes. Times in microseconds.
 # Returns {0, now} when the request may go (it is recorded), {delay, now} if not.
 _ACQUIRE = """
 local function s(x) return string.format('%.0f', x) end
@@ -64,11 +65,7 @@ local widened = tonumber(st[3]) or 0
 local delay = 0
 local paused = tonumber(st[2])
 if paused and paused - now > delay then delay = paused - now end
-local last = tonumber(st[1])
-if last then
-  local d = last + tonumber(ARGV[2]) + widened - now
-  if d > delay then delay = d end
-end
+local pressed = false
 local function windows(key, at, check)
   local n = tonumber(ARGV[at])
   local longest = 0
@@ -79,6 +76,10 @@ local function windows(key, at, check)
     if check then
       local since = '(' .. s(now - period)
       local count = redis.call('ZCOUNT', key, since, '+inf')
+      local half = math.floor((limit + 1) / 2)
+      if half >= 2 and count >= half and limit * 2 * tonumber(ARGV[8]) <= period then
+        pressed = true
+      end
       if count >= limit then
         local e = redis.call('ZRANGEBYSCORE', key, since, '+inf', 'WITHSCORES', 'LIMIT',
                              count - limit, 1)
@@ -89,8 +90,15 @@ local function windows(key, at, check)
   end
   return longest, at + 1 + 2 * n
 end
-local longest_all, at = windows(KEYS[2], 8, true)
+local longest_all, at = windows(KEYS[2], 9, true)
 local longest_w = windows(KEYS[3], at, write)
+local last = tonumber(st[1])
+if last then
+  local spacing = tonumber(ARGV[2]) + widened
+  if pressed then spacing = spacing + tonumber(ARGV[8]) end
+  local d = last + spacing - now
+  if d > delay then delay = d end
+end
 if delay > 0 then return {math.ceil(delay), now} end
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
 local member = s(now) .. '-' .. s(seq)
@@ -462,6 +470,7 @@ class RedisRateLimiter:
             RateLimiter.CALM_REQUESTS,
             self._ttl_ms,
             self._now_arg(),
+            self._interval,
             *self._window_args,
         ]
         asked = self._clock()

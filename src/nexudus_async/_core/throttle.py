@@ -264,8 +264,39 @@ class RateLimiter:
     def _write_delay(self, now: float) -> float:
         return self._window_delay(self._writes, self._write_windows, now)
 
+    def _half_full(
+        self, sent: deque[float], windows: tuple[tuple[int, float], ...], now: float
+    ) -> bool:
+        for limit, period in windows:
+            half = (limit + 1) // 2
+            if half < 2 or limit * 2 * self._interval > period:
+                continue  # doubled spacing would set this window's pace: leave it alone
+            if len(sent) >= half and sent[-half] > now - period:
+                return True
+        return False
+
+    def pressed(self, now: float, write: bool) -> bool:
+        """Whether a window is at least half spent: the job will wait for windows anyway.
+
+        Then the spacing doubles, for windows whose whole budget fits in
+        their period at doubled spacing (118 per minute at 2 x 112 ms takes
+        26 s). The windows, not the spacing, set the pace of such a job, so
+        this costs its total time at most one burst's worth; in return its
+        requests reach the server twice as far apart, and the server's own
+        scheduling delays on a loaded machine no longer bunch them under the
+        minimum interval. Short bursts (a web request's few calls) keep the
+        plain spacing.
+        """
+        if self._interval <= 0:
+            return False
+        return self._half_full(self._sent, self._all_windows, now) or (
+            write and self._half_full(self._writes, self._write_windows, now)
+        )
+
     def _delay(self, now: float, write: bool) -> float:
         spacing = self._interval + self._widened + (self._late and self.lateness_allowance)
+        if self._last + spacing > now - self._interval and self.pressed(now, write):
+            spacing += self._interval
         delay = max(self._paused_until - now, self._last + spacing - now)
         delay = max(delay, self._window_delay(self._sent, self._all_windows, now))
         if write:
