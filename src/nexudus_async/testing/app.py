@@ -202,16 +202,15 @@ def _format_wait(seconds: float, time_scale: float) -> str:
 
 
 def throttled(state: EmulatorState, wait: float) -> web.Response:
+    """409 with ``Retry-After`` and an empty body, or the observed 429 whose body is
+    the only place that says how long to wait (no ``Retry-After`` to lean on)."""
     scale = state.config.time_scale
     retry_after = _format_wait(wait, scale)
-    headers = {"Retry-After": retry_after, "X-Retry-After-Ms": str(max(1, math.ceil(wait * 1000)))}
     if state.config.throttle_status == 429:
         return web.Response(
-            status=429,
-            text=f"Wait {retry_after} seconds",
-            content_type="text/plain",
-            headers=headers,
+            status=429, text=f"Wait {retry_after} seconds", content_type="text/plain"
         )
+    headers = {"Retry-After": retry_after, "X-Retry-After-Ms": str(max(1, math.ceil(wait * 1000)))}
     return web.Response(status=409, reason=THROTTLE_REASON, headers=headers)
 
 
