@@ -347,6 +347,19 @@ def test_a_seeded_record_is_what_the_api_returns(http: Http) -> None:
     )
 
 
+def test_seeds_may_hold_undocumented_enum_values_the_live_service_stores(http: Http) -> None:
+    record = {"ProductId": 1, "TimePassId": 1, "PassesIncluded": 1, "ExpirationType": 0}
+    seeded = http.admin("POST", "/records/producttimepasses", record)
+    assert seeded.status == 201 and seeded.json[0]["ExpirationType"] == 0
+    assert http.api("GET", f"{PTP}/1").json["ExpirationType"] == 0
+    for bad in ("0", 2**31, 1.5, True):
+        refused = http.admin(
+            "POST", "/records/producttimepasses", {**record, "ExpirationType": bad}
+        )
+        assert refused.status == 400, bad
+        assert refused.json["message"].startswith("body.ExpirationType: "), bad
+
+
 def test_an_added_user_with_a_role_can_list_but_not_create(http: Http) -> None:
     body = {"email": "reader@example.com", "password": "pw", "roles": ["CoworkerTimePass-List"]}
     added = http.admin("POST", "/users", body)

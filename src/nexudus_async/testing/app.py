@@ -296,7 +296,11 @@ def make_handlers(
         body, bad = await _json_body(request)
         if bad is not None:
             return bad
-        values, errors = validate_write(spec, body, update=True)
+        record_id = body.get("Id") if isinstance(body, dict) else None
+        stored = None
+        if isinstance(record_id, int) and not isinstance(record_id, bool):
+            stored = state.store.get(spec, record_id)  # what an echoed enum is compared with
+        values, errors = validate_write(spec, body, update=True, stored=stored)
         if errors:
             return validation_failed(errors)
         values.pop("CreateMultiple", None)  # transient: never stored
