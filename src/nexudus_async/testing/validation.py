@@ -43,6 +43,15 @@ def _stored(value: Any) -> Any:
 
 
 _INT32 = (-(2**31), 2**31 - 1)
+_BLANK_AS_NULL = frozenset({"datetime", "uuid"})
+
+
+def _blank_as_null(field: Field | None, value: Any) -> Any:
+    """``""`` in a nullable date or GUID field is null, as the live service (ASP.NET,
+    whose JSON reader turns an empty string into a null ``DateTime?``/``Guid?``) takes it."""
+    if value == "" and field is not None and field.nullable and field.kind in _BLANK_AS_NULL:
+        return None
+    return value
 
 
 def _whole_number(field: Field, value: Any) -> int | None:
@@ -72,12 +81,14 @@ def validate_write(
     """
     if not isinstance(body, dict):
         return {}, [FieldError("Body", "must be a JSON object", None)]
+    field = spec.descriptor.field
+    body = {name: _blank_as_null(field(name), value) for name, value in body.items()}
     clean, problems = check_body(spec.descriptor, body, update=update, source="json")
     errors: list[FieldError] = []
     for p in problems:
-        field = spec.descriptor.field(p.field)
-        if stored is not None and field is not None and field.kind == "enum":
-            number = _whole_number(field, p.value)
+        enum = field(p.field)
+        if stored is not None and enum is not None and enum.kind == "enum":
+            number = _whole_number(enum, p.value)
             if number is not None and number == stored.get(p.field):
                 clean[p.field] = number  # the value it holds, echoed back
                 continue
