@@ -155,6 +155,11 @@ def test_the_document_and_the_cli_list_every_fault_kind() -> None:
     assert get_args(FaultKind) == FAULT_KINDS
     help_text = parser().format_help()
     assert all(kind in help_text for kind in FAULT_KINDS)
+    args = parser().parse_args(["--fault", "ids_array,GET", "--fault", "error500_after,PUT"])
+    assert [(r.kind, r.method) for r in args.fault] == [
+        ("ids_array", "GET"),
+        ("error500_after", "PUT"),
+    ]
 
 
 NEW_KINDS = (
