@@ -123,7 +123,7 @@ def check_response(
     for name, header in response.get("headers", {}).items():
         value = headers.get(name)
         if value is None:
-            if status in (409,) and name == "Retry-After":
+            if header.get("required"):
                 raise SpecViolation(f"{where}: missing header {name}")
             continue
         header_schema = resolve(header.get("schema", {}))

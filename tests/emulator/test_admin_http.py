@@ -15,13 +15,15 @@ import threading
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from openapi_spec_validator import validate
 
 from nexudus_async.testing import EmulatorProcess
+from nexudus_async.testing.__main__ import parser
 from nexudus_async.testing.admin import OPENAPI_PATH
+from nexudus_async.testing.config import FAULT_KINDS, FaultKind
 
 from .admin_http import CTP, PTP, Answer, basic, bearer, call, coworker_pass
 
@@ -144,6 +146,61 @@ def test_a_fault_set_over_http_makes_the_next_create_answer_as_configured(http: 
         "POST /api/billing/coworkertimepasses": {"500": 1, "200": 2, "dropped": 1}
     }
     assert stats["executed"] == {"POST /api/billing/coworkertimepasses": 3}  # POSTs executed
+
+
+def test_the_document_and_the_cli_list_every_fault_kind() -> None:
+    schemas = json.loads(OPENAPI_PATH.read_text())["components"]["schemas"]
+    for name in ("FaultRuleInput", "FaultRule"):
+        assert schemas[name]["properties"]["kind"]["enum"] == list(FAULT_KINDS), name
+    assert get_args(FaultKind) == FAULT_KINDS
+    help_text = parser().format_help()
+    assert all(kind in help_text for kind in FAULT_KINDS)
+    args = parser().parse_args(["--fault", "ids_array,GET", "--fault", "error500_after,PUT"])
+    assert [(r.kind, r.method) for r in args.fault] == [
+        ("ids_array", "GET"),
+        ("error500_after", "PUT"),
+    ]
+
+
+NEW_KINDS = (
+    "validation500",
+    "server_message500",
+    "error500_after",
+    "not_found_string",
+    "ids_array",
+    "unknown_enum",
+)
+
+
+def test_the_newer_fault_kinds_can_be_set_over_http_and_fire(http: Http) -> None:
+    rules = [{"kind": kind, "method": "PATCH", "path": CTP} for kind in NEW_KINDS]
+    answer = http.admin("PUT", "/faults", rules)
+    assert answer.status == 200
+    assert [r["kind"] for r in answer.json] == list(NEW_KINDS)
+    assert http.admin("GET", "/faults").json == answer.json
+
+    assert http.api("POST", CTP, coworker_pass(Notes="first")).status == 200
+    http.admin("PUT", "/faults", [{"kind": "error500_after", "method": "PUT"}])
+    failed = http.api("PUT", CTP, coworker_pass(Id=1, Notes="second"))
+    assert (failed.status, failed.json) == (500, OOOPS)
+    assert http.admin("GET", "/records/coworkertimepasses/1").json["Notes"] == "second"
+
+    http.admin("PUT", "/faults", [{"kind": "not_found_string", "method": "GET"}])
+    missing = http.api("GET", f"{CTP}/1")
+    assert (missing.status, missing.body) == (404, b'"Not found"')
+
+    http.admin("PUT", "/faults", [{"kind": "ids_array", "method": "GET", "path": CTP}])
+    listed = http.api("GET", f"{CTP}?CoworkerTimePass_Id=%5B1%5D")
+    assert listed.status == 200 and [r["Id"] for r in listed.json] == [1]
+    assert http.admin("GET", "/stats").json["faults"] == {
+        "error500_after": 1,
+        "not_found_string": 1,
+        "ids_array": 1,
+    }
+    refused = http.admin("PUT", "/faults", [{"kind": "error501"}])
+    assert refused.status == 400
+    assert refused.json["message"].startswith("body[0].kind: must be one of latency, ")
+    assert refused.json["message"].endswith(", ".join(NEW_KINDS) + ".")
 
 
 def test_reset_empties_the_store_and_undoes_every_change(http: Http) -> None:
@@ -293,6 +350,19 @@ def test_a_seeded_record_is_what_the_api_returns(http: Http) -> None:
         413,
         {"error": "too_large", "message": "The body is larger than 1048576 bytes."},
     )
+
+
+def test_seeds_may_hold_undocumented_enum_values_the_live_service_stores(http: Http) -> None:
+    record = {"ProductId": 1, "TimePassId": 1, "PassesIncluded": 1, "ExpirationType": 0}
+    seeded = http.admin("POST", "/records/producttimepasses", record)
+    assert seeded.status == 201 and seeded.json[0]["ExpirationType"] == 0
+    assert http.api("GET", f"{PTP}/1").json["ExpirationType"] == 0
+    for bad in ("0", 2**31, 1.5, True):
+        refused = http.admin(
+            "POST", "/records/producttimepasses", {**record, "ExpirationType": bad}
+        )
+        assert refused.status == 400, bad
+        assert refused.json["message"].startswith("body.ExpirationType: "), bad
 
 
 def test_an_added_user_with_a_role_can_list_but_not_create(http: Http) -> None:

@@ -91,6 +91,32 @@ async def test_create_validates_every_field_and_reports_each(api: Api, emu: Emul
     assert emu.store.count("coworkertimepasses") == 0
 
 
+async def test_an_empty_date_or_guid_is_null_as_the_live_service_reads_it(
+    api: Api, emu: EmulatorServer
+) -> None:
+    blanks = {
+        "ExpireDate": "",
+        "TariffTimePassUniqueId": "",
+        "CoworkerProductUniqueId": "",
+        "CoworkerContractUniqueId": "",
+    }
+    assert (await api.post(CTP, coworker_pass(**blanks))).status == 200
+    record = emu.store.get("coworkertimepasses", 1)
+    assert record is not None
+    assert {name: record[name] for name in blanks} == dict.fromkeys(blanks)
+    # a PUT with blanks clears what the record held
+    guid = "0b6d6c8e-1f0a-4c8e-9a55-3c1b7c4f2a10"
+    full = coworker_pass(Id=1, ExpireDate="2025-01-15T10:30:00Z", CoworkerProductUniqueId=guid)
+    assert (await api.put(CTP, full)).status == 200
+    assert (await api.put(CTP, coworker_pass(Id=1, **blanks))).status == 200
+    record = emu.store.get("coworkertimepasses", 1)
+    assert record is not None and record["ExpireDate"] is None
+    assert record["CoworkerProductUniqueId"] is None
+    # only the empty string: whitespace is still not a date
+    reply = await api.post(CTP, coworker_pass(ExpireDate=" "))
+    assert reply.status == 400 and reply.json["Errors"][0]["PropertyName"] == "ExpireDate"
+
+
 async def test_create_rejects_a_missing_create_multiple(api: Api, emu: EmulatorServer) -> None:
     body = coworker_pass()
     del body["CreateMultiple"]

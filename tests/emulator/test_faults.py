@@ -10,7 +10,7 @@ import pytest
 
 from nexudus_async.testing import EmulatorServer, FaultRule, ThrottleLimits, run_emulator
 
-from .conftest import CTP, PTP, Api, coworker_pass
+from .conftest import CTP, PTP, TTP, Api, coworker_pass
 
 
 async def test_latency(api: Api, emu: EmulatorServer) -> None:
@@ -144,3 +144,132 @@ def test_fault_rules_are_checked() -> None:
         FaultRule(kind="explode")
     with pytest.raises(ValueError):
         FaultRule(probability=1.5)
+
+
+async def test_validation500_is_the_003_invalid_response_and_not_applied(
+    api: Api, emu: EmulatorServer
+) -> None:
+    emu.set_faults([FaultRule(method="*", path="/api/billing/*", kind="validation500")])
+    reply = await api.post(CTP, coworker_pass())  # 500 + the envelope: the document's 500
+    assert reply.status == 500
+    assert reply.json == {
+        "Status": 500,
+        "Message": "CoworkerId: may not be null or empty",
+        "Value": None,
+        "WasSuccessful": False,
+        "Errors": [
+            {
+                "AttemptedValue": None,
+                "Message": "may not be null or empty",
+                "PropertyName": "CoworkerId",
+            }
+        ],
+    }
+    assert emu.store.count("coworkertimepasses") == 0
+    reply = await api.post(PTP, {"ProductId": 1, "TimePassId": 1, "PassesIncluded": 1})
+    assert reply.json["Errors"][0]["PropertyName"] == "ProductId"  # the entity's own field
+    assert emu.store.count("producttimepasses") == 0
+    assert emu.stats.writes == 0 and emu.stats.faults["validation500"] == 2
+
+
+async def test_server_message500_is_the_older_pages_answer_and_not_applied(
+    api: Api, emu: EmulatorServer
+) -> None:
+    await api.post(CTP, coworker_pass(Notes="keep"))
+    emu.set_faults([FaultRule(method="PUT", path=CTP, kind="server_message500")])
+    reply = await api.put(CTP, coworker_pass(Id=1, Notes="lost"), validate=False)
+    assert reply.status == 500
+    assert reply.headers["Content-Type"].startswith("application/json")
+    assert reply.body == b'{"Message":"An error has occurred."}'
+    record = emu.store.get("coworkertimepasses", 1)
+    assert record is not None and record["Notes"] == "keep"
+
+
+async def test_error500_after_applies_the_write_then_answers_500(
+    api: Api, emu: EmulatorServer
+) -> None:
+    await api.post(CTP, coworker_pass(Notes="before", CreateMultiple=2))
+    emu.set_faults([FaultRule(method="*", path=f"{CTP}*", kind="error500_after", times=2)])
+    oops = {
+        "Status": 500,
+        "Message": "Ooops! There was a problem while running this action",
+        "Value": None,
+        "WasSuccessful": False,
+        "Errors": None,
+    }
+    reply = await api.put(CTP, coworker_pass(Id=1, Notes="after"))
+    assert (reply.status, reply.json) == (500, oops)
+    record = emu.store.get("coworkertimepasses", 1)
+    assert record is not None and record["Notes"] == "after"  # the write happened
+    reply = await api.delete(f"{CTP}/2")
+    assert (reply.status, reply.json) == (500, oops)
+    assert emu.store.get("coworkertimepasses", 2) is None
+    assert emu.stats.writes == 3  # the create, the PUT and the DELETE were all executed
+    # times=2 spent: the retries meet their own effect
+    assert (await api.put(CTP, coworker_pass(Id=1, Notes="after"))).status == 200
+    assert (await api.delete(f"{CTP}/2")).status == 404
+
+
+async def test_not_found_string_answers_a_json_string_and_is_not_applied(
+    api: Api, emu: EmulatorServer
+) -> None:
+    await api.post(CTP, coworker_pass())
+    emu.set_faults([FaultRule(method="*", path=f"{CTP}/*", kind="not_found_string")])
+    for reply in (
+        await api.get(f"{CTP}/1", validate=False),
+        await api.delete(f"{CTP}/1", validate=False),
+    ):
+        assert reply.status == 404
+        assert reply.headers["Content-Type"].startswith("application/json")
+        assert reply.body == b'"Not found"'
+        assert reply.json == "Not found"
+    assert emu.store.count("coworkertimepasses") == 1  # the DELETE did not happen
+
+
+async def test_ids_array_answers_a_get_by_ids_list_as_a_bare_array(
+    api: Api, emu: EmulatorServer
+) -> None:
+    for coworker in (5, 6, 7):
+        await api.post(CTP, coworker_pass(CoworkerId=coworker))
+    envelope = (await api.get(CTP, "CoworkerTimePass_Id=[3,1]")).json
+    emu.set_faults([FaultRule(method="GET", path=CTP, kind="ids_array", times=1)])
+    plain = await api.get(CTP)  # not a lookup by ids: the rule does not apply
+    assert plain.json["TotalItems"] == 3
+    reply = await api.get(CTP, "CoworkerTimePass_Id=[3,1]", validate=False)
+    assert reply.status == 200
+    assert isinstance(reply.json, list)
+    assert reply.json == envelope["Records"]
+    assert [r["Id"] for r in reply.json] == [1, 3]
+    assert [r["Coworker"] for r in reply.json] == [5, 7]  # list-shaped records
+    assert emu.stats.faults["ids_array"] == 1
+    # times=1 spent by the lookup, not by the plain list
+    assert isinstance((await api.get(CTP, "CoworkerTimePass_Id=[1]")).json, dict)
+
+
+async def test_unknown_enum_answers_value_0_and_leaves_the_store_alone(
+    api: Api, emu: EmulatorServer
+) -> None:
+    emu.store.insert(
+        "producttimepasses",
+        {"ProductId": 1, "TimePassId": 1, "PassesIncluded": 1, "ExpirationType": 2},
+    )
+    emu.store.insert(
+        "tarifftimepasses",
+        {"TariffId": 1, "TimePassId": 1, "PassesIncluded": 1, "PassRenewalTime": 3},
+    )
+    await api.post(CTP, coworker_pass())
+    emu.set_faults([FaultRule(method="GET", path="/api/billing/*", kind="unknown_enum")])
+    single = await api.get(f"{PTP}/1", validate=False)
+    assert single.status == 200 and single.json["ExpirationType"] == 0
+    listed = await api.get(PTP, validate=False)
+    assert [r["ExpirationType"] for r in listed.json["Records"]] == [0]
+    tariff = await api.get(f"{TTP}/1", validate=False)
+    assert tariff.json["PassRenewalTime"] == 0
+    # CoworkerTimePass has no enum field: answered as it is, the rule does not fire
+    assert (await api.get(f"{CTP}/1")).status == 200
+    assert emu.stats.faults["unknown_enum"] == 3
+    product = emu.store.get("producttimepasses", 1)
+    tariff_row = emu.store.get("tarifftimepasses", 1)
+    assert product is not None and product["ExpirationType"] == 2
+    assert tariff_row is not None and tariff_row["PassRenewalTime"] == 3
+    assert {**product, "ExpirationType": 0} == single.json  # nothing else changed

@@ -88,6 +88,67 @@ async def test_product_tolerates_unknown_enum_values_already_stored(
     assert reply.json["ExpirationType"] == 0
 
 
+@pytest.mark.parametrize(
+    ("path", "record", "field"),
+    [
+        pytest.param(
+            PTP,
+            {"ProductId": 1, "TimePassId": 1, "PassesIncluded": 1, "ExpirationType": 0},
+            "ExpirationType",
+            id="product",
+        ),
+        pytest.param(
+            TTP,
+            {"TariffId": 1, "TimePassId": 1, "PassesIncluded": 1, "PassRenewalTime": 0},
+            "PassRenewalTime",
+            id="tariff",
+        ),
+    ],
+)
+async def test_a_put_echoing_the_undocumented_enum_value_it_read_is_stored(
+    api: Api, emu: EmulatorServer, path: str, record: dict[str, Any], field: str
+) -> None:
+    entity = path.rsplit("/", 1)[1]
+    emu.store.insert(entity, record)
+    read = (await api.get(f"{path}/1", validate=False)).json
+    assert read[field] == 0
+    # read -> change one field -> PUT it all back, as the docs prescribe
+    reply = await api.put(path, {**read, "PassesIncluded": 6})
+    assert (reply.status, reply.json["WasSuccessful"]) == (200, True)
+    after = emu.store.get(entity, 1)
+    assert after is not None and (after["PassesIncluded"], after[field]) == (6, 0)
+    # a different undocumented value is a change, and refused like on create
+    reply = await api.put(path, {**read, field: 7})
+    assert reply.status == 400
+    assert reply.json["Errors"][0]["PropertyName"] == field
+    assert reply.json["Errors"][0]["AttemptedValue"] == 7
+    after = emu.store.get(entity, 1)
+    assert after is not None and after[field] == 0
+    # so is putting 0 on a record that holds a documented value
+    emu.store.insert(entity, {**record, "Id": 2, field: 1})
+    reply = await api.put(path, {**read, "Id": 2})
+    assert reply.status == 400 and reply.json["Errors"][0]["AttemptedValue"] == 0
+    second = emu.store.get(entity, 2)
+    assert second is not None and second[field] == 1
+
+
+async def test_creating_with_an_undocumented_enum_value_is_refused(
+    api: Api, emu: EmulatorServer
+) -> None:
+    reply = await api.post(
+        PTP, {"ProductId": 1, "TimePassId": 1, "PassesIncluded": 1, "ExpirationType": 0}
+    )
+    assert reply.status == 400
+    assert reply.json["Errors"] == [
+        {
+            "AttemptedValue": 0,
+            "Message": "must be one of 1, 2, 3, 4, 5, 6",
+            "PropertyName": "ExpirationType",
+        }
+    ]
+    assert emu.store.count("producttimepasses") == 0
+
+
 async def test_tariff_requires_a_known_renewal_time(api: Api, emu: EmulatorServer) -> None:
     base = {"TariffId": 1, "TimePassId": 1, "PassesIncluded": 1}
     reply = await api.post(TTP, base)

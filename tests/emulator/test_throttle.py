@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 import aiohttp
 
@@ -10,6 +11,7 @@ from nexudus_async.testing import EmulatorServer, ThrottleLimits, run_emulator
 from nexudus_async.testing.throttle import Throttle
 
 from .conftest import CTP, Api, basic, coworker_pass
+from .spec import load_spec
 
 
 class Clock:
@@ -50,8 +52,32 @@ async def test_429_variant_says_wait_n_seconds(session: aiohttp.ClientSession) -
         assert reply.status == 429
         assert reply.body == b"Wait 1 seconds"
         assert reply.headers["Content-Type"].startswith("text/plain")
-        assert reply.headers["Retry-After"] == "1"
+        # The observed variant: the wait is in the body only.
+        assert "Retry-After" not in reply.headers
+        assert "X-Retry-After-Ms" not in reply.headers
         assert emu.stats.throttled == 1
+
+
+async def test_429_variant_under_a_time_scale_says_the_fractional_wait_in_the_body(
+    session: aiohttp.ClientSession,
+) -> None:
+    limits = ThrottleLimits(min_interval=None, per_minute=1)
+    async with run_emulator(limits=limits, time_scale=0.01, throttle_status=429) as emu:
+        api = Api(session, emu)
+        assert (await api.get(CTP)).status == 200
+        reply = await api.get(CTP)
+        assert reply.status == 429 and "Retry-After" not in reply.headers
+        text = reply.body.decode()
+        assert re.fullmatch(r"Wait 0\.\d+ seconds", text), text
+        assert 0 < float(text.split()[1]) <= 0.6
+
+
+def test_the_document_says_which_throttled_answer_carries_retry_after() -> None:
+    responses = load_spec()["components"]["responses"]
+    header = responses["Throttled"]["headers"]["Retry-After"]
+    assert header["required"] is True
+    assert header["schema"] == {"type": "integer", "minimum": 1}
+    assert "headers" not in responses["TooManyRequests"]  # the wait is in the body only
 
 
 async def test_per_minute_window_with_time_scale(session: aiohttp.ClientSession) -> None:

@@ -20,7 +20,7 @@ from .auth import Auth, TokenError
 from .commands import run_command
 from .config import EmulatorConfig, UserSpec
 from .entities import ENTITIES, EntitySpec
-from .faults import UNREADABLE_KINDS, FaultInjector, unreadable_answer
+from .faults import UNKNOWN_ENUM_VALUE, UNREADABLE_KINDS, FaultInjector, unreadable_answer
 from .journal import RequestJournal
 from .querying import paginate, parse_id_list, parse_list_query, select
 from .stats import Stats
@@ -35,6 +35,11 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 THROTTLE_REASON = "You must wait before accessing this url again."
 OOOPS = "Ooops! There was a problem while running this action"
+#: The older reference pages' answers to an unexpected failure and a missing record.
+SERVER_MESSAGE = "An error has occurred."
+NOT_FOUND_STRING = "Not found"
+#: 003's validation message, as ``validation500`` answers it.
+NULL_OR_EMPTY = "may not be null or empty"
 DENIED = "Authorization has been denied for this request."
 WRITE_METHODS = frozenset({"POST", "PUT", "DELETE", "PATCH"})
 _USER_KEY: Any
@@ -42,6 +47,11 @@ try:  # aiohttp >= 3.12 warns about plain string request keys
     _USER_KEY = web.RequestKey("nexudus_user", UserSpec)
 except AttributeError:  # pragma: no cover - older aiohttp
     _USER_KEY = "nexudus_user"
+_FAULT_KEY: Any
+try:
+    _FAULT_KEY = web.RequestKey("nexudus_fault", str)
+except AttributeError:  # pragma: no cover - older aiohttp
+    _FAULT_KEY = "nexudus_fault"
 _STATE_KEY: web.AppKey[EmulatorState] = web.AppKey("nexudus_emulator_state")
 
 
@@ -147,6 +157,34 @@ def validation_failed(errors: list[FieldError]) -> web.Response:
     return _json(error_envelope(400, f"{first.property_name}: {first.message}", errors), status=400)
 
 
+def validation_500(spec: EntitySpec | None) -> web.Response:
+    """003's "Example invalid response": a validation failure with status 500.
+
+    It names the entity's first required field (003's own example names ``Name``).
+    """
+    required = [f.name for f in spec.fields if f.required] if spec is not None else []
+    name = required[0] if required else "Name"
+    errors = [FieldError(name, NULL_OR_EMPTY, None)]
+    return _json(error_envelope(500, f"{name}: {NULL_OR_EMPTY}", errors), status=500)
+
+
+def with_unknown_enums(spec: EntitySpec, response: web.Response) -> web.Response:
+    """The same answer with :data:`UNKNOWN_ENUM_VALUE` in every record's enum fields."""
+    if response.status != 200 or response.body is None:
+        return response
+    names = {n for f in spec.fields if f.type == "enum" for n in (f.name, f.list_name) if n}
+    body = json_loads(bytes(response.body).decode("utf-8"))  # type: ignore[arg-type]
+    if isinstance(body, dict) and isinstance(body.get("Records"), list):
+        records = body["Records"]
+    else:
+        records = body if isinstance(body, list) else [body]
+    for record in records:
+        if isinstance(record, dict):
+            for name in names & record.keys():
+                record[name] = UNKNOWN_ENUM_VALUE
+    return _json(body)
+
+
 def not_found(spec: EntitySpec, record_id: object) -> web.Response:
     message = f"{spec.name} with Id {record_id} was not found."
     return _json(error_envelope(404, message, None), status=404)
@@ -164,16 +202,15 @@ def _format_wait(seconds: float, time_scale: float) -> str:
 
 
 def throttled(state: EmulatorState, wait: float) -> web.Response:
+    """409 with ``Retry-After`` and an empty body, or the observed 429 whose body is
+    the only place that says how long to wait (no ``Retry-After`` to lean on)."""
     scale = state.config.time_scale
     retry_after = _format_wait(wait, scale)
-    headers = {"Retry-After": retry_after, "X-Retry-After-Ms": str(max(1, math.ceil(wait * 1000)))}
     if state.config.throttle_status == 429:
         return web.Response(
-            status=429,
-            text=f"Wait {retry_after} seconds",
-            content_type="text/plain",
-            headers=headers,
+            status=429, text=f"Wait {retry_after} seconds", content_type="text/plain"
         )
+    headers = {"Retry-After": retry_after, "X-Retry-After-Ms": str(max(1, math.ceil(wait * 1000)))}
     return web.Response(status=409, reason=THROTTLE_REASON, headers=headers)
 
 
@@ -204,11 +241,14 @@ def make_handlers(
     async def list_records(request: web.Request) -> web.Response:
         state = state_of(request)
         store = state.store
-        if "id" in request.query:
+        by_ids = "id"
+        if request.get(_FAULT_KEY) == "ids_array":
+            by_ids = spec.name + "_Id"  # the ids_array fault: 003's lookup, newer answer
+        if by_ids in request.query:
             # Newer docs: ?id=[1,2] answers a bare JSON array of list records.
-            ids = parse_id_list(request.query["id"])
+            ids = parse_id_list(request.query[by_ids])
             if ids is None:
-                return validation_failed([FieldError("id", "must be a list of whole numbers")])
+                return validation_failed([FieldError(by_ids, "must be a list of whole numbers")])
             wanted = set(ids)
             rows = [r for r in store.rows(spec) if r["Id"] in wanted]
             rows.sort(key=lambda r: r["Id"])
@@ -256,7 +296,11 @@ def make_handlers(
         body, bad = await _json_body(request)
         if bad is not None:
             return bad
-        values, errors = validate_write(spec, body, update=True)
+        record_id = body.get("Id") if isinstance(body, dict) else None
+        stored = None
+        if isinstance(record_id, int) and not isinstance(record_id, bool):
+            stored = state.store.get(spec, record_id)  # what an echoed enum is compared with
+        values, errors = validate_write(spec, body, update=True, stored=stored)
         if errors:
             return validation_failed(errors)
         values.pop("CreateMultiple", None)  # transient: never stored
@@ -431,7 +475,26 @@ def build_app(state: EmulatorState) -> web.Application:
             st.throttled_by[state.throttle.last_limit or "?"] += 1
             answered(state.config.throttle_status)
             return throttled(state, wait)
-        plan = state.faults.plan(request.method, request.path)
+        spec = route.spec
+
+        def applies(kind: str) -> bool:
+            """``ids_array`` and ``unknown_enum`` only where they can be seen."""
+            if kind == "ids_array":
+                return (
+                    spec is not None
+                    and route.template == spec.collection_url
+                    and request.method == "GET"
+                    and spec.name + "_Id" in request.query
+                )
+            if kind == "unknown_enum":
+                return (
+                    spec is not None
+                    and request.method == "GET"
+                    and any(f.type == "enum" for f in spec.fields)
+                )
+            return True
+
+        plan = state.faults.plan(request.method, request.path, applies)
         if plan.latency > 0:
             st.faults["latency"] += 1
             await asyncio.sleep(plan.latency)
@@ -441,6 +504,15 @@ def build_app(state: EmulatorState) -> web.Application:
         if kind == "error500":
             answered(500)
             return _json(error_envelope(500, OOOPS, None), status=500)
+        if kind == "validation500":
+            answered(500)
+            return validation_500(spec)
+        if kind == "server_message500":
+            answered(500)
+            return _json({"Message": SERVER_MESSAGE}, status=500)
+        if kind == "not_found_string":
+            answered(404)
+            return _json(NOT_FOUND_STRING, status=404)
         if kind == "drop_before":
             answered("dropped")
             return _drop(request)
@@ -448,6 +520,8 @@ def build_app(state: EmulatorState) -> web.Application:
             answered(200)
             body = error_envelope(200, "The action could not be completed.", None)
             return _json(body)
+        if kind is not None:
+            request[_FAULT_KEY] = kind
         response = await handler(request)
         if is_write and response.status == 200:
             st.writes += 1
@@ -459,6 +533,10 @@ def build_app(state: EmulatorState) -> web.Application:
             response = _malformed(response)
         elif kind in UNREADABLE_KINDS:
             response = unreadable_answer(kind)
+        elif kind == "error500_after":
+            response = _json(error_envelope(500, OOOPS, None), status=500)
+        elif kind == "unknown_enum" and spec is not None and isinstance(response, web.Response):
+            response = with_unknown_enums(spec, response)
         answered(response.status)
         return response
 

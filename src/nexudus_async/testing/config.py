@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import attrs
 
@@ -12,6 +12,7 @@ from .entities import DEFAULT_CATALOGUES, CatalogueEntry
 __all__ = [
     "DEFAULT_ADMIN_EMAIL",
     "DEFAULT_ADMIN_PASSWORD",
+    "FAULT_KINDS",
     "FULL_ADMIN_ROLE",
     "EmulatorConfig",
     "FaultKind",
@@ -34,17 +35,15 @@ FaultKind = Literal[
     "malformed",
     "empty",
     "not_json",
+    "validation500",
+    "server_message500",
+    "error500_after",
+    "not_found_string",
+    "ids_array",
+    "unknown_enum",
 ]
-FAULT_KINDS: tuple[str, ...] = (
-    "latency",
-    "error500",
-    "drop_before",
-    "drop_after",
-    "unsuccessful",
-    "malformed",
-    "empty",
-    "not_json",
-)
+#: Every fault kind, in the order of :data:`FaultKind` (the one list of them).
+FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
 
 
 @attrs.frozen
@@ -98,7 +97,26 @@ class FaultRule:
       not valid JSON.
     - ``empty``: execute the request, then answer 200 with an empty body.
     - ``not_json``: execute the request, then answer 200 with an HTML page.
+    - ``validation500``: the validation failure of 003, with status 500
+      (``Message`` "Field: may not be null or empty", ``Value`` null,
+      ``WasSuccessful`` false, one ``Errors`` entry naming the entity's first
+      required field); not executed.
+    - ``server_message500``: 500 with ``{"Message": "An error has occurred."}``
+      (the older reference pages); not executed.
+    - ``error500_after``: execute the request, then answer the ``error500``
+      answer: a retried PUT or DELETE meets its own effect.
+    - ``not_found_string``: 404 with the JSON string ``"Not found"`` (the older
+      reference pages); not executed.
+    - ``ids_array``: only a get-by-ids list request (``?<Entity>_Id=[1,2]``):
+      answered as a bare JSON array of the list records of every id found (the
+      newer documented answer) instead of the list envelope.
+    - ``unknown_enum``: only a GET of an entity with enum fields
+      (``ExpirationType``, ``PassRenewalTime``): every record in the answer
+      carries the undocumented value ``0`` there, as the live service was seen
+      to send; the store keeps what it holds.
 
+    ``ids_array`` and ``unknown_enum`` rules skip the requests they do not
+    apply to (they neither fire nor count towards ``times`` there).
     A rule fires with ``probability`` (drawn from the emulator's RNG, seeded by
     ``EmulatorConfig.seed``) and at most ``times`` times (``None``: no limit).
     Throttled and unauthenticated requests never reach the faults.

@@ -4,17 +4,26 @@ from __future__ import annotations
 
 import fnmatch
 import random
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import attrs
 from aiohttp import web
 
 from .config import FaultRule
 
-__all__ = ["UNREADABLE_KINDS", "FaultInjector", "FaultPlan", "unreadable_answer"]
+__all__ = [
+    "UNKNOWN_ENUM_VALUE",
+    "UNREADABLE_KINDS",
+    "FaultInjector",
+    "FaultPlan",
+    "unreadable_answer",
+]
 
 #: Kinds that execute the request, then answer 200 with a body no client can read.
 UNREADABLE_KINDS = frozenset({"empty", "not_json"})
+#: What ``unknown_enum`` writes into enum fields: the value seen live (ProductTimePass
+#: ``ExpirationType: 0``), the default of an enum the service never set.
+UNKNOWN_ENUM_VALUE = 0
 
 
 @attrs.frozen
@@ -48,11 +57,15 @@ class FaultInjector:
             return False
         return rule.path == path or fnmatch.fnmatchcase(path, rule.path)
 
-    def plan(self, method: str, path: str) -> FaultPlan:
+    def plan(
+        self, method: str, path: str, applies: Callable[[str], bool] = lambda kind: True
+    ) -> FaultPlan:
+        """The faults of one request; a rule whose kind ``applies`` refuses is skipped
+        before any draw, so it neither fires nor spends ``times`` there."""
         latency = 0.0
         kind: str | None = None
         for index, rule in enumerate(self._rules):
-            if not self._matches(rule, method, path):
+            if not self._matches(rule, method, path) or not applies(rule.kind):
                 continue
             if rule.times is not None and self._fired[index] >= rule.times:
                 continue
