@@ -311,6 +311,17 @@ class Resource(Generic[RecordT, ItemT]):
         path = self._entity.path
         ops = self._operations
         parsed = await self._call(ops.list, "GET", path, page=number, size=size, **query)
+        if isinstance(parsed, builtins.list):
+            # Get by ids as the newer reference pages document it: the records, bare.
+            # Nothing says more pages exist, so this is the last one.
+            return Page(
+                items=parsed,
+                page_number=number,
+                page_size=size,
+                total_items=(number - 1) * size + len(parsed),
+                total_pages=number,
+                raw=parsed,
+            )
         envelope = self._expect(parsed, ops.page, "GET", path)
         return Page(
             items=envelope.records,
@@ -484,7 +495,9 @@ class Resource(Generic[RecordT, ItemT]):
         """Several records by Id, in the order of ``ids`` (duplicates once; unknown Ids left out).
 
         Uses the API's get-by-ids lookup (``Entity_Id=[1,2,...]``), which
-        answers *list-shaped* (partial) records, in chunks of 100 Ids.
+        answers *list-shaped* (partial) records, in chunks of 100 Ids; the
+        answer may be the list envelope or (as newer reference pages
+        document it) a bare JSON array of the records.
         """
         wanted = builtins.list(dict.fromkeys(self._id("ids", i) for i in ids))
         found: dict[int, ItemT] = {}
