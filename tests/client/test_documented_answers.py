@@ -16,7 +16,11 @@ from nexudus_async import (
     CoworkerTimePassListItem,
     MalformedResponseError,
     NexudusClient,
+    NotFoundError,
+    OutcomeUnknownError,
     ProductTimePassListItem,
+    RetryPolicy,
+    ServerError,
     TariffTimePassListItem,
     TimePassListItem,
 )
@@ -109,3 +113,114 @@ async def test_a_bare_array_of_non_records_is_malformed(client: NexudusClient, w
     with pytest.raises(MalformedResponseError, match="documented shape") as info:
         await client.coworker_time_passes.get_many([1, 2])
     assert (info.value.method, info.value.path, info.value.status) == ("GET", CTP, 200)
+
+
+# --------------------------------------------------------------------------- 404 and 500 bodies
+
+NOT_FOUND = b'"Not found"'  # the older pages' 404 body: a JSON string
+SERVER_ERROR = {"Message": "An error has occurred."}  # the older pages' 500 body
+
+
+def full_record(**changes: Any) -> dict[str, Any]:
+    rec: dict[str, Any] = {
+        "Id": 9,
+        "CoworkerId": 42,
+        "BusinessId": 1,
+        "TimePassId": 7,
+        "CreateMultiple": 1,
+        "Notes": "n",
+        "PurchaseOrder": None,
+        "Used": False,
+        "Free": False,
+        "Price": None,
+        "ExpireDate": None,
+        "TariffTimePassUniqueId": None,
+        "CoworkerProductUniqueId": None,
+        "CoworkerContractUniqueId": None,
+        "SystemId": None,
+    }
+    rec.update(changes)
+    return rec
+
+
+async def _call(client: NexudusClient, operation: str) -> Any:
+    ns = client.coworker_time_passes
+    if operation == "get":
+        return await ns.get(9)
+    if operation == "update":
+        return await ns.update(9, notes="x")
+    if operation == "delete":
+        return await ns.delete(9)
+    return await ns.list()
+
+
+# (operation, method and path of the request that fails, answers before it)
+FAILING = [
+    ("get", "GET", f"{CTP}/9", []),
+    ("update", "PUT", CTP, [("GET", f"{CTP}/9", full_record())]),
+    ("delete", "DELETE", f"{CTP}/9", []),
+    ("list", "GET", CTP, []),
+]
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "text/plain"])
+@pytest.mark.parametrize(("operation", "method", "path", "before"), FAILING)
+async def test_a_404_with_the_json_string_not_found_is_not_found_error(
+    client: NexudusClient,
+    wire: Wire,
+    operation: str,
+    method: str,
+    path: str,
+    before: list[tuple[str, str, Any]],
+    content_type: str,
+) -> None:
+    for m, p, payload in before:
+        wire.add(m, p, payload=payload)
+    wire.add(method, path, status=404, body=NOT_FOUND, content_type=content_type)
+    with pytest.raises(NotFoundError) as info:
+        await _call(client, operation)
+    error = info.value
+    assert type(error) is NotFoundError
+    assert (error.status, error.method, error.path) == (404, method, path)
+    assert error.api_message == "Not found"
+    assert str(error) == f"not found: Not found [{method} {path} -> 404]"
+    assert error.body == NOT_FOUND
+    assert wire.lines()[-1].split("?")[0] == f"{method} {path}"
+    assert len(wire.log) == len(before) + 1  # a 404 is not retried
+
+
+@pytest.mark.parametrize(("operation", "method", "path", "before"), FAILING)
+async def test_a_500_with_the_documented_message_is_server_error_carrying_it(
+    client: NexudusClient,
+    wire: Wire,
+    clock: FakeClock,
+    operation: str,
+    method: str,
+    path: str,
+    before: list[tuple[str, str, Any]],
+) -> None:
+    for m, p, payload in before:
+        wire.add(m, p, payload=payload)
+    wire.add(method, path, status=500, payload=SERVER_ERROR, repeat=True)
+    with pytest.raises(ServerError) as info:
+        await _call(client, operation)
+    error = info.value
+    assert type(error) is ServerError
+    assert (error.status, error.method, error.path) == (500, method, path)
+    assert error.api_message == "An error has occurred."
+    assert str(error) == f"server error: An error has occurred. [{method} {path} -> 500]"
+    assert error.errors == ()
+    # GET, PUT and DELETE are idempotent: resent after the default policy's backoffs.
+    assert len(wire.log) == len(before) + 1 + RetryPolicy().max_retries
+    assert len(clock.sleeps) == RetryPolicy().max_retries
+
+
+async def test_a_create_answered_the_documented_500_is_outcome_unknown_with_its_message(
+    client: NexudusClient, wire: Wire
+) -> None:
+    wire.add("POST", CTP, status=500, payload=SERVER_ERROR)
+    with pytest.raises(OutcomeUnknownError) as info:
+        await client.coworker_time_passes.create(coworker_id=42, business_id=1, time_pass_id=7)
+    assert info.value.api_message == "An error has occurred."
+    assert isinstance(info.value.cause, ServerError)
+    assert wire.lines() == [f"POST {CTP}"]

@@ -285,7 +285,13 @@ def field_errors_from_body(data: Any) -> tuple[FieldError, ...]:
 
 
 def api_message_from_body(data: Any) -> str | None:
-    """The API's ``Message`` (or OAuth ``error_description``/``error``) if there is one."""
+    """The API's ``Message`` (or OAuth ``error_description``/``error``) if there is one.
+
+    A body that is a JSON string is the message itself (older reference pages
+    answer a missing record with 404 and ``"Not found"``).
+    """
+    if isinstance(data, str):
+        return data.strip() or None
     if isinstance(data, Mapping):
         for key in ("Message", "error_description", "error"):
             value = data.get(key)

@@ -73,8 +73,9 @@ _URL_QUERY = re.compile(r"(https?://[^\s?#]+)\?[^\s#]*")
 
 
 def _is_json(response: HttpResponse) -> bool:
-    # The body's first byte first: it settles the usual JSON answer without a header lookup.
-    if response.content[:1] in (b"{", b"["):
+    # The body's first byte first: it settles the usual JSON answer without a header lookup
+    # (a JSON string too: the older pages' 404 answers "Not found", quotes included).
+    if response.content[:1] in (b"{", b"[", b'"'):
         return True
     return "json" in response.headers.get("Content-Type", "").lower()
 
