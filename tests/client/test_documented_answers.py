@@ -14,16 +14,20 @@ import pytest
 from nexudus_async import (
     BasicAuth,
     CoworkerTimePassListItem,
+    ExpirationType,
+    InputError,
     MalformedResponseError,
     NexudusClient,
     NotFoundError,
     OutcomeUnknownError,
+    PassRenewalTime,
     ProductTimePassListItem,
     RetryPolicy,
     ServerError,
     TariffTimePassListItem,
     TimePassListItem,
 )
+from nexudus_async._core.wire import UNSET
 
 from .conftest import BASE, FakeClock, Wire
 
@@ -224,3 +228,136 @@ async def test_a_create_answered_the_documented_500_is_outcome_unknown_with_its_
     assert info.value.api_message == "An error has occurred."
     assert isinstance(info.value.cause, ServerError)
     assert wire.lines() == [f"POST {CTP}"]
+
+
+# --------------------------------------------------------------------------- unknown enum values
+
+OK_UPDATED = {"WasSuccessful": True, "Message": "updated", "Value": {"Id": 1}}
+OBSERVED_PTP = {  # tests/fixtures/product_time_pass_observed.json, trimmed
+    "Id": 7654321,
+    "ProductId": 12345678,
+    "TimePassId": 12345678,
+    "PassesIncluded": 5,
+    "ExpireTimeInMonths": None,
+    "ExpireTimeInWeeks": None,
+    "ExpirationType": 0,
+    "ExpiresIn": None,
+    "SystemId": None,
+    "IsArchived": False,
+}
+TARIFF_PASS = {
+    "Id": 8,
+    "TariffId": 1,
+    "TimePassId": 2,
+    "PassesIncluded": 3,
+    "PassRenewalTime": 0,
+    "SystemId": None,
+}
+
+
+async def test_an_unknown_expiration_type_read_survives_update(
+    client: NexudusClient, wire: Wire
+) -> None:
+    wire.add("GET", f"{PTP}/7654321", payload=OBSERVED_PTP, repeat=True)
+    wire.add("PUT", PTP, payload=OK_UPDATED)
+    tp = await client.product_time_passes.get(7654321)
+    assert type(tp.expiration_type) is ExpirationType
+    assert (tp.expiration_type.value, tp.expiration_type.name) == (0, "UNKNOWN_0")
+    await client.product_time_passes.update(7654321, passes_included=6)
+    assert wire.log[-1].json() == {
+        "Id": 7654321,
+        "ProductId": 12345678,
+        "TimePassId": 12345678,
+        "PassesIncluded": 6,
+        "ExpireTimeInMonths": None,
+        "ExpireTimeInWeeks": None,
+        "ExpirationType": 0,  # echoed as read
+        "ExpiresIn": None,
+        "SystemId": None,
+        "IsArchived": False,
+    }
+
+
+async def test_an_unknown_pass_renewal_time_read_survives_update(
+    client: NexudusClient, wire: Wire
+) -> None:
+    wire.add("GET", f"{TTP}/8", payload=TARIFF_PASS)
+    wire.add("PUT", TTP, payload=OK_UPDATED)
+    await client.tariff_time_passes.update(8, passes_included=4)
+    assert wire.log[-1].json() == {**TARIFF_PASS, "PassesIncluded": 4}
+
+
+async def test_unknown_enum_values_in_list_records_parse(client: NexudusClient, wire: Wire) -> None:
+    wire.add("GET", PTP, payload=envelope([{"Id": 1, "ExpirationType": 0}, {"Id": 2}]))
+    page = await client.product_time_passes.list()
+    assert [type(i.expiration_type) for i in page] == [ExpirationType, type(UNSET)]
+    assert page.items[0].expiration_type == 0
+
+
+CREATE_PTP = {"product_id": 1, "time_pass_id": 2, "passes_included": 1}
+ENUM_HINT = (
+    " (the documented values; to send another, create the client with "
+    "allow_unknown_enum_values=True)"
+)
+
+
+async def test_sending_an_undocumented_enum_value_is_an_input_error_by_default(
+    client: NexudusClient, wire: Wire
+) -> None:
+    assert client.allow_unknown_enum_values is False
+    with pytest.raises(InputError) as info:
+        await client.product_time_passes.create(**CREATE_PTP, expiration_type=0)
+    assert (info.value.field, info.value.value) == ("expiration_type", 0)
+    assert (
+        str(info.value) == "invalid expiration_type=0: must be one of 1, 2, 3, 4, 5, 6" + ENUM_HINT
+    )
+    with pytest.raises(InputError) as info:
+        await client.product_time_passes.update(1, expiration_type=ExpirationType(0))
+    assert (info.value.field, info.value.value) == ("expiration_type", ExpirationType(0))
+    with pytest.raises(InputError, match=r"^invalid pass_renewal_time=9: must be one of 1, 2"):
+        await client.tariff_time_passes.create(
+            tariff_id=1, time_pass_id=2, passes_included=1, pass_renewal_time=9
+        )
+    assert wire.log == []  # nothing was sent, not even the update's read
+
+
+async def test_allow_unknown_enum_values_sends_them(
+    mocked: Any, clock: FakeClock, wire: Wire
+) -> None:
+    wire.add("POST", PTP, payload=OK_UPDATED)
+    wire.add("GET", f"{TTP}/8", payload={**TARIFF_PASS, "PassRenewalTime": 1})
+    wire.add("PUT", TTP, payload=OK_UPDATED)
+    async with NexudusClient(
+        BASE, rate_limits=None, clock=clock, sleep=clock.sleep, allow_unknown_enum_values=True
+    ) as client:
+        assert client.allow_unknown_enum_values is True
+        await client.product_time_passes.create(**CREATE_PTP, expiration_type=0)
+        await client.tariff_time_passes.update(8, pass_renewal_time=PassRenewalTime(9))
+        # still a whole number within the API's 32 bits
+        with pytest.raises(InputError, match="must be a whole number"):
+            await client.product_time_passes.create(**CREATE_PTP, expiration_type="0")
+        strict = client.with_options(allow_unknown_enum_values=False)
+        assert strict.allow_unknown_enum_values is False
+        with pytest.raises(InputError, match="must be one of"):
+            await strict.product_time_passes.create(**CREATE_PTP, expiration_type=0)
+        assert client.with_options(timeout=5).allow_unknown_enum_values is True
+    assert wire.log[0].json() == {
+        "ProductId": 1,
+        "TimePassId": 2,
+        "PassesIncluded": 1,
+        "ExpirationType": 0,
+    }
+    assert wire.log[2].json() == {**TARIFF_PASS, "PassRenewalTime": 9}
+    assert len(wire.log) == 3
+
+
+async def test_a_view_may_opt_in_to_unknown_enum_values(client: NexudusClient, wire: Wire) -> None:
+    wire.add("POST", PTP, payload=OK_UPDATED)
+    lenient = client.with_options(allow_unknown_enum_values=True)
+    await lenient.product_time_passes.create(**CREATE_PTP, expiration_type=0)
+    assert wire.log[0].json()["ExpirationType"] == 0
+    assert client.allow_unknown_enum_values is False
+    with pytest.raises(TypeError, match="allow_unknown_enum_values"):
+        client.with_options(allow_unknown_enum_values="yes")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="allow_unknown_enum_values"):
+        NexudusClient(BASE, allow_unknown_enum_values=1)  # type: ignore[arg-type]

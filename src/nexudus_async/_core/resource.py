@@ -124,6 +124,9 @@ class Owner(Protocol):
     @property
     def transport(self) -> Transport: ...
 
+    @property
+    def allow_unknown_enum_values(self) -> bool: ...
+
     def with_options(
         self, *, timeout: float | None = ..., retry: RetryPolicy | None = ...
     ) -> Any: ...
@@ -147,11 +150,17 @@ class _Capture:
         return self.response
 
 
-def _check(field: Field, value: Any) -> Any:
+def _check(field: Field, value: Any, *, allow_unknown_enum_values: bool = False) -> Any:
     try:
-        return _values.check(field, value)
+        return _values.check(field, value, allow_unknown_enum_values=allow_unknown_enum_values)
     except _values.Invalid as exc:
-        raise InputError(field.name, value, str(exc)) from None
+        reason = str(exc)
+        if field.kind == "enum" and reason.startswith("must be one of"):
+            reason += (
+                " (the documented values; to send another, create the client with "
+                "allow_unknown_enum_values=True)"
+            )
+        raise InputError(field.name, value, reason) from None
 
 
 class Resource(Generic[RecordT, ItemT]):
@@ -378,7 +387,9 @@ class Resource(Generic[RecordT, ItemT]):
         """A checked create/update argument in the form the generated body takes."""
         if value is None or isinstance(value, Unset):
             return value
-        checked = _check(field, value)
+        checked = _check(
+            field, value, allow_unknown_enum_values=self._owner.allow_unknown_enum_values
+        )
         if field.enum_name is not None:
             return self._operations.enums[field.enum_name](checked)
         return checked
