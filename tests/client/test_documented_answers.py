@@ -15,6 +15,7 @@ from nexudus_async import (
     BasicAuth,
     CoworkerTimePassListItem,
     ExpirationType,
+    FieldsClearedWarning,
     InputError,
     MalformedResponseError,
     NexudusClient,
@@ -361,3 +362,123 @@ async def test_a_view_may_opt_in_to_unknown_enum_values(client: NexudusClient, w
         client.with_options(allow_unknown_enum_values="yes")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="allow_unknown_enum_values"):
         NexudusClient(BASE, allow_unknown_enum_values=1)  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------- update clears nothing silently
+
+# 003's "Get single CoworkerTimePass by Id": no PurchaseOrder, TariffTimePassUniqueId,
+# CoworkerContractUniqueId, although a PUT clears what it does not receive.
+LIVE_GET_003 = {
+    "Id": 1234567,
+    "BusinessId": 12345678,
+    "CheckedIn": False,
+    "CoworkerId": 12345678,
+    "CoworkerProductUniqueId": None,
+    "CreateMultiple": None,
+    "ExpireDate": None,
+    "Free": False,
+    "Invoiced": False,
+    "InvoiceDate": None,
+    "IsFromTariff": False,
+    "Notes": "Notes",
+    "Price": None,
+    "RemainingUses": None,
+    "TimePassId": 12345678,
+    "TotalUses": None,
+    "Used": False,
+    "UsedDate": None,
+    "CreatedOn": "2018-07-03T06:23:01Z",
+    "UpdatedOn": "2020-01-01T21:57:21Z",
+    "UpdatedBy": "System",
+    "UniqueId": "4bf6f8b5-9763-4f32-8408-52872c134b11",
+    "SystemId": "{ metadata: { id: 887766, processed: true } }",
+}
+LIVE_GET_PUT = {
+    "Id": 1234567,
+    "CoworkerId": 12345678,
+    "BusinessId": 12345678,
+    "TimePassId": 12345678,
+    "CreateMultiple": 1,
+    "Notes": "moved",
+    "Used": False,
+    "Free": False,
+    "Price": None,
+    "ExpireDate": None,
+    "CoworkerProductUniqueId": None,
+    "SystemId": "{ metadata: { id: 887766, processed: true } }",
+}
+
+
+async def test_update_warns_about_the_fields_the_put_will_clear(
+    client: NexudusClient, wire: Wire
+) -> None:
+    wire.add("GET", f"{CTP}/1234567", payload=LIVE_GET_003)
+    wire.add("PUT", CTP, payload=OK_UPDATED)
+    with pytest.warns(FieldsClearedWarning) as caught:
+        await client.coworker_time_passes.update(1234567, notes="moved")
+    (warning,) = caught
+    assert warning.filename == __file__  # points at the caller's line
+    cleared = warning.message
+    assert isinstance(cleared, FieldsClearedWarning)
+    assert (cleared.entity, cleared.id) == ("CoworkerTimePass", 1234567)
+    assert cleared.fields == (
+        "purchase_order",
+        "tariff_time_pass_unique_id",
+        "coworker_contract_unique_id",
+    )
+    assert str(cleared) == (
+        "CoworkerTimePass 1234567 was read back without PurchaseOrder, "
+        "TariffTimePassUniqueId, CoworkerContractUniqueId: the PUT replaces the whole "
+        "record and will clear them; to keep them, pass them to update() "
+        "(purchase_order=..., tariff_time_pass_unique_id=..., coworker_contract_unique_id=...)"
+    )
+    # The update still goes ahead, with what the record had.
+    assert wire.log[-1].json() == LIVE_GET_PUT
+
+
+async def test_update_does_not_warn_about_fields_the_caller_passes(
+    client: NexudusClient, wire: Wire
+) -> None:
+    wire.add("GET", f"{CTP}/1234567", payload=LIVE_GET_003, repeat=True)
+    wire.add("PUT", CTP, payload=OK_UPDATED, repeat=True)
+    with pytest.warns(FieldsClearedWarning) as caught:
+        await client.coworker_time_passes.update(
+            1234567, purchase_order="PO-7", coworker_contract_unique_id=None
+        )
+    (warning,) = caught
+    assert isinstance(warning.message, FieldsClearedWarning)
+    assert warning.message.fields == ("tariff_time_pass_unique_id",)
+    assert str(warning.message) == (
+        "CoworkerTimePass 1234567 was read back without TariffTimePassUniqueId: the PUT "
+        "replaces the whole record and will clear it; to keep it, pass it to update() "
+        "(tariff_time_pass_unique_id=...)"
+    )
+    assert wire.log[-1].json() == {
+        **LIVE_GET_PUT,
+        "Notes": "Notes",
+        "PurchaseOrder": "PO-7",
+        "CoworkerContractUniqueId": None,
+    }
+    # Every writable field the record lacks given: nothing to warn about (-W error).
+    await client.coworker_time_passes.update(
+        1234567,
+        purchase_order=None,
+        tariff_time_pass_unique_id=None,
+        coworker_contract_unique_id=None,
+    )
+    assert wire.log[-1].json()["TariffTimePassUniqueId"] is None
+
+
+async def test_update_of_a_complete_record_does_not_warn(client: NexudusClient, wire: Wire) -> None:
+    wire.add("GET", f"{PTP}/7654321", payload=OBSERVED_PTP)
+    wire.add("PUT", PTP, payload=OK_UPDATED)
+    await client.product_time_passes.update(7654321, passes_included=1)  # -W error: no warning
+    assert len(wire.log) == 2
+
+
+def test_fields_cleared_warning_is_exported_as_a_user_warning() -> None:
+    import nexudus_async
+
+    assert nexudus_async.FieldsClearedWarning is FieldsClearedWarning
+    assert issubclass(FieldsClearedWarning, UserWarning)
+    assert "FieldsClearedWarning" in nexudus_async.__all__

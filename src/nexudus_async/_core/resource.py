@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import builtins
 import datetime
+import warnings
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from enum import IntEnum
@@ -34,6 +35,7 @@ import attrs
 from . import decimals as _decimals, values as _values
 from .entity import NO_DEFAULT, Entity, Field
 from .errors import (
+    FieldsClearedWarning,
     InputError,
     MalformedResponseError,
     NexudusError,
@@ -436,12 +438,15 @@ class Resource(Generic[RecordT, ItemT]):
         # Never from list data: the full record, so untouched fields are sent back as they are.
         record = await self._get(id)
         values: dict[str, Any] = {}
+        cleared: list[Field] = []
         for field in entity.update_fields():
             name = field.name
             if name in checked:
                 values[name] = checked[name]
                 continue
             current = getattr(record, name, UNSET)
+            if isinstance(current, Unset) and field.update != "required":
+                cleared.append(field)  # not read back, so not sent: the PUT clears it
             if field.update == "required" and (current is None or isinstance(current, Unset)):
                 if field.default is NO_DEFAULT:
                     raise InputError(
@@ -452,6 +457,14 @@ class Resource(Generic[RecordT, ItemT]):
                     )
                 current = field.default
             values[name] = current
+        if cleared:
+            # stacklevel 3: the caller of the namespace's update(), through the awaits
+            warnings.warn(
+                FieldsClearedWarning(
+                    entity.name, id, [f.name for f in cleared], [f.json_name for f in cleared]
+                ),
+                stacklevel=3,
+            )
         body = ops.update_body(**values)
         # Properties the spec does not know are sent back too: a PUT would clear them.
         body.additional_properties.update(getattr(record, "additional_properties", {}))
