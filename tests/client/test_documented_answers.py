@@ -6,6 +6,7 @@ Over aioresponses, so each answer is exactly the one the reference pages
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -19,6 +20,7 @@ from nexudus_async import (
     InputError,
     MalformedResponseError,
     NexudusClient,
+    NexudusError,
     NotFoundError,
     OutcomeUnknownError,
     PassRenewalTime,
@@ -482,3 +484,73 @@ def test_fields_cleared_warning_is_exported_as_a_user_warning() -> None:
     assert nexudus_async.FieldsClearedWarning is FieldsClearedWarning
     assert issubclass(FieldsClearedWarning, UserWarning)
     assert "FieldsClearedWarning" in nexudus_async.__all__
+
+
+# --------------------------------------------------------------------------- offset dates read back
+
+OFFSET = "2025-01-01T10:00:00+02:00"
+PLUS_TWO = datetime.timezone(datetime.timedelta(hours=2))
+
+
+def complete_record(**changes: Any) -> dict[str, Any]:
+    """A CoworkerTimePass with every writable field (so update() has nothing to warn about)."""
+    return {
+        **LIVE_GET_003,
+        "PurchaseOrder": None,
+        "TariffTimePassUniqueId": None,
+        "CoworkerContractUniqueId": None,
+        **changes,
+    }
+
+
+async def test_an_offset_read_only_date_does_not_stop_an_update(
+    client: NexudusClient, wire: Wire
+) -> None:
+    wire.add("GET", f"{CTP}/1234567", payload=complete_record(UsedDate=OFFSET), repeat=True)
+    wire.add("PUT", CTP, payload=OK_UPDATED)
+    tp = await client.coworker_time_passes.get(1234567)
+    assert tp.used_date == datetime.datetime(2025, 1, 1, 10, 0, tzinfo=PLUS_TWO)  # as written
+    result = await client.coworker_time_passes.update(1234567, notes="moved")
+    assert result.id == 1
+    put = wire.log[-1].json()
+    assert "UsedDate" not in put  # read-only: never sent
+    assert put["Notes"] == "moved"
+
+
+async def test_an_offset_writable_date_read_back_is_an_input_error_naming_it(
+    client: NexudusClient, wire: Wire
+) -> None:
+    wire.add("GET", f"{CTP}/1234567", payload=complete_record(ExpireDate=OFFSET), repeat=True)
+    wire.add("PUT", CTP, payload=OK_UPDATED)
+    with pytest.raises(InputError) as info:
+        await client.coworker_time_passes.update(1234567, notes="moved")
+    error = info.value
+    assert isinstance(error, NexudusError)
+    assert (error.field, error.value) == (
+        "expire_date",
+        datetime.datetime(2025, 1, 1, 10, 0, tzinfo=PLUS_TWO),
+    )
+    assert str(error) == (
+        f"invalid expire_date={error.value!r}: CoworkerTimePass 1234567 was read back with "
+        "ExpireDate at a non-zero UTC offset; the Nexudus API stores the space's local "
+        "wall-clock time and would shift it if sent so, and the client will not guess the "
+        "local time: pass expire_date= (a naive datetime in the space's local time, or None) "
+        "to update()"
+    )
+    assert wire.lines() == [f"GET {CTP}/1234567"]  # no PUT
+    # Passing the field, as the message says, sends the update.
+    await client.coworker_time_passes.update(
+        1234567, notes="moved", expire_date=datetime.datetime(2025, 1, 1, 10, 0)
+    )
+    assert wire.log[-1].json()["ExpireDate"] == "2025-01-01T10:00:00Z"
+
+
+async def test_an_offset_date_with_zero_offset_read_back_is_sent_as_wall_clock(
+    client: NexudusClient, wire: Wire
+) -> None:
+    wire.add(
+        "GET", f"{CTP}/1234567", payload=complete_record(ExpireDate="2025-01-01T10:00:00+00:00")
+    )
+    wire.add("PUT", CTP, payload=OK_UPDATED)
+    await client.coworker_time_passes.update(1234567, notes="moved")
+    assert wire.log[-1].json()["ExpireDate"] == "2025-01-01T10:00:00Z"

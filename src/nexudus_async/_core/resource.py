@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, Self, TypeVar
 
 import attrs
 
-from . import decimals as _decimals, values as _values
+from . import dates as _dates, decimals as _decimals, values as _values
 from .entity import NO_DEFAULT, Entity, Field
 from .errors import (
     FieldsClearedWarning,
@@ -299,6 +299,21 @@ class Resource(Generic[RecordT, ItemT]):
                 "local time",
             )
 
+    def _check_read_back_datetime(self, id: int, field: Field, value: datetime.datetime) -> None:
+        """A date the API answered with a non-zero UTC offset cannot be sent back as it is."""
+        try:
+            _dates.wall_clock(value)
+        except _dates.OffsetError:
+            raise InputError(
+                field.name,
+                value,
+                f"{self._entity.name} {id} was read back with {field.json_name} at a non-zero "
+                "UTC offset; the Nexudus API stores the space's local wall-clock time and "
+                "would shift it if sent so, and the client will not guess the local time: "
+                f"pass {field.name}= (a naive datetime in the space's local time, or None) "
+                "to update()",
+            ) from None
+
     def _ordering(
         self, order_by: str | None, direction: SortDirection | str | int | None
     ) -> dict[str, Any]:
@@ -456,6 +471,8 @@ class Resource(Generic[RecordT, ItemT]):
                         f"send; pass {name}=...",
                     )
                 current = field.default
+            if isinstance(current, datetime.datetime):
+                self._check_read_back_datetime(id, field, current)
             values[name] = current
         if cleared:
             # stacklevel 3: the caller of the namespace's update(), through the awaits
