@@ -29,6 +29,7 @@ from nexudus_async import (
     ServerError,
     TariffTimePassListItem,
     TimePassListItem,
+    WriteResult,
 )
 from nexudus_async._core.wire import UNSET
 
@@ -554,3 +555,94 @@ async def test_an_offset_date_with_zero_offset_read_back_is_sent_as_wall_clock(
     wire.add("PUT", CTP, payload=OK_UPDATED)
     await client.coworker_time_passes.update(1234567, notes="moved")
     assert wire.log[-1].json()["ExpireDate"] == "2025-01-01T10:00:00Z"
+
+
+# ------------------------------------------------------- unreadable answers to PUT and DELETE
+
+# A 200 whose body is empty or not JSON (a proxy, a cut answer): it says nothing of
+# what happened. PUT and DELETE are idempotent, so they are safely resent.
+UNREADABLE = [
+    pytest.param({"body": b""}, "the API answered an empty body", id="empty"),
+    pytest.param(
+        {"body": b"", "content_type": "application/json"},
+        "the API answered an empty body",
+        id="empty-json",
+    ),
+    pytest.param(
+        {"body": b"<html>OK</html>", "content_type": "text/html"},
+        "the API answered a body that is not JSON (text/html)",
+        id="html",
+    ),
+    pytest.param(
+        {"body": b"{not json", "content_type": "application/json"},
+        "the API answered a body that is not valid JSON",
+        id="invalid-json",
+    ),
+]
+
+
+@pytest.mark.parametrize(("answer", "message"), UNREADABLE)
+async def test_a_put_answered_unreadably_is_resent(
+    client: NexudusClient, wire: Wire, clock: FakeClock, answer: dict[str, Any], message: str
+) -> None:
+    wire.add("GET", f"{CTP}/1234567", payload=complete_record())
+    wire.add("PUT", CTP, status=200, **answer)
+    wire.add("PUT", CTP, payload={**OK_UPDATED, "Value": {"Id": 1234567}})
+    result = await client.coworker_time_passes.update(1234567, notes="moved")
+    assert result.id == 1234567
+    assert wire.lines() == [f"GET {CTP}/1234567", f"PUT {CTP}", f"PUT {CTP}"]
+    assert wire.log[1].body == wire.log[2].body  # the same PUT again
+    assert len(clock.sleeps) == 1  # after the policy's backoff
+
+
+@pytest.mark.parametrize(("answer", "message"), UNREADABLE)
+async def test_a_put_answered_unreadably_every_time_is_malformed(
+    client: NexudusClient, wire: Wire, answer: dict[str, Any], message: str
+) -> None:
+    wire.add("GET", f"{CTP}/1234567", payload=complete_record())
+    wire.add("PUT", CTP, status=200, repeat=True, **answer)
+    with pytest.raises(MalformedResponseError) as info:
+        await client.with_options(retry=RetryPolicy(max_retries=1)).coworker_time_passes.update(
+            1234567, notes="moved"
+        )
+    assert type(info.value) is MalformedResponseError  # not OutcomeUnknownError: resent safely
+    assert str(info.value) == f"{message} [PUT {CTP} -> 200]"
+    assert wire.lines() == [f"GET {CTP}/1234567", f"PUT {CTP}", f"PUT {CTP}"]
+
+
+@pytest.mark.parametrize(("answer", "message"), UNREADABLE)
+async def test_a_delete_answered_unreadably_then_404_has_deleted(
+    client: NexudusClient, wire: Wire, answer: dict[str, Any], message: str
+) -> None:
+    # The first attempt deleted the record, its answer was unreadable: the resend's 404
+    # is that attempt's work, not an error.
+    wire.add("DELETE", f"{CTP}/9", status=200, **answer)
+    wire.add("DELETE", f"{CTP}/9", status=404, body=NOT_FOUND, content_type="application/json")
+    result = await client.coworker_time_passes.delete(9)
+    assert result == WriteResult(
+        id=None,
+        message="CoworkerTimePass 9 is gone: an earlier attempt, whose answer was lost, deleted it",
+    )
+    assert wire.lines() == [f"DELETE {CTP}/9", f"DELETE {CTP}/9"]
+
+
+@pytest.mark.parametrize(("answer", "message"), UNREADABLE)
+async def test_a_delete_answered_unreadably_then_ok_succeeds(
+    client: NexudusClient, wire: Wire, answer: dict[str, Any], message: str
+) -> None:
+    wire.add("DELETE", f"{CTP}/9", status=200, **answer)
+    wire.add("DELETE", f"{CTP}/9", payload={"WasSuccessful": True, "Message": "deleted"})
+    result = await client.coworker_time_passes.delete(9)
+    assert (result.id, result.message) == (None, "deleted")
+    assert wire.lines() == [f"DELETE {CTP}/9", f"DELETE {CTP}/9"]
+
+
+@pytest.mark.parametrize(("answer", "message"), UNREADABLE)
+async def test_a_create_answered_unreadably_is_still_never_resent(
+    client: NexudusClient, wire: Wire, answer: dict[str, Any], message: str
+) -> None:
+    wire.add("POST", CTP, status=200, **answer)
+    with pytest.raises(OutcomeUnknownError, match=r"^the outcome is unknown") as info:
+        await client.coworker_time_passes.create(coworker_id=42, business_id=1, time_pass_id=7)
+    assert isinstance(info.value.cause, MalformedResponseError)
+    assert wire.lines() == [f"POST {CTP}"]
