@@ -14,6 +14,7 @@ import pytest
 
 from nexudus_async import (
     BasicAuth,
+    CommandParameter,
     CoworkerTimePassListItem,
     ExpirationType,
     FieldsClearedWarning,
@@ -646,3 +647,46 @@ async def test_a_create_answered_unreadably_is_still_never_resent(
         await client.coworker_time_passes.create(coworker_id=42, business_id=1, time_pass_id=7)
     assert isinstance(info.value.cause, MalformedResponseError)
     assert wire.lines() == [f"POST {CTP}"]
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        pytest.param(
+            datetime.datetime(2025, 1, 1, 10, 0, tzinfo=PLUS_TWO),
+            "has a non-zero UTC offset; the Nexudus API stores the space's local wall-clock "
+            "time and would shift it. Pass a naive datetime in the space's local time",
+            id="offset",
+        ),
+        pytest.param(float("nan"), "must be a finite number (JSON has no NaN)", id="nan"),
+        pytest.param(float("inf"), "must be a finite number (JSON has no NaN)", id="inf"),
+    ],
+)
+async def test_a_command_parameter_the_wire_cannot_carry_is_an_input_error(
+    client: NexudusClient, wire: Wire, value: Any, reason: str
+) -> None:
+    with pytest.raises(InputError) as info:
+        await client.coworker_time_passes.run_command(
+            "KEY", ids=[1], parameters=[CommandParameter(value=value, name="When")]
+        )
+    assert (info.value.field, str(info.value)) == (
+        "parameters",
+        f"invalid parameters={value!r}: {reason}",
+    )
+    assert wire.log == []
+
+
+async def test_a_command_parameter_with_a_naive_or_utc_datetime_is_sent_as_wall_clock(
+    client: NexudusClient, wire: Wire
+) -> None:
+    wire.add("POST", f"{CTP}/runcommand", payload=OK_UPDATED, repeat=True)
+    for value in (
+        datetime.datetime(2025, 1, 1, 10, 0),
+        datetime.datetime(2025, 1, 1, 10, 0, tzinfo=datetime.UTC),
+    ):
+        await client.coworker_time_passes.run_command(
+            "KEY", ids=[1], parameters=[CommandParameter(value=value, name="When")]
+        )
+        assert wire.log[-1].json()["Parameters"] == [
+            {"Value": "2025-01-01T10:00:00Z", "Name": "When"}
+        ]

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import builtins
 import datetime
+import math
 import warnings
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
@@ -583,6 +584,25 @@ class Resource(Generic[RecordT, ItemT]):
         items = self._expect(parsed, builtins.list, "GET", path)
         return [self._expect(c, command, "GET", path) for c in items]
 
+    @staticmethod
+    def _check_command_value(value: Any) -> None:
+        """A parameter's value (any JSON value) must be one the wire can carry unshifted."""
+        if isinstance(value, datetime.datetime):
+            try:
+                _dates.wall_clock(value)
+            except _dates.OffsetError:
+                raise InputError(
+                    "parameters",
+                    value,
+                    "has a non-zero UTC offset; the Nexudus API stores the space's local "
+                    "wall-clock time and would shift it. Pass a naive datetime in the space's "
+                    "local time",
+                ) from None
+        elif (isinstance(value, float) and not math.isfinite(value)) or (
+            isinstance(value, Decimal) and not value.is_finite()
+        ):
+            raise InputError("parameters", value, "must be a finite number (JSON has no NaN)")
+
     async def _run_command(
         self, key: str, ids: Sequence[int], parameters: Sequence[Any]
     ) -> WriteResult:
@@ -593,6 +613,7 @@ class Resource(Generic[RecordT, ItemT]):
         for p in parameters:
             if not isinstance(p, ops.command_parameter):
                 raise InputError("parameters", p, "each parameter must be a CommandParameter")
+            self._check_command_value(getattr(p, "value", None))
         body = ops.run_command_request(
             key=key, ids=id_list, parameters=builtins.list(parameters) if parameters else UNSET
         )
