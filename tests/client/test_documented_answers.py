@@ -690,3 +690,33 @@ async def test_a_command_parameter_with_a_naive_or_utc_datetime_is_sent_as_wall_
         assert wire.log[-1].json()["Parameters"] == [
             {"Value": "2025-01-01T10:00:00Z", "Name": "When"}
         ]
+
+
+async def test_bulk_create_follows_the_clients_allow_unknown_enum_values(
+    mocked: Any, clock: FakeClock, wire: Wire
+) -> None:
+    from nexudus_async.bulk import BulkInputError
+
+    rows = [{"ProductId": "1", "TimePassId": "2", "PassesIncluded": "1", "ExpirationType": "0"}]
+    wire.add("GET", PTP, payload=envelope([]), repeat=True)
+    wire.add("POST", PTP, payload={**OK_UPDATED, "Value": {"Id": 77}}, repeat=True)
+    async with NexudusClient(BASE, rate_limits=None, clock=clock, sleep=clock.sleep) as client:
+        with pytest.raises(BulkInputError) as info:
+            await client.product_time_passes.bulk_create(rows)
+        assert [(e.line, e.field, e.value) for e in info.value.row_errors] == [
+            (1, "ExpirationType", "0")
+        ]
+        assert wire.log == []
+        lenient = client.with_options(allow_unknown_enum_values=True)
+        report = await lenient.product_time_passes.bulk_create(rows)
+        assert (report.records_created, report.create_requests) == (1, 1)
+        # The lenient check left nothing behind for the strict one (a shared memo).
+        with pytest.raises(BulkInputError):
+            await client.product_time_passes.bulk_create(rows)
+    (post,) = [s for s in wire.log if s.method == "POST"]
+    assert post.json() == {
+        "ProductId": 1,
+        "TimePassId": 2,
+        "PassesIncluded": 1,
+        "ExpirationType": 0,
+    }

@@ -197,17 +197,20 @@ def check_body(
     update: bool,
     source: Source,
     defaults: bool = False,
+    allow_unknown_enum_values: bool = False,
 ) -> tuple[dict[str, Any], list[Problem]]:
     """Check a create (or update) body given by JSON names (or Python names, but from JSON).
 
     Returns the values the body carries by JSON name (``None`` for explicit
     nulls; absent fields stay absent; with ``defaults``, the spec's defaults
     fill absent fields) and one :class:`Problem` per failing field. Read-only
-    and unknown properties are the caller's business.
+    and unknown properties are the caller's business. ``allow_unknown_enum_values``
+    as for :func:`check`.
     """
     clean: dict[str, Any] = {}
     problems: list[Problem] = []
-    memo = entity.memo if source == "text" else None
+    # The memo is shared by every check of the entity: only the default rules fill it.
+    memo = entity.memo if source == "text" and not allow_unknown_enum_values else None
     get = body.get
     for field in entity.update_fields() if update else entity.create_fields():
         name = field.json_name
@@ -236,7 +239,9 @@ def check_body(
                     clean[name] = hit
                     continue
         try:
-            checked = check(field, value, source=source)
+            checked = check(
+                field, value, source=source, allow_unknown_enum_values=allow_unknown_enum_values
+            )
         except Invalid as exc:
             problems.append(Problem(name, value, str(exc)))
             continue
