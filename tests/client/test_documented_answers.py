@@ -720,3 +720,15 @@ async def test_bulk_create_follows_the_clients_allow_unknown_enum_values(
         "PassesIncluded": 1,
         "ExpirationType": 0,
     }
+
+
+def test_the_documented_500_body_is_an_error_envelope_in_the_generated_layer() -> None:
+    from nexudus_async._core.wire import structure
+    from nexudus_async._generated.models import ErrorEnvelope
+
+    envelope = structure(SERVER_ERROR, ErrorEnvelope)
+    assert (envelope.message, envelope.was_successful, envelope.errors) == (
+        "An error has occurred.",
+        UNSET,
+        UNSET,
+    )
