@@ -357,10 +357,18 @@ async def test_allow_unknown_enum_values_sends_them(
 
 
 async def test_a_view_may_opt_in_to_unknown_enum_values(client: NexudusClient, wire: Wire) -> None:
-    wire.add("POST", PTP, payload=OK_UPDATED)
+    wire.add("POST", PTP, payload=OK_UPDATED, repeat=True)
     lenient = client.with_options(allow_unknown_enum_values=True)
     await lenient.product_time_passes.create(**CREATE_PTP, expiration_type=0)
     assert wire.log[0].json()["ExpirationType"] == 0
+    namespace = client.product_time_passes.with_options(allow_unknown_enum_values=True)
+    await namespace.create(**CREATE_PTP, expiration_type=0)
+    assert wire.log[1].json()["ExpirationType"] == 0
+    with pytest.raises(InputError, match="must be one of"):
+        await lenient.product_time_passes.with_options(allow_unknown_enum_values=False).create(
+            **CREATE_PTP, expiration_type=0
+        )
+    assert len(wire.log) == 2
     assert client.allow_unknown_enum_values is False
     with pytest.raises(TypeError, match="allow_unknown_enum_values"):
         client.with_options(allow_unknown_enum_values="yes")  # type: ignore[arg-type]

@@ -131,7 +131,11 @@ class Owner(Protocol):
     def allow_unknown_enum_values(self) -> bool: ...
 
     def with_options(
-        self, *, timeout: float | None = ..., retry: RetryPolicy | None = ...
+        self,
+        *,
+        timeout: float | None = ...,
+        retry: RetryPolicy | None = ...,
+        allow_unknown_enum_values: bool | None = ...,
     ) -> Any: ...
 
     async def _bulk_create(
@@ -184,10 +188,19 @@ class Resource(Generic[RecordT, ItemT]):
         return self._entity
 
     def with_options(
-        self, *, timeout: float | None = None, retry: RetryPolicy | None = None
+        self,
+        *,
+        timeout: float | None = None,
+        retry: RetryPolicy | None = None,
+        allow_unknown_enum_values: bool | None = None,
     ) -> Self:
-        """This namespace on a client view with another per-attempt timeout and/or retry policy."""
-        return type(self)(self._owner.with_options(timeout=timeout, retry=retry))
+        """This namespace on a client view with another per-attempt timeout, retry policy
+        and/or ``allow_unknown_enum_values`` (None keeps the client's)."""
+        return type(self)(
+            self._owner.with_options(
+                timeout=timeout, retry=retry, allow_unknown_enum_values=allow_unknown_enum_values
+            )
+        )
 
     # ---------------------------------------------------------------- plumbing
 
