@@ -154,9 +154,11 @@ def _operations(spec: Mapping[str, Any], tag: str) -> dict[tuple[str, str], Mapp
 
 
 def _answers(op: Mapping[str, Any], schema: str) -> bool:
+    """Whether the 200 answer is ``schema`` (or a ``oneOf`` of which it is one form)."""
     ok = op.get("responses", {}).get("200", {})
-    ref = ok.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref", "")
-    return bool(ref.endswith(f"/{schema}"))
+    answer = ok.get("content", {}).get("application/json", {}).get("schema", {})
+    forms = answer.get("oneOf", [answer])
+    return any(str(form.get("$ref", "")).endswith(f"/{schema}") for form in forms)
 
 
 def _bound(body: Mapping[str, Any], prop: Mapping[str, Any], key: str, int32: int) -> Any:

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
         APIError as APIError,
         AuthenticationError as AuthenticationError,
         FieldError as FieldError,
+        FieldsClearedWarning as FieldsClearedWarning,
         InputError as InputError,
         MalformedResponseError as MalformedResponseError,
         NexudusError as NexudusError,

@@ -245,6 +245,12 @@ class NexudusClient(Namespaces):
             client creates.
         clock: Monotonic clock of the rate limiter (injectable for tests).
         sleep: The sleep function of the limiter and the retries (injectable for tests).
+        allow_unknown_enum_values: Let ``create``/``update`` send an enum value
+            the documentation does not list (``expiration_type=0``, which the
+            live service holds). By default such a value is an
+            :class:`~nexudus_async.InputError` naming the field and the value.
+            Values read from the API parse and are sent back by ``update()``
+            either way.
 
     Datetimes are the space's local wall-clock time, as naive datetimes (see
     :mod:`nexudus_async._core.dates`).
@@ -268,6 +274,7 @@ class NexudusClient(Namespaces):
         allow_insecure_http: bool = False,
         rate_limiter: Limiter | None = None,
         on_event: EventHook | None = None,
+        allow_unknown_enum_values: bool = False,
     ) -> None:
         url = normalize_base_url(base_url)
         if auth is not None and not isinstance(auth, Auth):
@@ -300,6 +307,8 @@ class NexudusClient(Namespaces):
             raise ValueError("sort_direction_format must be 'string' or 'numeric'")
         if rate_limits is not None and not isinstance(rate_limits, RateLimits):
             raise TypeError("rate_limits must be a RateLimits or None")
+        if not isinstance(allow_unknown_enum_values, bool):
+            raise TypeError("allow_unknown_enum_values must be True or False")
         sleep_fn: Sleep = sleep if sleep is not None else asyncio.sleep
         state = _SharedState(url, session, trace_configs or (), connection_limit)
         limiter: Limiter
@@ -329,13 +338,28 @@ class NexudusClient(Namespaces):
             max_in_flight=_pool_size(session, connection_limit),
             on_event=on_event,
         )
-        self._setup(state, pipeline, view=False, numeric=sort_direction_format == "numeric")
+        self._setup(
+            state,
+            pipeline,
+            view=False,
+            numeric=sort_direction_format == "numeric",
+            unknown_enums=allow_unknown_enum_values,
+        )
 
-    def _setup(self, state: _SharedState, pipeline: Pipeline, *, view: bool, numeric: bool) -> None:
+    def _setup(
+        self,
+        state: _SharedState,
+        pipeline: Pipeline,
+        *,
+        view: bool,
+        numeric: bool,
+        unknown_enums: bool,
+    ) -> None:
         self._state = state
         self._pipeline = pipeline
         self._view = view
         self._numeric = numeric
+        self._unknown_enums = unknown_enums
         self._transport: Transport = _NumericSortDirection(pipeline) if numeric else pipeline
         self._init_namespaces()
 
@@ -345,8 +369,10 @@ class NexudusClient(Namespaces):
         timeout: float | NotGiven | None = NOT_GIVEN,
         retry: RetryPolicy | None = None,
         headers: Mapping[str, str] | None = None,
+        allow_unknown_enum_values: bool | None = None,
     ) -> NexudusClient:
-        """A lightweight view of this client with another timeout, retry policy or headers.
+        """A lightweight view of this client with another timeout, retry policy, headers
+        or ``allow_unknown_enum_values``.
 
         The view shares the session, the rate limiter and the credentials;
         closing it does nothing (close the client it came from). An option not
@@ -361,12 +387,19 @@ class NexudusClient(Namespaces):
             raise ValueError(f"timeout must be positive or None, got {timeout!r}")
         if headers and any(name.lower() == "authorization" for name in headers):
             raise ValueError("set credentials with auth=, not an Authorization header")
+        if allow_unknown_enum_values is not None and not isinstance(
+            allow_unknown_enum_values, bool
+        ):
+            raise TypeError("allow_unknown_enum_values must be True, False or None")
         view = object.__new__(NexudusClient)
         view._setup(
             self._state,
             self._pipeline.with_options(timeout=timeout, retry=retry, headers=headers),
             view=True,
             numeric=self._numeric,
+            unknown_enums=self._unknown_enums
+            if allow_unknown_enum_values is None
+            else allow_unknown_enum_values,
         )
         return view
 
@@ -397,6 +430,11 @@ class NexudusClient(Namespaces):
     def retry(self) -> RetryPolicy:
         """The retry policy of this client (or view)."""
         return self._pipeline.retry
+
+    @property
+    def allow_unknown_enum_values(self) -> bool:
+        """Whether create and update send enum values the API's documentation does not list."""
+        return self._unknown_enums
 
     @property
     def limiter(self) -> Limiter:

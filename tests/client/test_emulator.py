@@ -459,3 +459,29 @@ async def test_delete_survives_a_dropped_answer(
     result = await client.coworker_time_passes.delete(rid)
     assert result.message is not None and "earlier attempt" in result.message
     assert nexudus_emulator.store.get(CTP, rid) is None
+
+
+@pytest.mark.parametrize("kind", ["empty", "not_json"])
+async def test_a_put_or_delete_answered_unreadably_is_resent_safely(
+    nexudus_emulator: EmulatorServer, client: NexudusClient, kind: str
+) -> None:
+    # The emulator executes the request, then answers 200 with an empty or HTML body.
+    (rid,) = seed(nexudus_emulator, 1)
+    nexudus_emulator.set_faults(
+        [
+            FaultRule(method="PUT", path=CREATE_PATH, kind=kind, times=1),
+            FaultRule(method="DELETE", path=f"{CREATE_PATH}/*", kind=kind, times=1),
+        ]
+    )
+    result = await client.coworker_time_passes.update(rid, notes="moved")
+    assert result.id == rid
+    assert nexudus_emulator.store.get(CTP, rid)["Notes"] == "moved"  # type: ignore[index]
+    assert nexudus_emulator.stats.by_route[f"PUT {CREATE_PATH}"] == 2
+    deleted = await client.coworker_time_passes.delete(rid)
+    # The first DELETE did it; the resend's 404 says so, and is no error.
+    assert deleted.message == (
+        f"CoworkerTimePass {rid} is gone: an earlier attempt, whose answer was lost, deleted it"
+    )
+    assert nexudus_emulator.store.get(CTP, rid) is None
+    assert nexudus_emulator.stats.by_route[f"DELETE {CREATE_PATH}/{{Id}}"] == 2
+    assert nexudus_emulator.stats.faults[kind] == 2

@@ -36,6 +36,7 @@ __all__ = [
     "APIError",
     "AuthenticationError",
     "FieldError",
+    "FieldsClearedWarning",
     "InputError",
     "MalformedResponseError",
     "NexudusError",
@@ -261,6 +262,37 @@ class UnexpectedStatusError(APIError):
     """An HTTP status the API does not document for this operation."""
 
 
+class FieldsClearedWarning(UserWarning):
+    """``update()`` is about to clear fields the record read back did not have.
+
+    A PUT replaces the whole record: a property it does not carry is cleared.
+    When the full record read back lacks a writable property (the live GET
+    omits some, such as ``PurchaseOrder``), the update cannot send its value
+    back. Pass such fields to ``update()`` yourself to keep (or set) them.
+
+    Attributes:
+        entity: The entity's name (``CoworkerTimePass``).
+        id: The record's Id.
+        fields: The Python names of the fields the PUT will clear.
+    """
+
+    entity: str
+    id: int
+    fields: tuple[str, ...]
+
+    def __init__(self, entity: str, id: int, fields: Sequence[str], json_names: Sequence[str]):
+        self.entity = entity
+        self.id = id
+        self.fields = tuple(fields)
+        keep = ", ".join(f"{name}=..." for name in self.fields)
+        them = "it" if len(self.fields) == 1 else "them"
+        super().__init__(
+            f"{entity} {id} was read back without {', '.join(json_names)}: the PUT replaces "
+            f"the whole record and will clear {them}; to keep {them}, pass {them} to "
+            f"update() ({keep})"
+        )
+
+
 # --------------------------------------------------------------------------- mapping
 
 
@@ -285,7 +317,13 @@ def field_errors_from_body(data: Any) -> tuple[FieldError, ...]:
 
 
 def api_message_from_body(data: Any) -> str | None:
-    """The API's ``Message`` (or OAuth ``error_description``/``error``) if there is one."""
+    """The API's ``Message`` (or OAuth ``error_description``/``error``) if there is one.
+
+    A body that is a JSON string is the message itself (older reference pages
+    answer a missing record with 404 and ``"Not found"``).
+    """
+    if isinstance(data, str):
+        return data.strip() or None
     if isinstance(data, Mapping):
         for key in ("Message", "error_description", "error"):
             value = data.get(key)

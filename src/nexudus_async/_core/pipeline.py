@@ -16,6 +16,9 @@ through it. For each request it:
    * connection error, timeout, 500/502/503/504: resent after a backoff if
      the method is idempotent, or if the request certainly never left. A
      POST that may have reached the server raises OutcomeUnknownError.
+   * a success answer that cannot be read (invalid JSON; for PUT and DELETE,
+     which the API answers with the action-result envelope, also an empty or
+     non-JSON body) is treated like a transient failure: resent if idempotent.
    * any other failure raises the matching error of :mod:`nexudus_async._core.errors`;
      a success answer whose body says ``WasSuccessful: false`` raises too.
 
@@ -71,10 +74,20 @@ logger = logging.getLogger("nexudus_async")
 
 _URL_QUERY = re.compile(r"(https?://[^\s?#]+)\?[^\s#]*")
 
+_ANSWERED_WITH_THE_ENVELOPE = frozenset({"PUT", "DELETE"})
+"""Idempotent writes, which the API answers with the action-result envelope.
+
+A success status with an empty or non-JSON body to one of them (a proxy, a
+cut answer) says nothing about what happened; resending is safe, so it is
+resent like any other unreadable answer. A POST's such answer is left to the
+caller (OutcomeUnknownError: never resent).
+"""
+
 
 def _is_json(response: HttpResponse) -> bool:
-    # The body's first byte first: it settles the usual JSON answer without a header lookup.
-    if response.content[:1] in (b"{", b"["):
+    # The body's first byte first: it settles the usual JSON answer without a header lookup
+    # (a JSON string too: the older pages' 404 answers "Not found", quotes included).
+    if response.content[:1] in (b"{", b"[", b'"'):
         return True
     return "json" in response.headers.get("Content-Type", "").lower()
 
@@ -760,10 +773,22 @@ class Pipeline:
         self, response: HttpResponse, method: str, path: str
     ) -> MalformedResponseError | None:
         """Raise for ``WasSuccessful: false``; return the error for an unreadable body."""
-        if not response.content or response.status_code == 204:
+        if response.status_code == 204:
             return None
-        if not _is_json(response):
-            return None
+        if not response.content or not _is_json(response):
+            if method not in _ANSWERED_WITH_THE_ENVELOPE:
+                return None  # the caller judges it (a POST's: OutcomeUnknownError)
+            kind = response.headers.get("Content-Type", "").split(";")[0].strip()
+            return MalformedResponseError(
+                "the API answered an empty body"
+                if not response.content
+                else f"the API answered a body that is not JSON ({kind or 'no Content-Type'})",
+                method=method,
+                path=path,
+                status=response.status_code,
+                body=response.content,
+                headers=response.headers,
+            )
         try:
             data = response.json()
         except ValueError as exc:

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import builtins
 import datetime
+import math
+import warnings
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from enum import IntEnum
@@ -31,9 +33,10 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, Self, TypeVar
 
 import attrs
 
-from . import decimals as _decimals, values as _values
+from . import dates as _dates, decimals as _decimals, values as _values
 from .entity import NO_DEFAULT, Entity, Field
 from .errors import (
+    FieldsClearedWarning,
     InputError,
     MalformedResponseError,
     NexudusError,
@@ -124,8 +127,15 @@ class Owner(Protocol):
     @property
     def transport(self) -> Transport: ...
 
+    @property
+    def allow_unknown_enum_values(self) -> bool: ...
+
     def with_options(
-        self, *, timeout: float | None = ..., retry: RetryPolicy | None = ...
+        self,
+        *,
+        timeout: float | None = ...,
+        retry: RetryPolicy | None = ...,
+        allow_unknown_enum_values: bool | None = ...,
     ) -> Any: ...
 
     async def _bulk_create(
@@ -147,11 +157,17 @@ class _Capture:
         return self.response
 
 
-def _check(field: Field, value: Any) -> Any:
+def _check(field: Field, value: Any, *, allow_unknown_enum_values: bool = False) -> Any:
     try:
-        return _values.check(field, value)
+        return _values.check(field, value, allow_unknown_enum_values=allow_unknown_enum_values)
     except _values.Invalid as exc:
-        raise InputError(field.name, value, str(exc)) from None
+        reason = str(exc)
+        if field.kind == "enum" and reason.startswith("must be one of"):
+            reason += (
+                " (the documented values; to send another, create the client with "
+                "allow_unknown_enum_values=True)"
+            )
+        raise InputError(field.name, value, reason) from None
 
 
 class Resource(Generic[RecordT, ItemT]):
@@ -172,10 +188,19 @@ class Resource(Generic[RecordT, ItemT]):
         return self._entity
 
     def with_options(
-        self, *, timeout: float | None = None, retry: RetryPolicy | None = None
+        self,
+        *,
+        timeout: float | None = None,
+        retry: RetryPolicy | None = None,
+        allow_unknown_enum_values: bool | None = None,
     ) -> Self:
-        """This namespace on a client view with another per-attempt timeout and/or retry policy."""
-        return type(self)(self._owner.with_options(timeout=timeout, retry=retry))
+        """This namespace on a client view with another per-attempt timeout, retry policy
+        and/or ``allow_unknown_enum_values`` (None keeps the client's)."""
+        return type(self)(
+            self._owner.with_options(
+                timeout=timeout, retry=retry, allow_unknown_enum_values=allow_unknown_enum_values
+            )
+        )
 
     # ---------------------------------------------------------------- plumbing
 
@@ -288,6 +313,21 @@ class Resource(Generic[RecordT, ItemT]):
                 "local time",
             )
 
+    def _check_read_back_datetime(self, id: int, field: Field, value: datetime.datetime) -> None:
+        """A date the API answered with a non-zero UTC offset cannot be sent back as it is."""
+        try:
+            _dates.wall_clock(value)
+        except _dates.OffsetError:
+            raise InputError(
+                field.name,
+                value,
+                f"{self._entity.name} {id} was read back with {field.json_name} at a non-zero "
+                "UTC offset; the Nexudus API stores the space's local wall-clock time and "
+                "would shift it if sent so, and the client will not guess the local time: "
+                f"pass {field.name}= (a naive datetime in the space's local time, or None) "
+                "to update()",
+            ) from None
+
     def _ordering(
         self, order_by: str | None, direction: SortDirection | str | int | None
     ) -> dict[str, Any]:
@@ -311,6 +351,17 @@ class Resource(Generic[RecordT, ItemT]):
         path = self._entity.path
         ops = self._operations
         parsed = await self._call(ops.list, "GET", path, page=number, size=size, **query)
+        if isinstance(parsed, builtins.list):
+            # Get by ids as the newer reference pages document it: the records, bare.
+            # Nothing says more pages exist, so this is the last one.
+            return Page(
+                items=parsed,
+                page_number=number,
+                page_size=size,
+                total_items=(number - 1) * size + len(parsed),
+                total_pages=number,
+                raw=parsed,
+            )
         envelope = self._expect(parsed, ops.page, "GET", path)
         return Page(
             items=envelope.records,
@@ -367,7 +418,9 @@ class Resource(Generic[RecordT, ItemT]):
         """A checked create/update argument in the form the generated body takes."""
         if value is None or isinstance(value, Unset):
             return value
-        checked = _check(field, value)
+        checked = _check(
+            field, value, allow_unknown_enum_values=self._owner.allow_unknown_enum_values
+        )
         if field.enum_name is not None:
             return self._operations.enums[field.enum_name](checked)
         return checked
@@ -414,12 +467,15 @@ class Resource(Generic[RecordT, ItemT]):
         # Never from list data: the full record, so untouched fields are sent back as they are.
         record = await self._get(id)
         values: dict[str, Any] = {}
+        cleared: list[Field] = []
         for field in entity.update_fields():
             name = field.name
             if name in checked:
                 values[name] = checked[name]
                 continue
             current = getattr(record, name, UNSET)
+            if isinstance(current, Unset) and field.update != "required":
+                cleared.append(field)  # not read back, so not sent: the PUT clears it
             if field.update == "required" and (current is None or isinstance(current, Unset)):
                 if field.default is NO_DEFAULT:
                     raise InputError(
@@ -429,7 +485,17 @@ class Resource(Generic[RecordT, ItemT]):
                         f"send; pass {name}=...",
                     )
                 current = field.default
+            if isinstance(current, datetime.datetime):
+                self._check_read_back_datetime(id, field, current)
             values[name] = current
+        if cleared:
+            # stacklevel 3: the caller of the namespace's update(), through the awaits
+            warnings.warn(
+                FieldsClearedWarning(
+                    entity.name, id, [f.name for f in cleared], [f.json_name for f in cleared]
+                ),
+                stacklevel=3,
+            )
         body = ops.update_body(**values)
         # Properties the spec does not know are sent back too: a PUT would clear them.
         body.additional_properties.update(getattr(record, "additional_properties", {}))
@@ -484,7 +550,9 @@ class Resource(Generic[RecordT, ItemT]):
         """Several records by Id, in the order of ``ids`` (duplicates once; unknown Ids left out).
 
         Uses the API's get-by-ids lookup (``Entity_Id=[1,2,...]``), which
-        answers *list-shaped* (partial) records, in chunks of 100 Ids.
+        answers *list-shaped* (partial) records, in chunks of 100 Ids; the
+        answer may be the list envelope or (as newer reference pages
+        document it) a bare JSON array of the records.
         """
         wanted = builtins.list(dict.fromkeys(self._id("ids", i) for i in ids))
         found: dict[int, ItemT] = {}
@@ -529,6 +597,25 @@ class Resource(Generic[RecordT, ItemT]):
         items = self._expect(parsed, builtins.list, "GET", path)
         return [self._expect(c, command, "GET", path) for c in items]
 
+    @staticmethod
+    def _check_command_value(value: Any) -> None:
+        """A parameter's value (any JSON value) must be one the wire can carry unshifted."""
+        if isinstance(value, datetime.datetime):
+            try:
+                _dates.wall_clock(value)
+            except _dates.OffsetError:
+                raise InputError(
+                    "parameters",
+                    value,
+                    "has a non-zero UTC offset; the Nexudus API stores the space's local "
+                    "wall-clock time and would shift it. Pass a naive datetime in the space's "
+                    "local time",
+                ) from None
+        elif (isinstance(value, float) and not math.isfinite(value)) or (
+            isinstance(value, Decimal) and not value.is_finite()
+        ):
+            raise InputError("parameters", value, "must be a finite number (JSON has no NaN)")
+
     async def _run_command(
         self, key: str, ids: Sequence[int], parameters: Sequence[Any]
     ) -> WriteResult:
@@ -539,6 +626,7 @@ class Resource(Generic[RecordT, ItemT]):
         for p in parameters:
             if not isinstance(p, ops.command_parameter):
                 raise InputError("parameters", p, "each parameter must be a CommandParameter")
+            self._check_command_value(getattr(p, "value", None))
         body = ops.run_command_request(
             key=key, ids=id_list, parameters=builtins.list(parameters) if parameters else UNSET
         )

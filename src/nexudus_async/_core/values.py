@@ -72,7 +72,7 @@ _MEMO_SIZE = 50_000
 _INT_TEXT = re.compile(r"\s*[+-]?\d+(?:\.0*)?\s*")
 
 
-def _int(field: Field, value: Any, source: Source) -> int:
+def _int(field: Field, value: Any, source: Source, unknown_enums: bool = False) -> int:
     if isinstance(value, bool):
         raise Invalid("must be a whole number")
     if isinstance(value, int):
@@ -94,7 +94,7 @@ def _int(field: Field, value: Any, source: Source) -> int:
         raise Invalid(f"must be at least {field.minimum}")
     if field.maximum is not None and number > field.maximum:
         raise Invalid(f"must be at most {field.maximum}")
-    if field.kind == "enum" and number not in field.enum:
+    if field.kind == "enum" and number not in field.enum and not unknown_enums:
         raise Invalid("must be one of " + ", ".join(str(v) for v in field.enum))
     return number
 
@@ -149,8 +149,14 @@ def _uuid(value: Any) -> uuid.UUID:
     raise Invalid("must be a UUID")
 
 
-def check(field: Field, value: Any, *, source: Source = "python") -> Any:
+def check(
+    field: Field, value: Any, *, source: Source = "python", allow_unknown_enum_values: bool = False
+) -> Any:
     """``value`` as ``field`` takes it, or :class:`Invalid` naming the problem.
+
+    An enum field takes only its documented values unless
+    ``allow_unknown_enum_values`` (any whole number then; the live service
+    holds values its documentation does not list, such as ``ExpirationType: 0``).
 
     ``None`` and :data:`MISSING` are the caller's to handle (see :func:`check_body`).
     The result is a Python value: ``int``, ``bool``, ``str``, a ``Decimal``
@@ -159,7 +165,7 @@ def check(field: Field, value: Any, *, source: Source = "python") -> Any:
     """
     kind = field.kind
     if kind == "int" or kind == "enum":
-        return _int(field, value, source)
+        return _int(field, value, source, allow_unknown_enum_values)
     if kind == "string":
         if not isinstance(value, str):
             raise Invalid("must be text")
@@ -191,17 +197,20 @@ def check_body(
     update: bool,
     source: Source,
     defaults: bool = False,
+    allow_unknown_enum_values: bool = False,
 ) -> tuple[dict[str, Any], list[Problem]]:
     """Check a create (or update) body given by JSON names (or Python names, but from JSON).
 
     Returns the values the body carries by JSON name (``None`` for explicit
     nulls; absent fields stay absent; with ``defaults``, the spec's defaults
     fill absent fields) and one :class:`Problem` per failing field. Read-only
-    and unknown properties are the caller's business.
+    and unknown properties are the caller's business. ``allow_unknown_enum_values``
+    as for :func:`check`.
     """
     clean: dict[str, Any] = {}
     problems: list[Problem] = []
-    memo = entity.memo if source == "text" else None
+    # The memo is shared by every check of the entity: only the default rules fill it.
+    memo = entity.memo if source == "text" and not allow_unknown_enum_values else None
     get = body.get
     for field in entity.update_fields() if update else entity.create_fields():
         name = field.json_name
@@ -230,7 +239,9 @@ def check_body(
                     clean[name] = hit
                     continue
         try:
-            checked = check(field, value, source=source)
+            checked = check(
+                field, value, source=source, allow_unknown_enum_values=allow_unknown_enum_values
+            )
         except Invalid as exc:
             problems.append(Problem(name, value, str(exc)))
             continue

@@ -200,8 +200,16 @@ converter = cattrs.Converter(detailed_validation=False)
 """The one converter for every model of the generated package."""
 
 
-def structure(data: Any, cl: type[T]) -> T:
-    """Structure decoded JSON into ``cl`` (a model, ``list[Model]``, an enum...)."""
+@typing.overload
+def structure(data: Any, cl: type[T]) -> T: ...
+
+
+@typing.overload
+def structure(data: Any, cl: Any) -> Any: ...  # a union of forms: ``list[Item] | Page``
+
+
+def structure(data: Any, cl: Any) -> Any:
+    """Structure decoded JSON into ``cl`` (a model, ``list[Model]``, an enum, a union...)."""
     return converter.structure(data, cl)
 
 
@@ -353,8 +361,17 @@ def _is_optional_union(tp: Any) -> bool:
     return args is not None and (Unset in args or type(None) in args)
 
 
-def _optional_union_structure(tp: Any) -> Callable[[Any, Any], Any]:
-    """``X | None | Unset``: a missing key keeps the default, null stays None."""
+def _is_union(tp: Any) -> bool:
+    return _union_args(tp) is not None
+
+
+def _union_structure(tp: Any) -> Callable[[Any, Any], Any]:
+    """``X | None | Unset``: a missing key keeps the default, null stays None.
+
+    A union of several forms (``list[Item] | Page``: an answer documented
+    both ways) takes the first member the JSON value fits: a JSON array only
+    a ``list[...]`` member, anything else only the others.
+    """
     rest = tuple(a for a in typing.get_args(tp) if a is not Unset and a is not type(None))
     if not rest or Any in rest or all(a in _JSON_SCALARS for a in rest):
         return _passthrough  # None, and the JSON scalars, stay as they are
@@ -383,13 +400,22 @@ def _optional_union_structure(tp: Any) -> Callable[[Any, Any], Any]:
         return structure_one
 
     hooks = [(member, converter.get_structure_hook(member)) for member in rest]
+    arrays = [(m, h) for m, h in hooks if typing.get_origin(m) is list]
+    others = [(m, h) for m, h in hooks if typing.get_origin(m) is not list]
 
     def structure_first(value: Any, _: Any) -> Any:
         if value is None:
             return None
-        for member, hook in hooks:
-            if member in (str, int, float, bool) and type(value) is not member:
-                continue
+        # A JSON array is only ever the list member's, and only it takes one.
+        candidates = [
+            (member, hook)
+            for member, hook in (arrays if isinstance(value, list) else others)
+            if member not in _JSON_SCALARS or type(value) is member
+        ]
+        if len(candidates) == 1:  # one form fits the shape: its own error says what is wrong
+            member, hook = candidates[0]
+            return hook(value, member)
+        for member, hook in candidates:
             try:
                 return hook(value, member)
             except (TypeError, ValueError, KeyError, AttributeError, cattrs.BaseValidationError):
@@ -432,7 +458,7 @@ def _optional_union_unstructure(tp: Any) -> Callable[[Any], Any]:
     return unstructure_member
 
 
-converter.register_structure_hook_factory(_is_optional_union, _optional_union_structure)
+converter.register_structure_hook_factory(_is_union, _union_structure)
 converter.register_unstructure_hook_factory(_is_optional_union, _optional_union_unstructure)
 
 

@@ -160,9 +160,12 @@ class SnapshotGateway(BulkGateway, Protocol):
         ...
 
 
-def _to_python(field: Field, value: Any) -> Any:
+def _to_python(field: Field, value: Any, allow_unknown_enum_values: bool = False) -> Any:
     """A normalized row value (JSON form) as the facade's create methods take it."""
-    return _values.check(field, value, source="json")  # money stays the row's Decimal
+    # money stays the row's Decimal
+    return _values.check(
+        field, value, source="json", allow_unknown_enum_values=allow_unknown_enum_values
+    )
 
 
 def _filter_name(entity: Entity, api_name: str) -> str:
@@ -189,6 +192,11 @@ class ResourceGateway:
         self.entity = resource.entity
 
     @property
+    def allow_unknown_enum_values(self) -> bool:
+        """The client's option: rows may hold enum values the documentation does not list."""
+        return getattr(self.resource._owner, "allow_unknown_enum_values", False) is True
+
+    @property
     def limiter(self) -> Limiter | None:
         """The client's rate limiter, which :func:`run_bulk` primes from the journal."""
         limiter = getattr(self.resource._owner, "limiter", None)
@@ -208,7 +216,10 @@ class ResourceGateway:
         return listed.name
 
     async def create(self, fields: Mapping[str, Any], count: int) -> Any:
-        kwargs = {self._field(k).name: _to_python(self._field(k), v) for k, v in fields.items()}
+        lenient = self.allow_unknown_enum_values
+        kwargs = {
+            self._field(k).name: _to_python(self._field(k), v, lenient) for k, v in fields.items()
+        }
         if self.entity.count_field is not None:
             kwargs[self._field(self.entity.count_field).name] = count
         elif count != 1:
@@ -898,6 +909,7 @@ async def bulk_create_for(
     retry policy and credentials apply.
     """
     gateway = ResourceGateway(resource)
+    options.setdefault("allow_unknown_enum_values", gateway.allow_unknown_enum_values)
     return await bulk_create(gateway, rows, entity=resource.entity, **options)
 
 
@@ -909,6 +921,7 @@ async def bulk_create(
     on_invalid: Literal["raise", "skip"] = "raise",
     max_per_request: int | None = None,
     send_duplicates: bool = False,
+    allow_unknown_enum_values: bool = False,
     **options: Any,
 ) -> BulkReport:
     """Validate, plan and send rows (the engine behind the resources' ``bulk_create``).
@@ -925,6 +938,9 @@ async def bulk_create(
         max_per_request: Cap of CreateMultiple per request (None: no cap).
         send_duplicates: Product/tariff links: send identical rows each
             (default: flag them as ``duplicate`` and send one).
+        allow_unknown_enum_values: Accept enum values the documentation does
+            not list (``ExpirationType`` 0); through a client resource, the
+            client's option of the same name by default.
         concurrency: Groups in flight at once (default 4); every request
             still waits for the client's rate limiter.
         progress: ``async def progress(p: BulkProgress)``, awaited after each
@@ -943,7 +959,9 @@ async def bulk_create(
         ``not_sent``, with the reason; totals; requests sent.
     """
     source_rows = rows_from_mappings(rows)
-    valid, errors = validate_rows(entity, source_rows)
+    valid, errors = validate_rows(
+        entity, source_rows, allow_unknown_enum_values=allow_unknown_enum_values
+    )
     if errors and on_invalid == "raise":
         raise BulkInputError(errors)
     plan = make_plan(entity, valid, cap=max_per_request, send_duplicates=send_duplicates)

@@ -99,8 +99,14 @@ _PLAIN = (int, str, bool, decimal.Decimal)
 """Checked values that already are their JSON form (dates and UUIDs are not)."""
 
 
-def validate_row(entity: Entity, row: SourceRow) -> ValidRow | list[RowError]:
-    """Validate one row; return it normalized, or every problem it has."""
+def validate_row(
+    entity: Entity, row: SourceRow, *, allow_unknown_enum_values: bool = False
+) -> ValidRow | list[RowError]:
+    """Validate one row; return it normalized, or every problem it has.
+
+    ``allow_unknown_enum_values``: enum cells may hold values the API's
+    documentation does not list (the client's option of the same name).
+    """
     errors: list[RowError] = []
     given: dict[str, Any] = {}
     keys: dict[str, str] = {}  # API name -> the row's key for it, blank or not
@@ -140,7 +146,14 @@ def validate_row(entity: Entity, row: SourceRow) -> ValidRow | list[RowError]:
         if raw is None or (type(raw) is str and not raw.strip()):
             continue  # an empty cell: not given
         given[spec.json_name] = raw
-    clean, problems = _values.check_body(entity, given, update=False, source="text", defaults=True)
+    clean, problems = _values.check_body(
+        entity,
+        given,
+        update=False,
+        source="text",
+        defaults=True,
+        allow_unknown_enum_values=allow_unknown_enum_values,
+    )
     errors.extend(
         RowError(row.line, p.field, p.value, p.message) for p in problems if p.field not in repeated
     )
@@ -154,13 +167,13 @@ def validate_row(entity: Entity, row: SourceRow) -> ValidRow | list[RowError]:
 
 
 def validate_rows(
-    entity: Entity, rows: Iterable[SourceRow]
+    entity: Entity, rows: Iterable[SourceRow], *, allow_unknown_enum_values: bool = False
 ) -> tuple[list[ValidRow], list[RowError]]:
     """Validate every row; the job may only go ahead when the error list is empty."""
     valid: list[ValidRow] = []
     errors: list[RowError] = []
     for row in rows:
-        result = validate_row(entity, row)
+        result = validate_row(entity, row, allow_unknown_enum_values=allow_unknown_enum_values)
         if isinstance(result, ValidRow):
             valid.append(result)
         else:

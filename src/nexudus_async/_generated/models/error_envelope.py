@@ -17,20 +17,21 @@ if TYPE_CHECKING:
 
 @_attrs_define
 class ErrorEnvelope:
-    """A failed request. `Message` reads "PropertyName: error" for validation errors.
+    """A failed request. `Message` reads "PropertyName: error" for validation errors; older reference pages answer a 500
+    with `{"Message": "An error has occurred."}` alone.
 
-    Attributes:
-        message (str):
-        was_successful (bool):
-        status (int | Unset):
-        value (Any | Unset): null on failure.
-        errors (list[ValidationError] | None | Unset):
+        Attributes:
+            message (str):
+            status (int | Unset):
+            value (Any | Unset): null on failure.
+            was_successful (bool | Unset):
+            errors (list[ValidationError] | None | Unset):
     """
 
     message: str
-    was_successful: bool
     status: int | Unset = UNSET
     value: Any | Unset = UNSET
+    was_successful: bool | Unset = UNSET
     errors: list[ValidationError] | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     """Fields the API sent that the spec does not name; sent back as they are."""
@@ -78,9 +79,9 @@ register_model(
     ErrorEnvelope,
     {
         "message": "Message",
-        "was_successful": "WasSuccessful",
         "status": "Status",
         "value": "Value",
+        "was_successful": "WasSuccessful",
         "errors": "Errors",
     },
     _annotation_namespace,

@@ -12,6 +12,7 @@ from nexudus_async._core.wire import (
 
 from ... import errors
 from ...client import Client
+from ...models.coworker_time_pass_list_item import CoworkerTimePassListItem
 from ...models.coworker_time_pass_page import CoworkerTimePassPage
 from ...models.error_envelope import ErrorEnvelope
 from ...models.sort_direction import SortDirection
@@ -129,9 +130,9 @@ def _build_request(
 
 def _parse_response(
     *, client: Client, response: HttpResponse
-) -> Any | CoworkerTimePassPage | ErrorEnvelope | str | None:
+) -> Any | CoworkerTimePassPage | list[CoworkerTimePassListItem] | ErrorEnvelope | str | None:
     if response.status_code == 200:
-        return structure(response.json(), CoworkerTimePassPage)
+        return structure(response.json(), CoworkerTimePassPage | list[CoworkerTimePassListItem])
 
     if response.status_code == 400:
         return structure(response.json(), ErrorEnvelope)
@@ -155,7 +156,7 @@ def _parse_response(
 
 def _build_response(
     *, client: Client, response: HttpResponse
-) -> Response[Any | CoworkerTimePassPage | ErrorEnvelope | str]:
+) -> Response[Any | CoworkerTimePassPage | list[CoworkerTimePassListItem] | ErrorEnvelope | str]:
     # status_code, content, headers, parsed
     return Response(
         response.status_code,
@@ -213,7 +214,7 @@ async def asyncio_detailed(
     to_coworker_time_pass_expire_date: datetime.datetime | Unset = UNSET,
     from_coworker_time_pass_invoice_date: datetime.datetime | Unset = UNSET,
     to_coworker_time_pass_invoice_date: datetime.datetime | Unset = UNSET,
-) -> Response[Any | CoworkerTimePassPage | ErrorEnvelope | str]:
+) -> Response[Any | CoworkerTimePassPage | list[CoworkerTimePassListItem] | ErrorEnvelope | str]:
     """Search CoworkerTimePasses, or get several by Id
 
      Requires role `CoworkerTimePass-List`. Answers the list envelope with
@@ -272,7 +273,7 @@ async def asyncio_detailed(
         Whatever client.transport raises (aiohttp.ClientError, TimeoutError, the facade's errors).
 
     Returns:
-        Response[Any | CoworkerTimePassPage | ErrorEnvelope | str]
+        Response[Any | CoworkerTimePassPage | list[CoworkerTimePassListItem] | ErrorEnvelope | str]
     """
 
     request = _build_request(
@@ -376,7 +377,7 @@ async def asyncio(
     to_coworker_time_pass_expire_date: datetime.datetime | Unset = UNSET,
     from_coworker_time_pass_invoice_date: datetime.datetime | Unset = UNSET,
     to_coworker_time_pass_invoice_date: datetime.datetime | Unset = UNSET,
-) -> Any | CoworkerTimePassPage | ErrorEnvelope | str | None:
+) -> Any | CoworkerTimePassPage | list[CoworkerTimePassListItem] | ErrorEnvelope | str | None:
     """Search CoworkerTimePasses, or get several by Id
 
      Requires role `CoworkerTimePass-List`. Answers the list envelope with
@@ -435,7 +436,7 @@ async def asyncio(
         Whatever client.transport raises (aiohttp.ClientError, TimeoutError, the facade's errors).
 
     Returns:
-        Any | CoworkerTimePassPage | ErrorEnvelope | str
+        Any | CoworkerTimePassPage | list[CoworkerTimePassListItem] | ErrorEnvelope | str
     """
 
     return (

@@ -182,7 +182,10 @@ class ProductTimePasses(Resource[ProductTimePass, ProductTimePassListItem]):
         """Change some fields of a ProductTimePass and keep all the others.
 
         Reads the full record, applies ``changes`` and PUTs every property back
-        (a PUT clears whatever it does not receive).
+        (a PUT clears whatever it does not receive). When the record read back
+        lacks a writable property, the PUT would clear it: a
+        :class:`~nexudus_async.FieldsClearedWarning` names it first (pass it
+        in ``changes`` to keep or set it).
         """
         return await self._update(id, changes)
 

@@ -13,6 +13,7 @@ from ... import errors
 from ...client import Client
 from ...models.error_envelope import ErrorEnvelope
 from ...models.expiration_type import ExpirationType
+from ...models.product_time_pass_list_item import ProductTimePassListItem
 from ...models.product_time_pass_page import ProductTimePassPage
 from ...models.sort_direction import SortDirection
 from ...types import UNSET, Response, Unset
@@ -79,9 +80,9 @@ def _build_request(
 
 def _parse_response(
     *, client: Client, response: HttpResponse
-) -> Any | ErrorEnvelope | ProductTimePassPage | str | None:
+) -> Any | ErrorEnvelope | list[ProductTimePassListItem] | ProductTimePassPage | str | None:
     if response.status_code == 200:
-        return structure(response.json(), ProductTimePassPage)
+        return structure(response.json(), list[ProductTimePassListItem] | ProductTimePassPage)
 
     if response.status_code == 400:
         return structure(response.json(), ErrorEnvelope)
@@ -105,7 +106,7 @@ def _parse_response(
 
 def _build_response(
     *, client: Client, response: HttpResponse
-) -> Response[Any | ErrorEnvelope | ProductTimePassPage | str]:
+) -> Response[Any | ErrorEnvelope | list[ProductTimePassListItem] | ProductTimePassPage | str]:
     # status_code, content, headers, parsed
     return Response(
         response.status_code,
@@ -141,7 +142,7 @@ async def asyncio_detailed(
     to_product_time_pass_passes_included: int | Unset = UNSET,
     from_product_time_pass_expires_in: int | Unset = UNSET,
     to_product_time_pass_expires_in: int | Unset = UNSET,
-) -> Response[Any | ErrorEnvelope | ProductTimePassPage | str]:
+) -> Response[Any | ErrorEnvelope | list[ProductTimePassListItem] | ProductTimePassPage | str]:
     """Search ProductTimePasses, or get several by Id
 
      Requires role `ProductTimePass-List`. Answers the list envelope with
@@ -179,7 +180,7 @@ async def asyncio_detailed(
         Whatever client.transport raises (aiohttp.ClientError, TimeoutError, the facade's errors).
 
     Returns:
-        Response[Any | ErrorEnvelope | ProductTimePassPage | str]
+        Response[Any | ErrorEnvelope | list[ProductTimePassListItem] | ProductTimePassPage | str]
     """
 
     request = _build_request(
@@ -239,7 +240,7 @@ async def asyncio(
     to_product_time_pass_passes_included: int | Unset = UNSET,
     from_product_time_pass_expires_in: int | Unset = UNSET,
     to_product_time_pass_expires_in: int | Unset = UNSET,
-) -> Any | ErrorEnvelope | ProductTimePassPage | str | None:
+) -> Any | ErrorEnvelope | list[ProductTimePassListItem] | ProductTimePassPage | str | None:
     """Search ProductTimePasses, or get several by Id
 
      Requires role `ProductTimePass-List`. Answers the list envelope with
@@ -277,7 +278,7 @@ async def asyncio(
         Whatever client.transport raises (aiohttp.ClientError, TimeoutError, the facade's errors).
 
     Returns:
-        Any | ErrorEnvelope | ProductTimePassPage | str
+        Any | ErrorEnvelope | list[ProductTimePassListItem] | ProductTimePassPage | str
     """
 
     return (

@@ -14,6 +14,7 @@ from ...client import Client
 from ...models.error_envelope import ErrorEnvelope
 from ...models.pass_renewal_time import PassRenewalTime
 from ...models.sort_direction import SortDirection
+from ...models.tariff_time_pass_list_item import TariffTimePassListItem
 from ...models.tariff_time_pass_page import TariffTimePassPage
 from ...types import UNSET, Response, Unset
 
@@ -73,9 +74,9 @@ def _build_request(
 
 def _parse_response(
     *, client: Client, response: HttpResponse
-) -> Any | ErrorEnvelope | TariffTimePassPage | str | None:
+) -> Any | ErrorEnvelope | list[TariffTimePassListItem] | TariffTimePassPage | str | None:
     if response.status_code == 200:
-        return structure(response.json(), TariffTimePassPage)
+        return structure(response.json(), list[TariffTimePassListItem] | TariffTimePassPage)
 
     if response.status_code == 400:
         return structure(response.json(), ErrorEnvelope)
@@ -99,7 +100,7 @@ def _parse_response(
 
 def _build_response(
     *, client: Client, response: HttpResponse
-) -> Response[Any | ErrorEnvelope | TariffTimePassPage | str]:
+) -> Response[Any | ErrorEnvelope | list[TariffTimePassListItem] | TariffTimePassPage | str]:
     # status_code, content, headers, parsed
     return Response(
         response.status_code,
@@ -132,7 +133,7 @@ async def asyncio_detailed(
     to_tariff_time_pass_updated_on: datetime.datetime | Unset = UNSET,
     from_tariff_time_pass_passes_included: int | Unset = UNSET,
     to_tariff_time_pass_passes_included: int | Unset = UNSET,
-) -> Response[Any | ErrorEnvelope | TariffTimePassPage | str]:
+) -> Response[Any | ErrorEnvelope | list[TariffTimePassListItem] | TariffTimePassPage | str]:
     """Search TariffTimePasses, or get several by Id
 
      Requires role `TariffTimePass-List`. Answers the list envelope with
@@ -167,7 +168,7 @@ async def asyncio_detailed(
         Whatever client.transport raises (aiohttp.ClientError, TimeoutError, the facade's errors).
 
     Returns:
-        Response[Any | ErrorEnvelope | TariffTimePassPage | str]
+        Response[Any | ErrorEnvelope | list[TariffTimePassListItem] | TariffTimePassPage | str]
     """
 
     request = _build_request(
@@ -221,7 +222,7 @@ async def asyncio(
     to_tariff_time_pass_updated_on: datetime.datetime | Unset = UNSET,
     from_tariff_time_pass_passes_included: int | Unset = UNSET,
     to_tariff_time_pass_passes_included: int | Unset = UNSET,
-) -> Any | ErrorEnvelope | TariffTimePassPage | str | None:
+) -> Any | ErrorEnvelope | list[TariffTimePassListItem] | TariffTimePassPage | str | None:
     """Search TariffTimePasses, or get several by Id
 
      Requires role `TariffTimePass-List`. Answers the list envelope with
@@ -256,7 +257,7 @@ async def asyncio(
         Whatever client.transport raises (aiohttp.ClientError, TimeoutError, the facade's errors).
 
     Returns:
-        Any | ErrorEnvelope | TariffTimePassPage | str
+        Any | ErrorEnvelope | list[TariffTimePassListItem] | TariffTimePassPage | str
     """
 
     return (

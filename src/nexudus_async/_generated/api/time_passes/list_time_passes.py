@@ -14,6 +14,7 @@ from ... import errors
 from ...client import Client
 from ...models.error_envelope import ErrorEnvelope
 from ...models.sort_direction import SortDirection
+from ...models.time_pass_list_item import TimePassListItem
 from ...models.time_pass_page import TimePassPage
 from ...types import UNSET, Response, Unset
 
@@ -87,9 +88,9 @@ def _build_request(
 
 def _parse_response(
     *, client: Client, response: HttpResponse
-) -> Any | ErrorEnvelope | TimePassPage | str | None:
+) -> Any | ErrorEnvelope | list[TimePassListItem] | TimePassPage | str | None:
     if response.status_code == 200:
-        return structure(response.json(), TimePassPage)
+        return structure(response.json(), list[TimePassListItem] | TimePassPage)
 
     if response.status_code == 400:
         return structure(response.json(), ErrorEnvelope)
@@ -113,7 +114,7 @@ def _parse_response(
 
 def _build_response(
     *, client: Client, response: HttpResponse
-) -> Response[Any | ErrorEnvelope | TimePassPage | str]:
+) -> Response[Any | ErrorEnvelope | list[TimePassListItem] | TimePassPage | str]:
     # status_code, content, headers, parsed
     return Response(
         response.status_code,
@@ -153,7 +154,7 @@ async def asyncio_detailed(
     to_time_pass_price: Decimal | Unset = UNSET,
     from_time_pass_minutes_included: int | Unset = UNSET,
     to_time_pass_minutes_included: int | Unset = UNSET,
-) -> Response[Any | ErrorEnvelope | TimePassPage | str]:
+) -> Response[Any | ErrorEnvelope | list[TimePassListItem] | TimePassPage | str]:
     """Search TimePasses, or get several by Id
 
      Requires role `TimePass-List`. Answers the list envelope with
@@ -194,7 +195,7 @@ async def asyncio_detailed(
         Whatever client.transport raises (aiohttp.ClientError, TimeoutError, the facade's errors).
 
     Returns:
-        Response[Any | ErrorEnvelope | TimePassPage | str]
+        Response[Any | ErrorEnvelope | list[TimePassListItem] | TimePassPage | str]
     """
 
     request = _build_request(
@@ -262,7 +263,7 @@ async def asyncio(
     to_time_pass_price: Decimal | Unset = UNSET,
     from_time_pass_minutes_included: int | Unset = UNSET,
     to_time_pass_minutes_included: int | Unset = UNSET,
-) -> Any | ErrorEnvelope | TimePassPage | str | None:
+) -> Any | ErrorEnvelope | list[TimePassListItem] | TimePassPage | str | None:
     """Search TimePasses, or get several by Id
 
      Requires role `TimePass-List`. Answers the list envelope with
@@ -303,7 +304,7 @@ async def asyncio(
         Whatever client.transport raises (aiohttp.ClientError, TimeoutError, the facade's errors).
 
     Returns:
-        Any | ErrorEnvelope | TimePassPage | str
+        Any | ErrorEnvelope | list[TimePassListItem] | TimePassPage | str
     """
 
     return (
