@@ -81,6 +81,17 @@ async def test_timeout_none_switches_the_timeout_off(client: NexudusClient) -> N
         client.with_options(timeout=0)
 
 
+async def test_a_namespace_view_keeps_the_clients_timeout_unless_told(
+    client: NexudusClient,
+) -> None:
+    # A namespace's with_options once passed timeout=None on, switching the timeout off.
+    kept = client.coworker_time_passes.with_options(retry=RetryPolicy.never())
+    assert kept._owner.timeout == 10
+    assert kept._owner.retry == RetryPolicy.never()
+    assert client.coworker_time_passes.with_options(timeout=None)._owner.timeout is None
+    assert client.time_passes.with_options(timeout=3)._owner.timeout == 3
+
+
 async def test_per_call_headers_are_added_and_never_replace_credentials(
     nexudus_emulator: EmulatorServer,
 ) -> None:

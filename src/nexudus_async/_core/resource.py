@@ -44,6 +44,7 @@ from .errors import (
     OutcomeUnknownError,
 )
 from .pagination import Page, PageIterator, SortDirection, check_paging
+from .pipeline import NOT_GIVEN, NotGiven
 from .retry import IDEMPOTENT_METHODS
 from .transport import HttpRequest, HttpResponse, Transport
 from .wire import UNSET, Unset
@@ -133,7 +134,7 @@ class Owner(Protocol):
     def with_options(
         self,
         *,
-        timeout: float | None = ...,
+        timeout: float | NotGiven | None = ...,
         retry: RetryPolicy | None = ...,
         allow_unknown_enum_values: bool | None = ...,
     ) -> Any: ...
@@ -190,12 +191,13 @@ class Resource(Generic[RecordT, ItemT]):
     def with_options(
         self,
         *,
-        timeout: float | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,
         retry: RetryPolicy | None = None,
         allow_unknown_enum_values: bool | None = None,
     ) -> Self:
-        """This namespace on a client view with another per-attempt timeout, retry policy
-        and/or ``allow_unknown_enum_values`` (None keeps the client's)."""
+        """This namespace on a client view with another timeout, retry policy and/or
+        ``allow_unknown_enum_values``, as ``NexudusClient.with_options`` takes them
+        (an option not given keeps the client's; ``timeout=None`` switches it off)."""
         return type(self)(
             self._owner.with_options(
                 timeout=timeout, retry=retry, allow_unknown_enum_values=allow_unknown_enum_values
