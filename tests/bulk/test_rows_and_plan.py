@@ -185,11 +185,12 @@ def test_estimate_replays_every_window() -> None:
     )
     assert (plan.create_requests, plan.baseline_reads, plan.snapshot_budget) == (60, 1, 60)
     exact = RateLimits.published().without_safety()
-    assert estimate_seconds(plan, exact) == pytest.approx(6.0)  # a burst of 60, 100 ms apart
+    # a burst of 60: 30 writes 100 ms apart, then (half the minute's writes spent) 200 ms apart
+    assert estimate_seconds(plan, exact) == pytest.approx(3.0 + 6.0)
     # With the limiter's reserve (58 writes a minute, 112 ms apart, periods 2% longer): the
     # read at 0, the first write at 0.112, the 59th when that one leaves the minute window
-    # (61.21 s later), the 60th a spacing after it.
-    assert estimate_seconds(plan) == pytest.approx(0.112 + 61.21 + 0.112, abs=0.001)
+    # (61.21 s later), the 60th a doubled spacing after it (the window is more than half spent).
+    assert estimate_seconds(plan) == pytest.approx(0.112 + 61.21 + 2 * 0.112, abs=0.001)
     big = make_plan(
         COWORKER_TIME_PASS, valid(*({**BASE, "CoworkerId": str(i)} for i in range(1, 5002)))
     )

@@ -84,6 +84,10 @@ def schedule(
     for k in range(reads + writes):
         write = k >= reads
         t = max(0.0, last + ref._interval)
+        if ref._half_full(sent, ref._all_windows, t) or (
+            write and ref._half_full(sent_w, ref._write_windows, t)
+        ):
+            t = max(0.0, last + 2 * ref._interval)  # RateLimiter.pressed: the spacing doubles
         binding = -1
         for i, (limit, period) in enumerate(effective):
             history = sent if i < n_all else sent_w
