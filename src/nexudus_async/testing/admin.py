@@ -34,7 +34,7 @@ from .querying import INT32_MAX
 from .validation import check_value
 
 if TYPE_CHECKING:
-    from .app import EmulatorState
+    from .state import EmulatorState
 
 __all__ = [
     "ADMIN_PREFIX",

@@ -16,20 +16,17 @@ from aiohttp import web
 
 from .._core.decimals import json_dumps, json_loads
 from .admin import add_admin_routes, admin_middleware, is_admin_path
-from .auth import Auth, TokenError
+from .auth import TokenError
 from .commands import run_command
-from .config import EmulatorConfig, UserSpec
+from .config import UserSpec
 from .entities import ENTITIES, EntitySpec
-from .faults import UNKNOWN_ENUM_VALUE, UNREADABLE_KINDS, FaultInjector, unreadable_answer
-from .journal import RequestJournal
+from .faults import UNKNOWN_ENUM_VALUE, UNREADABLE_KINDS, unreadable_answer
 from .querying import paginate, parse_id_list, parse_list_query, select
-from .stats import Stats
-from .store import Store
-from .throttle import Throttle
+from .state import EmulatorState
 from .validation import FieldError, validate_write
 from .values import format_datetime, now
 
-__all__ = ["EmulatorState", "build_app"]
+__all__ = ["EmulatorState", "build_app"]  # EmulatorState lives in state.py
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -66,47 +63,6 @@ ENTITY_ROUTES: tuple[tuple[str, str, str, str], ...] = (
     ("GET", "/{Id}", "get", "Read"),
     ("DELETE", "/{Id}", "delete", "Delete"),
 )
-
-
-class EmulatorState:
-    """Everything a running emulator holds; the control API works on this."""
-
-    def __init__(self, config: EmulatorConfig) -> None:
-        self.initial_config = config  # what reset() returns to
-        self.config = config
-        self.store = Store(first_id=config.first_id, catalogues=config.catalogues)
-        self.auth = Auth(self._users(), config.token_ttl, config.time_scale)
-        self.throttle = Throttle(config.limits, config.time_scale)
-        self.faults = FaultInjector(config.faults, config.seed)
-        self.stats = Stats()
-        self.journal = RequestJournal()
-        self._seed_store()
-
-    def _seed_store(self) -> None:
-        for collection, records in self.config.seed_records.items():
-            for record in records:
-                self.store.insert(collection, record)
-
-    def _users(self) -> list[UserSpec]:
-        admin = UserSpec(self.config.admin_email, self.config.admin_password)
-        return [admin, *self.config.users]
-
-    def reset(self) -> None:
-        self.config = config = self.initial_config
-        self.store.clear()
-        self._seed_store()
-        self.auth.reset(self._users())
-        self.auth.set_time_scale(config.time_scale)
-        self.throttle = Throttle(config.limits, config.time_scale)
-        self.faults = FaultInjector(config.faults, config.seed)
-        self.stats.reset()
-        self.journal.clear()
-
-    def set_time_scale(self, time_scale: float) -> None:
-        """Scale throttle windows, waits and new tokens' lifetime from now on."""
-        self.config = attrs.evolve(self.config, time_scale=time_scale)
-        self.throttle.set_time_scale(time_scale)
-        self.auth.set_time_scale(time_scale)
 
 
 @attrs.frozen
