@@ -25,14 +25,17 @@ class Clock:
 async def test_throttled_request_is_409_empty_and_not_executed(
     session: aiohttp.ClientSession,
 ) -> None:
-    async with run_emulator() as emu:  # the published limits, real time
+    # The published limits in real time, with 500 ms between requests rather than
+    # 100 ms: a stall of the shared machine between the two POSTs cannot let the
+    # second one through.
+    async with run_emulator(limits=ThrottleLimits(min_interval=0.5)) as emu:
         api = Api(session, emu)
         assert (await api.post(CTP, coworker_pass())).status == 200
-        reply = await api.post(CTP, coworker_pass(CoworkerId=2))  # within 100 ms
+        reply = await api.post(CTP, coworker_pass(CoworkerId=2))  # within 500 ms
         assert reply.status == 409
         assert reply.reason == "You must wait before accessing this url again."
         assert reply.headers["Retry-After"] == "1"
-        assert 1 <= int(reply.headers["X-Retry-After-Ms"]) <= 100
+        assert 1 <= int(reply.headers["X-Retry-After-Ms"]) <= 500
         assert reply.body == b""
         assert emu.store.count("coworkertimepasses") == 1
         assert emu.store.count("coworkertimepasses", CoworkerId=2) == 0
@@ -45,12 +48,16 @@ async def test_throttled_request_is_409_empty_and_not_executed(
 
 
 async def test_429_variant_says_wait_n_seconds(session: aiohttp.ClientSession) -> None:
-    async with run_emulator(throttle_status=429) as emu:
+    # 30 s between requests: the second GET is throttled however slow the machine.
+    limits = ThrottleLimits(min_interval=30.0)
+    async with run_emulator(limits=limits, throttle_status=429) as emu:
         api = Api(session, emu)
         assert (await api.get(CTP)).status == 200
         reply = await api.get(CTP)
         assert reply.status == 429
-        assert reply.body == b"Wait 1 seconds"
+        text = reply.body.decode()
+        assert re.fullmatch(r"Wait (\d+) seconds", text), text
+        assert 20 <= int(text.split()[1]) <= 30  # whole seconds at time scale 1
         assert reply.headers["Content-Type"].startswith("text/plain")
         # The observed variant: the wait is in the body only.
         assert "Retry-After" not in reply.headers
