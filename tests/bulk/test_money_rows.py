@@ -9,7 +9,7 @@ import pytest
 
 from nexudus_async import BasicAuth, NexudusClient
 from nexudus_async._generated.api import COWORKER_TIME_PASS
-from nexudus_async.bulk.executor import _to_python
+from nexudus_async.bulk.gateway import _to_python
 from nexudus_async.bulk.journal import Journal
 from nexudus_async.bulk.rows import validate_rows
 from nexudus_async.cli.input_files import read_rows

@@ -66,13 +66,12 @@ import datetime as _dt
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
+from typing import Any, Literal, TypeVar
 
 import aiohttp
 import attrs
 
-from .._core import values as _values
-from .._core.entity import Entity, Field
+from .._core.entity import Entity
 from .._core.errors import (
     APIError,
     AuthenticationError,
@@ -88,6 +87,7 @@ from .._core.errors import (
 from .._core.limiter import Limiter
 from .._core.resource import Resource
 from .._generated.api import COWORKER_TIME_PASS
+from .gateway import BulkGateway, ResourceGateway, SnapshotGateway
 from .journal import Journal
 from .plan import Group, Plan, make_plan
 from .report import (
@@ -130,128 +130,6 @@ log = logging.getLogger("nexudus_async.bulk")
 
 ProgressCallback = Callable[["BulkProgress"], Awaitable[None]]
 _T = TypeVar("_T")
-
-
-class BulkGateway(Protocol):
-    """The two calls a bulk job makes; the facade adapts its resource to it."""
-
-    async def create(self, fields: Mapping[str, Any], count: int) -> Any:
-        """Create ``count`` records with ``fields`` (API names) in ONE request."""
-        ...
-
-    async def count(self, match: Mapping[str, Any], since: str) -> int:
-        """Records matching ``match`` (API names) created since ``since``."""
-        ...
-
-
-@runtime_checkable
-class SnapshotGateway(BulkGateway, Protocol):
-    """A gateway that can also read the pages a baseline snapshot needs.
-
-    A gateway without ``snapshot_page`` still works: the job then counts
-    each group's key before its first send (one read per group).
-    """
-
-    async def snapshot_page(
-        self, match: Mapping[str, Any], since: str, page: int, size: int
-    ) -> KeyedPage:
-        """Page ``page`` (of ``size``) of the records matching ``match`` created
-        since ``since``, in ascending ``Id`` order, with each one's reconcile key."""
-        ...
-
-
-def _to_python(field: Field, value: Any, allow_unknown_enum_values: bool = False) -> Any:
-    """A normalized row value (JSON form) as the facade's create methods take it."""
-    # money stays the row's Decimal
-    return _values.check(
-        field, value, source="json", allow_unknown_enum_values=allow_unknown_enum_values
-    )
-
-
-def _filter_name(entity: Entity, api_name: str) -> str:
-    """``CoworkerId`` -> ``coworker``: the list filter on the property that shows a field."""
-    field = entity.field(api_name)
-    shown = field.list_name if field is not None else None
-    for f in entity.filters:
-        if f.field is not None and f.field == shown and f.equals is not None:
-            return f.name
-    raise ValueError(f"{entity.name} has no list filter for {api_name}")
-
-
-class ResourceGateway:
-    """Adapts a facade resource (``client.coworker_time_passes`` ...) to a bulk job.
-
-    ``create`` calls ``resource.create(**fields)`` (with ``create_multiple``
-    for CoworkerTimePasses); ``count`` reads ``total_items`` of a one-record
-    page of ``resource.list(<customer>=, time_pass=, created_on=(since, None))``;
-    ``snapshot_page`` reads a page of the same list in ascending ``Id`` order.
-    """
-
-    def __init__(self, resource: Resource[Any, Any]) -> None:
-        self.resource = resource
-        self.entity = resource.entity
-
-    @property
-    def allow_unknown_enum_values(self) -> bool:
-        """The client's option: rows may hold enum values the documentation does not list."""
-        return getattr(self.resource._owner, "allow_unknown_enum_values", False) is True
-
-    @property
-    def limiter(self) -> Limiter | None:
-        """The client's rate limiter, which :func:`run_bulk` primes from the journal."""
-        limiter = getattr(self.resource._owner, "limiter", None)
-        return limiter if isinstance(limiter, Limiter) else None
-
-    def _field(self, name: str) -> Field:
-        field = self.entity.field(name)
-        if field is None:
-            raise ValueError(f"{self.entity.name} has no field {name}")
-        return field
-
-    def _list_attribute(self, name: str) -> str:
-        shown = self._field(name).list_name
-        listed = self.entity.list_field(shown) if shown is not None else None
-        if listed is None:
-            raise ValueError(f"{self.entity.name} list records lack {name}")
-        return listed.name
-
-    async def create(self, fields: Mapping[str, Any], count: int) -> Any:
-        lenient = self.allow_unknown_enum_values
-        kwargs = {
-            self._field(k).name: _to_python(self._field(k), v, lenient) for k, v in fields.items()
-        }
-        if self.entity.count_field is not None:
-            kwargs[self._field(self.entity.count_field).name] = count
-        elif count != 1:
-            raise ValueError(f"{self.entity.name} creates one record per request")
-        return await self.resource._create(kwargs)
-
-    async def count(self, match: Mapping[str, Any], since: str) -> int:
-        filters = {_filter_name(self.entity, k): v for k, v in match.items()}
-        since_dt = _dt.datetime.fromisoformat(since)
-        filters["created_on"] = (since_dt, None)
-        page = await self.resource._list(1, 1, None, None, filters)
-        return int(page.total_items)
-
-    async def snapshot_page(
-        self, match: Mapping[str, Any], since: str, page: int, size: int
-    ) -> KeyedPage:
-        filters = {_filter_name(self.entity, k): v for k, v in match.items()}
-        since_dt = _dt.datetime.fromisoformat(since)
-        filters["created_on"] = (since_dt, None)
-        result = await self.resource._list(page, size, "Id", "ascending", filters)
-        # List records name a related record without "Id": CoworkerId -> .coworker.
-        names = [self._list_attribute(f) for f in self.entity.reconcile]
-        records = [
-            (int(item.id), tuple(_list_value(getattr(item, n, None)) for n in names))
-            for item in result.items
-        ]
-        return KeyedPage(int(result.total_items), records)
-
-
-def _list_value(value: Any) -> Any:
-    """A list record's field as a reconcile key value (UNSET and None are None)."""
-    return value if isinstance(value, (int, str)) else None
 
 
 class BulkInputError(InputError):

@@ -32,7 +32,8 @@ from .._core.entity import Entity
 from .._core.errors import NexudusError
 from .._core.throttle import RateLimits
 from .._generated.api import COWORKER_TIME_PASS
-from ..bulk.executor import BulkReport, ResourceGateway, run_bulk
+from ..bulk.executor import BulkReport, run_bulk
+from ..bulk.gateway import ResourceGateway
 from ..bulk.journal import JobRecord, Journal
 from ..bulk.plan import Plan, make_plan
 from ..bulk.rows import RowError, ValidRow, validate_rows
