@@ -455,9 +455,9 @@ async def test_transport_errors_never_show_the_query_string(
 
 
 async def test_the_gate_serves_waiters_in_order_and_passes_on_a_cancelled_place() -> None:
-    from nexudus_async._core.pipeline import _Gate
+    from nexudus_async._core.gate import Gate
 
-    gate = _Gate(2)
+    gate = Gate(2)
     assert gate.try_enter() and gate.try_enter()
     assert not gate.try_enter()
     order: list[str] = []
@@ -488,9 +488,9 @@ async def test_the_gate_serves_waiters_in_order_and_passes_on_a_cancelled_place(
 
 
 async def test_a_waiter_cancelled_while_waiting_gives_up_its_turn() -> None:
-    from nexudus_async._core.pipeline import _Gate
+    from nexudus_async._core.gate import Gate
 
-    gate = _Gate(1)
+    gate = Gate(1)
     assert gate.try_enter()
     cancelled = asyncio.create_task(gate.enter())
     later = asyncio.create_task(gate.enter())

@@ -39,7 +39,6 @@ import logging
 import random
 import re
 import time
-from collections import deque
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
@@ -62,6 +61,7 @@ from .errors import (
     error_for_status,
     field_errors_from_body,
 )
+from .gate import Gate, Warmup
 from .limiter import Limiter
 from .raw import record_response
 from .retry import IDEMPOTENT_METHODS, RetryPolicy, parse_retry_after
@@ -117,70 +117,6 @@ class _Stale(Exception):
     """Internal: the credentials went stale while the request queued; renew and queue again."""
 
 
-class _Warmup:
-    """Until a client's first answer arrives, its requests go one at a time.
-
-    The first request pays for the first connection (and TLS handshake), so a
-    request released right after it could overtake it and reach the server
-    too soon after it; and with wrong credentials one 401 is enough.
-    """
-
-    __slots__ = ("done", "event", "leading")
-
-    def __init__(self) -> None:
-        self.done = False
-        self.leading = False
-        self.event = asyncio.Event()
-
-
-class _Gate:
-    """At most ``size`` requests past this point at once; the others wait, first come first served.
-
-    What ``asyncio.Semaphore`` does (a released place goes straight to the
-    first waiter, and nobody overtakes a waiter), with a synchronous
-    :meth:`try_enter` so that the usual case, a free place, costs no awaiting.
-    While anybody waits, no place is free: so a newcomer never waits while a
-    place is free, and never overtakes a waiter.
-    """
-
-    __slots__ = ("_free", "_waiters")
-
-    def __init__(self, size: int) -> None:
-        if size < 1:
-            raise ValueError(f"max_in_flight must be at least 1, got {size!r}")
-        self._free = size
-        self._waiters: deque[asyncio.Future[None]] = deque()
-
-    def try_enter(self) -> bool:
-        if self._free and not self._waiters:
-            self._free -= 1
-            return True
-        return False
-
-    async def enter(self) -> None:
-        if self.try_enter():
-            return
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.append(waiter)
-        try:
-            await waiter
-        except asyncio.CancelledError:
-            if waiter.done() and not waiter.cancelled():
-                self.leave()  # a place was handed over just before the cancellation: pass it on
-            else:
-                self._waiters.remove(waiter)
-            raise
-
-    def leave(self) -> None:
-        waiters = self._waiters
-        while waiters:
-            waiter = waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(None)  # the place goes to the first waiter
-                return
-        self._free += 1
-
-
 class Pipeline:
     """Auth, throttling, retries, error mapping and logging around a transport.
 
@@ -216,19 +152,19 @@ class Pipeline:
         sleep: Sleep = asyncio.sleep,
         rand: Callable[[], float] = random.random,
         wall_clock: Callable[[], float] = time.time,
-        max_in_flight: int | _Gate | None = None,
+        max_in_flight: int | Gate | None = None,
         on_event: events.EventHook | None = None,
-        _warmup: _Warmup | None = None,
+        _warmup: Warmup | None = None,
     ) -> None:
         self._inner = inner
-        self._warmup = _warmup if _warmup is not None else _Warmup()
+        self._warmup = _warmup if _warmup is not None else Warmup()
         # Requests waiting for a pooled connection after the limiter let them
         # go would reach the server bunched up: only as many requests as the
         # pool has connections may pass the limiter at a time.
-        self._gate: _Gate | None = (
+        self._gate: Gate | None = (
             max_in_flight
-            if isinstance(max_in_flight, _Gate) or max_in_flight is None
-            else _Gate(max_in_flight)
+            if isinstance(max_in_flight, Gate) or max_in_flight is None
+            else Gate(max_in_flight)
         )
         self._limiter = limiter
         self._auth = auth
@@ -672,7 +608,7 @@ class Pipeline:
             if gate is not None:
                 gate.leave()
 
-    async def _queue(self, gate: _Gate | None, entered: bool, write: bool) -> None:
+    async def _queue(self, gate: Gate | None, entered: bool, write: bool) -> None:
         if not entered:
             assert gate is not None
             await gate.enter()
