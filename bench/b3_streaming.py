@@ -26,7 +26,7 @@ from typing import Any
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import common
-from common import PY, Missing, median, static_server
+from common import PY, Missing, median, num, static_server, table
 
 TOTALS = (10_000, 100_000)
 PAGE_SIZE = 100
@@ -159,7 +159,6 @@ def run() -> dict[str, Any]:
 
 
 def render(res: dict[str, Any]) -> str:
-    from report import _n, table
 
     bt = res["by_total"]
     rows = []
@@ -167,13 +166,13 @@ def render(res: dict[str, Any]) -> str:
         rows.append(
             [
                 f"{int(total):,}",
-                f"**{_n(d['stream_growth_kib'] / 1024, 1)}**",
-                ", ".join(_n(x / 1024, 1) for x in d["stream_growth_all_kib"]),
-                f"**{_n(d['traced_peak_growth_kib'] / 1024, 2)}**",
-                _n(d["baseline_kib"] / 1024, 1),
-                _n(d["maxrss_kib"] / 1024, 1),
-                _n(d["control_growth_kib"] / 1024, 1),
-                _n(int(total) / d["stream_seconds"]),
+                f"**{num(d['stream_growth_kib'] / 1024, 1)}**",
+                ", ".join(num(x / 1024, 1) for x in d["stream_growth_all_kib"]),
+                f"**{num(d['traced_peak_growth_kib'] / 1024, 2)}**",
+                num(d["baseline_kib"] / 1024, 1),
+                num(d["maxrss_kib"] / 1024, 1),
+                num(d["control_growth_kib"] / 1024, 1),
+                num(int(total) / d["stream_seconds"]),
             ]
         )
     totals = list(bt)
@@ -203,7 +202,7 @@ def render(res: dict[str, Any]) -> str:
             rows,
         ),
         f"One page of {res['page_size']} records as models takes "
-        f"{_n(page_mib, 2)} MiB (tracemalloc).\n",
+        f"{num(page_mib, 2)} MiB (tracemalloc).\n",
         "### Reading\n",
     ]
     t1, t2 = first["traced_peak_growth_kib"], last["traced_peak_growth_kib"]
@@ -212,9 +211,9 @@ def render(res: dict[str, Any]) -> str:
     pages_in_peak = t2 / first["one_page_models_kib"] if first["one_page_models_kib"] else 0
     bounded = t2 <= max(2 * t1, t1 + 1024) and g2 <= max(2 * g1, g1 + 4 * 1024)
     lines = [
-        f"- Streaming {int(totals[-1]):,} records: traced peak {_n(t2 / 1024, 2)} MiB, RSS "
-        f"growth {_n(g2 / 1024, 1)} MiB; for {int(totals[0]):,}: {_n(t1 / 1024, 2)} MiB and "
-        f"{_n(g1 / 1024, 1)} MiB. "
+        f"- Streaming {int(totals[-1]):,} records: traced peak {num(t2 / 1024, 2)} MiB, RSS "
+        f"growth {num(g2 / 1024, 1)} MiB; for {int(totals[0]):,}: {num(t1 / 1024, 2)} MiB and "
+        f"{num(g1 / 1024, 1)} MiB. "
         + (
             "Ten times the records, the same memory: it is bounded by the page in flight, "
             "not by the total: **target met**. The traced peak is about "
@@ -224,8 +223,8 @@ def render(res: dict[str, Any]) -> str:
             else "**The growth follows the total: target missed** (records are retained "
             "somewhere in the iteration path)."
         ),
-        f"- The control, which keeps the records, grows by {_n(c1 / 1024, 1)} and "
-        f"{_n(c2 / 1024, 1)} MiB: the measurement does see memory that accumulates.",
+        f"- The control, which keeps the records, grows by {num(c1 / 1024, 1)} and "
+        f"{num(c2 / 1024, 1)} MiB: the measurement does see memory that accumulates.",
     ]
     out.append("\n".join(lines) + "\n")
     return "\n".join(out)

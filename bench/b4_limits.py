@@ -20,7 +20,7 @@ from typing import Any
 import aiohttp
 import common
 import facade_compat
-from common import PY, child_server
+from common import PY, child_server, num, table
 
 TIME_SCALE = 0.08
 GROUPS = 500
@@ -142,7 +142,6 @@ def run() -> dict[str, Any]:
 
 
 def render(res: dict[str, Any]) -> str:
-    from report import _n, table
 
     st, cl, fl = res["emulator"], res["client"], res["floor"]
     groups, requests = res["groups"], st["requests"]
@@ -185,16 +184,16 @@ def render(res: dict[str, Any]) -> str:
         [
             "client-side: consecutive request starts closer than the minimum interval",
             f"{cl['client_gaps_under_interval']} of {cl['client_sends']:,} "
-            f"(closest {_n(cl['client_min_gap_ms'], 1)} ms)",
+            f"(closest {num(cl['client_min_gap_ms'], 1)} ms)",
             "",
             "",
         ],
-        ["wall time", f"**{_n(cl['wall'], 1)} s**", "", ""],
-        [f"floor: {groups:,} requests / allowed write rate", f"{_n(fl['simple'], 1)} s", "", ""],
+        ["wall time", f"**{num(cl['wall'], 1)} s**", "", ""],
+        [f"floor: {groups:,} requests / allowed write rate", f"{num(fl['simple'], 1)} s", "", ""],
         ["wall time / floor", f"**{ratio:.3f}x**", "≤ 1.05x", common.verdict(ratio <= 1.05)],
         [
             "wall time / sliding-window floor (first window's burst allowed)",
-            f"{ratio_w:.3f}x ({_n(fl['window'], 1)} s)",
+            f"{ratio_w:.3f}x ({num(fl['window'], 1)} s)",
             "",
             "",
         ],
@@ -210,10 +209,10 @@ def render(res: dict[str, Any]) -> str:
         f"of one pass each, {res['per_group']} identical rows per customer and time pass "
         f"({groups} groups), default options. The emulator (own process) enforces the "
         f"published limits with `time_scale={res['time_scale']}` (one minute lasts "
-        f"{_n(minute, 1)} s: 60 writes and 120 requests per {_n(minute, 1)} s, "
-        f"{_n(interval_ms, 0)} ms between requests); the client's limiter is "
+        f"{num(minute, 1)} s: 60 writes and 120 requests per {num(minute, 1)} s, "
+        f"{num(interval_ms, 0)} ms between requests); the client's limiter is "
         f"`RateLimits.published().scaled({res['time_scale']})`, as shipped "
-        f"({res['client_safety'] * 100:g} % reserve, {_n(margin_ms, 0)} ms jitter margin). "
+        f"({res['client_safety'] * 100:g} % reserve, {num(margin_ms, 0)} ms jitter margin). "
         "One run: the limits, not the machine, "
         "set the pace. Which limit a throttled request hit is read from the emulator "
         "(bench/emulator_child.py); request start times on the client from an aiohttp "
@@ -237,8 +236,8 @@ def render(res: dict[str, Any]) -> str:
             "has, so that a create whose outcome is unknown can be reconciled by counting "
             "instead of being resent blindly)"
             + (f", and {throttled} request(s) were throttled and resent" if throttled else "")
-            + f". The floor for the requests actually sent is {_n(f_sent, 1)} s against "
-            f"{_n(fl['simple'], 1)} s."
+            + f". The floor for the requests actually sent is {num(f_sent, 1)} s against "
+            f"{num(fl['simple'], 1)} s."
         )
     else:
         lines.append(f"- One request per group: {requests:,} requests for {groups:,} groups.")
@@ -260,7 +259,7 @@ def render(res: dict[str, Any]) -> str:
         if cl["client_gaps_under_interval"] == 0:
             side = (
                 "The client did space them: none of its request starts were closer than that "
-                f"(closest {_n(cl['client_min_gap_ms'], 1)} ms, aiohttp trace), so the time "
+                f"(closest {num(cl['client_min_gap_ms'], 1)} ms, aiohttp trace), so the time "
                 "between a request leaving the client and the emulator processing it varied "
                 "by more than the client's margin: the client, the emulator and whatever "
                 "else runs on the machine share two cores."
@@ -274,9 +273,9 @@ def render(res: dict[str, Any]) -> str:
         lines.append(
             f"- **Throttling target missed: {throttled} throttled answer(s)** (limit hit, as "
             f"the emulator counted it: {why or 'not recorded'}). The emulator saw two "
-            f"requests less than its {_n(interval_ms, 0)} ms minimum interval apart. "
+            f"requests less than its {num(interval_ms, 0)} ms minimum interval apart. "
             + side
-            + f" The client's jitter margin at this time scale is {_n(margin_ms, 0)} ms; "
+            + f" The client's jitter margin at this time scale is {num(margin_ms, 0)} ms; "
             "against the live API's unscaled 100 ms interval it is 10 ms. Every throttled "
             "request was waited out "
             "and resent (a throttled request was not executed): nothing was lost or doubled."

@@ -19,7 +19,7 @@ from typing import Any
 
 import common
 import facade_compat
-from common import PY, Missing, child_server, median
+from common import PY, Missing, child_server, median, num, table
 
 PAGES = 20
 PAGE_SIZE = 25
@@ -157,7 +157,6 @@ def run() -> dict[str, Any]:
 
 
 def render(res: dict[str, Any]) -> str:
-    from report import _n, table
 
     rows = []
     for scale, d in res["by_scale"].items():
@@ -165,19 +164,19 @@ def render(res: dict[str, Any]) -> str:
         med = d["median"]
         rows.append(
             [
-                f"{float(scale):g} ({_n(interval_ms)} ms between requests)",
-                *(f"**{_n(med[m], 3)}**" for m in MODES),
+                f"{float(scale):g} ({num(interval_ms)} ms between requests)",
+                *(f"**{num(med[m], 3)}**" for m in MODES),
                 f"{d['speedup']:.2f}x ({d['best_prefetch']})",
-                f"{_n(d['floor'], 3)}",
-                f"{_n(d['floor_page_one_first'], 3)}",
-                f"{_n(d['limiter_floor'], 3)}",
+                f"{num(d['floor'], 3)}",
+                f"{num(d['floor_page_one_first'], 3)}",
+                f"{num(d['limiter_floor'], 3)}",
                 f"{d['best_over_floor']:.2f}x",
                 str(d["throttled"]),
             ]
         )
     out = [
         f"`iter(size={PAGE_SIZE}, prefetch=N)` over {PAGES} pages ({PAGES * PAGE_SIZE} "
-        f"records) with {_n(LATENCY * 1000)} ms added to every list answer (the emulator's "
+        f"records) with {num(LATENCY * 1000)} ms added to every list answer (the emulator's "
         "latency fault), the emulator in its own process enforcing the published limits "
         "and the client's limiter scaled the same way. `prefetch=1` is sequential. "
         f"Median of {res['repeats']} runs each, order rotated. The read-limit floor is "
@@ -185,7 +184,7 @@ def render(res: dict[str, Any]) -> str:
         "arrive). A reader that learns the number of pages from page 1 must wait for it "
         "first; the client's limiter also spaces requests by the interval plus its reserve "
         "and jitter margin, on purpose. A sequential reader cannot beat "
-        f"{PAGES} x {_n(LATENCY * 1000)} ms = {_n(PAGES * LATENCY, 1)} s either.\n",
+        f"{PAGES} x {num(LATENCY * 1000)} ms = {num(PAGES * LATENCY, 1)} s either.\n",
         table(
             [
                 "time scale",
@@ -207,10 +206,10 @@ def render(res: dict[str, Any]) -> str:
         med, best = d["median"], d["best_prefetch"]
         if MIN_INTERVAL * s >= LATENCY:
             lines.append(
-                f"- At time scale {s:g} the limit's {_n(MIN_INTERVAL * s * 1000)} ms between "
-                f"requests is longer than the {_n(LATENCY * 1000)} ms latency, so the limit, "
-                f"not the latency, sets the pace: sequential {_n(med['sequential'], 2)} s, "
-                f"{best} {_n(med[best], 2)} s ({d['speedup']:.2f}x), "
+                f"- At time scale {s:g} the limit's {num(MIN_INTERVAL * s * 1000)} ms between "
+                f"requests is longer than the {num(LATENCY * 1000)} ms latency, so the limit, "
+                f"not the latency, sets the pace: sequential {num(med['sequential'], 2)} s, "
+                f"{best} {num(med[best], 2)} s ({d['speedup']:.2f}x), "
                 f"{d['best_over_floor']:.2f}x the read-limit floor and "
                 f"{med[best] / d['limiter_floor']:.2f}x the floor at the limiter's own "
                 "spacing: the gap to the read-limit floor is the limiter's deliberate reserve "
@@ -219,9 +218,9 @@ def render(res: dict[str, Any]) -> str:
             )
         else:
             lines.append(
-                f"- At time scale {s:g} ({_n(MIN_INTERVAL * s * 1000)} ms between requests) "
-                f"latency dominates a sequential reader ({_n(med['sequential'], 2)} s); "
-                f"{best} reads the same pages in {_n(med[best], 2)} s, "
+                f"- At time scale {s:g} ({num(MIN_INTERVAL * s * 1000)} ms between requests) "
+                f"latency dominates a sequential reader ({num(med['sequential'], 2)} s); "
+                f"{best} reads the same pages in {num(med[best], 2)} s, "
                 f"{d['speedup']:.2f}x faster: {d['best_over_floor']:.2f}x the read-limit "
                 f"floor, {med[best] / d['floor_page_one_first']:.2f}x the floor of a reader "
                 "that must see page 1 first (one more latency) and "
@@ -233,9 +232,9 @@ def render(res: dict[str, Any]) -> str:
             lines.append(
                 f"  **{d['throttled']} request(s) throttled** over the {n_runs} runs at this "
                 f"scale (limit hit: {why or 'not recorded'}): concurrent requests reached the "
-                f"emulator closer together than its {_n(MIN_INTERVAL * s * 1000)} ms interval; "
+                f"emulator closer together than its {num(MIN_INTERVAL * s * 1000)} ms interval; "
                 f"the client's jitter margin at this scale is "
-                f"{_n(facade_compat.scaled_limits(s).margin * 1000)} ms (see benchmark 4). "
+                f"{num(facade_compat.scaled_limits(s).margin * 1000)} ms (see benchmark 4). "
                 "Each was "
                 "waited out and resent."
             )

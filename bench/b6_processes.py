@@ -27,7 +27,7 @@ from collections import Counter
 from typing import Any
 
 import common
-from common import PY
+from common import PY, num, table
 
 TIME_SCALE = 0.1
 WORKERS = 4
@@ -225,7 +225,6 @@ def run() -> dict[str, Any]:
 
 
 def render(res: dict[str, Any]) -> str:
-    from report import _n, table
 
     a, b = res["in_memory"], res["redis"]
     minute = 60 * res["time_scale"]
@@ -240,13 +239,13 @@ def render(res: dict[str, Any]) -> str:
         ["throttled answers (409)", f"{a['throttled']:,}", f"**{b['throttled']:,}**", "0"],
         ["calls failed", f"{a['calls_failed']:,}", f"**{b['calls_failed']:,}**", "0"],
         ["creates executed", f"{a['created']:,}", f"{b['created']:,}", f"{b['writes']:,}"],
-        ["aggregate wall time", f"{_n(a['wall'], 1)} s", f"{_n(b['wall'], 1)} s", ""],
-        ["floor (the account's limits)", f"{_n(a['floor'], 1)} s", f"{_n(b['floor'], 1)} s", ""],
+        ["aggregate wall time", f"{num(a['wall'], 1)} s", f"{num(b['wall'], 1)} s", ""],
+        ["floor (the account's limits)", f"{num(a['floor'], 1)} s", f"{num(b['floor'], 1)} s", ""],
         ["wall time / floor", f"{a['ratio']:.3f}x", f"**{b['ratio']:.3f}x**", "≤ 1.05x"],
         [
             "sliding-window floor (a first window's burst allowed)",
-            f"{_n(a['window_floor'], 1)} s",
-            f"{_n(b['window_floor'], 1)} s",
+            f"{num(a['window_floor'], 1)} s",
+            f"{num(b['window_floor'], 1)} s",
             "",
         ],
     ]
@@ -256,7 +255,7 @@ def render(res: dict[str, Any]) -> str:
         f"{res['tasks_per_worker']} concurrent tasks, make {res['calls_per_worker']} calls "
         f"each (one in {res['write_every']} a `create`, the others `list(size=10)`), all "
         "released at once, against one emulator process at the published limits with "
-        f"`time_scale={res['time_scale']}` (one minute lasts {_n(minute, 1)} s). (a) the "
+        f"`time_scale={res['time_scale']}` (one minute lasts {num(minute, 1)} s). (a) the "
         "default in-memory limiter in every worker; (b) one `RedisRateLimiter` per worker "
         "on a shared local `redis-server`. Floor: the calls at 120 requests and 60 writes "
         "per (scaled) minute, 100 ms apart; a sliding window lets the first window's "

@@ -178,3 +178,17 @@ def verdict(ok: bool | None) -> str:
     if ok is None:
         return "not measured"
     return "met" if ok else "**missed**"
+
+
+def table(head: list[str], rows: list[list[str]]) -> str:
+    """A Markdown table."""
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def num(x: float, digits: int = 0) -> str:
+    """A figure with thousands separators; NaN (not measured) as n/a."""
+    if x != x:
+        return "n/a"
+    return f"{x:,.{digits}f}"

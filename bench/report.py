@@ -9,21 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from common import fmt_ratio, verdict
+from common import fmt_ratio, num, table, verdict
 
 nan = float("nan")
-
-
-def table(head: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
-    return "\n".join(lines) + "\n"
-
-
-def _n(x: float, digits: int = 0) -> str:
-    if x != x:
-        return "n/a"
-    return f"{x:,.{digits}f}"
 
 
 def render(results: dict[str, Any], benchmarks: dict[str, tuple[str, str]]) -> str:
@@ -118,10 +106,10 @@ def b1(res: dict[str, Any]) -> str:
             rows.append(
                 [
                     labels[key],
-                    f"**{_n(d['rps'])}**",
+                    f"**{num(d['rps'])}**",
                     spread,
-                    _n(d["client_us"]),
-                    _n(d["server_us"]),
+                    num(d["client_us"]),
+                    num(d["server_us"]),
                     f"{busy:.0f} %",
                 ]
             )
@@ -203,7 +191,7 @@ def b1(res: dict[str, Any]) -> str:
         for key in ("a", "b", "c", "d"):
             if key in per_op:
                 d = per_op[key]
-                rows.append([labels[key], *(_n(d[op]) for op in ("get", "list", "create"))])
+                rows.append([labels[key], *(num(d[op]) for op in ("get", "list", "create"))])
         out.append("### Where the client time goes (each kind of call alone, concurrency 1)\n")
         out.append(
             table(
@@ -248,21 +236,21 @@ def b1_reading(res: dict[str, Any], verdicts: dict[tuple[str, str], bool | None]
         a, b, c, d = (var(conc, k) for k in "abcd")
         if a and d:
             lines.append(
-                f"- Concurrency {conc}: raw aiohttp does {_n(a['rps'])} calls/s, the stock "
-                f"httpx client {_n(d['rps'])}; the stock client spends {_n(d['client_us'])} µs "
-                f"of client CPU per call against {_n(a['client_us'])} µs for raw aiohttp."
+                f"- Concurrency {conc}: raw aiohttp does {num(a['rps'])} calls/s, the stock "
+                f"httpx client {num(d['rps'])}; the stock client spends {num(d['client_us'])} µs "
+                f"of client CPU per call against {num(a['client_us'])} µs for raw aiohttp."
             )
         if a and b:
             extra = b["client_us"] - a["client_us"]
             lines.append(
-                f"  Our generated functions cost {_n(b['client_us'])} µs per call, "
-                f"{_n(extra)} µs more than raw aiohttp: building the request and structuring "
+                f"  Our generated functions cost {num(b['client_us'])} µs per call, "
+                f"{num(extra)} µs more than raw aiohttp: building the request and structuring "
                 "the answer into models (raw aiohttp only decodes to dicts; the 25-record "
                 "page dominates, see benchmark 2)."
             )
         if b and c:
             lines.append(
-                f"  The facade adds {_n(c['client_us'] - b['client_us'])} µs per call on top "
+                f"  The facade adds {num(c['client_us'] - b['client_us'])} µs per call on top "
                 "of the generated functions (auth, error mapping, retry policy, pipeline)."
             )
     per_op = res.get("per_op_client_us", {})
@@ -273,11 +261,11 @@ def b1_reading(res: dict[str, Any], verdicts: dict[tuple[str, str], bool | None]
             for op in ("get", "list", "create"):
                 gen = per_op["b"][op] - per_op["a"][op]
                 parts.append(
-                    f"{op} +{_n(gaps[op])} µs ({_n(gen)} in the generated layer, "
-                    f"{_n(gaps[op] - gen)} in the facade)"
+                    f"{op} +{num(gaps[op])} µs ({num(gen)} in the generated layer, "
+                    f"{num(gaps[op] - gen)} in the facade)"
                 )
         else:
-            parts = [f"{op} +{_n(g)} µs" for op, g in gaps.items()]
+            parts = [f"{op} +{num(g)} µs" for op, g in gaps.items()]
         lines.append(
             "- Per kind of call, the facade's client CPU over raw aiohttp: "
             + "; ".join(parts)
@@ -321,9 +309,9 @@ def b1_reading(res: dict[str, Any], verdicts: dict[tuple[str, str], bool | None]
                 else:
                     budget = max(a["client_us"], a["server_us"]) / 0.9
                 lines.append(
-                    f"  at concurrency {conc} the facade may spend at most {_n(budget)} µs "
-                    f"of client CPU per call to reach 0.9x; it spends {_n(c['client_us'])} "
-                    f"(raw aiohttp {_n(a['client_us'])})."
+                    f"  at concurrency {conc} the facade may spend at most {num(budget)} µs "
+                    f"of client CPU per call to reach 0.9x; it spends {num(c['client_us'])} "
+                    f"(raw aiohttp {num(a['client_us'])})."
                 )
             lines.append(
                 "  The benchmark is left as specified rather than compared against a floor "
@@ -338,9 +326,9 @@ def b1_reading(res: dict[str, Any], verdicts: dict[tuple[str, str], bool | None]
     d1, d32 = var(1, "d"), var(32, "d")
     if d1 and d32:
         lines.append(
-            f"- The stock client does not scale with concurrency: {_n(d1['rps'])} calls/s at "
-            f"concurrency 1, {_n(d32['rps'])} at 32, its client CPU per call rising from "
-            f"{_n(d1['client_us'])} to {_n(d32['client_us'])} µs, while the aiohttp-based "
+            f"- The stock client does not scale with concurrency: {num(d1['rps'])} calls/s at "
+            f"concurrency 1, {num(d32['rps'])} at 32, its client CPU per call rising from "
+            f"{num(d1['client_us'])} to {num(d32['client_us'])} µs, while the aiohttp-based "
             "variants keep or lower theirs."
         )
     return "\n".join(lines) + "\n"
@@ -367,7 +355,7 @@ def b2(res: dict[str, Any]) -> str:
             rows.append([labels.get(key, key), "not measured", ""])
             continue
         rel = fmt_ratio(base / pc[key]) if base else "n/a"
-        rows.append([labels[key], f"**{_n(pc[key])}**", rel])
+        rows.append([labels[key], f"**{num(pc[key])}**", rel])
     out = [
         f"One CoworkerTimePass list page of {res['records']} realistic records "
         "(dates, UUIDs, prices, nulls as the live API sends them), the same bytes for "
