@@ -98,6 +98,10 @@ def _render(spec: Path, out: Path) -> None:
             "generate.py: the generator reported:\n"
             + "\n".join(f"  {e.level.value}: {e.header}: {e.detail}" for e in errors)
         )
+    # Our own file (no stock template has its place): the namespaces import the
+    # endpoint packages, which import client.py, so they cannot live in client.py.
+    namespaces = project.env.get_template("namespaces.py.jinja").render()
+    (out / "namespaces.py").write_text(namespaces, encoding="utf-8")
 
 
 def generate_into(out: Path, spec: Path = SPEC) -> None:

@@ -27,7 +27,7 @@ from ._core.retry import RetryPolicy
 from ._core.throttle import Clock, RateLimiter, RateLimits, Sleep
 from ._core.transport import AiohttpTransport, HttpRequest, HttpResponse, Transport
 from ._generated import Client as GeneratedClient
-from ._generated.client import Namespaces
+from ._generated.namespaces import Namespaces
 
 if TYPE_CHECKING:
     from .bulk import BulkReport
