@@ -12,15 +12,20 @@ import aiohttp
 import pytest
 from yarl import URL
 
+from nexudus_async import BasicAuth, NexudusClient
 from nexudus_async._core.auth import Auth
 from nexudus_async._core.pipeline import Pipeline
 from nexudus_async._core.retry import RetryPolicy
 from nexudus_async._core.throttle import RateLimiter, RateLimits
 from nexudus_async._core.transport import AiohttpTransport, HttpRequest, HttpResponse
+from nexudus_async.testing import DEFAULT_ADMIN_EMAIL, DEFAULT_ADMIN_PASSWORD
+from nexudus_async.testing.server import EmulatorServer
 
 from ..aioresponses_compat import CompatAioresponses
 
 BASE = "https://nexudus.test"
+#: Fast backoff, so that retry sequences against the emulator take milliseconds.
+FAST_RETRY = RetryPolicy(backoff_initial=0.005, backoff_max=0.02)
 
 
 class FakeClock:
@@ -148,3 +153,16 @@ class Wire:
 @pytest.fixture
 def wire(mocked: Any) -> Wire:
     return Wire(mocked)
+
+
+@pytest.fixture
+async def emulator_client(nexudus_emulator: EmulatorServer) -> AsyncIterator[NexudusClient]:
+    """A client of the test's emulator as shipped (its limits scaled), with fast backoff."""
+    async with NexudusClient(
+        nexudus_emulator.base_url,
+        BasicAuth(DEFAULT_ADMIN_EMAIL, DEFAULT_ADMIN_PASSWORD),
+        rate_limits=RateLimits.published().scaled(nexudus_emulator.config.time_scale),
+        retry=FAST_RETRY,
+        timeout=10,
+    ) as c:
+        yield c

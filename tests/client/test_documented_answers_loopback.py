@@ -7,43 +7,33 @@ emulator gives and the one the client expects cannot drift apart.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
 
 from nexudus_async import (
-    BasicAuth,
     ExpirationType,
     InputError,
     NexudusClient,
     NotFoundError,
     PassRenewalTime,
-    RateLimits,
-    RetryPolicy,
     ServerError,
     ValidationError,
 )
-from nexudus_async.testing import DEFAULT_ADMIN_EMAIL, DEFAULT_ADMIN_PASSWORD, FaultRule
+from nexudus_async.testing import FaultRule
 from nexudus_async.testing.server import EmulatorServer
+
+from .conftest import FAST_RETRY
 
 CTP = "coworkertimepasses"
 PTP = "producttimepasses"
 TTP = "tarifftimepasses"
 BILLING = "/api/billing"
-FAST_RETRY = RetryPolicy(backoff_initial=0.005, backoff_max=0.02)
 
 
 @pytest.fixture
-async def client(nexudus_emulator: EmulatorServer) -> AsyncIterator[NexudusClient]:
-    async with NexudusClient(
-        nexudus_emulator.base_url,
-        BasicAuth(DEFAULT_ADMIN_EMAIL, DEFAULT_ADMIN_PASSWORD),
-        rate_limits=RateLimits.published().scaled(nexudus_emulator.config.time_scale),
-        retry=FAST_RETRY,
-        timeout=10,
-    ) as c:
-        yield c
+def client(emulator_client: NexudusClient) -> NexudusClient:
+    return emulator_client
 
 
 def seed_passes(emu: EmulatorServer, n: int) -> list[int]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import datetime
 import logging
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -34,9 +33,10 @@ from nexudus_async.testing import (
 )
 from nexudus_async.testing.server import EmulatorServer
 
+from .conftest import FAST_RETRY
+
 CTP = "coworkertimepasses"
 CREATE_PATH = "/api/billing/coworkertimepasses"
-FAST_RETRY = RetryPolicy(backoff_initial=0.005, backoff_max=0.02)
 
 
 def scaled(emu: EmulatorServer) -> RateLimits:
@@ -55,15 +55,8 @@ def seed(emu: EmulatorServer, n: int, **fields: Any) -> list[int]:
 
 
 @pytest.fixture
-async def client(nexudus_emulator: EmulatorServer) -> AsyncIterator[NexudusClient]:
-    async with NexudusClient(
-        nexudus_emulator.base_url,
-        basic(),
-        rate_limits=scaled(nexudus_emulator),
-        retry=FAST_RETRY,
-        timeout=10,
-    ) as c:
-        yield c
+def client(emulator_client: NexudusClient) -> NexudusClient:
+    return emulator_client
 
 
 async def test_readme_first_example_runs_as_written() -> None:

@@ -5,25 +5,18 @@ time passes' flattened names come from."""
 from __future__ import annotations
 
 import datetime
-from collections.abc import AsyncIterator
 
 import pytest
 
-from nexudus_async import BasicAuth, NexudusClient, NotFoundError, RateLimits
+from nexudus_async import NexudusClient, NotFoundError
 from nexudus_async._generated.api.time_passes import TimePasses
 from nexudus_async._generated.models import TimePass, TimePassListItem
-from nexudus_async.testing import DEFAULT_ADMIN_EMAIL, DEFAULT_ADMIN_PASSWORD
 from nexudus_async.testing.server import EmulatorServer
 
 
 @pytest.fixture
-async def client(nexudus_emulator: EmulatorServer) -> AsyncIterator[NexudusClient]:
-    async with NexudusClient(
-        nexudus_emulator.base_url,
-        BasicAuth(DEFAULT_ADMIN_EMAIL, DEFAULT_ADMIN_PASSWORD),
-        rate_limits=RateLimits.published().scaled(nexudus_emulator.config.time_scale),
-    ) as client:
-        yield client
+def client(emulator_client: NexudusClient) -> NexudusClient:
+    return emulator_client
 
 
 async def test_the_namespace_is_generated_and_lists_the_seeded_definitions(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -37,15 +36,8 @@ def seed(emu: EmulatorServer) -> int:
 
 
 @pytest.fixture
-async def client(nexudus_emulator: EmulatorServer) -> AsyncIterator[NexudusClient]:
-    async with NexudusClient(
-        nexudus_emulator.base_url,
-        BasicAuth(DEFAULT_ADMIN_EMAIL, DEFAULT_ADMIN_PASSWORD),
-        rate_limits=RateLimits.published().scaled(nexudus_emulator.config.time_scale),
-        retry=RetryPolicy(backoff_initial=0.005, backoff_max=0.02),
-        timeout=10,
-    ) as c:
-        yield c
+def client(emulator_client: NexudusClient) -> NexudusClient:
+    return emulator_client
 
 
 async def test_the_timeout_bounds_queueing_for_the_limiter(
