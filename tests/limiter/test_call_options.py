@@ -57,7 +57,9 @@ async def test_no_resend_once_the_timeout_cannot_cover_the_wait(
 ) -> None:
     rid = seed(nexudus_emulator)
     nexudus_emulator.set_faults([FaultRule(method="GET", kind="error500")])
-    slow_retry = RetryPolicy(backoff_initial=30.0, backoff_max=30.0)
+    # No jitter: with full jitter the wait is random in [0, 30 s] and fitted the
+    # 2 s timeout about once in fifteen runs (a resend, by_route == 2).
+    slow_retry = RetryPolicy(backoff_initial=30.0, backoff_max=30.0, jitter=False)
     async with asyncio.timeout(5):
         with pytest.raises(RequestTimeoutError) as info:
             await client.with_options(timeout=2, retry=slow_retry).coworker_time_passes.get(rid)
