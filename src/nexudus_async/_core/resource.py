@@ -603,16 +603,7 @@ class Resource(Generic[RecordT, ItemT]):
     def _check_command_value(value: Any) -> None:
         """A parameter's value (any JSON value) must be one the wire can carry unshifted."""
         if isinstance(value, datetime.datetime):
-            try:
-                _dates.wall_clock(value)
-            except _dates.OffsetError:
-                raise InputError(
-                    "parameters",
-                    value,
-                    "has a non-zero UTC offset; the Nexudus API stores the space's local "
-                    "wall-clock time and would shift it. Pass a naive datetime in the space's "
-                    "local time",
-                ) from None
+            Resource._check_datetime("parameters", value)  # the filters' check and wording
         elif (isinstance(value, float) and not math.isfinite(value)) or (
             isinstance(value, Decimal) and not value.is_finite()
         ):

@@ -30,8 +30,7 @@ from .._core.decimals import json_dumps, json_loads
 from .config import FAULT_KINDS, FULL_ADMIN_ROLE, FaultRule, ThrottleLimits, UserSpec
 from .entities import ENTITIES_BY_PATH, EntitySpec
 from .journal import JOURNAL_SIZE
-from .querying import INT32_MAX
-from .validation import check_value
+from .validation import INT32_MAX, check_value
 
 if TYPE_CHECKING:
     from .state import EmulatorState

@@ -6,9 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 from .entities import CommandSpec, EntitySpec, ParameterSpec
-from .querying import INT32_MAX, INT32_MIN
 from .store import Store
-from .validation import FieldError
+from .validation import INT32_MAX, INT32_MIN, FieldError
 from .values import format_datetime, is_int, now, parse_datetime
 
 __all__ = ["run_command"]
@@ -65,7 +64,7 @@ def _parameter_value(
         parsed = parse_datetime(value)
         return (format_datetime(parsed[0]), None) if parsed else (None, "is not a valid date")
     if param.type == "Int32":
-        if not is_int(value) or not 0 <= int(value) <= 2**31 - 1:
+        if not is_int(value) or not 0 <= int(value) <= INT32_MAX:
             return None, "must be a whole number of 0 or more"
         number = int(value)
         if command.key == "SET_RENEWAL_TIME":

@@ -34,7 +34,7 @@ import attrs
 from .._core.decimals import NotADecimal, from_python, from_text
 from .entities import EntitySpec, FieldType
 from .store import Store
-from .validation import FieldError
+from .validation import INT32_MAX, INT32_MIN, FieldError
 from .values import parse_bool, parse_datetime, parse_guid
 
 __all__ = ["ListQuery", "paginate", "parse_id_list", "parse_list_query"]
@@ -43,8 +43,6 @@ Row = Mapping[str, Any]
 Predicate = Callable[[Row], bool]
 
 DEFAULT_PAGE_SIZE = 25
-# Query integers are Int32 on the live service, which answers 400 beyond.
-INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 _PRECISION = {
     "day": _dt.timedelta(days=1),
     "minute": _dt.timedelta(minutes=1),
