@@ -96,7 +96,9 @@ class CellFormat:
         if field.kind == "datetime" and self.date_format is not None:
             try:
                 parsed = datetime.datetime.strptime(text.strip(), self.date_format)
-            except ValueError:
+            except ValueError as exc:
+                if "out of range" in str(exc):  # 31/09/2027: the format fits, the day does not
+                    raise CellError("is not a date: no such day") from None
                 example = _SAMPLE_DATE.strftime(self.date_format)
                 raise CellError(
                     f"must be a date like {example} (date format {self.date_format})"

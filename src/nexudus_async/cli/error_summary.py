@@ -51,9 +51,12 @@ def print_row_errors(
     if bad_lines <= LISTED_LINES:
         body = _by_line(errors, path)
     else:
-        screen = _screen_lines(out)
-        room = None if screen is None else max(screen - len(hints) - len(tail) - 1, 2)
-        body = [f"{path}: errors by column and kind:", *_by_kind(errors, room, report)]
+        screen = _screen(out)
+        body = [f"{path}: errors by column and kind:"]
+        room = None
+        if screen is not None:  # in terminal rows: a long line takes several
+            room = screen[0] - sum(_rows(line, screen[1]) for line in [*body, *hints, *tail])
+        body += _by_kind(errors, room, None if screen is None else screen[1], report)
     for line in [*body, *hints, *tail]:
         print(line, file=out)
 
@@ -78,20 +81,27 @@ def _by_line(errors: Sequence[RowError], path: Path) -> list[str]:
     ]
 
 
-def _by_kind(errors: Sequence[RowError], room: int | None, report: Path | None) -> list[str]:
+def _by_kind(
+    errors: Sequence[RowError], room: int | None, width: int | None, report: Path | None
+) -> list[str]:
+    """A line per column and kind; within ``room`` terminal rows (None: all)."""
     kinds: dict[tuple[str | None, str], list[RowError]] = {}
     for e in sorted(errors, key=lambda e: e.line):
         kinds.setdefault((e.field, e.message), []).append(e)
     lines = [_kind_line(errs) for errs in kinds.values()]
-    if room is None or len(lines) <= room:
+    if room is None or width is None or sum(_rows(line, width) for line in lines) <= room:
         return lines
-    shown = max(room - 1, 1)
-    rest = list(kinds.values())[shown:]
     where = f"every one in {report}" if report is not None else "--report FILE lists every one"
-    return [
-        *lines[:shown],
-        f"  ... and {len(rest)} more kinds of error on {sum(len(r) for r in rest)} rows ({where})",
-    ]
+    shown, used = 0, _rows(_more(len(kinds), len(errors), where), width)
+    while shown < len(lines) - 1 and used + _rows(lines[shown], width) <= room:
+        used += _rows(lines[shown], width)
+        shown += 1
+    rest = list(kinds.values())[shown:]
+    return [*lines[:shown], _more(len(rest), sum(len(r) for r in rest), where)]
+
+
+def _more(kinds: int, errors: int, where: str) -> str:
+    return f"  ... and {kinds} more kinds of error, {errors} errors ({where})"
 
 
 def _kind_line(errs: list[RowError]) -> str:
@@ -109,14 +119,19 @@ def _shown(value: Any) -> str:
     return str(value) if not isinstance(value, str) else repr(value)
 
 
-def _screen_lines(out: TextIO) -> int | None:
-    """The terminal's height when ``out`` is one (None: no limit, a file or a pipe)."""
+def _rows(line: str, width: int) -> int:
+    return max(1, -(-len(line) // width))
+
+
+def _screen(out: TextIO) -> tuple[int, int] | None:
+    """Rows (less one for the prompt) and columns when ``out`` is a terminal, else None."""
     try:
         if not out.isatty():
             return None
     except (AttributeError, ValueError):
         return None
-    return max(shutil.get_terminal_size().lines - 1, 8)
+    size = shutil.get_terminal_size()
+    return max(size.lines - 1, 8), max(size.columns, 20)
 
 
 def _write_report(report: Path, path: Path, errors: Sequence[RowError]) -> None:

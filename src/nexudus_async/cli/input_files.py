@@ -162,6 +162,7 @@ def _match_columns(
     keys: list[str | None] = []
     errors: list[RowError] = []
     taken: dict[str, str] = {}
+    unknown: list[str] = []  # no near miss: told in one error
     for name in header:
         if not name:
             keys.append(None)
@@ -179,11 +180,15 @@ def _match_columns(
                     RowError(line, name, None, f"names the same field as column {taken[key]!r}")
                 )
                 key = None
-        if spec is None:
+        if spec is None and _near_miss(name, by_lower) is None:
+            unknown.append(name)
+        elif spec is None:
             errors.append(RowError(line, name, None, _unknown(name, entity, by_lower)))
         elif key is not None:
             taken.setdefault(key, name)
         keys.append(key)
+    if unknown:
+        errors.insert(0, _unknown_columns(unknown, entity, line))
     present = {create_field(entity, k) for k in keys if k is not None}
     for f in entity.create_fields():
         if row_required(f) and f not in present:
@@ -216,19 +221,42 @@ def _repeated_columns(
     ]
 
 
-def _unknown(name: str, entity: Entity, by_lower: dict[str, Field]) -> str:
+def _near_miss(name: str, by_lower: dict[str, Field]) -> Field | None:
     close = difflib.get_close_matches(name.lower(), list(by_lower), n=1, cutoff=0.75)
-    if close:
-        return f"unknown column for {entity.name}; did you mean {by_lower[close[0]].json_name}?"
+    return by_lower[close[0]] if close else None
+
+
+def _unknown(name: str, entity: Entity, by_lower: dict[str, Field]) -> str:
+    field = _near_miss(name, by_lower)
+    assert field is not None
+    return f"unknown column for {entity.name}; did you mean {field.json_name}?"
+
+
+def _unknown_columns(names: list[str], entity: Entity, line: int) -> RowError:
+    """Every column without a near miss, in one error that says how to go on."""
     known = ", ".join(f.json_name for f in entity.create_fields())
-    return (
-        f"unknown column for {entity.name} (known: {known}, or snake_case); "
-        f"to leave it out pass --ignore-columns {_shell_word(name)} (or --ignore-unknown-columns)"
+    how = f"--ignore-columns {_shell_word(','.join(names))} (or --ignore-unknown-columns)"
+    if len(names) == 1:
+        return RowError(
+            line,
+            names[0],
+            None,
+            f"unknown column for {entity.name} (known: {known}, or snake_case); "
+            f"to leave it out pass {how}",
+        )
+    listed = ", ".join(repr(n) for n in names)
+    return RowError(
+        line,
+        None,
+        None,
+        f"{len(names)} unknown columns for {entity.name}: {listed} (known: {known}, or "
+        f"snake_case); to leave them out pass {how}",
     )
 
 
 def _shell_word(name: str) -> str:
-    return name if name.replace("_", "").isalnum() else '"' + name.replace('"', '\\"') + '"'
+    plain = name.replace("_", "").replace(",", "").isalnum()
+    return name if plain else '"' + name.replace('"', '\\"') + '"'
 
 
 def _read_csv(
