@@ -47,7 +47,7 @@ def _comma_hint(name: str, values: list[str]) -> list[str]:
     commas = [v for v in values if _COMMA.fullmatch(v)]
     if not commas:
         return []
-    return [f"{name}: {_rows(commas)} look like decimal commas ({commas[0]!r}): pass --decimal ,"]
+    return [f"{name}: {_rows(commas)} like decimal commas ({commas[0]!r}): pass --decimal ,"]
 
 
 def _date_hint(name: str, values: list[str]) -> list[str]:
@@ -63,13 +63,13 @@ def _date_hint(name: str, values: list[str]) -> list[str]:
     month = shlex.quote(f"%m{sep}%d{sep}{year}{clock}")
     what = f"{name}: {_rows([v for v, _ in matches])}"
     if day_first and month_first:
-        return [f"{what} look like dates, some day first and some month first ({example!r})"]
+        return [f"{what} like dates, some day first and some month first ({example!r})"]
     if day_first:
-        return [f"{what} look like day-first dates ({example!r}): pass --date-format {day}"]
+        return [f"{what} like day-first dates ({example!r}): pass --date-format {day}"]
     if month_first:
-        return [f"{what} look like month-first dates ({example!r}): pass --date-format {month}"]
+        return [f"{what} like month-first dates ({example!r}): pass --date-format {month}"]
     return [
-        f"{what} look like dates ({example!r}) but do not say whether the day or the month "
+        f"{what} like dates ({example!r}) but do not say whether the day or the month "
         f"comes first: pass --date-format {day} (day first) or {month} (month first)"
     ]
 
@@ -83,4 +83,5 @@ def _shape(m: re.Match[str]) -> tuple[str, str, str]:
 
 
 def _rows(values: list[str]) -> str:
-    return f"{len(values)} row" + ("" if len(values) == 1 else "s")
+    """``1 row looks`` or ``2 rows look``."""
+    return f"{len(values)} row looks" if len(values) == 1 else f"{len(values)} rows look"

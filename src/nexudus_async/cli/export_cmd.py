@@ -264,7 +264,8 @@ async def export_records(
                         writer.writeheader()
                     writer.writerow({k: _cell(v) for k, v in row.items()})
             except UnicodeEncodeError as exc:
-                raise _Unwritable(_unencodable(exc, row, n + 1)) from None
+                encoding = getattr(out, "encoding", None) or exc.encoding  # not "charmap"
+                raise _Unwritable(_unencodable(exc, encoding, row, n + 1)) from None
             n += 1
     return n
 
@@ -278,11 +279,13 @@ def _row(entity: Entity, record: Any, columns: str, cells: CellFormat, number: i
         raise _Unwritable(f"record {number}: {exc}") from None
 
 
-def _unencodable(exc: UnicodeEncodeError, row: Mapping[str, Any], number: int) -> str:
+def _unencodable(
+    exc: UnicodeEncodeError, encoding: str, row: Mapping[str, Any], number: int
+) -> str:
     bad = exc.object[exc.start : exc.end]
     column = next((k for k, v in row.items() if isinstance(v, str) and bad in v), None)
     where = f"record {number}" + (f", column {column}" if column else "")
-    return f"{where}: {bad!r} cannot be written in {exc.encoding}; choose another --encoding"
+    return f"{where}: {bad!r} cannot be written in {encoding}; choose another --encoding"
 
 
 async def export_csv(
