@@ -296,3 +296,24 @@ def _read_some(fd: int) -> bytes:
         return os.read(fd, 65536)
     except OSError:  # the terminal's other end is closed: everything was read
         return b""
+
+
+def test_the_resume_command_repeats_the_options_that_read_the_file() -> None:
+    from nexudus_async.cli.import_cmd import _resume_hint
+    from nexudus_async.cli.main import build_parser
+
+    argv = ["import", "passes.csv", *READ, "--ignore-columns", "Customer name,Comment"]
+    args = build_parser().parse_args([*argv, "--ignore-unknown-columns"])
+    assert _resume_hint(args) == (
+        "nexudus-async import passes.csv --encoding cp1252 --decimal , --date-format %d/%m/%Y "
+        "--ignore-columns 'Customer name,Comment' --ignore-unknown-columns"
+    )
+
+
+def test_a_date_format_without_a_directive_is_a_usage_error(spreadsheet: Path) -> None:
+    proc = _run("import", str(spreadsheet), "--dry-run", "--date-format", "dd/mm/yyyy")
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines()[-1] == (
+        "nexudus-async import: error: argument --date-format: date format 'dd/mm/yyyy' has no "
+        "strptime directive (like %d/%m/%Y or %d/%m/%Y %H:%M)"
+    )
