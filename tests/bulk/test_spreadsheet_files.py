@@ -177,7 +177,7 @@ def test_an_ignore_columns_name_the_file_lacks_is_a_warning(tmp_path: Path) -> N
     proc = _run("import", str(path), "--dry-run", "--ignore-columns", "Notes,Comment")
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.splitlines() == [
-        f"warning: --ignore-columns: {path} has no column 'comment'"
+        f"warning: --ignore-columns: {path} has no column 'Comment'"
     ]
 
 

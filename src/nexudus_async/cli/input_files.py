@@ -85,13 +85,14 @@ def read_rows(
     entity does not have (listed in :attr:`InputFile.ignored`).
     """
     text = _decode(path, encoding)
-    skip = _Skip(entity, {name.strip().lower() for name in ignore if name.strip()}, ignore_unknown)
+    named = {name.strip().lower(): name.strip() for name in ignore if name.strip()}
+    skip = _Skip(entity, set(named), ignore_unknown)
     if (fmt or _format_of(path)) == "jsonl":
         source = _read_jsonl(path, text, cells, skip)
     else:
         source = _read_csv(path, text, entity, delimiter, cells, skip)
     source.ignored = skip.unknown
-    source.not_found = sorted(skip.named - skip.seen)
+    source.not_found = [named[n] for n in sorted(skip.named - skip.seen)]
     return source
 
 
