@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install generate check-generated lint typecheck test demo bench emulator clean
+.PHONY: install generate check-generated lint typecheck test demo bench emulator dist clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -39,6 +39,11 @@ bench: $(STAMP)
 
 emulator: $(STAMP)
 	$(BIN)/python -m nexudus_async.testing --port 8080
+
+# An sdist and a wheel built from it, in dist/ (pip install dist/nexudus_async-*.whl).
+dist: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
 
 clean:
 	rm -rf $(VENV) build dist

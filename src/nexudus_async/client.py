@@ -467,8 +467,13 @@ class NexudusClient(Namespaces):
     ) -> BulkReport:
         # The bulk layer is a feature over the runtime: the client wires it in.
         from .bulk import bulk_create_for
+        from .bulk.formatted_rows import CELL_OPTIONS, formatted_rows
 
-        return await bulk_create_for(resource, rows, **options)
+        rest = {k: v for k, v in options.items() if k not in CELL_OPTIONS}
+        cells = {k: v for k, v in options.items() if k in CELL_OPTIONS}
+        if cells:  # decimal=",", date_format="%d/%m/%Y": how the rows' text cells are written
+            rows = formatted_rows(rows, **cells)
+        return await bulk_create_for(resource, rows, **rest)
 
     # ------------------------------------------------------------------ lifecycle
 

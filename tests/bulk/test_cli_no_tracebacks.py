@@ -91,8 +91,21 @@ def test_a_10_mb_field_is_one_line_not_a_csv_traceback(tmp_path: Path) -> None:
     proc = _run("import", str(path), "--dry-run")
     assert proc.returncode == 2
     assert _error_lines(proc) == [
-        f"error: {path}:line 3: not readable as CSV: a value is longer than 131,072 "
-        "characters; nothing was sent"
+        f"error: {path}:line 3: not readable as CSV: column 'Notes' holds a value of "
+        "10,000,000 characters, over the CSV field limit of 131,072; nothing was sent"
+    ]
+
+
+def test_an_unclosed_quote_names_the_column_and_line_where_it_opened(tmp_path: Path) -> None:
+    path = tmp_path / "quote.csv"
+    rows = "".join(f"{n},1,1,fine\n" for n in range(3, 20_003))
+    path.write_text('CoworkerId,Notes,BusinessId,TimePassId\n1,1,1,x\n2,"oops,1,1\n' + rows)
+    proc = _run("import", str(path), "--dry-run")
+    assert proc.returncode == 2
+    assert _error_lines(proc) == [
+        f"error: {path}:line 3: not readable as CSV: column 'Notes' holds a value of "
+        "288,911 characters, over the CSV field limit of 131,072; it runs over 20,002 lines: "
+        "a quote opened and never closed?; nothing was sent"
     ]
 
 
@@ -119,7 +132,10 @@ def test_an_unresolvable_host_is_unreachable_exit_4(tmp_path: Path) -> None:
     proc = _run("import", str(path), "--base-url", "https://nexudus.invalid")
     assert proc.returncode == 4, proc.stderr
     (line,) = _error_lines(proc)
-    assert line.startswith("error: cannot reach https://nexudus.invalid: connection failed")
+    assert line == (
+        "error: cannot reach nexudus.invalid:443 (the host name does not resolve); "
+        "stopped after the retries of the first request"
+    )
 
 
 def test_export_with_the_insecure_opt_in_warns_then_fails_to_resolve() -> None:

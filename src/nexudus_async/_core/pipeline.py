@@ -460,7 +460,12 @@ class Pipeline:
             detail,
             wait,
             attempt,
-            extra=_extra(method, path, status, attempt, wait),
+            # The error and the attempts allowed, for a handler that words them in one line.
+            extra={
+                **_extra(method, path, status, attempt, wait),
+                "nexudus_error": cause,
+                "nexudus_attempts": self._retry.max_retries + 1,
+            },
         )
         await self._sleep(wait)
 

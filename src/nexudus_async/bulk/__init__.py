@@ -8,5 +8,6 @@ baseline that reconciliation counts against, :mod:`.executor` runs a job and
 
 from . import executor as _executor
 from .executor import *  # noqa: F403 - the public names, listed once in executor.__all__
+from .formatted_rows import formatted_rows
 
-__all__ = list(_executor.__all__)
+__all__ = [*_executor.__all__, "formatted_rows"]

@@ -18,7 +18,9 @@ stored time.
 
 from __future__ import annotations
 
+import datetime
 import decimal
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -30,6 +32,8 @@ from .._generated.api import ENTITIES as _ALL
 
 __all__ = [
     "ENTITIES",
+    "CellError",
+    "CellFormat",
     "RowError",
     "SourceRow",
     "ValidRow",
@@ -53,12 +57,84 @@ def create_field(entity: Entity, name: str) -> Field | None:
     return field if field is not None and field.create != "absent" else None
 
 
+class CellError(ValueError):
+    """A cell that does not fit the file's :class:`CellFormat`; ``str()`` is the problem."""
+
+
+_COMMA_NUMBER = re.compile(r"[+-]?(?:\d+(?:,\d*)?|,\d+)")
+_SAMPLE_DATE = datetime.datetime(2027, 1, 31, 9, 30, 15)
+
+
+def _date_format(_: Any, __: Any, value: str | None) -> None:
+    if value is not None and "%" not in value:
+        raise ValueError(
+            f"date format {value!r} has no strptime directive (like %d/%m/%Y or %d/%m/%Y %H:%M)"
+        )
+
+
+@attrs.frozen
+class CellFormat:
+    """How a file writes numbers and dates: its text cells, read and written the same way.
+
+    Nothing is guessed: a spreadsheet's ``01/02/2027`` is a day or a month
+    first only by what the user says. Values that are not text (JSON
+    numbers, Python dates) are not touched.
+    """
+
+    decimal: str = attrs.field(default=".", validator=attrs.validators.in_((".", ",")))
+    """The decimal separator of every decimal column: ``.`` or ``,`` (``12,30``)."""
+    date_format: str | None = attrs.field(default=None, validator=_date_format)
+    """strptime directives of every date column (``%d/%m/%Y``); None: ISO 8601."""
+
+    def read(self, field: Field, text: str) -> str:
+        """The cell as the validation reads it (``12.30``, ISO dates); raise :class:`CellError`."""
+        if field.kind == "decimal" and self.decimal == ",":
+            stripped = text.strip()
+            if not _COMMA_NUMBER.fullmatch(stripped):
+                raise CellError("must be a number with a decimal comma, like 12,30")
+            return stripped.replace(",", ".")
+        if field.kind == "datetime" and self.date_format is not None:
+            try:
+                parsed = datetime.datetime.strptime(text.strip(), self.date_format)
+            except ValueError as exc:
+                if "out of range" in str(exc):  # 31/09/2027: the format fits, the day does not
+                    raise CellError("is not a date: no such day") from None
+                example = _SAMPLE_DATE.strftime(self.date_format)
+                raise CellError(
+                    f"must be a date like {example} (date format {self.date_format})"
+                ) from None
+            return parsed.isoformat()
+        return text
+
+    def write(self, field: Field, value: Any) -> Any:
+        """A record's value as this format writes it (what :meth:`read` reads back)."""
+        if field.kind == "decimal" and isinstance(value, decimal.Decimal) and self.decimal == ",":
+            return format(value, "f").replace(".", ",")
+        if field.kind == "datetime" and isinstance(value, datetime.datetime):
+            if self.date_format is None:
+                return value.replace(tzinfo=None).isoformat(timespec="seconds")
+            text = value.replace(tzinfo=None).strftime(self.date_format)
+            if self.read(field, text) != value.replace(tzinfo=None).isoformat():
+                raise CellError(
+                    f"{value.replace(tzinfo=None).isoformat(timespec='seconds')} does not fit "
+                    f"the date format {self.date_format} (it would be read back as {text})"
+                )
+            return text
+        return value
+
+
+PLAIN_CELLS = CellFormat()
+"""ISO 8601 dates and decimal points: the default."""
+
+
 @attrs.frozen
 class SourceRow:
     """A row as read, with the number users know it by (a file's line number)."""
 
     line: int
     data: Mapping[str, Any]
+    cells: CellFormat = PLAIN_CELLS
+    """How the row's text cells write numbers and dates."""
 
 
 @attrs.frozen
@@ -110,7 +186,7 @@ def validate_row(
     errors: list[RowError] = []
     given: dict[str, Any] = {}
     keys: dict[str, str] = {}  # API name -> the row's key for it, blank or not
-    repeated: set[str] = set()
+    reported: set[str] = set()
     field_of = entity.field
     for key, raw in row.data.items():
         spec = field_of(key)
@@ -139,12 +215,19 @@ def validate_row(
                 )
             )
             given.pop(spec.json_name, None)
-            repeated.add(spec.json_name)
+            reported.add(spec.json_name)
             continue
-        if spec.json_name in repeated:
+        if spec.json_name in reported:
             continue
         if raw is None or (type(raw) is str and not raw.strip()):
             continue  # an empty cell: not given
+        if type(raw) is str:
+            try:
+                raw = row.cells.read(spec, raw)
+            except CellError as exc:
+                errors.append(RowError(row.line, spec.json_name, raw, str(exc)))
+                reported.add(spec.json_name)  # reported: check_body must not add "is required"
+                continue
         given[spec.json_name] = raw
     clean, problems = _values.check_body(
         entity,
@@ -155,7 +238,7 @@ def validate_row(
         allow_unknown_enum_values=allow_unknown_enum_values,
     )
     errors.extend(
-        RowError(row.line, p.field, p.value, p.message) for p in problems if p.field not in repeated
+        RowError(row.line, p.field, p.value, p.message) for p in problems if p.field not in reported
     )
     if errors:
         return errors

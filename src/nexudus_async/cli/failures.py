@@ -17,6 +17,7 @@ from .._core.errors import (
 )
 from ..bulk.executor import cannot_connect
 from .connect import Connection
+from .reach import reach_problem
 
 __all__ = [
     "EXIT_AUTH",
@@ -59,8 +60,8 @@ def failure_line(exc: NexudusError, conn: Connection, *, resumable: bool) -> tup
             f"stopped after the first refusal{then}"
         )
     if isinstance(exc, TransportError) and cannot_connect(exc):
+        problem = reach_problem(exc) or f"cannot reach {conn.base_url}"
         return EXIT_UNREACHABLE, (
-            f"error: cannot reach {conn.base_url}: {exc.message}; "
-            f"stopped after the retries of the first request{then}"
+            f"error: {problem}; stopped after the retries of the first request{then}"
         )
     return EXIT_FAILED, f"error: {exc}"

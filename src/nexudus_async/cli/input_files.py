@@ -11,7 +11,9 @@ Files as people have them: UTF-8 with or without a byte-order mark (another
 encoding with ``encoding=``, e.g. ``cp1252`` for Excel's "CSV"); the CSV
 delimiter detected from the header line (``,``, ``;``, tab or ``|``) unless
 given; headers matched case-insensitively (``CoworkerID``), with a
-did-you-mean suggestion for a near miss.
+did-you-mean suggestion for a near miss. Columns the entity does not have
+are refused unless named in ``ignore`` (or all of them, ``ignore_unknown``);
+decimal commas and day-first dates are read as ``cells`` says, never guessed.
 """
 
 from __future__ import annotations
@@ -23,11 +25,13 @@ import difflib
 import hashlib
 import io
 import json
+import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from .._core.entity import Entity, Field
-from ..bulk.rows import RowError, SourceRow, create_field, row_required
+from ..bulk.rows import PLAIN_CELLS, CellFormat, RowError, SourceRow, create_field, row_required
 
 __all__ = ["DELIMITERS", "InputFile", "InputFileError", "read_rows"]
 
@@ -46,6 +50,10 @@ class InputFile:
         self.path = path
         self.rows = rows
         self.errors = errors
+        self.ignored: list[str] = []
+        """Unknown columns left out (``ignore_unknown``), as the file names them."""
+        self.not_found: list[str] = []
+        """Names of ``ignore`` that no column has."""
 
     @property
     def sha256(self) -> str:
@@ -66,12 +74,47 @@ def read_rows(
     fmt: str | None = None,
     delimiter: str | None = None,
     encoding: str | None = None,
+    cells: CellFormat = PLAIN_CELLS,
+    ignore: Iterable[str] = (),
+    ignore_unknown: bool = False,
 ) -> InputFile:
-    """Read ``path`` (format from ``fmt`` or the suffix: .csv, .jsonl/.ndjson)."""
+    """Read ``path`` (format from ``fmt`` or the suffix: .csv, .jsonl/.ndjson).
+
+    ``ignore``: columns (JSON Lines keys) to leave out, matched
+    case-insensitively; ``ignore_unknown``: leave out every column the
+    entity does not have (listed in :attr:`InputFile.ignored`).
+    """
     text = _decode(path, encoding)
+    named = {name.strip().lower(): name.strip() for name in ignore if name.strip()}
+    skip = _Skip(entity, set(named), ignore_unknown)
     if (fmt or _format_of(path)) == "jsonl":
-        return _read_jsonl(path, text)
-    return _read_csv(path, text, entity, delimiter)
+        source = _read_jsonl(path, text, cells, skip)
+    else:
+        source = _read_csv(path, text, entity, delimiter, cells, skip)
+    source.ignored = skip.unknown
+    source.not_found = [named[n] for n in sorted(skip.named - skip.seen)]
+    return source
+
+
+class _Skip:
+    """Which columns a read leaves out, and what it found of them."""
+
+    def __init__(self, entity: Entity, named: set[str], unknown: bool) -> None:
+        self.entity = entity
+        self.named = named
+        self.all_unknown = unknown
+        self.seen: set[str] = set()
+        self.unknown: list[str] = []
+
+    def skips(self, name: str, *, known: bool) -> bool:
+        if name.lower() in self.named:
+            self.seen.add(name.lower())
+            return True
+        if not known and self.all_unknown:
+            if name not in self.unknown:
+                self.unknown.append(name)
+            return True
+        return False
 
 
 def _decode(path: Path, encoding: str | None) -> str:
@@ -106,7 +149,7 @@ def _sniff(header_line: str) -> str:
 
 
 def _match_columns(
-    header: list[str], entity: Entity, line: int
+    header: list[str], entity: Entity, line: int, skip: _Skip
 ) -> tuple[list[str | None], list[RowError]]:
     """Each column's key for the rows (None: ignored), and the header's problems.
 
@@ -120,11 +163,15 @@ def _match_columns(
     keys: list[str | None] = []
     errors: list[RowError] = []
     taken: dict[str, str] = {}
+    unknown: list[str] = []  # no near miss: told in one error
     for name in header:
         if not name:
             keys.append(None)
             continue
         spec = create_field(entity, name)
+        if skip.skips(name, known=spec is not None or name.lower() in by_lower):
+            keys.append(None)
+            continue
         key = name if spec is not None else None
         if spec is None and name.lower() in by_lower:
             spec = by_lower[name.lower()]
@@ -134,11 +181,15 @@ def _match_columns(
                     RowError(line, name, None, f"names the same field as column {taken[key]!r}")
                 )
                 key = None
-        if spec is None:
+        if spec is None and _near_miss(name, by_lower) is None:
+            unknown.append(name)
+        elif spec is None:
             errors.append(RowError(line, name, None, _unknown(name, entity, by_lower)))
         elif key is not None:
             taken.setdefault(key, name)
         keys.append(key)
+    if unknown:
+        errors.insert(0, _unknown_columns(unknown, entity, line))
     present = {create_field(entity, k) for k in keys if k is not None}
     for f in entity.create_fields():
         if row_required(f) and f not in present:
@@ -171,27 +222,61 @@ def _repeated_columns(
     ]
 
 
-def _unknown(name: str, entity: Entity, by_lower: dict[str, Field]) -> str:
+def _near_miss(name: str, by_lower: dict[str, Field]) -> Field | None:
     close = difflib.get_close_matches(name.lower(), list(by_lower), n=1, cutoff=0.75)
-    if close:
-        return f"unknown column for {entity.name}; did you mean {by_lower[close[0]].json_name}?"
-    known = ", ".join(f.json_name for f in entity.fields)
-    return f"unknown column for {entity.name} (known: {known}, or snake_case)"
+    return by_lower[close[0]] if close else None
 
 
-def _read_csv(path: Path, text: str, entity: Entity, delimiter: str | None) -> InputFile:
+def _unknown(name: str, entity: Entity, by_lower: dict[str, Field]) -> str:
+    field = _near_miss(name, by_lower)
+    assert field is not None
+    return f"unknown column for {entity.name}; did you mean {field.json_name}?"
+
+
+def _unknown_columns(names: list[str], entity: Entity, line: int) -> RowError:
+    """Every column without a near miss, in one error that says how to go on."""
+    known = ", ".join(f.json_name for f in entity.create_fields())
+    how = f"--ignore-columns {_shell_word(','.join(names))} (or --ignore-unknown-columns)"
+    if len(names) == 1:
+        return RowError(
+            line,
+            names[0],
+            None,
+            f"unknown column for {entity.name} (known: {known}, or snake_case); "
+            f"to leave it out pass {how}",
+        )
+    listed = ", ".join(repr(n) for n in names)
+    return RowError(
+        line,
+        None,
+        None,
+        f"{len(names)} unknown columns for {entity.name}: {listed} (known: {known}, or "
+        f"snake_case); to leave them out pass {how}",
+    )
+
+
+def _shell_word(name: str) -> str:
+    plain = name.replace("_", "").replace(",", "").isalnum()
+    return name if plain else '"' + name.replace('"', '\\"') + '"'
+
+
+def _read_csv(
+    path: Path, text: str, entity: Entity, delimiter: str | None, cells: CellFormat, skip: _Skip
+) -> InputFile:
     rows: list[SourceRow] = []
     errors: list[RowError] = []
     first_line = text.split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter or _sniff(first_line))
+    delimiter = delimiter or _sniff(first_line)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header: list[str] | None = None
     keys: list[str | None] = []
+    start = 1  # the line a record starts on (a quoted cell may span lines)
     try:
         for record in reader:
-            line = reader.line_num
+            line, start = start, reader.line_num + 1
             if header is None:
                 header = [h.strip() for h in record]
-                keys, header_errors = _match_columns(header, entity, line)
+                keys, header_errors = _match_columns(header, entity, line, skip)
                 repeated = _repeated_columns(header, keys, entity, line)
                 if repeated:  # which column holds the value is anybody's guess: read no row
                     return InputFile(path, [], repeated)
@@ -211,16 +296,49 @@ def _read_csv(path: Path, text: str, entity: Entity, delimiter: str | None) -> I
             for key, cell in zip(keys, record, strict=False):
                 if key is not None:
                     data[key] = cell
-            rows.append(SourceRow(line, data))
+            rows.append(SourceRow(line, data, cells))
     except csv.Error as exc:
-        where = max(reader.line_num, 1)
         detail = str(exc)
         if "field larger than field limit" in detail:
-            detail = f"a value is longer than {csv.field_size_limit():,} characters"
-        raise InputFileError(f"{path}:line {where}: not readable as CSV: {detail}") from None
+            detail = _oversized(text, delimiter, start, header)
+        else:
+            start = max(reader.line_num, 1)
+        raise InputFileError(f"{path}:line {start}: not readable as CSV: {detail}") from None
     if header is None:
         errors.append(RowError(1, None, None, "the file is empty (a header line is needed)"))
     return InputFile(path, rows, errors)
+
+
+def _oversized(text: str, delimiter: str, start: int, header: list[str] | None) -> str:
+    """Which column of the record starting on line ``start`` is over the field limit."""
+    limit = csv.field_size_limit()
+    csv.field_size_limit(sys.maxsize)  # process-wide: restored before anything else runs
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        record: list[str] = []
+        line = 1
+        for candidate in reader:
+            if line >= start:
+                record = candidate
+                break
+            line = reader.line_num + 1
+    finally:
+        csv.field_size_limit(limit)
+    column = next((i for i, cell in enumerate(record) if len(cell) > limit), None)
+    if column is None:  # pragma: no cover - the reader stopped on a field over the limit
+        return f"a value is longer than {limit:,} characters"
+    names = header or []
+    name = repr(names[column]) if column < len(names) else str(column + 1)
+    cell = record[column]
+    quote = (
+        f"; it runs over {cell.count(chr(10)) + 1:,} lines: a quote opened and never closed?"
+        if "\n" in cell
+        else ""
+    )
+    return (
+        f"column {name} holds a value of {len(cell):,} characters, over the CSV field "
+        f"limit of {limit:,}{quote}"
+    )
 
 
 class _RepeatedKey(ValueError):
@@ -237,7 +355,7 @@ def _once_each(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return obj
 
 
-def _read_jsonl(path: Path, text: str) -> InputFile:
+def _read_jsonl(path: Path, text: str, cells: CellFormat, skip: _Skip) -> InputFile:
     rows: list[SourceRow] = []
     errors: list[RowError] = []
     for line, row_text in enumerate(text.split("\n"), start=1):
@@ -258,5 +376,10 @@ def _read_jsonl(path: Path, text: str) -> InputFile:
         if not isinstance(obj, dict):
             errors.append(RowError(line, None, None, "not a JSON object"))
             continue
-        rows.append(SourceRow(line, obj))
+        kept = {
+            k: v
+            for k, v in obj.items()
+            if not skip.skips(k, known=create_field(skip.entity, k) is not None)
+        }
+        rows.append(SourceRow(line, kept, cells))
     return InputFile(path, rows, errors)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import logging
 import os
 import sys
 import traceback
@@ -21,6 +20,7 @@ from .. import __version__
 from .export_cmd import add_export_parser
 from .failures import EXIT_INTERNAL, EXIT_SIGINT
 from .import_cmd import add_import_parser
+from .log_lines import setup_cli_logging
 
 __all__ = ["build_parser", "main"]
 
@@ -44,11 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _setup_logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    setup_cli_logging(verbose)  # a retry: one short line with -v, nothing without
 
 
 def main(argv: Sequence[str] | None = None) -> int:
