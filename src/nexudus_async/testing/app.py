@@ -150,23 +150,36 @@ def _unauthorized() -> web.Response:
     return _json({"Message": DENIED}, status=401)
 
 
-def _format_wait(seconds: float, time_scale: float) -> str:
-    """Retry-After: whole seconds (at least 1) like the API; fractional when time is scaled."""
+def wait_ms(seconds: float) -> int:
+    """The wait in whole milliseconds, strictly longer than ``seconds``: a client that
+    sleeps exactly this long (asyncio may wake a clock tick early) finds the window free."""
+    return max(1, math.floor(seconds * 1000) + 1)
+
+
+def retry_after_seconds(seconds: float) -> int:
+    """``Retry-After``: HTTP's delay-seconds is a whole number; rounded up, at least 1."""
+    return max(1, math.ceil(wait_ms(seconds) / 1000))
+
+
+def _wait_text(seconds: float, time_scale: float) -> str:
+    """N of the 429 body: whole seconds like the API; under a time scale below 1 the
+    scaled wait in seconds with millisecond digits (never shorter than the real wait)."""
     if time_scale >= 1.0:
-        return str(max(1, math.ceil(seconds)))
-    return f"{max(seconds, 0.001):.3f}".rstrip("0").rstrip(".")
+        return str(retry_after_seconds(seconds))
+    return f"{wait_ms(seconds) / 1000:.3f}".rstrip("0").rstrip(".")
 
 
 def throttled(state: EmulatorState, wait: float) -> web.Response:
-    """409 with ``Retry-After`` and an empty body, or the observed 429 whose body is
-    the only place that says how long to wait (no ``Retry-After`` to lean on)."""
-    scale = state.config.time_scale
-    retry_after = _format_wait(wait, scale)
+    """409 with ``Retry-After`` (whole seconds) and ``X-Retry-After-Ms`` (the scaled wait,
+    an emulator extra) and an empty body, or the observed 429 whose body is the only
+    place that says how long to wait (no header to lean on)."""
     if state.config.throttle_status == 429:
-        return web.Response(
-            status=429, text=f"Wait {retry_after} seconds", content_type="text/plain"
-        )
-    headers = {"Retry-After": retry_after, "X-Retry-After-Ms": str(max(1, math.ceil(wait * 1000)))}
+        text = f"Wait {_wait_text(wait, state.config.time_scale)} seconds"
+        return web.Response(status=429, text=text, content_type="text/plain")
+    headers = {
+        "Retry-After": str(retry_after_seconds(wait)),
+        "X-Retry-After-Ms": str(wait_ms(wait)),
+    }
     return web.Response(status=409, reason=THROTTLE_REASON, headers=headers)
 
 
