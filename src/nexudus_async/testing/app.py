@@ -38,6 +38,7 @@ NOT_FOUND_STRING = "Not found"
 #: 003's validation message, as ``validation500`` answers it.
 NULL_OR_EMPTY = "may not be null or empty"
 DENIED = "Authorization has been denied for this request."
+FORM = "application/x-www-form-urlencoded"
 WRITE_METHODS = frozenset({"POST", "PUT", "DELETE", "PATCH"})
 _USER_KEY: Any
 try:  # aiohttp >= 3.12 warns about plain string request keys
@@ -222,7 +223,14 @@ def make_handlers(
             rows = [r for r in store.rows(spec) if r["Id"] in wanted]
             rows.sort(key=lambda r: r["Id"])
             return _json([store.list_record(spec, r) for r in rows])
-        query, errors = parse_list_query(spec, store, request.query)
+        cfg = state.config
+        query, errors = parse_list_query(
+            spec,
+            store,
+            request.query,
+            dir_encoding=cfg.dir_encoding,
+            range_precision=cfg.range_precision,
+        )
         if errors:
             return validation_failed(errors)
         page_rows, info = paginate(query, select(query, store.rows(spec)))
@@ -328,10 +336,22 @@ def make_handlers(
     }
 
 
+def not_a_form(content_type: str) -> dict[str, str]:
+    """The live answer to a JSON (or any non-form) token request, plus what to send."""
+    return {
+        "error": "unsupported_grant_type",
+        "error_description": (
+            f"/api/token takes a form-encoded body (Content-Type: {FORM}), not "
+            f"{content_type or 'no content type'}: grant_type=password&username=...&"
+            "password=... (&totp=...), or grant_type=refresh_token&refresh_token=..."
+        ),
+    }
+
+
 async def token(request: web.Request) -> web.Response:
     state = request.app[_STATE_KEY]
-    if request.content_type != "application/x-www-form-urlencoded":
-        return _json({"error": "unsupported_grant_type"}, status=400)
+    if request.content_type != FORM:
+        return _json(not_a_form(request.content_type), status=400)
     try:
         form = await request.post()
     except ValueError:
