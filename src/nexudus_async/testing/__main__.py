@@ -23,6 +23,7 @@ from .config import (
     FaultRule,
     ThrottleLimits,
 )
+from .record_cli import RecordMode, add_record_options, record_mode, serve_mode
 from .server import EmulatorServer, serve
 
 __all__ = ["ADMIN_TOKEN_ENV", "build_config", "main", "parser"]
@@ -171,6 +172,7 @@ def parser(prog: str = DEFAULT_PROG) -> argparse.ArgumentParser:
         f"default ${ADMIN_TOKEN_ENV}",
     )
     _add_account_options(p)
+    add_record_options(p)
     return p
 
 
@@ -230,12 +232,15 @@ def _announce(server: EmulatorServer) -> None:
     print("Press Ctrl-C to stop.", flush=True)
 
 
-async def _run(config: EmulatorConfig) -> None:
+async def _run(config: EmulatorConfig, mode: RecordMode | None = None) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
         loop.add_signal_handler(signal.SIGTERM, stop.set)
         loop.add_signal_handler(signal.SIGINT, stop.set)
+    if mode is not None:  # --proxy or --replay
+        await serve_mode(mode, config, stop)
+        return
     await serve(config, ready=_announce, stop=stop)
 
 
@@ -244,11 +249,14 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     args = p.parse_args(argv)
     try:
         config = build_config(args)
+        mode = record_mode(args)
     except ValueError as exc:
         p.exit(2, f"{p.prog}: error: {exc}\n")
     try:
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(_run(config))
+            asyncio.run(_run(config, mode))
+    except ValueError as exc:  # a --record folder that cannot be made
+        p.exit(2, f"{p.prog}: error: {exc}\n")
     except OSError as exc:  # the address is taken or not ours
         p.exit(2, f"{p.prog}: error: cannot listen on {config.host}:{config.port}: {exc}\n")
     return 0
