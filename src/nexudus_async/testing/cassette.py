@@ -243,7 +243,8 @@ class Redactor:
         out = []
         for name, value in pairs:
             if name not in _KEEP_IN_FORMS:
-                self.learn(value)
+                if _is_secret_name(name):  # not the user name: records name it (UpdatedBy)
+                    self.learn(value)
                 value = REDACTED
             out.append((name, value))
         return urllib.parse.urlencode(out).encode("ascii")

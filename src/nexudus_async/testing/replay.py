@@ -74,7 +74,8 @@ class Replayer:
         asked = f"{request.method} {request.path}" + (f"?{query}" if query else "")
         size = f" with a {len(body)}-byte body" if body else ""
         message = (
-            f"No recorded answer to {asked}{size} in {self.source} ({self.count} exchanges): "
+            f"No recorded answer to {asked}{size} in {self.source} "
+            f"({self.count} recorded exchange{'' if self.count == 1 else 's'}): "
             "record it (--proxy URL --record DIR) or let the emulator answer "
             "(--replay-fallthrough)."
         )
