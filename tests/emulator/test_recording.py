@@ -184,8 +184,8 @@ async def test_an_unrecorded_request_is_501_naming_it_or_goes_to_the_emulator(
             assert json.loads(body) == {
                 "error": "not_recorded",
                 "message": f"No recorded answer to POST {CTP}?access_token=REDACTED&page=2 with a "
-                f"17-byte body in {cassette} (1 recorded exchange): record it (--proxy URL --record DIR) "
-                "or let the emulator answer (--replay-fallthrough).",
+                f"17-byte body in {cassette} (1 recorded exchange): record it "
+                "(--proxy URL --record DIR) or let the emulator answer (--replay-fallthrough).",
             }
         async with run_replay(cassette, fallthrough=True) as replay:
             client = Client(session, replay.base_url)
@@ -230,20 +230,19 @@ async def test_drift_is_reported_for_answers_that_break_the_document(tmp_path: P
     lines: list[str] = []
     auth = {"Authorization": basic(EMAIL, PASSWORD)}
     body = {"CoworkerId": 42, "BusinessId": 1, "TimePassId": 2, "CreateMultiple": 1}
-    async with AppServer(stand_in()) as service, aiohttp.ClientSession() as session:
-        async with run_proxy(service.base_url, cassette, report=lines.append) as proxy:
-            client = Client(session, proxy.base_url)
-            assert (await client.send("GET", CTP + "?CoworkerTimePass_Id=[1]", headers=auth))[
-                0
-            ] == 200
-            assert (await client.send("POST", CTP, headers=auth, json=body))[:3] == (
-                429,
-                "text/plain; charset=utf-8",
-                b"Wait 3 seconds",
-            )
-            assert (await client.send("GET", CTP + "/5", headers=auth))[2] == b'"Not found"'
-            assert (await client.send("GET", PTP + "/1", headers=auth))[0] == 200
-            assert (await client.send("GET", CTP + "?PageNumber=2", headers=auth))[0] == 200
+    async with (
+        AppServer(stand_in()) as service,
+        aiohttp.ClientSession() as session,
+        run_proxy(service.base_url, cassette, report=lines.append) as proxy,
+    ):
+        client = Client(session, proxy.base_url)
+        bare_array = await client.send("GET", CTP + "?CoworkerTimePass_Id=[1]", headers=auth)
+        assert bare_array[0] == 200
+        throttled = await client.send("POST", CTP, headers=auth, json=body)
+        assert throttled == (429, "text/plain; charset=utf-8", b"Wait 3 seconds")
+        assert (await client.send("GET", CTP + "/5", headers=auth))[2] == b'"Not found"'
+        assert (await client.send("GET", PTP + "/1", headers=auth))[0] == 200
+        assert (await client.send("GET", CTP + "?PageNumber=2", headers=auth))[0] == 200
     expected = [
         f"drift: GET {CTP}/5 -> 404: response body $: 'Not found' is not of type object",
         f"drift: GET {PTP}/1 -> 200: response body $.PassesIncluded: 'lots' is not of type integer",
@@ -262,3 +261,31 @@ async def test_drift_is_reported_for_answers_that_break_the_document(tmp_path: P
     recorded = load_cassette(cassette)
     assert [e.status for e in recorded] == [200, 429, 404, 200, 200]
     assert recorded[1].drift == ()  # 429 "Wait N seconds" and the bare array are documented
+
+
+CASSETTE = "cassettes/one_pass"  # recorded through the proxy from an emulator
+
+
+@pytest.mark.nexudus_replay(CASSETTE)
+async def test_the_replay_fixture_answers_a_committed_cassette(nexudus_replay: Any) -> None:
+    recorded = {e.path: e for e in load_cassette(Path(__file__).parent / CASSETTE)}
+    async with aiohttp.ClientSession() as session:
+        client = Client(session, nexudus_replay.base_url)
+        status, content_type, body = await client.send("GET", CTP + "/1")
+        assert (status, body) == (200, recorded[CTP + "/1"].response_body)
+        assert json.loads(body)["CoworkerId"] == 42
+        assert content_type == "application/json; charset=utf-8"
+        assert (await client.send("GET", CTP + "/2"))[0] == 501
+    assert nexudus_replay.state is None  # no fallthrough asked
+
+
+@pytest.mark.nexudus_replay(CASSETTE, fallthrough=True, dir_encoding="zero_one")
+async def test_the_replay_fixture_can_fall_through_to_a_configured_emulator(
+    nexudus_replay: Any,
+) -> None:
+    async with aiohttp.ClientSession() as session:
+        client = Client(session, nexudus_replay.base_url)
+        auth = {"Authorization": basic("admin@example.com", "demo-password")}
+        assert (await client.send("GET", CTP + "/1"))[0] == 200  # recorded
+        assert (await client.send("GET", CTP + "/2", headers=auth))[0] == 404  # the emulator's
+    assert nexudus_replay.state.config.dir_encoding == "zero_one"
