@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from nexudus_async.testing import EmulatorServer, ThrottleLimits, run_emulator
+from nexudus_async.testing import EmulatorServer, FaultRule, ThrottleLimits, run_emulator
 from nexudus_async.testing.appserver import AppServer
 from nexudus_async.testing.cassette import load_cassette
 from nexudus_async.testing.proxy import run_proxy
@@ -289,3 +289,20 @@ async def test_the_replay_fixture_can_fall_through_to_a_configured_emulator(
         assert (await client.send("GET", CTP + "/1"))[0] == 200  # recorded
         assert (await client.send("GET", CTP + "/2", headers=auth))[0] == 404  # the emulator's
     assert nexudus_replay.state.config.dir_encoding == "zero_one"
+
+
+async def test_an_upstream_that_does_not_answer_is_a_502_and_not_recorded(
+    upstream: EmulatorServer, tmp_path: Path
+) -> None:
+    upstream.set_faults([FaultRule(kind="drop_before", method="GET")])
+    lines: list[str] = []
+    async with (
+        aiohttp.ClientSession() as session,
+        run_proxy(upstream.base_url, tmp_path / "c", report=lines.append) as proxy,
+    ):
+        auth = {"Authorization": basic(EMAIL, PASSWORD)}
+        status, _, body = await Client(session, proxy.base_url).send("GET", CTP, headers=auth)
+    assert status == 502
+    assert json.loads(body)["error"] == "upstream_failed"
+    assert len(lines) == 1 and lines[0].startswith(f"proxy: GET {CTP}: upstream failed: ")
+    assert list((tmp_path / "c").iterdir()) == []

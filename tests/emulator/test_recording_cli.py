@@ -53,6 +53,11 @@ def test_bad_record_and_replay_options_are_one_line_exit_2(tmp_path: Path) -> No
         (["--replay-fallthrough"], "--replay-fallthrough: needs --replay DIR"),
         (["--proxy", "ftp://x"], "--proxy: 'ftp://x' is not an http(s) URL"),
         (
+            ["--proxy", "http://127.0.0.1:9", "--fault", "error500"],
+            "--fault: applies to the stateful emulator, which --proxy (and --replay without "
+            "--replay-fallthrough) does not run",
+        ),
+        (
             ["--replay", str(tmp_path / "none")],
             f"--replay {tmp_path / 'none'}: no such cassette folder",
         ),

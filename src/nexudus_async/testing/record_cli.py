@@ -71,6 +71,13 @@ def record_mode(args: argparse.Namespace) -> RecordMode | None:
         raise ValueError("--replay-fallthrough: needs --replay DIR")
     if args.proxy and args.replay:
         raise ValueError("--replay: cannot be combined with --proxy (record first, then replay)")
+    stateless = bool(args.proxy) or (bool(args.replay) and not args.replay_fallthrough)
+    for given, option in ((args.fault, "--fault"), (args.seed_file, "--seed-file")):
+        if given and stateless:
+            raise ValueError(
+                f"{option}: applies to the stateful emulator, which --proxy (and --replay "
+                "without --replay-fallthrough) does not run"
+            )
     if not 0 < args.upstream_timeout < float("inf"):
         raise ValueError(f"--upstream-timeout: {args.upstream_timeout!r} is not a positive number")
     if args.proxy:
