@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import filecmp
+import json
 import os
 import shutil
 import subprocess
@@ -102,6 +103,12 @@ def _render(spec: Path, out: Path) -> None:
     # endpoint packages, which import client.py, so they cannot live in client.py.
     namespaces = project.env.get_template("namespaces.py.jinja").render()
     (out / "namespaces.py").write_text(namespaces, encoding="utf-8")
+    # The document itself, as JSON inside the package: the emulator serves it
+    # (/_emulator/api-openapi.json) and checks recordings against it, and a wheel
+    # ships it without PyYAML at run time.
+    document = yaml.safe_load(spec.read_text(encoding="utf-8"))
+    text = json.dumps(document, indent=1, ensure_ascii=False) + "\n"
+    (out / "openapi.json").write_text(text, encoding="utf-8")
 
 
 def generate_into(out: Path, spec: Path = SPEC) -> None:

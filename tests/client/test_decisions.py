@@ -109,3 +109,14 @@ def test_outlasts() -> None:
     assert not outlasts(102.0, 100.0, 1.9)
     assert outlasts(102.0, 100.0, 2.0)
     assert outlasts(102.0, 101.0, 1.5)
+
+
+def test_the_emulators_precise_wait_is_read_before_its_whole_second_retry_after() -> None:
+    from nexudus_async._core.retry import parse_retry_after
+
+    # The time-scaled emulator says Retry-After: 1 (HTTP wants whole seconds) and the
+    # real, scaled wait in X-Retry-After-Ms; the live API sends only Retry-After.
+    assert parse_retry_after({"Retry-After": "1", "X-Retry-After-Ms": "37"}) == 0.037
+    assert parse_retry_after({"Retry-After": "2", "X-Retry-After-Ms": "x"}) == 2.0
+    assert parse_retry_after({"Retry-After": "2"}) == 2.0
+    assert parse_retry_after({}, b"Wait 3 seconds") == 3.0

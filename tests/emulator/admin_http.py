@@ -44,6 +44,7 @@ def call(
     *,
     authorization: str | None = None,
     form: dict[str, str] | None = None,
+    host: str | None = None,
 ) -> Answer:
     """One request, 10 s at most; any status is an Answer (never an exception)."""
     data = None
@@ -56,6 +57,8 @@ def call(
         headers["Content-Type"] = "application/json"
     if authorization is not None:
         headers["Authorization"] = authorization
+    if host is not None:
+        headers["Host"] = host
     request = urllib.request.Request(base_url + path, data, headers, method=method)
     try:
         with urllib.request.urlopen(request, timeout=10) as response:

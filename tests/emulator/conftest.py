@@ -70,7 +70,6 @@ class Api:
         query: str | None = None,
         authorization: str | bool | None = True,
         validate: bool = True,
-        scaled_retry_after: bool = False,
         headers: dict[str, str] | None = None,
     ) -> Reply:
         all_headers = dict(headers or {})
@@ -86,14 +85,7 @@ class Api:
             body = await response.read()
             reply = Reply(response.status, response.reason, dict(response.headers), body)
         if validate:
-            check_response(
-                method,
-                path,
-                reply.status,
-                reply.headers,
-                reply.body,
-                scaled_retry_after=scaled_retry_after,
-            )
+            check_response(method, path, reply.status, reply.headers, reply.body)
             self.checked += 1
         return reply
 

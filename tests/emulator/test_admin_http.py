@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, get_args
 
 import pytest
+import yaml
 from openapi_spec_validator import validate
 
 from nexudus_async.testing import EmulatorProcess
@@ -26,6 +27,7 @@ from nexudus_async.testing.admin import OPENAPI_PATH
 from nexudus_async.testing.config import FAULT_KINDS, FaultKind
 
 from .admin_http import CTP, PTP, Answer, basic, bearer, call, coworker_pass
+from .spec import SPEC_PATH
 
 OOOPS = {
     "Status": 500,
@@ -92,10 +94,51 @@ def test_health_and_the_served_document_is_the_repository_one(http: Http) -> Non
     doc = http.admin("GET", "/openapi.json")
     assert doc.status == 200
     assert doc.headers["Content-Type"].startswith("application/json")
-    assert doc.json == json.loads(OPENAPI_PATH.read_text())
+    stored = json.loads(OPENAPI_PATH.read_text())
+    # servers: the address the request came to, whatever the port (issue 22)
+    assert doc.json["servers"] == [
+        {"url": http.url, "description": "This emulator, as the request reached it."}
+    ]
+    assert {**doc.json, "servers": stored["servers"]} == stored
     validate(doc.json)  # a valid OpenAPI 3.1 document
     assert doc.json["openapi"].startswith("3.1")
     assert all(path.startswith("/_emulator/") for path in doc.json["paths"])
+
+
+def test_the_emulated_apis_own_document_is_served_with_this_address(http: Http) -> None:
+    doc = http.admin("GET", "/api-openapi.json")
+    assert doc.status == 200 and doc.headers["Content-Type"].startswith("application/json")
+    assert doc.json["servers"] == [
+        {"url": http.url, "description": "This emulator, as the request reached it."}
+    ]
+    project = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+    assert {**doc.json, "servers": project["servers"]} == project
+    validate(doc.json)
+    # asked at another spelling of the address, it names that one
+    # asked with another Host (a name, a forwarded port), it names that one
+    other = call(http.url, "GET", "/_emulator/api-openapi.json", host="localhost:9")
+    assert other.json["servers"][0]["url"] == "http://localhost:9"
+
+
+def test_faults_say_how_many_times_they_have_left_to_fire(http: Http) -> None:
+    rules = [
+        {"kind": "error500", "method": "POST", "path": CTP, "times": 2},
+        {"kind": "latency", "method": "GET", "path": CTP, "latency": 0.0},
+    ]
+    answer = http.admin("PUT", "/faults", rules)
+    assert [(r["fired"], r["remaining"]) for r in answer.json] == [(0, 2), (0, None)]
+    assert http.api("POST", CTP, coworker_pass()).status == 500
+    assert http.api("GET", CTP).status == 200
+    assert [(r["fired"], r["remaining"]) for r in http.admin("GET", "/faults").json] == [
+        (1, 1),
+        (1, None),
+    ]
+    assert http.api("POST", CTP, coworker_pass()).status == 500
+    assert http.api("POST", CTP, coworker_pass()).status == 200  # spent
+    assert [(r["fired"], r["remaining"]) for r in http.admin("GET", "/faults").json] == [
+        (2, 0),
+        (1, None),
+    ]
 
 
 def test_admin_requests_are_not_api_requests(http: Http) -> None:
@@ -117,7 +160,7 @@ def test_admin_requests_are_not_api_requests(http: Http) -> None:
 def test_a_fault_set_over_http_makes_the_next_create_answer_as_configured(http: Http) -> None:
     rule = {"kind": "error500", "method": "POST", "path": CTP, "times": 1}
     answer = http.admin("PUT", "/faults", [rule])
-    expected = [{**rule, "probability": 1.0, "latency": 0.05}]
+    expected = [{**rule, "probability": 1.0, "latency": 0.05, "fired": 0, "remaining": 1}]
     assert (answer.status, answer.json) == (200, expected)
     assert http.admin("GET", "/faults").json == expected
 

@@ -42,7 +42,13 @@ async def test_json_token_request_is_unsupported_grant_type(api: Api) -> None:
         authorization=False,
     )
     assert reply.status == 400
-    assert reply.json == {"error": "unsupported_grant_type"}
+    # the live answer, plus what the endpoint wants (issue 22)
+    assert reply.json == {
+        "error": "unsupported_grant_type",
+        "error_description": "/api/token takes a form-encoded body (Content-Type: "
+        "application/x-www-form-urlencoded), not application/json: grant_type=password&"
+        "username=...&password=... (&totp=...), or grant_type=refresh_token&refresh_token=...",
+    }
     reply = await api.token(grant_type="client_credentials")
     assert reply.status == 400 and reply.json["error"] == "unsupported_grant_type"
 

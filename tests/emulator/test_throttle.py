@@ -6,8 +6,11 @@ import asyncio
 import re
 
 import aiohttp
+import pytest
 
-from nexudus_async.testing import EmulatorServer, ThrottleLimits, run_emulator
+from nexudus_async.testing import EmulatorConfig, EmulatorServer, ThrottleLimits, run_emulator
+from nexudus_async.testing.app import throttled
+from nexudus_async.testing.state import EmulatorState
 from nexudus_async.testing.throttle import Throttle
 
 from .conftest import CTP, Api, basic, coworker_pass
@@ -94,14 +97,58 @@ async def test_per_minute_window_with_time_scale(session: aiohttp.ClientSession)
         api = Api(session, emu)
         for _ in range(5):
             assert (await api.get(CTP)).status == 200
-        reply = await api.get(CTP, scaled_retry_after=True)
+        reply = await api.get(CTP)  # checked against the document: Retry-After an integer
         assert reply.status == 409
-        wait = float(reply.headers["Retry-After"])
-        assert 0 < wait <= 0.6
-        assert "." in reply.headers["Retry-After"]  # fractional under a time scale
-        assert abs(wait - int(reply.headers["X-Retry-After-Ms"]) / 1000) < 0.002
-        await asyncio.sleep(wait + 0.01)
+        assert reply.headers["Retry-After"] == "1"  # whole seconds, even when time is scaled
+        wait_ms = int(reply.headers["X-Retry-After-Ms"])
+        assert 1 <= wait_ms <= 601
+        # Waiting exactly what the precise header says is enough (issue 22).
+        await asyncio.sleep(wait_ms / 1000)
         assert (await api.get(CTP)).status == 200
+
+
+@pytest.mark.parametrize("wait", [1e-6, 0.001, 0.0034, 0.0999, 0.5, 0.999, 1.0, 1.0004, 59.5])
+def test_throttle_headers_are_whole_seconds_and_never_shorter_than_the_wait(wait: float) -> None:
+    state = EmulatorState(EmulatorConfig(time_scale=0.01))
+    headers = throttled(state, wait).headers
+    assert re.fullmatch(r"[1-9]\d*", headers["Retry-After"])
+    assert int(headers["Retry-After"]) >= wait
+    assert int(headers["X-Retry-After-Ms"]) > wait * 1000
+    body = throttled(EmulatorState(EmulatorConfig(time_scale=0.01, throttle_status=429)), wait)
+    said = re.fullmatch(r"Wait (\d+(?:\.\d+)?) seconds", body.text or "")
+    assert said is not None and float(said.group(1)) > wait
+
+
+@pytest.mark.parametrize("header", ["Retry-After", "X-Retry-After-Ms"])
+@pytest.mark.parametrize("time_scale", [0.01, 0.003, 1.0])
+@pytest.mark.parametrize(
+    ("limits", "is_write"),
+    [
+        (ThrottleLimits(min_interval=0.1, per_minute=None), False),
+        (ThrottleLimits(min_interval=None, per_minute=3), False),
+        (ThrottleLimits(min_interval=None, per_minute=None, writes_per_minute=2), True),
+    ],
+)
+def test_a_client_waiting_what_either_header_says_is_not_throttled_again(
+    header: str, time_scale: float, limits: ThrottleLimits, is_write: bool
+) -> None:
+    # The Node client of issue 22 waited exactly Retry-After and was throttled ten
+    # times in a row: the header was 1 ms below the real wait.
+    clock = Clock()
+    throttle = Throttle(limits, time_scale, clock)
+    state = EmulatorState(EmulatorConfig(time_scale=time_scale))
+    throttled_once = False
+    for _ in range(10):  # bounded: a few accepted requests, then throttled
+        wait = throttle.check("c", is_write)
+        if wait is None:
+            clock.now += 0.0001 * time_scale
+            continue
+        throttled_once = True
+        value = throttled(state, wait).headers[header]
+        clock.now += int(value) / (1000 if header == "X-Retry-After-Ms" else 1)
+        assert throttle.check("c", is_write) is None, (header, wait, value)
+        break
+    assert throttled_once
 
 
 async def test_scaled_min_interval(session: aiohttp.ClientSession) -> None:
@@ -109,7 +156,7 @@ async def test_scaled_min_interval(session: aiohttp.ClientSession) -> None:
         api = Api(session, emu)
         statuses = []
         for _ in range(20):
-            statuses.append((await api.get(CTP, scaled_retry_after=True)).status)
+            statuses.append((await api.get(CTP)).status)
             await asyncio.sleep(0.0015)
         assert statuses == [200] * 20
 

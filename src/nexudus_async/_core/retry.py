@@ -93,9 +93,14 @@ def parse_retry_after(
 ) -> float | None:
     """The wait a throttled answer asks for, in seconds, or None if it does not say.
 
-    Reads ``Retry-After`` as seconds (fractions allowed, as the time-scaled
-    emulator sends them) or as an HTTP date, then a "Wait N seconds" body.
+    Reads ``X-Retry-After-Ms`` (the emulator's precise wait: its ``Retry-After``
+    is whole seconds, as HTTP wants, even when its time is scaled), then
+    ``Retry-After`` as seconds (fractions allowed) or as an HTTP date, then a
+    "Wait N seconds" body.
     """
+    precise = headers.get("X-Retry-After-Ms", "").strip()
+    if precise.isascii() and precise.isdigit():
+        return int(precise) / 1000
     value = headers.get("Retry-After")
     if value is not None:
         value = value.strip()

@@ -13,6 +13,8 @@ Log in with HTTP Basic or a bearer token for ``DEFAULT_ADMIN_EMAIL`` /
 controlled over HTTP under ``/_emulator/`` (``EmulatorProcess``, ``AdminClient``).
 pytest users get the ``nexudus_emulator`` and ``nexudus_emulator_factory``
 fixtures from the package's pytest plugin (needs pytest-asyncio).
+``run_proxy`` records the real service (redacted, checked against the API
+document) and ``run_replay`` answers from a recording (``nexudus_replay`` fixture).
 
 Imports only aiohttp, attrs and the standard library (never the facade).
 Behaviour and the choices the API docs leave open: ``README.md`` in this folder.
@@ -28,6 +30,8 @@ from .config import (
     UserSpec,
 )
 from .process import AdminClient, AdminClientError, EmulatorProcess
+from .proxy import run_proxy
+from .replay import ReplayServer, run_replay
 from .server import EmulatorServer, run_emulator, serve
 from .stats import Stats
 from .store import Store
@@ -42,10 +46,13 @@ __all__ = [
     "EmulatorProcess",
     "EmulatorServer",
     "FaultRule",
+    "ReplayServer",
     "Stats",
     "Store",
     "ThrottleLimits",
     "UserSpec",
     "run_emulator",
+    "run_proxy",
+    "run_replay",
     "serve",
 ]

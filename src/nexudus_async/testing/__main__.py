@@ -15,7 +15,15 @@ from typing import Any, NoReturn
 import attrs
 
 from .admin import ADMIN_PREFIX, AdminError, is_loopback, load_seed_file
-from .config import FAULT_KINDS, EmulatorConfig, FaultRule, ThrottleLimits
+from .config import (
+    DIR_ENCODINGS,
+    FAULT_KINDS,
+    RANGE_PRECISIONS,
+    EmulatorConfig,
+    FaultRule,
+    ThrottleLimits,
+)
+from .record_cli import RecordMode, add_record_options, record_mode, serve_mode
 from .server import EmulatorServer, serve
 
 __all__ = ["ADMIN_TOKEN_ENV", "build_config", "main", "parser"]
@@ -70,6 +78,52 @@ def _fault(text: str) -> FaultRule:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+#: ``--limit NAME=N``: the ThrottleLimits fields that count requests.
+LIMIT_NAMES = ("per_minute", "per_hour", "per_day", "writes_per_minute", "writes_per_day")
+
+
+def _limit(text: str) -> tuple[str, int | None]:
+    """``NAME=N`` (``writes_per_day=2500``) or ``NAME=off``."""
+    name, sep, value = (part.strip() for part in text.partition("="))
+    name = name.replace("-", "_")
+    if not sep or name not in LIMIT_NAMES:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: expected NAME=N with NAME one of {', '.join(LIMIT_NAMES)}"
+        )
+    if value.lower() == "off":
+        return name, None
+    if not value.isascii() or not value.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r}: {name} must be a whole number or off")
+    return name, int(value)
+
+
+def _add_account_options(p: argparse.ArgumentParser) -> None:
+    """What the vendor's pages disagree on, as settings of the emulated account."""
+    p.add_argument(
+        "--limit",
+        type=_limit,
+        action="append",
+        default=[],
+        metavar="NAME=N",
+        help="change one published limit, repeatable: "
+        + ", ".join(LIMIT_NAMES)
+        + " (e.g. writes_per_day=2500, the older page's; N or off)",
+    )
+    p.add_argument(
+        "--dir-encoding",
+        choices=DIR_ENCODINGS,
+        default="words",
+        help="the dir values the account understands: words (ascending/descending, "
+        "default), one_minus_one (1/-1) or zero_one (0/1); others are ignored",
+    )
+    p.add_argument(
+        "--range-precision",
+        choices=RANGE_PRECISIONS,
+        default="minute",
+        help="From_/To_ date ranges compare by minute (documented, default) or second",
+    )
+
+
 def parser(prog: str = DEFAULT_PROG) -> argparse.ArgumentParser:
     p = _Parser(
         prog=prog,
@@ -117,12 +171,15 @@ def parser(prog: str = DEFAULT_PROG) -> argparse.ArgumentParser:
         help="token the admin API requires (Authorization: Bearer TOKEN); "
         f"default ${ADMIN_TOKEN_ENV}",
     )
+    _add_account_options(p)
+    add_record_options(p)
     return p
 
 
 def build_config(args: argparse.Namespace) -> EmulatorConfig:
     """The configuration the options describe; ValueError names a bad one."""
     limits = ThrottleLimits.off() if args.no_throttle else ThrottleLimits()
+    limits = attrs.evolve(limits, **dict(args.limit))
     token = args.admin_token if args.admin_token is not None else os.environ.get(ADMIN_TOKEN_ENV)
     if token is not None and not token.strip():
         raise ValueError("--admin-token: must not be empty")
@@ -148,6 +205,8 @@ def build_config(args: argparse.Namespace) -> EmulatorConfig:
         faults=tuple(args.fault),
         seed_records=seed_records,
         admin_token=token or None,
+        dir_encoding=args.dir_encoding,
+        range_precision=args.range_precision,
     )
 
 
@@ -162,6 +221,7 @@ def _announce(server: EmulatorServer) -> None:
     print(f"  Token:    {server.token_url}")
     print(f"  Login:    {cfg.admin_email} / {cfg.admin_password}  (HTTP Basic or password grant)")
     print(f"  Throttle: {throttle}, status {cfg.throttle_status}")
+    print(f"  Account:  dir {cfg.dir_encoding}, date ranges by {cfg.range_precision}")
     for rule in cfg.faults:
         print(f"  Fault:    {rule.kind} on {rule.method} {rule.path} (p={rule.probability:g})")
     access = "Authorization: Bearer <admin token>" if cfg.admin_token else "open (loopback only)"
@@ -172,12 +232,15 @@ def _announce(server: EmulatorServer) -> None:
     print("Press Ctrl-C to stop.", flush=True)
 
 
-async def _run(config: EmulatorConfig) -> None:
+async def _run(config: EmulatorConfig, mode: RecordMode | None = None) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
         loop.add_signal_handler(signal.SIGTERM, stop.set)
         loop.add_signal_handler(signal.SIGINT, stop.set)
+    if mode is not None:  # --proxy or --replay
+        await serve_mode(mode, config, stop)
+        return
     await serve(config, ready=_announce, stop=stop)
 
 
@@ -186,11 +249,14 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     args = p.parse_args(argv)
     try:
         config = build_config(args)
+        mode = record_mode(args)
     except ValueError as exc:
         p.exit(2, f"{p.prog}: error: {exc}\n")
     try:
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(_run(config))
+            asyncio.run(_run(config, mode))
+    except ValueError as exc:  # a --record folder that cannot be made
+        p.exit(2, f"{p.prog}: error: {exc}\n")
     except OSError as exc:  # the address is taken or not ours
         p.exit(2, f"{p.prog}: error: cannot listen on {config.host}:{config.port}: {exc}\n")
     return 0

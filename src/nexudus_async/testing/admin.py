@@ -14,7 +14,6 @@ users, throttled, faulted, counted in the stats or written to the journal.
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 import json
 import math
@@ -27,7 +26,16 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from .._core.decimals import json_dumps, json_loads
-from .config import FAULT_KINDS, FULL_ADMIN_ROLE, FaultRule, ThrottleLimits, UserSpec
+from .config import (
+    DIR_ENCODINGS,
+    FAULT_KINDS,
+    FULL_ADMIN_ROLE,
+    RANGE_PRECISIONS,
+    FaultRule,
+    ThrottleLimits,
+    UserSpec,
+)
+from .documents import ADMIN_DOCUMENT_PATH, admin_document, api_document, served
 from .entities import ENTITIES_BY_PATH, EntitySpec
 from .journal import JOURNAL_SIZE
 from .validation import INT32_MAX, check_value
@@ -50,8 +58,14 @@ __all__ = [
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 ADMIN_PREFIX = "/_emulator"
-OPENAPI_PATH = Path(__file__).with_name("admin_openapi.json")
-_OPEN_PATHS = frozenset({f"{ADMIN_PREFIX}/health", f"{ADMIN_PREFIX}/openapi.json"})
+OPENAPI_PATH = ADMIN_DOCUMENT_PATH
+_OPEN_PATHS = frozenset(
+    {
+        f"{ADMIN_PREFIX}/health",
+        f"{ADMIN_PREFIX}/openapi.json",
+        f"{ADMIN_PREFIX}/api-openapi.json",
+    }
+)
 #: Bounds of the admin API's inputs (the document states the same ones).
 MAX_LIMIT = 1_000_000_000
 MAX_TIME_SCALE = 1000.0
@@ -59,6 +73,11 @@ MAX_LATENCY = 30.0
 MAX_FAULTS = 100
 MAX_SEED = 10_000
 _MAX_BODY = 1024**2  # aiohttp's client_max_size, which the app keeps
+#: Account settings the admin API changes (``/settings``), with the values each takes.
+SETTINGS: dict[str, tuple[str, ...]] = {
+    "dir_encoding": DIR_ENCODINGS,
+    "range_precision": RANGE_PRECISIONS,
+}
 _LIMIT_FIELDS = (
     "per_minute",
     "per_hour",
@@ -290,7 +309,7 @@ def _limits_json(limits: ThrottleLimits) -> dict[str, Any]:
     }
 
 
-def _fault_json(rule: FaultRule) -> dict[str, Any]:
+def _fault_json(rule: FaultRule, fired: int, remaining: int | None) -> dict[str, Any]:
     return {
         "method": rule.method,
         "path": rule.path,
@@ -298,17 +317,14 @@ def _fault_json(rule: FaultRule) -> dict[str, Any]:
         "probability": rule.probability,
         "latency": rule.latency,
         "times": rule.times,
+        "fired": fired,
+        "remaining": remaining,
     }
 
 
 def _user_json(user: UserSpec) -> dict[str, Any]:
     """Never the password or the TOTP code: only whether one is needed."""
     return {"email": user.email, "roles": list(user.roles), "totp": user.totp is not None}
-
-
-@functools.cache
-def _document_text() -> str:
-    return OPENAPI_PATH.read_text(encoding="utf-8")
 
 
 # ---------------------------------------------------------------- handlers
@@ -319,7 +335,10 @@ def add_admin_routes(app: web.Application, state: EmulatorState) -> None:
         return _json({"status": "ok"})
 
     async def openapi(request: web.Request) -> web.Response:
-        return web.Response(text=_document_text(), content_type="application/json")
+        return served(admin_document(), request)
+
+    async def api_openapi(request: web.Request) -> web.Response:
+        return served(api_document(), request)
 
     async def reset(request: web.Request) -> web.Response:
         state.reset()
@@ -338,7 +357,9 @@ def add_admin_routes(app: web.Application, state: EmulatorState) -> None:
         return _json({"entries": state.journal.entries(limit)})
 
     async def get_faults(request: web.Request) -> web.Response:
-        return _json([_fault_json(r) for r in state.faults.rules])
+        faults = state.faults
+        rows = zip(faults.rules, faults.fired(), faults.remaining(), strict=True)
+        return _json([_fault_json(*row) for row in rows])
 
     async def put_faults(request: web.Request) -> web.Response:
         body = await _body(request)
@@ -374,6 +395,17 @@ def add_admin_routes(app: web.Application, state: EmulatorState) -> None:
                 values[name] = value
         state.throttle.set_limits(ThrottleLimits(**values))
         return await get_limits(request)
+
+    async def get_settings(request: web.Request) -> web.Response:
+        return _json({name: getattr(state.config, name) for name in SETTINGS})
+
+    async def put_settings(request: web.Request) -> web.Response:
+        body = _object(await _body(request), "body", tuple(SETTINGS))
+        for name, value in body.items():
+            if value not in SETTINGS[name]:
+                raise _bad(f"body.{name}: must be one of {', '.join(SETTINGS[name])}.")
+        state.set_settings(**body)
+        return await get_settings(request)
 
     async def get_time_scale(request: web.Request) -> web.Response:
         return _json({"time_scale": state.config.time_scale})
@@ -450,6 +482,7 @@ def add_admin_routes(app: web.Application, state: EmulatorState) -> None:
     routes: tuple[tuple[str, str, Handler], ...] = (
         ("GET", "/health", health),
         ("GET", "/openapi.json", openapi),
+        ("GET", "/api-openapi.json", api_openapi),
         ("POST", "/reset", reset),
         ("GET", "/stats", stats),
         ("GET", "/journal", journal),
@@ -458,6 +491,8 @@ def add_admin_routes(app: web.Application, state: EmulatorState) -> None:
         ("DELETE", "/faults", clear_faults),
         ("GET", "/limits", get_limits),
         ("PUT", "/limits", put_limits),
+        ("GET", "/settings", get_settings),
+        ("PUT", "/settings", put_settings),
         ("GET", "/time-scale", get_time_scale),
         ("PUT", "/time-scale", put_time_scale),
         ("GET", "/users", get_users),

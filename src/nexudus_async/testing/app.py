@@ -38,6 +38,7 @@ NOT_FOUND_STRING = "Not found"
 #: 003's validation message, as ``validation500`` answers it.
 NULL_OR_EMPTY = "may not be null or empty"
 DENIED = "Authorization has been denied for this request."
+FORM = "application/x-www-form-urlencoded"
 WRITE_METHODS = frozenset({"POST", "PUT", "DELETE", "PATCH"})
 _USER_KEY: Any
 try:  # aiohttp >= 3.12 warns about plain string request keys
@@ -150,23 +151,36 @@ def _unauthorized() -> web.Response:
     return _json({"Message": DENIED}, status=401)
 
 
-def _format_wait(seconds: float, time_scale: float) -> str:
-    """Retry-After: whole seconds (at least 1) like the API; fractional when time is scaled."""
+def wait_ms(seconds: float) -> int:
+    """The wait in whole milliseconds, strictly longer than ``seconds``: a client that
+    sleeps exactly this long (asyncio may wake a clock tick early) finds the window free."""
+    return max(1, math.floor(seconds * 1000) + 1)
+
+
+def retry_after_seconds(seconds: float) -> int:
+    """``Retry-After``: HTTP's delay-seconds is a whole number; rounded up, at least 1."""
+    return max(1, math.ceil(wait_ms(seconds) / 1000))
+
+
+def _wait_text(seconds: float, time_scale: float) -> str:
+    """N of the 429 body: whole seconds like the API; under a time scale below 1 the
+    scaled wait in seconds with millisecond digits (never shorter than the real wait)."""
     if time_scale >= 1.0:
-        return str(max(1, math.ceil(seconds)))
-    return f"{max(seconds, 0.001):.3f}".rstrip("0").rstrip(".")
+        return str(retry_after_seconds(seconds))
+    return f"{wait_ms(seconds) / 1000:.3f}".rstrip("0").rstrip(".")
 
 
 def throttled(state: EmulatorState, wait: float) -> web.Response:
-    """409 with ``Retry-After`` and an empty body, or the observed 429 whose body is
-    the only place that says how long to wait (no ``Retry-After`` to lean on)."""
-    scale = state.config.time_scale
-    retry_after = _format_wait(wait, scale)
+    """409 with ``Retry-After`` (whole seconds) and ``X-Retry-After-Ms`` (the scaled wait,
+    an emulator extra) and an empty body, or the observed 429 whose body is the only
+    place that says how long to wait (no header to lean on)."""
     if state.config.throttle_status == 429:
-        return web.Response(
-            status=429, text=f"Wait {retry_after} seconds", content_type="text/plain"
-        )
-    headers = {"Retry-After": retry_after, "X-Retry-After-Ms": str(max(1, math.ceil(wait * 1000)))}
+        text = f"Wait {_wait_text(wait, state.config.time_scale)} seconds"
+        return web.Response(status=429, text=text, content_type="text/plain")
+    headers = {
+        "Retry-After": str(retry_after_seconds(wait)),
+        "X-Retry-After-Ms": str(wait_ms(wait)),
+    }
     return web.Response(status=409, reason=THROTTLE_REASON, headers=headers)
 
 
@@ -209,7 +223,14 @@ def make_handlers(
             rows = [r for r in store.rows(spec) if r["Id"] in wanted]
             rows.sort(key=lambda r: r["Id"])
             return _json([store.list_record(spec, r) for r in rows])
-        query, errors = parse_list_query(spec, store, request.query)
+        cfg = state.config
+        query, errors = parse_list_query(
+            spec,
+            store,
+            request.query,
+            dir_encoding=cfg.dir_encoding,
+            range_precision=cfg.range_precision,
+        )
         if errors:
             return validation_failed(errors)
         page_rows, info = paginate(query, select(query, store.rows(spec)))
@@ -315,10 +336,22 @@ def make_handlers(
     }
 
 
+def not_a_form(content_type: str) -> dict[str, str]:
+    """The live answer to a JSON (or any non-form) token request, plus what to send."""
+    return {
+        "error": "unsupported_grant_type",
+        "error_description": (
+            f"/api/token takes a form-encoded body (Content-Type: {FORM}), not "
+            f"{content_type or 'no content type'}: grant_type=password&username=...&"
+            "password=... (&totp=...), or grant_type=refresh_token&refresh_token=..."
+        ),
+    }
+
+
 async def token(request: web.Request) -> web.Response:
     state = request.app[_STATE_KEY]
-    if request.content_type != "application/x-www-form-urlencoded":
-        return _json({"error": "unsupported_grant_type"}, status=400)
+    if request.content_type != FORM:
+        return _json(not_a_form(request.content_type), status=400)
     try:
         form = await request.post()
     except ValueError:

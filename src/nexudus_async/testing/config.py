@@ -12,11 +12,15 @@ from .entities import DEFAULT_CATALOGUES, CatalogueEntry
 __all__ = [
     "DEFAULT_ADMIN_EMAIL",
     "DEFAULT_ADMIN_PASSWORD",
+    "DIR_ENCODINGS",
     "FAULT_KINDS",
     "FULL_ADMIN_ROLE",
+    "RANGE_PRECISIONS",
+    "DirEncoding",
     "EmulatorConfig",
     "FaultKind",
     "FaultRule",
+    "RangePrecision",
     "ThrottleLimits",
     "UserSpec",
 ]
@@ -44,6 +48,17 @@ FaultKind = Literal[
 ]
 #: Every fault kind, in the order of :data:`FaultKind` (the one list of them).
 FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
+
+#: The encodings of the ``dir`` list parameter seen in the vendor's pages:
+#: ``words``: ``ascending``/``descending`` (the reference page, 003);
+#: ``one_minus_one``: ``1`` ascending, ``-1`` descending; ``zero_one``: ``0``
+#: ascending, ``1`` descending.
+DirEncoding = Literal["words", "one_minus_one", "zero_one"]
+DIR_ENCODINGS: tuple[str, ...] = get_args(DirEncoding)
+#: How precisely ``From_``/``To_`` date ranges compare: ``minute`` as documented
+#: (``YYYY-MM-DDTHH:mm``; seconds given are dropped), or ``second``.
+RangePrecision = Literal["minute", "second"]
+RANGE_PRECISIONS: tuple[str, ...] = get_args(RangePrecision)
 
 
 @attrs.frozen
@@ -173,9 +188,18 @@ class EmulatorConfig:
     #: Token the admin API (``/_emulator/``) requires as ``Authorization: Bearer``;
     #: ``None``: open, which only a loopback host allows.
     admin_token: str | None = None
+    #: Which ``dir`` values the account understands (:data:`DirEncoding`); a value it
+    #: does not understand is ignored: the list comes back ascending.
+    dir_encoding: DirEncoding = "words"
+    #: :data:`RangePrecision` of ``From_``/``To_`` date range filters.
+    range_precision: RangePrecision = "minute"
 
     def __attrs_post_init__(self) -> None:
         if self.time_scale <= 0:
             raise ValueError("time_scale must be positive")
         if self.throttle_status not in (409, 429):
             raise ValueError("throttle_status must be 409 or 429")
+        if self.dir_encoding not in DIR_ENCODINGS:
+            raise ValueError(f"dir_encoding must be one of {', '.join(DIR_ENCODINGS)}")
+        if self.range_precision not in RANGE_PRECISIONS:
+            raise ValueError(f"range_precision must be one of {', '.join(RANGE_PRECISIONS)}")

@@ -46,6 +46,17 @@ class FaultInjector:
     def rules(self) -> tuple[FaultRule, ...]:
         return tuple(self._rules)
 
+    def remaining(self) -> list[int | None]:
+        """Per rule, how many times it may still fire (None: no limit)."""
+        return [
+            None if rule.times is None else max(0, rule.times - fired)
+            for rule, fired in zip(self._rules, self._fired, strict=True)
+        ]
+
+    def fired(self) -> list[int]:
+        """Per rule, how many times it has fired since the rules were set."""
+        return list(self._fired)
+
     def set_rules(self, rules: Iterable[FaultRule]) -> None:
         """Replace the rules; ``times`` counts start again."""
         self._rules = list(rules)

@@ -114,6 +114,15 @@ class AdminClient:
         result: dict[str, Any] = self.request("PUT", "/limits", limits)
         return result
 
+    def settings(self) -> dict[str, Any]:
+        """The account settings (``dir_encoding``, ``range_precision``)."""
+        result: dict[str, Any] = self.request("GET", "/settings")
+        return result
+
+    def set_settings(self, **settings: Any) -> dict[str, Any]:
+        result: dict[str, Any] = self.request("PUT", "/settings", settings)
+        return result
+
     def time_scale(self) -> float:
         return float(self.request("GET", "/time-scale")["time_scale"])
 

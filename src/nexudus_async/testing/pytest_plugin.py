@@ -17,6 +17,11 @@ nexudus-async gets, in its own tests:
   per test: ``@pytest.mark.nexudus_emulator_process("--no-throttle", ...)``.
   Stopped at teardown (SIGTERM, a bounded wait, then kill). Synchronous: needs
   no pytest-asyncio.
+- ``nexudus_replay``: a cassette recorded with ``--proxy URL --record DIR``
+  replayed in-process (:class:`~nexudus_async.testing.replay.ReplayServer`, its
+  ``base_url``): ``@pytest.mark.nexudus_replay("cassettes/import", fallthrough=True)``
+  (a relative folder is found next to the test file; ``fallthrough``: requests
+  with no recording go to a stateful emulator instead of a 501).
 
 The fixtures are async and need pytest-asyncio (``asyncio_mode = "auto"``,
 or mark tests ``@pytest.mark.asyncio``). This module must import cleanly
@@ -26,12 +31,14 @@ without it: every pytest run of a project with nexudus-async installed loads it.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Generator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from .config import EmulatorConfig, ThrottleLimits
 from .process import EmulatorProcess
+from .replay import ReplayServer, run_replay
 from .server import EmulatorServer
 
 __all__ = ["DEFAULT_FIXTURE_CONFIG", "DEFAULT_PROCESS_ARGS", "EmulatorFactory"]
@@ -44,6 +51,7 @@ DEFAULT_PROCESS_ARGS = ("--time-scale", "0.01")
 
 _MARKER = "nexudus_emulator"
 _PROCESS_MARKER = "nexudus_emulator_process"
+_REPLAY_MARKER = "nexudus_replay"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -56,6 +64,25 @@ def pytest_configure(config: pytest.Config) -> None:
         f"{_PROCESS_MARKER}(*args, admin_token=None): command-line options of the "
         "nexudus_emulator_process fixture",
     )
+    config.addinivalue_line(
+        "markers",
+        f"{_REPLAY_MARKER}(folder, fallthrough=False, **config): the cassette the "
+        "nexudus_replay fixture replays",
+    )
+
+
+def _replay_folder(request: pytest.FixtureRequest) -> tuple[Path, bool, dict[str, Any]]:
+    marker = request.node.get_closest_marker(_REPLAY_MARKER)
+    if marker is None or not marker.args:
+        raise pytest.UsageError(
+            f'the nexudus_replay fixture needs @pytest.mark.{_REPLAY_MARKER}("cassette folder")'
+        )
+    folder = Path(marker.args[0])
+    if not folder.is_absolute():
+        folder = Path(request.node.path).parent / folder
+    kwargs = dict(marker.kwargs)
+    fallthrough = bool(kwargs.pop("fallthrough", False))
+    return folder, fallthrough, kwargs
 
 
 @pytest.fixture
@@ -127,6 +154,10 @@ except ImportError:  # pragma: no cover - depends on the user's environment
     def nexudus_emulator_factory() -> Any:
         pytest.fail(_NEEDS)
 
+    @pytest.fixture
+    def nexudus_replay() -> Any:
+        pytest.fail(_NEEDS)
+
 else:
 
     @pytest_asyncio.fixture
@@ -140,6 +171,16 @@ else:
             yield server
         finally:
             await server.stop()
+
+    @pytest_asyncio.fixture
+    async def nexudus_replay(  # type: ignore[misc]
+        request: pytest.FixtureRequest,
+    ) -> AsyncIterator[ReplayServer]:
+        """A cassette replayed in-process (``@pytest.mark.nexudus_replay(folder, ...)``)."""
+        folder, fallthrough, overrides = _replay_folder(request)
+        config = EmulatorConfig(**{"limits": ThrottleLimits.off(), **overrides})
+        async with run_replay(folder, fallthrough=fallthrough, config=config) as server:
+            yield server
 
     @pytest_asyncio.fixture
     async def nexudus_emulator_factory() -> AsyncIterator[  # type: ignore[misc]

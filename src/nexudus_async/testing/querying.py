@@ -6,8 +6,12 @@ Semantics chosen where the docs are silent (documented in the package docs):
   case-insensitive substring (so an empty text filter matches everything);
 - a date filter matches at the precision it is given (``2025-01-15T10:30``
   matches any second of that minute); range filters are inclusive at both
-  ends, ``To_`` up to the end of its precision; records whose value is null
+  ends, ``To_`` up to the end of its precision, and compare at minute precision
+  as documented (``YYYY-MM-DDTHH:mm``: seconds given are dropped) unless the
+  emulator is set to ``range_precision="second"``; records whose value is null
   never match a range;
+- ``dir`` is read in the account's encoding (``EmulatorConfig.dir_encoding``);
+  a value it does not understand is ignored (ascending), as a probe observes;
 - ``From_``/``To_`` are also accepted in lower case (``from_``/``to_``);
 - a related entity is filtered without the ``Id`` suffix
   (``CoworkerTimePass_Coworker``), with it too, and chained names work
@@ -59,6 +63,14 @@ class _Filter:
     field: str | None = None
     #: The getter answers a collection; equality means "holds the value".
     many: bool = False
+
+
+#: ``dir`` values per encoding (lower case) -> descending?
+_DIRECTIONS: dict[str, dict[str, bool]] = {
+    "words": {"ascending": False, "asc": False, "descending": True, "desc": True},
+    "one_minus_one": {"1": False, "-1": True},
+    "zero_one": {"0": False, "1": True},
+}
 
 
 @attrs.define
@@ -226,10 +238,12 @@ def _money(value: Any) -> Decimal | None:
         return None
 
 
-def _range(flt: _Filter, wanted: Any, upper: bool) -> Predicate:
+def _range(flt: _Filter, wanted: Any, upper: bool, by_minute: bool) -> Predicate:
     getter = flt.getter
     if flt.field_type == "datetime":
         start, precision = wanted
+        if by_minute and precision == "second":  # the documented YYYY-MM-DDTHH:mm
+            start, precision = start.replace(second=0), "minute"
         bound = start + _PRECISION[precision] if upper else start
 
         def match_date(row: Row) -> bool:
@@ -285,9 +299,16 @@ def _positive_int(
 
 
 def parse_list_query(
-    spec: EntitySpec, store: Store, query: Mapping[str, str]
+    spec: EntitySpec,
+    store: Store,
+    query: Mapping[str, str],
+    *,
+    dir_encoding: str = "words",
+    range_precision: str = "minute",
 ) -> tuple[ListQuery, list[FieldError]]:
-    """Turn the query string into a :class:`ListQuery`, or errors (answered 400)."""
+    """Turn the query string into a :class:`ListQuery`, or errors (answered 400).
+
+    ``dir_encoding`` and ``range_precision``: the account's (EmulatorConfig)."""
     out = ListQuery()
     errors: list[FieldError] = []
     if query.get("page"):
@@ -298,12 +319,8 @@ def parse_list_query(
     if query.get("orderby"):
         out.order_field, out.order_getter = _order_getter(spec, store, query["orderby"])
     direction = query.get("dir") or query.get("sort")
-    if direction:
-        lowered = direction.strip().lower()
-        if lowered in ("descending", "desc", "2"):
-            out.descending = True
-        elif lowered not in ("ascending", "asc", "1"):
-            errors.append(FieldError("dir", "must be ascending or descending", direction))
+    if direction:  # not understood: ignored
+        out.descending = _DIRECTIONS[dir_encoding].get(direction.strip().lower(), False)
 
     equal, ranges = _filters(spec, store)
     id_param = spec.name + "_Id"
@@ -332,7 +349,8 @@ def parse_list_query(
             if message:
                 errors.append(FieldError(key, message, text))
             else:
-                out.predicates.append(_range(flt, value, upper=head.lower() == "to"))
+                upper = head.lower() == "to"
+                out.predicates.append(_range(flt, value, upper, range_precision == "minute"))
     return out, errors
 
 

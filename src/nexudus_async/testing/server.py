@@ -127,6 +127,11 @@ class EmulatorServer:
     def set_limits(self, limits: ThrottleLimits) -> None:
         self._state.throttle.set_limits(limits)
 
+    def set_settings(self, **settings: Any) -> None:
+        """Change account settings from now on: ``dir_encoding``, ``range_precision``
+        (``reset()`` restores the configured ones)."""
+        self._state.set_settings(**settings)
+
     def set_time_scale(self, time_scale: float) -> None:
         """Scale throttle windows and new tokens' lifetime from now on (reset() restores it)."""
         if not time_scale > 0:

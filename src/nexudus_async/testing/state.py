@@ -6,6 +6,8 @@ imports neither.
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 
 from .auth import Auth
@@ -52,6 +54,11 @@ class EmulatorState:
         self.faults = FaultInjector(config.faults, config.seed)
         self.stats.reset()
         self.journal.clear()
+
+    def set_settings(self, **settings: Any) -> None:
+        """Change account settings (``dir_encoding``, ``range_precision``) from now on;
+        ``reset()`` restores the configured ones. ValueError names a bad value."""
+        self.config = attrs.evolve(self.config, **settings)
 
     def set_time_scale(self, time_scale: float) -> None:
         """Scale throttle windows, waits and new tokens' lifetime from now on."""

@@ -1,0 +1,61 @@
+"""Serve one aiohttp application on a host and port (the recording proxy and replay)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+__all__ = ["AppServer"]
+
+_MAX_LINE = 1 << 20  # long query strings (id lookups) get an answer, not a protocol error
+
+
+class AppServer:
+    """``await start()`` / ``await stop()`` (or ``async with``); ``base_url`` once listening."""
+
+    def __init__(self, app: web.Application, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.app = app
+        self.host = host
+        self._port = port
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> AppServer:
+        if self._runner is not None:
+            return self
+        runner = web.AppRunner(
+            self.app,
+            access_log=None,
+            handle_signals=False,
+            max_line_size=_MAX_LINE,
+            max_field_size=_MAX_LINE,
+        )
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, self.host, self._port, reuse_address=True).start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._port = int(runner.addresses[0][1])
+        self._runner = runner
+        return self
+
+    async def stop(self) -> None:
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+
+    async def __aenter__(self) -> AppServer:
+        return await self.start()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._runner is None:
+            raise RuntimeError("not running")
+        return self._port
+
+    @property
+    def base_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
