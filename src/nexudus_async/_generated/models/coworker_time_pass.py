@@ -43,7 +43,7 @@ class CoworkerTimePass:
         total_uses (int | None | Unset):
         used_date (datetime.datetime | None | Unset):
         unique_id (UUID | Unset):
-        system_id (None | str | Unset): User-defined data
+        system_id (None | str | Unset): User-defined data, only visible through the API.
         created_on (datetime.datetime | Unset):
         updated_on (datetime.datetime | Unset):
         updated_by (None | str | Unset):

@@ -22,7 +22,7 @@ class PageInfo:
         total_items (int):
         total_pages (int):
         current_order_field (None | str | Unset):
-        current_sort_direction (int | None | Unset): 1 ascending
+        current_sort_direction (int | None | Unset): 1 ascending, 2 descending.
         first_item (int | Unset):
         last_item (int | Unset):
         has_next_page (bool | Unset):

@@ -31,7 +31,7 @@ class TimePass:
         financial_account_id (int | None | Unset):
         archived (bool | Unset): An archived definition should not be given out any more.
         unique_id (UUID | Unset):
-        system_id (None | str | Unset): User-defined data
+        system_id (None | str | Unset): User-defined data, only visible through the API.
         created_on (datetime.datetime | Unset):
         updated_on (datetime.datetime | Unset):
         updated_by (None | str | Unset):
