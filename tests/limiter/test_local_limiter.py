@@ -123,6 +123,28 @@ async def test_a_throttle_seen_by_one_pauses_all_and_widens_the_spacing(tmp_path
         assert clock.sleeps == [pytest.approx(0.2 + step, abs=1e-6)]
 
 
+async def test_a_late_wake_up_in_one_process_widens_the_spacing_of_all(tmp_path: Path) -> None:
+    # One process waking 4 ms late sends late; the next process's request must
+    # keep its distance from it, so the lateness allowance is shared.
+    limits = RateLimits(min_interval=0.1, windows=(Window(100, 60.0),)).without_safety()
+    clock = FakeClock()
+    overshoot = [0.004]
+
+    async def late_sleep(seconds: float) -> None:
+        clock.now += seconds + (overshoot.pop() if overshoot else 0.0)
+
+    kw = {"account": "acct", "directory": tmp_path, "clock": clock}
+    async with (
+        LocalRateLimiter(limits, sleep=late_sleep, **kw) as one,  # type: ignore[arg-type]
+        LocalRateLimiter(limits, sleep=clock.sleep, **kw) as two,  # type: ignore[arg-type]
+    ):
+        await one.acquire()
+        await one.acquire()  # woke 4 ms late, then waited out its own widened spacing
+        await two.acquire()
+        # twice the decayed lateness (RateLimiter.lateness_allowance) on top of 0.1
+        assert clock.sleeps == [pytest.approx(0.1 + 2 * 0.004 * 0.98, abs=1e-6)]
+
+
 async def test_prime_adds_only_what_the_shared_windows_lack(tmp_path: Path) -> None:
     limits = RateLimits(
         min_interval=0.0, windows=(Window(5, HOUR), Window(4, DAY, writes_only=True))

@@ -33,6 +33,8 @@ import weakref
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+import attrs
+
 from .throttle import Clock, RateLimiter, RateLimits, Sleep, SpacingState
 
 try:
@@ -51,10 +53,12 @@ __all__ = [
 ENV_STATE_DIR = "NEXUDUS_STATE_DIR"
 """Where the stores live instead of ``$XDG_STATE_HOME/nexudus-async`` (tests, containers)."""
 
-_MAGIC = b"NXLIMIT1"
+_MAGIC = b"NXLIMIT2"
 # magic, ring capacities (all, writes), generation, sends appended (all, writes),
-# then the SpacingState: last, paused_until, widened, calm.
-_HEADER = struct.Struct("<8sIIQQQdddq")
+# then the SpacingState: last, paused_until, widened, calm, late.
+_HEADER = struct.Struct("<8sIIQQQdddqd")
+_OWNER = struct.Struct("<Q")  # who sent last (a random id per limiter), after the header
+_OWNER_AT = 120
 _HEADER_SIZE = 128
 _LOCK_POLL = 0.0005
 """Seconds between two tries of a lock another process holds (it holds it microseconds)."""
@@ -151,21 +155,28 @@ class _Store:
 
     def header(self) -> tuple[int, int, int, SpacingState]:
         """Generation, sends appended (all, writes), spacing state."""
-        _, _, _, gen, n_all, n_w, last, paused, widened, calm = _HEADER.unpack(
-            os.pread(self.fd, _HEADER.size, 0)
-        )
-        return gen, n_all, n_w, SpacingState(last, paused, widened, calm)
+        _, _, _, gen, n_all, n_w, *state = _HEADER.unpack(os.pread(self.fd, _HEADER.size, 0))
+        return gen, n_all, n_w, SpacingState(*state)
 
     def _write_header(
         self, cap_all: int, cap_w: int, gen: int, n_all: int, n_w: int, st: SpacingState
     ) -> None:
         head = _HEADER.pack(
-            _MAGIC, cap_all, cap_w, gen, n_all, n_w, st.last, st.paused_until, st.widened, st.calm
+            _MAGIC,
+            *(cap_all, cap_w, gen, n_all, n_w),
+            *(st.last, st.paused_until, st.widened, st.calm, st.late),
         )
         os.pwrite(self.fd, head, 0)
 
     def save_header(self, gen: int, n_all: int, n_w: int, state: SpacingState) -> None:
         self._write_header(self.cap_all, self.cap_writes, gen, n_all, n_w, state)
+
+    def last_owner(self) -> int:
+        (owner,) = _OWNER.unpack(os.pread(self.fd, _OWNER.size, _OWNER_AT))
+        return int(owner)
+
+    def set_last_owner(self, owner: int) -> None:
+        os.pwrite(self.fd, _OWNER.pack(owner), _OWNER_AT)
 
     def read(self, writes: bool, first: int, end: int) -> list[float]:
         """Sends number ``first`` to ``end - 1`` of a ring (the last ``cap`` at most)."""
@@ -233,15 +244,39 @@ class LocalRateLimiter:
         self._clock = clock
         self._sleep = sleep
         self._rules = RateLimiter(limits, clock=clock)
+        self._id = int.from_bytes(os.urandom(8), "little") or 1
+        # From another process's request, one jitter margin more (see _take).
+        self._cross_margin = limits.margin if limits is not None else 0.0
         self._read_lock = asyncio.Lock()
         self._write_lock = asyncio.Lock()
         self._store: _Store | None = None
         self._account: str | None = None
         self._seen = (-1, 0, 0)  # generation, sends appended (all, writes) we hold
+        self._late: float | None = None  # our last wake-up's lateness, shared at the next decision
         self.acquired = 0
         """Requests this process let through."""
         if account is not None:
             self.bind_account(account)
+
+    @staticmethod
+    def check_directory(directory: Path) -> None:
+        """Raise :class:`LimiterStoreError` unless stores can be created and locked there."""
+        if fcntl is None:  # pragma: no cover - Windows
+            raise LimiterStoreError("a shared rate-limit store needs fcntl (not on Windows)")
+        probe = directory / "limits" / "probe.lock"
+        try:
+            probe.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(probe, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except OSError as exc:
+            raise _store_error(probe.parent, exc) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pass  # another process probing: locks work
+        except OSError as exc:
+            raise _store_error(probe.parent, exc) from None
+        finally:
+            os.close(fd)
 
     # ------------------------------------------------------------------ protocol
 
@@ -294,7 +329,7 @@ class LocalRateLimiter:
             for _ in range(10_000_000):  # bounded; each turn sleeps what the store said
                 now = self._clock()
                 if due is not None:
-                    self._rules.note_lateness(now - due)
+                    self._late = now - due
                     due = None
                 await self._lock(store)
                 try:
@@ -414,6 +449,9 @@ class LocalRateLimiter:
             sent.extend(fresh_all)
             writes.extend(fresh_w)
         self._rules.load_spacing_state(state)
+        if self._late is not None:  # a late wake-up widens everybody's spacing (throttle.py)
+            self._rules.note_lateness(self._late)
+            self._late = None
         self._seen = (gen, n_all, n_w)
         return gen, n_all, n_w
 
@@ -422,9 +460,21 @@ class LocalRateLimiter:
         store = self._bound()
         gen, n_all, n_w = self._sync(store)
         now = self._clock()
+        shared = self._rules.spacing_state()
+        if store.last_owner() != self._id:
+            # Another process sent last: its request left from another event loop and
+            # CPU share, so the two may reach the server closer than they were decided.
+            # One more jitter margin from it (the windows, not the spacing, set a long
+            # job's pace: RateLimiter.pressed).
+            self._rules.load_spacing_state(
+                attrs.evolve(shared, last=shared.last + self._cross_margin)
+            )
         delay = self._rules.take(now, write)
-        if delay > 0:
+        if delay > 0:  # save what changed: the lateness, not the margin
+            state = attrs.evolve(self._rules.spacing_state(), last=shared.last)
+            store.save_header(gen, n_all, n_w, state)
             return delay
+        store.set_last_owner(self._id)
         store.write(False, n_all, [now])
         n_all += 1
         if write:

@@ -384,11 +384,11 @@ class RateLimiter:
 
     def spacing_state(self) -> SpacingState:
         """The state besides the send histories: last send, pause, widening."""
-        return SpacingState(self._last, self._paused_until, self._widened, self._calm)
+        return SpacingState(self._last, self._paused_until, self._widened, self._calm, self._late)
 
     def load_spacing_state(self, state: SpacingState) -> None:
         self._last, self._paused_until = state.last, state.paused_until
-        self._widened, self._calm = state.widened, state.calm
+        self._widened, self._calm, self._late = state.widened, state.calm, state.late
 
     def histories(self) -> tuple[deque[float], deque[float]]:
         """The send times every window counts (all requests, writes), oldest first.
@@ -422,6 +422,9 @@ class SpacingState:
     """Extra spacing after throttled answers (halves when calm)."""
     calm: int = 0
     """Requests since the last widening or narrowing."""
+    late: float = 0.0
+    """Recent lateness of wake-ups (:meth:`RateLimiter.note_lateness`): shared, since
+    one process sending late bunches its request with the next process's."""
 
 
 def unseen_sends(
