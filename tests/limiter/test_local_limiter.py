@@ -145,6 +145,32 @@ async def test_a_late_wake_up_in_one_process_widens_the_spacing_of_all(tmp_path:
         assert clock.sleeps == [pytest.approx(0.1 + 2 * 0.004 * 0.98, abs=1e-6)]
 
 
+async def test_another_process_s_request_is_kept_one_margin_further(tmp_path: Path) -> None:
+    # Requests of two processes leave from two event loops: one jitter margin more.
+    limits = RateLimits(min_interval=0.1, windows=(Window(100, 60.0),), safety=0.0, margin=0.01)
+    clock = FakeClock()
+    kw = {"account": "acct", "directory": tmp_path, "clock": clock, "sleep": clock.sleep}
+    async with (
+        LocalRateLimiter(limits, **kw) as one,  # type: ignore[arg-type]
+        LocalRateLimiter(limits, **kw) as two,  # type: ignore[arg-type]
+    ):
+        await one.acquire()
+        await one.acquire()  # its own last request: 0.1 + margin
+        await two.acquire()  # one's request went last: a margin more
+        await two.acquire()
+        await one.acquire()
+        assert clock.sleeps == pytest.approx([0.11, 0.12, 0.11, 0.12], abs=1e-6)
+
+
+def test_no_extra_margin_where_the_spacing_would_set_the_pace() -> None:
+    from nexudus_async._core.local_limiter import _cross_margin
+
+    published = RateLimits.published()
+    assert _cross_margin(published) == published.margin
+    assert _cross_margin(published.scaled(0.05)) == 0.005
+    assert _cross_margin(published.scaled(0.01)) == 0.0  # 58 writes x 11 ms > 0.6 s
+
+
 async def test_prime_adds_only_what_the_shared_windows_lack(tmp_path: Path) -> None:
     limits = RateLimits(
         min_interval=0.0, windows=(Window(5, HOUR), Window(4, DAY, writes_only=True))

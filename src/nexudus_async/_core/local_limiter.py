@@ -245,8 +245,7 @@ class LocalRateLimiter:
         self._sleep = sleep
         self._rules = RateLimiter(limits, clock=clock)
         self._id = int.from_bytes(os.urandom(8), "little") or 1
-        # From another process's request, one jitter margin more (see _take).
-        self._cross_margin = limits.margin if limits is not None else 0.0
+        self._cross_margin = _cross_margin(limits)
         self._read_lock = asyncio.Lock()
         self._write_lock = asyncio.Lock()
         self._store: _Store | None = None
@@ -483,6 +482,17 @@ class LocalRateLimiter:
         store.save_header(gen, n_all, n_w, self._rules.spacing_state())
         self._seen = (gen, n_all, n_w)
         return 0.0
+
+
+def _cross_margin(limits: RateLimits | None) -> float:
+    """After another process's request, one jitter margin more (see ``_take``), unless
+    the spacing would then set a window's pace (a time scale of 0.01: 6 ms against 10)."""
+    if limits is None:
+        return 0.0
+    spacing = limits.min_interval + 2 * limits.margin
+    if all(w.limit * spacing <= w.period for w in limits.windows):
+        return limits.margin
+    return 0.0
 
 
 def shared_spending(
