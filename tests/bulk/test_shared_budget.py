@@ -109,6 +109,26 @@ def test_an_unusable_state_directory_names_it_and_the_way_out(tmp_path: Path) ->
     )
 
 
+async def test_the_client_gets_the_limiter_the_options_chose(tmp_path: Path) -> None:
+    from nexudus_async import LocalRateLimiter, RateLimiter, RedisRateLimiter
+
+    env = {ENV_STATE_DIR: str(tmp_path)}
+    limits = published_limits(0.05)
+    expected = [
+        ((), LocalRateLimiter),
+        (("--redis-url", "redis://127.0.0.1:1/0"), RedisRateLimiter),
+        (("--limits", "private"), RateLimiter),
+    ]
+    for argv, kind in expected:
+        conn = connection_from(_args(*argv), env)
+        async with conn.client(limits) as client:
+            assert type(client.limiter) is kind
+            assert client.limiter.limits == limits
+    # the local store is the account's, named by its hash
+    account = account_key("https://spaces.nexudus.com", None)
+    assert [p.name.split("-")[0] for p in (tmp_path / "limits").glob("*.bin")] == [account]
+
+
 _WITHOUT_REDIS = """
 import sys
 sys.modules["redis"] = None  # as if the extra were not installed
