@@ -8,8 +8,10 @@ and a holder killed with SIGKILL while it holds the store's lock.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -228,6 +230,32 @@ async def test_a_torn_store_is_started_again(tmp_path: Path) -> None:
     async with fake(tmp_path, clock) as limiter:
         await limiter.acquire()
         assert limiter.spent(now=clock.now) == ([0.0], [])
+
+
+async def test_a_storm_of_cancelled_waits_leaks_nothing(tmp_path: Path) -> None:
+    rng = random.Random(28)
+    limits = RateLimits(min_interval=0.005, windows=(Window(4, 0.2),)).without_safety()
+    async with LocalRateLimiter(limits, account="acct", directory=tmp_path) as limiter:
+
+        async def caller() -> bool:
+            try:
+                await asyncio.wait_for(
+                    limiter.acquire(write=rng.random() < 0.3), rng.uniform(0, 0.05)
+                )
+            except TimeoutError:
+                return False
+            return True
+
+        async with asyncio.timeout(30):
+            granted = sum(await asyncio.gather(*(caller() for _ in range(60))))
+            assert granted < 60 and limiter.acquired == granted  # only what went, counted
+            assert not limiter._read_lock.locked() and not limiter._write_lock.locked()
+            assert limiter._bound().try_lock()  # the store's lock is free
+            limiter._bound().unlock()
+            await limiter.acquire()  # and the limiter still answers
+        limiter.spent()  # read the store again
+        sent, _ = limiter._rules.histories()
+        assert len(sent) == min(granted + 1, 4)  # what went, a window's worth kept
 
 
 # ---------------------------------------------------------------- real processes
