@@ -164,6 +164,22 @@ async def test_another_process_s_request_is_kept_one_margin_further(tmp_path: Pa
         assert clock.sleeps == pytest.approx([0.11, 0.12, 0.11, 0.12], abs=1e-6)
 
 
+async def test_a_wall_clock_set_back_does_not_hold_requests_until_it_catches_up(
+    tmp_path: Path,
+) -> None:
+    clock = FakeClock(start=1_800_000_000.0)
+    async with fake(tmp_path, clock) as one, fake(tmp_path, clock) as two:
+        await one.acquire()
+        await one.acquire()
+        clock.now -= 3600  # an NTP step of an hour back
+        await two.acquire()
+        # the shared timeline moved back with the clock: the spacing (doubled, 2 of
+        # the minute's 3 spent), not an hour
+        assert clock.sleeps == [0.1, 0.2]
+        await one.acquire()  # the minute's window, on the moved timeline
+        assert clock.sleeps[2:] == [pytest.approx(59.7, abs=1e-5)]
+
+
 def test_no_extra_margin_where_the_spacing_would_set_the_pace() -> None:
     from nexudus_async._core.local_limiter import _cross_margin
 

@@ -60,6 +60,8 @@ _HEADER = struct.Struct("<8sIIQQQdddqd")
 _OWNER = struct.Struct("<Q")  # who sent last (a random id per limiter), after the header
 _OWNER_AT = 120
 _HEADER_SIZE = 128
+_CLOCK_STEP = 1.0
+"""A last send further in the future than this means the wall clock was set back."""
 _LOCK_POLL = 0.0005
 """Seconds between two tries of a lock another process holds (it holds it microseconds)."""
 
@@ -371,11 +373,7 @@ class LocalRateLimiter:
             gen, _, _ = self._sync(store)
             added = self._rules.count_earlier(sends, write=write, now=now)
             if added:
-                sent, writes = (list(h) for h in self._rules.histories())
-                store.write(False, 0, sent)
-                store.write(True, 0, writes)
-                self._seen = (gen + 1, len(sent), len(writes))
-                store.save_header(gen + 1, len(sent), len(writes), self._rules.spacing_state())
+                self._rewrite(store, gen + 1)
         finally:
             store.unlock()
         return added
@@ -454,11 +452,34 @@ class LocalRateLimiter:
         self._seen = (gen, n_all, n_w)
         return gen, n_all, n_w
 
+    def _rewrite(self, store: _Store, gen: int) -> tuple[int, int, int]:
+        """Write our rules' state as the store's new generation (the others read it all)."""
+        sent, writes = (list(h) for h in self._rules.histories())
+        store.write(False, 0, sent)
+        store.write(True, 0, writes)
+        self._seen = (gen, len(sent), len(writes))
+        store.save_header(gen, len(sent), len(writes), self._rules.spacing_state())
+        return self._seen
+
+    def _clock_stepped_back(self, store: _Store, gen: int, now: float) -> tuple[int, int, int]:
+        """The wall clock went back (an NTP step): move the shared timeline back with it,
+        or every request would wait for the clock to catch up with the last send."""
+        state = self._rules.spacing_state()
+        jump = state.last - now
+        sent, writes = self._rules.histories()
+        self._rules.replace_histories([t - jump for t in sent], [t - jump for t in writes])
+        self._rules.load_spacing_state(
+            attrs.evolve(state, last=state.last - jump, paused_until=state.paused_until - jump)
+        )
+        return self._rewrite(store, gen + 1)
+
     def _take(self, write: bool) -> float:
         """One decision on the shared state (the lock held); a granted request is saved."""
         store = self._bound()
         gen, n_all, n_w = self._sync(store)
         now = self._clock()
+        if self._rules.spacing_state().last > now + _CLOCK_STEP:
+            gen, n_all, n_w = self._clock_stepped_back(store, gen, now)
         shared = self._rules.spacing_state()
         if store.last_owner() != self._id:
             # Another process sent last: its request left from another event loop and
@@ -499,14 +520,14 @@ def shared_spending(
     limits: RateLimits | None,
     account: str,
     *,
-    directory: Path | None = None,
+    directory: Path | str | None = None,
     now: float | None = None,
 ) -> tuple[list[float], list[float]]:
     """What the processes of this machine spent of the account's windows (reads, writes;
     seconds relative to now), without recording anything or creating a store."""
     if limits is None or fcntl is None:
         return [], []
-    where = directory if directory is not None else state_directory()
+    where = Path(directory) if directory is not None else state_directory()
     if not store_path(where, account, limits).exists():
         return [], []
     limiter = LocalRateLimiter(limits, account=account, directory=where)
