@@ -22,6 +22,7 @@ import pytest
 from nexudus_async._core.limiter import account_key
 from nexudus_async._core.local_limiter import ENV_STATE_DIR, shared_spending
 from nexudus_async._core.throttle import RateLimiter
+from nexudus_async.bulk.schedule import shared_schedule
 from nexudus_async.cli.connect import (
     ENV_REDIS_URL,
     CredentialsError,
@@ -127,6 +128,22 @@ async def test_the_client_gets_the_limiter_the_options_chose(tmp_path: Path) -> 
     # the local store is the account's, named by its hash
     account = account_key("https://spaces.nexudus.com", None)
     assert [p.name.split("-")[0] for p in (tmp_path / "limits").glob("*.bin")] == [account]
+
+
+def test_the_estimate_waits_for_what_other_jobs_spent() -> None:
+    alone = shared_schedule(reads=1, writes=100, time_scale=1.0, spent=((), ()))
+    # another job sent 4,880 writes in the last hour and a half: of the day's
+    # 4,900 the limiter keeps, 20 are left; the other 80 wait for the day to pass
+    spent_writes = [-5400 + i for i in range(4880)]
+    shared = shared_schedule(reads=1, writes=100, time_scale=1.0, spent=((), spent_writes))
+    assert alone.seconds < 120 and shared.seconds > 80_000
+    (held,) = [h for h in shared.held_by if h.window.writes_only]
+    assert (held.window.period, held.kept) == (86_400.0, 4_900)
+    # on an emulator's clock the store's real seconds are 1/time_scale published ones
+    scaled = shared_schedule(
+        reads=1, writes=100, time_scale=0.01, spent=((), [t * 0.01 for t in spent_writes])
+    )
+    assert scaled.seconds == pytest.approx(shared.seconds)
 
 
 _WITHOUT_REDIS = """
