@@ -44,6 +44,7 @@ def render(results: dict[str, Any], benchmarks: dict[str, tuple[str, str]]) -> s
         ),
     ]
     renderers = {"b1": b1, "b2": b2, "b3": b3, "b4": b4, "b4l": b4l, "b5": b5, "b6": b6, "b7": b7}
+    renderers["b8"] = b8
     for i, (key, (_, title)) in enumerate(benchmarks.items(), 1):
         out.append(f"## {i}. {title}\n")
         res = results["benchmarks"].get(key)
@@ -468,3 +469,9 @@ def b7(res: dict[str, Any]) -> str:
     import b7_validation
 
     return b7_validation.render(res)
+
+
+def b8(res: dict[str, Any]) -> str:
+    import b8_jobs
+
+    return b8_jobs.render(res)

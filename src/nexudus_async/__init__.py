@@ -68,6 +68,10 @@ if TYPE_CHECKING:
         ThrottleEvent as ThrottleEvent,
     )
     from ._core.limiter import Limiter as Limiter
+    from ._core.local_limiter import (
+        LimiterStoreError as LimiterStoreError,
+        LocalRateLimiter as LocalRateLimiter,
+    )
     from ._core.pagination import (
         ItemIterator as ItemIterator,
         Page as Page,

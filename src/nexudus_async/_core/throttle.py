@@ -25,7 +25,14 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 
 import attrs
 
-__all__ = ["SCALED_JITTER_FLOOR", "RateLimiter", "RateLimits", "Window", "unseen_sends"]
+__all__ = [
+    "SCALED_JITTER_FLOOR",
+    "RateLimiter",
+    "RateLimits",
+    "SpacingState",
+    "Window",
+    "unseen_sends",
+]
 
 Clock = Callable[[], float]
 
@@ -210,6 +217,12 @@ class RateLimiter:
         self, sent_at: Iterable[float], *, write: bool = True, now: float | None = None
     ) -> int:
         """Count an earlier run's requests (Unix times) in the windows; see ``Limiter.prime``."""
+        return self.count_earlier(sent_at, write=write, now=now)
+
+    def count_earlier(
+        self, sent_at: Iterable[float], *, write: bool = True, now: float | None = None
+    ) -> int:
+        """:meth:`prime` without awaiting (for a store that must not be held across an await)."""
         if self._limits is None:
             return 0
         wall = time.time() if now is None else now
@@ -364,6 +377,54 @@ class RateLimiter:
         if write:
             self._writes.append(now)
         self.acquired += 1
+
+    # A seam for a limiter whose state lives in a store shared by processes
+    # (local_limiter.LocalRateLimiter): it loads the state, lets these same
+    # rules decide, and saves what changed. Nothing here awaits.
+
+    def spacing_state(self) -> SpacingState:
+        """The state besides the send histories: last send, pause, widening."""
+        return SpacingState(self._last, self._paused_until, self._widened, self._calm, self._late)
+
+    def load_spacing_state(self, state: SpacingState) -> None:
+        self._last, self._paused_until = state.last, state.paused_until
+        self._widened, self._calm, self._late = state.widened, state.calm, state.late
+
+    def histories(self) -> tuple[deque[float], deque[float]]:
+        """The send times every window counts (all requests, writes), oldest first.
+
+        Live: a shared store appends what other processes sent; each keeps
+        only as many as the largest window counts.
+        """
+        return self._sent, self._writes
+
+    def replace_histories(self, sent: Iterable[float], writes: Iterable[float]) -> None:
+        self._sent = deque(sent, maxlen=self._sent.maxlen)
+        self._writes = deque(writes, maxlen=self._writes.maxlen)
+
+    def take(self, now: float, write: bool) -> float:
+        """Record a request and return 0 if it may go at ``now``; else the seconds to wait."""
+        delay = self._delay(now, write)
+        if delay <= 0:
+            self._record(now, write)
+        return max(delay, 0.0)
+
+
+@attrs.define
+class SpacingState:
+    """What :meth:`RateLimiter.spacing_state` returns: all but the send histories."""
+
+    last: float = -math.inf
+    """When the last request went (the limiter's clock)."""
+    paused_until: float = -math.inf
+    """No request before this (after a throttled answer)."""
+    widened: float = 0.0
+    """Extra spacing after throttled answers (halves when calm)."""
+    calm: int = 0
+    """Requests since the last widening or narrowing."""
+    late: float = 0.0
+    """Recent lateness of wake-ups (:meth:`RateLimiter.note_lateness`): shared, since
+    one process sending late bunches its request with the next process's."""
 
 
 def unseen_sends(

@@ -25,7 +25,18 @@ import attrs
 
 from .._core.throttle import RateLimiter, RateLimits, Window
 
-__all__ = ["HeldBy", "Schedule", "finish_seconds", "schedule"]
+__all__ = [
+    "HeldBy",
+    "Schedule",
+    "Spent",
+    "finish_seconds",
+    "schedule",
+    "shared_schedule",
+    "spent_summary",
+]
+
+Spent = tuple[Sequence[float], Sequence[float]]
+"""Send times of the account's reads and writes, in seconds before now (not above 0)."""
 
 LONG = 3_600.0
 """Windows at least this long (the hourly and daily ones) are named to a user."""
@@ -108,6 +119,32 @@ def schedule(
         if held[i] and published[i].period >= LONG * _scale(limits)
     ]
     return Schedule(t, tuple(sorted(held_by, key=lambda h: -h.window.period)))
+
+
+def shared_schedule(*, reads: int, writes: int, time_scale: float, spent: Spent) -> Schedule:
+    """:func:`schedule` at the published limits, after what other jobs already spent.
+
+    ``spent``: what the shared store counts (other jobs of this machine on the
+    account), in real seconds; on an emulator's clock (``time_scale``) a
+    second is ``1 / time_scale`` published seconds.
+    """
+    scale = time_scale if time_scale > 0 else 1.0
+    return schedule(
+        RateLimits.published(),
+        reads=reads,
+        writes=writes,
+        spent_reads=[t / scale for t in spent[0]],
+        spent_writes=[t / scale for t in spent[1]],
+    )
+
+
+def spent_summary(spent: Spent) -> str:
+    """One line on what the account's windows already hold."""
+    reads, writes = len(spent[0]), len(spent[1])
+    return (
+        f"{reads + writes:,} requests ({writes:,} writes) in the account's windows, "
+        "by jobs of this machine; the estimate waits for them"
+    )
 
 
 def finish_seconds(limits: RateLimits | None, *, reads: int, writes: int, **spent: Any) -> float:

@@ -1,24 +1,44 @@
 """Where the command line connects: base URL, credentials, rate limits.
 
 Options win over environment variables (``NEXUDUS_BASE_URL``,
-``NEXUDUS_EMAIL``, ``NEXUDUS_PASSWORD``, ``NEXUDUS_TOKEN``). Secrets are
-never printed: :func:`describe` names the scheme and the user only.
+``NEXUDUS_EMAIL``, ``NEXUDUS_PASSWORD``, ``NEXUDUS_TOKEN``,
+``NEXUDUS_REDIS_URL``). Secrets are never printed: :func:`describe` names
+the scheme and the user only, and a Redis URL (which may hold a password)
+is never echoed.
+
+The account's limits are shared: by default every process of this machine
+on one account keeps one budget in a local store
+(:class:`~nexudus_async._core.local_limiter.LocalRateLimiter`);
+``--redis-url`` shares it across machines
+(:class:`~nexudus_async._core.redis_limiter.RedisRateLimiter`);
+``--limits private`` keeps it to this process.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import AsyncIterator, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 import aiohttp
 import attrs
 
 from .._core.auth import Auth, BasicAuth, BearerToken, PasswordGrant
+from .._core.limiter import account_key
+from .._core.local_limiter import (
+    ENV_STATE_DIR,
+    LimiterStoreError,
+    LocalRateLimiter,
+    shared_spending,
+    state_directory,
+)
 from .._core.throttle import RateLimits
 
 if TYPE_CHECKING:
+    from .._core.redis_limiter import RedisRateLimiter
     from ..client import NexudusClient
 
 __all__ = [
@@ -33,11 +53,15 @@ ENV_BASE_URL = "NEXUDUS_BASE_URL"
 ENV_EMAIL = "NEXUDUS_EMAIL"
 ENV_PASSWORD = "NEXUDUS_PASSWORD"
 ENV_TOKEN = "NEXUDUS_TOKEN"
+ENV_REDIS_URL = "NEXUDUS_REDIS_URL"
 DEFAULT_BASE_URL = "https://spaces.nexudus.com"
 
 
 class CredentialsError(Exception):
-    """The options do not say where or as whom to connect."""
+    """The options do not say where or as whom to connect, or how to share the limits."""
+
+
+Sharing = Literal["local", "redis", "private"]
 
 
 @attrs.frozen(repr=False)
@@ -47,6 +71,13 @@ class Connection:
     user: str
     insecure_http: bool = False
     """``--insecure-http``: credentials may go over plain http to any host."""
+    sharing: Sharing = "private"
+    """How the account's limits are shared: ``local`` (every process of this
+    machine, the command line's default), ``redis`` (every host), ``private``."""
+    redis_url: str | None = None
+    """With ``sharing="redis"`` (may hold a password: never printed)."""
+    state_dir: str | None = None
+    """With ``sharing="local"``: where the store lives (None: :func:`state_directory`)."""
 
     def describe(self) -> str:
         return f"{self.base_url} as {self.user}"
@@ -54,19 +85,53 @@ class Connection:
     def __repr__(self) -> str:  # never show the auth's secrets
         return f"Connection({self.describe()!r})"
 
-    def client(
+    @contextlib.asynccontextmanager
+    async def client(
         self, limits: RateLimits, trace_configs: Sequence[aiohttp.TraceConfig] = ()
-    ) -> NexudusClient:
-        """A client for this connection under ``limits`` (use it with ``async with``)."""
+    ) -> AsyncIterator[NexudusClient]:
+        """A client for this connection under ``limits``, shared as :attr:`sharing` says
+        (``async with conn.client(limits) as client``)."""
         from ..client import NexudusClient  # the facade only when a command connects
 
-        return NexudusClient(
-            base_url=self.base_url,
-            auth=self.auth,
-            allow_insecure_http=self.insecure_http,
-            rate_limits=limits,
-            trace_configs=list(trace_configs) or None,
-        )
+        limiter = self._limiter(limits)
+        try:
+            async with NexudusClient(
+                base_url=self.base_url,
+                auth=self.auth,
+                allow_insecure_http=self.insecure_http,
+                **({"rate_limits": limits} if limiter is None else {"rate_limiter": limiter}),
+                trace_configs=list(trace_configs) or None,
+            ) as client:
+                yield client
+        finally:
+            if limiter is not None:
+                await limiter.aclose()
+
+    def _limiter(self, limits: RateLimits) -> LocalRateLimiter | RedisRateLimiter | None:
+        if self.sharing == "redis":
+            from .._core.redis_limiter import RedisRateLimiter
+
+            assert self.redis_url is not None
+            return RedisRateLimiter(self.redis_url, limits)
+        if self.sharing == "local":
+            return LocalRateLimiter(limits, directory=self.state_dir)
+        return None
+
+    @property
+    def account(self) -> str:
+        """The non-secret key of the account (what a shared limiter's state is named by)."""
+        return account_key(self.base_url, self.auth.user())
+
+    def spent(self, limits: RateLimits) -> tuple[list[float], list[float]]:
+        """What jobs of this machine spent of the account's windows (reads, writes; seconds
+        before now), read from the local store without recording; nothing otherwise."""
+        if self.sharing != "local":
+            return [], []
+        where = None if self.state_dir is None else Path(self.state_dir)
+        try:
+            return shared_spending(limits, self.account, directory=where)
+        except LimiterStoreError:
+            return [], []  # an estimate only: the import itself reports an unusable store
 
 
 def published_limits(time_scale: float = 1.0) -> RateLimits:
@@ -106,6 +171,23 @@ def add_connection_options(p: argparse.ArgumentParser) -> None:
         help="with email and password: get a bearer token (default) or use HTTP Basic",
     )
 
+    g = p.add_argument_group("rate limits (the account's, shared)")
+    g.add_argument(
+        "--limits",
+        choices=("shared", "private"),
+        default=None,
+        help="shared (default): every nexudus-async process of this machine on the account "
+        f"keeps one budget, in a file under the state directory (env {ENV_STATE_DIR}; "
+        "default $XDG_STATE_HOME/nexudus-async); private: this process keeps the limits "
+        "to itself",
+    )
+    g.add_argument(
+        "--redis-url",
+        metavar="URL",
+        help=f"share the budget through Redis with every host (env {ENV_REDIS_URL}; "
+        "needs pip install 'nexudus-async[redis]')",
+    )
+
 
 def connection_from(
     args: argparse.Namespace,
@@ -114,8 +196,13 @@ def connection_from(
     default_base_url: str | None = None,
     default_email: str | None = None,
     default_password: str | None = None,
+    default_limits: Literal["shared", "private"] = "shared",
 ) -> Connection:
-    """Resolve the connection; raise :class:`CredentialsError` naming what is missing."""
+    """Resolve the connection; raise :class:`CredentialsError` naming what is missing.
+
+    ``default_limits``: without ``--limits`` or a Redis URL, share the limits
+    through the local store or keep them private (an in-process emulator).
+    """
     env = os.environ if env is None else env
     base_url = (
         args.base_url or env.get(ENV_BASE_URL) or default_base_url or DEFAULT_BASE_URL
@@ -127,9 +214,10 @@ def connection_from(
     email = args.email or env.get(ENV_EMAIL) or default_email
     password = args.password or env.get(ENV_PASSWORD) or default_password
     insecure = bool(getattr(args, "insecure_http", False))
+    sharing = _sharing_from(args, env, default_limits)
     if args.token or (token and not (args.email or args.password)):
         assert token is not None
-        return Connection(base_url, BearerToken(token), "a bearer token", insecure)
+        return Connection(base_url, BearerToken(token), "a bearer token", insecure, *sharing)
     if not email or not password:
         missing = [
             name for name, value in ((ENV_EMAIL, email), (ENV_PASSWORD, password)) if not value
@@ -142,4 +230,41 @@ def connection_from(
     auth: Auth = (
         BasicAuth(email, password) if args.auth == "basic" else PasswordGrant(email, password)
     )
-    return Connection(base_url, auth, email, insecure)
+    return Connection(base_url, auth, email, insecure, *sharing)
+
+
+def _sharing_from(
+    args: argparse.Namespace, env: Mapping[str, str], default: str
+) -> tuple[Sharing, str | None, str | None]:
+    """``--limits`` / ``--redis-url`` / ``NEXUDUS_REDIS_URL``, checked before anything is sent."""
+    choice = getattr(args, "limits", None) or default
+    option_url = getattr(args, "redis_url", None)
+    if choice == "private":
+        if option_url:
+            raise CredentialsError("--limits private and --redis-url contradict each other")
+        return "private", None, None
+    url = option_url or env.get(ENV_REDIS_URL)
+    if url:
+        where = "--redis-url" if option_url else ENV_REDIS_URL
+        scheme = url.split("://", 1)[0] if "://" in url else ""
+        if scheme not in ("redis", "rediss", "unix"):
+            # the URL itself may hold a password: name the scheme only
+            raise CredentialsError(
+                f"{where} must be a redis://, rediss:// or unix:// URL (got "
+                + (f"scheme {scheme!r})" if scheme else "no scheme)")
+            )
+        try:
+            import redis.asyncio  # noqa: F401 - only whether the extra is installed
+        except ImportError:
+            raise CredentialsError(
+                f"{where} needs the redis extra: pip install 'nexudus-async[redis]'"
+            ) from None
+        return "redis", url, None
+    state_dir = state_directory(env)
+    try:
+        LocalRateLimiter.check_directory(state_dir)
+    except LimiterStoreError as exc:
+        raise CredentialsError(
+            f"{exc}; set {ENV_STATE_DIR} to a writable directory, or pass --limits private"
+        ) from None
+    return "local", None, str(state_dir)

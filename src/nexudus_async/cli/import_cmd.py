@@ -38,7 +38,7 @@ from ..bulk.gateway import ResourceGateway
 from ..bulk.journal import JobRecord, Journal
 from ..bulk.plan import Plan, make_plan
 from ..bulk.rows import PLAIN_CELLS, CellFormat, RowError, ValidRow, validate_rows
-from ..bulk.schedule import HeldBy, schedule
+from ..bulk.schedule import HeldBy, schedule, shared_schedule, spent_summary
 from ..bulk.snapshot import SNAPSHOT_PAGE_SIZE
 from ..bulk.stopping import stop_trace_config
 from .connect import (
@@ -279,6 +279,7 @@ async def _import_into_emulator(
             default_base_url=base_url,
             default_email=email,
             default_password=password,
+            default_limits="private",  # a fresh emulator: nobody to share its limits with
         )
         return (await run_import(opts, conn)).exit_code
 
@@ -332,9 +333,12 @@ def _held_lines(held: HeldBy) -> tuple[str, list[str]]:
     ]
 
 
-def describe_plan(plan: Plan, time_scale: float) -> list[str]:
-    plan_schedule = schedule(
-        RateLimits.published(), reads=plan.baseline_reads, writes=plan.create_requests
+def describe_plan(
+    plan: Plan, time_scale: float, spent: tuple[Sequence[float], Sequence[float]] = ((), ())
+) -> list[str]:
+    """``spent``: what other jobs spent of the account's windows (reads, writes; real seconds)."""
+    plan_schedule = shared_schedule(
+        reads=plan.baseline_reads, writes=plan.create_requests, time_scale=time_scale, spent=spent
     )
     published = plan_schedule.seconds
     lines = [
@@ -361,6 +365,8 @@ def describe_plan(plan: Plan, time_scale: float) -> list[str]:
             f"                  {format_duration(published * time_scale)} "
             f"at time scale {time_scale:g}"
         )
+    if spent[0] or spent[1]:
+        lines.append(f"{'already spent:':<18}{spent_summary(spent)}")
     for held in plan_schedule.held_by:
         label, text = _held_lines(held)
         lines.append(f"{label:<18}{text[0]}")
@@ -416,6 +422,8 @@ async def run_import(
     plan = make_plan(
         opts.entity, valid, cap=opts.max_per_request, send_duplicates=opts.send_duplicates
     )
+    # what other jobs spent, read before this run's own first request
+    spent = conn.spent(published_limits(opts.time_scale)) if conn is not None else ((), ())
     try:
         definitions = await _check_definitions(opts, conn, valid, trace_configs)
     except NexudusError as exc:
@@ -430,7 +438,7 @@ async def run_import(
         print(f"{len(definitions)} bad line(s) in {opts.path}; nothing was sent", file=err)
         return ImportOutcome(EXIT_USAGE, errors=tuple(definitions))
     print(f"plan for {opts.path} ({opts.entity.name}):", file=out)
-    for line in describe_plan(plan, opts.time_scale):
+    for line in describe_plan(plan, opts.time_scale, spent):
         print(f"  {line}", file=out)
     print(f"  {definitions}", file=out)
     if opts.dry_run:
