@@ -54,6 +54,7 @@ if TYPE_CHECKING:
         RequestTimeoutError as RequestTimeoutError,
         ServerError as ServerError,
         ThrottledError as ThrottledError,
+        TLSError as TLSError,
         TransportError as TransportError,
         UnexpectedStatusError as UnexpectedStatusError,
         UnsuccessfulResponseError as UnsuccessfulResponseError,
