@@ -280,5 +280,5 @@ def test_a_ca_bundle_that_is_not_pem_is_an_input_error_naming_it(tmp_path: Any) 
 
 
 def test_ssl_and_ca_bundle_together_are_refused(ca_file: str) -> None:
-    with pytest.raises(ValueError, match="either ssl= .* or ca_bundle="):
+    with pytest.raises(ValueError, match=r"either ssl= .* or ca_bundle="):
         NexudusClient(auth=AUTH, ssl=ssl.create_default_context(), ca_bundle=ca_file)
