@@ -51,6 +51,7 @@ if TYPE_CHECKING:
         NotFoundError as NotFoundError,
         OutcomeUnknownError as OutcomeUnknownError,
         PermissionDeniedError as PermissionDeniedError,
+        ProxyError as ProxyError,
         RequestTimeoutError as RequestTimeoutError,
         ServerError as ServerError,
         ThrottledError as ThrottledError,

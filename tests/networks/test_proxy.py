@@ -15,6 +15,7 @@ from nexudus_async import (
     InputError,
     NexudusClient,
     PasswordGrant,
+    ProxyError,
     TLSError,
     TransportError,
 )
@@ -135,7 +136,9 @@ async def test_a_proxy_refusing_the_credentials_is_one_error_without_them(
         with pytest.raises(TransportError) as caught:
             await client.coworker_time_passes.create(coworker_id=1, business_id=1, time_pass_id=7)
     error = caught.value
-    assert type(error) is TransportError  # nothing was sent: not an unknown outcome
+    assert type(error) is ProxyError  # nothing was sent: not an unknown outcome
+    assert isinstance(error, TransportError)
+    assert (error.proxy, error.status) == (proxy_with_password.url, 407)
     assert error.message == (
         f"the proxy {proxy_with_password.url} refused the tunnel (407 Proxy Authentication "
         "Required): it asks for credentials the proxy URL does not carry, or they are wrong "
@@ -187,7 +190,7 @@ def test_credentials_over_plain_http_through_an_environment_proxy_are_refused(
 ) -> None:
     monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:3128")
     with pytest.raises(
-        InputError, match="refusing to send credentials over plain http:// to nexudus.test;"
+        InputError, match=r"refusing to send credentials over plain http:// to nexudus\.test;"
     ):
         NexudusClient(f"http://{PROXIED_HOST}:8080", AUTH)
 

@@ -12,7 +12,8 @@ every secret its auth knows about before an error is built.
     ├── InputError (also ValueError)        bad input, nothing was sent
     ├── TransportError                      no usable answer (connection failed or dropped)
     │   ├── RequestTimeoutError (also TimeoutError)
-    │   └── TLSError                        the server's certificate is not trusted: never retried
+    │   ├── TLSError                        the server's certificate is not trusted: never retried
+    │   └── ProxyError                      the proxy refused the tunnel for good (407, 403)
     ├── OutcomeUnknownError                 a POST may or may not have been executed
     └── APIError                            the API answered with a failure
         ├── ValidationError                 400 (or 5xx carrying field errors)
@@ -44,6 +45,7 @@ __all__ = [
     "NotFoundError",
     "OutcomeUnknownError",
     "PermissionDeniedError",
+    "ProxyError",
     "RequestTimeoutError",
     "ServerError",
     "TLSError",
@@ -188,6 +190,30 @@ class TLSError(TransportError):
         self.port = port
         self.problem = problem
         self.summary = summary if summary is not None else message
+
+
+class ProxyError(TransportError):
+    """The proxy refused the tunnel to the API for good (407: credentials missing or wrong;
+    403: its policy). Nothing was sent; not retried.
+
+    Attributes:
+        proxy: The proxy's URL (never with its credentials).
+        status: The proxy's answer (407 or 403).
+    """
+
+    proxy: str
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        proxy: str,
+        status: int,
+        method: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        super().__init__(message, method=method, path=path, status=status)
+        self.proxy = proxy
 
 
 class OutcomeUnknownError(NexudusError):

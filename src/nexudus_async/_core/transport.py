@@ -21,7 +21,7 @@ import attrs
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from . import decimals
-from .errors import TLSError, TransportError
+from .errors import ProxyError, TLSError
 from .network import Proxy
 
 _orjson: Any
@@ -162,7 +162,7 @@ class AiohttpTransport:
     followed (an API redirect would drop the Authorization header). A
     certificate that cannot be trusted raises :class:`TLSError` (permanent:
     the pipeline does not retry it); a proxy that refuses the tunnel for
-    good (407, 403) raises :class:`TransportError`.
+    good (407, 403) raises :class:`ProxyError`.
     """
 
     __slots__ = ("_base_url", "_client_timeout", "_network", "_session", "_timeout")
@@ -250,11 +250,13 @@ _PROXY_REFUSALS = {
 
 def _proxy_refused(
     exc: aiohttp.ClientHttpProxyError, proxy: str | None, request: HttpRequest
-) -> TransportError:
+) -> ProxyError:
     reason = f"{exc.status} {exc.message}".strip()
-    return TransportError(
-        f"the proxy {proxy or '(from the environment)'} refused the tunnel ({reason}): "
-        f"{_PROXY_REFUSALS[exc.status]}",
+    where = proxy or "(from the session's environment)"
+    return ProxyError(
+        f"the proxy {where} refused the tunnel ({reason}): {_PROXY_REFUSALS[exc.status]}",
+        proxy=where,
+        status=exc.status,
         method=request.method,
         path=request.path,
     )

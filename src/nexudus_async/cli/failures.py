@@ -13,6 +13,7 @@ from .._core.errors import (
     InputError,
     NexudusError,
     PermissionDeniedError,
+    ProxyError,
     TLSError,
     TransportError,
 )
@@ -68,6 +69,8 @@ def failure_line(exc: NexudusError, conn: Connection, *, resumable: bool) -> tup
             else ""
         )
         return EXIT_UNREACHABLE, f"error: {exc.summary}{trust}; nothing was sent{then}"
+    if isinstance(exc, ProxyError):
+        return EXIT_UNREACHABLE, f"error: {exc.message}; nothing was sent{then}"
     if isinstance(exc, TransportError) and cannot_connect(exc):
         return EXIT_UNREACHABLE, (
             f"error: cannot reach {conn.base_url}: {exc.message}; "
