@@ -218,3 +218,18 @@ def test_a_proxy_refusing_the_credentials_is_one_line_exit_4(
         "was sent"
     ]
     assert servers.call(lambda: len(proxy.seen)) == 1
+
+
+def test_the_resume_command_keeps_the_ca_bundle_and_a_proxy_without_credentials() -> None:
+    from nexudus_async.cli.import_cmd import _resume_hint
+    from nexudus_async.cli.main import build_parser
+
+    argv = ["import", "p.csv", "--ca-bundle", "/etc/company ca.pem"]
+    args = build_parser().parse_args([*argv, "--proxy", "http://proxy.corp:3128"])
+    assert _resume_hint(args) == (
+        "nexudus-async import p.csv --ca-bundle '/etc/company ca.pem' "
+        "--proxy http://proxy.corp:3128"
+    )
+    args = build_parser().parse_args([*argv, "--proxy", "http://me:S3cret@proxy.corp:3128"])
+    assert "S3cret" not in _resume_hint(args)
+    assert _resume_hint(args) == "nexudus-async import p.csv --ca-bundle '/etc/company ca.pem'"

@@ -12,10 +12,12 @@ import pytest
 
 from nexudus_async import (
     BasicAuth,
+    BearerToken,
     InputError,
     NexudusClient,
     PasswordGrant,
     ProxyError,
+    RetryPolicy,
     TLSError,
     TransportError,
 )
@@ -240,3 +242,22 @@ def test_a_bad_environment_proxy_names_the_variable(monkeypatch: pytest.MonkeyPa
     with pytest.raises(InputError) as caught:
         NexudusClient(auth=AUTH)
     assert caught.value.field == "HTTPS_PROXY"
+
+
+async def test_a_proxy_that_cannot_reach_the_api_is_retried_and_a_create_was_not_sent(
+    proxy: LoopbackProxy,
+) -> None:
+    # The proxy answers 502 to CONNECT: the request never left, so even a create is
+    # resent (not an unknown outcome), and the failure is a plain TransportError.
+    client = NexudusClient(
+        "https://unreachable.test",
+        BearerToken("a-token"),
+        proxy=proxy.url,
+        rate_limits=None,
+        retry=RetryPolicy(max_retries=2, backoff_initial=0.001, backoff_max=0.002),
+    )
+    async with client:
+        with pytest.raises(TransportError) as caught:
+            await client.coworker_time_passes.create(coworker_id=1, business_id=1, time_pass_id=7)
+    assert type(caught.value) is TransportError
+    assert proxy.seen == [Seen("CONNECT", "unreachable.test:443", None)] * 3
