@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import ipaddress
 import logging
+import os
+import ssl as _ssl
 import time
 import urllib.parse
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
@@ -19,6 +20,7 @@ from ._core.auth import Auth
 from ._core.errors import InputError
 from ._core.events import EventHook
 from ._core.limiter import Limiter, account_key
+from ._core.network import Proxy, is_loopback, parse_proxy, proxy_from_env, ssl_context_from_bundle
 from ._core.pagination import SortDirection
 from ._core.pipeline import NOT_GIVEN, NotGiven, Pipeline
 from ._core.raw import RawResponse, capture_responses, raw_result
@@ -37,17 +39,6 @@ __all__ = ["DEFAULT_BASE_URL", "NexudusClient"]
 DEFAULT_BASE_URL = "https://spaces.nexudus.com"
 """The live API (paths start with ``/api``)."""
 
-_LOOPBACK_NAMES = frozenset({"localhost", "localhost."})
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() in _LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
 
 def normalize_base_url(base_url: str) -> str:
     """``https://host[:port][/prefix]`` without a trailing ``/`` or ``/api``."""
@@ -64,6 +55,50 @@ def normalize_base_url(base_url: str) -> str:
     if path.lower().endswith("/api"):
         path = path[: -len("/api")]
     return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path.rstrip("/"), "", ""))
+
+
+def _network(
+    url: str,
+    ssl: _ssl.SSLContext | None,
+    ca_bundle: str | os.PathLike[str] | None,
+    proxy: str | Proxy | None,
+    trust_env: bool,
+) -> tuple[_ssl.SSLContext | None, Proxy | None]:
+    """The TLS context and the proxy the arguments (and the environment) choose."""
+    if ssl is not None and ca_bundle is not None:
+        raise ValueError("pass either ssl= (a context) or ca_bundle= (a file), not both")
+    if ssl is not None and not isinstance(ssl, _ssl.SSLContext):
+        raise TypeError(f"ssl must be an ssl.SSLContext, not {type(ssl).__name__}")
+    context = ssl_context_from_bundle(ca_bundle) if ca_bundle is not None else ssl
+    if proxy is not None:
+        return context, proxy if isinstance(proxy, Proxy) else parse_proxy(proxy)
+    return context, proxy_from_env(url) if trust_env else None
+
+
+def _refuse_plain_http(url: str, auth: Auth | None, proxy: Proxy | None, allowed: bool) -> None:
+    """Credentials over plain http:// only to this machine, directly or through a proxy on it."""
+    if auth is None or not url.startswith("http://"):
+        return
+    host = urllib.parse.urlsplit(url).hostname or ""
+    if not is_loopback(host):
+        where = host
+    elif proxy is not None and not is_loopback(proxy.host):
+        where = f"{host} through the proxy {proxy.url}"
+    else:
+        return
+    if not allowed:
+        raise InputError(
+            "base_url",
+            url,
+            f"refusing to send credentials over plain http:// to {where}; use "
+            "https:// (plain http is only allowed to a loopback address, or "
+            "with allow_insecure_http=True / --insecure-http)",
+        )
+    logging.getLogger("nexudus_async").warning(
+        "sending credentials over plain http:// to %s (allow_insecure_http): "
+        "anyone on the network path can read them",
+        where,
+    )
 
 
 def _pool_size(session: aiohttp.ClientSession | None, connection_limit: int) -> int | None:
@@ -84,14 +119,23 @@ class _SharedState:
         session: aiohttp.ClientSession | None,
         trace_configs: Sequence[aiohttp.TraceConfig],
         connection_limit: int,
+        ssl_context: _ssl.SSLContext | None = None,
+        proxy: Proxy | None = None,
     ) -> None:
         self.base_url = base_url
         self.owns_session = session is None
         self.trace_configs = list(trace_configs)
         self.connection_limit = connection_limit
+        self.ssl_context = ssl_context
+        self.proxy = proxy
         self.closed = False
         self._transport: AiohttpTransport | None = (
-            AiohttpTransport(session, base_url) if session is not None else None
+            self._new_transport(session) if session is not None else None
+        )
+
+    def _new_transport(self, session: aiohttp.ClientSession) -> AiohttpTransport:
+        return AiohttpTransport(
+            session, self.base_url, ssl_context=self.ssl_context, proxy=self.proxy
         )
 
     def transport(self) -> AiohttpTransport:
@@ -99,17 +143,19 @@ class _SharedState:
             raise RuntimeError("this NexudusClient is closed")
         if self._transport is None:
             # Created on first use, inside the running loop, as aiohttp requires.
+            # trust_env off: the client read the proxy variables once, when it was made.
             session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self.connection_limit),
                 timeout=aiohttp.ClientTimeout(total=None),
                 trace_configs=self.trace_configs or None,
+                trust_env=False,
             )
             # aiohttp silently resends an idempotent request once when a kept-alive
             # connection turns out closed; the pipeline's own retries must see that
             # failure (to back off, log it, and know an attempt may have run).
             if hasattr(session, "_retry_connection"):
                 session._retry_connection = False
-            self._transport = AiohttpTransport(session, self.base_url)
+            self._transport = self._new_transport(session)
         return self._transport
 
     async def close(self) -> None:
@@ -251,6 +297,22 @@ class NexudusClient(Namespaces):
             :class:`~nexudus_async.InputError` naming the field and the value.
             Values read from the API parse and are sent back by ``update()``
             either way.
+        ca_bundle: A PEM file (or ``openssl rehash``-ed directory) of the
+            authorities to trust instead of the system's: a company network's
+            own, the one a TLS-inspecting proxy signs with. ``SSL_CERT_FILE``
+            does the same for every program on the machine.
+        ssl: An ``ssl.SSLContext`` to verify the server with (not with ``ca_bundle``).
+        proxy: ``http://[user:password@]host:port``: send every request through
+            this proxy (an https API through a CONNECT tunnel, still encrypted
+            end to end). The credentials never appear in reprs, logs or errors.
+        trust_env: Without ``proxy``, use ``HTTPS_PROXY`` / ``HTTP_PROXY``
+            (exempting the hosts of ``NO_PROXY``), read once, here. A loopback
+            base URL is always reached directly. False: ignore them. (With your
+            own ``session``, its own ``trust_env`` applies too.)
+
+    A certificate that cannot be trusted (expired, for another name, signed
+    by an unknown authority) raises :class:`~nexudus_async.TLSError` after
+    one attempt: another would meet the same certificate.
 
     Datetimes are the space's local wall-clock time, as naive datetimes (see
     :mod:`nexudus_async._core.dates`).
@@ -275,25 +337,16 @@ class NexudusClient(Namespaces):
         rate_limiter: Limiter | None = None,
         on_event: EventHook | None = None,
         allow_unknown_enum_values: bool = False,
+        ca_bundle: str | os.PathLike[str] | None = None,
+        ssl: _ssl.SSLContext | None = None,
+        proxy: str | Proxy | None = None,
+        trust_env: bool = True,
     ) -> None:
         url = normalize_base_url(base_url)
         if auth is not None and not isinstance(auth, Auth):
             raise TypeError("auth must be BasicAuth, BearerToken, PasswordGrant or another Auth")
-        host = urllib.parse.urlsplit(url).hostname or ""
-        if auth is not None and url.startswith("http://") and not _is_loopback(host):
-            if not allow_insecure_http:
-                raise InputError(
-                    "base_url",
-                    url,
-                    f"refusing to send credentials over plain http:// to {host}; use "
-                    "https:// (plain http is only allowed to a loopback address, or "
-                    "with allow_insecure_http=True / --insecure-http)",
-                )
-            logging.getLogger("nexudus_async").warning(
-                "sending credentials over plain http:// to %s (allow_insecure_http): "
-                "anyone on the network path can read them",
-                host,
-            )
+        ssl_context, proxy_to_use = _network(url, ssl, ca_bundle, proxy, trust_env)
+        _refuse_plain_http(url, auth, proxy_to_use, allow_insecure_http)
         if timeout is not None and not timeout > 0:
             raise ValueError(f"timeout must be positive or None, got {timeout!r}")
         if session is not None and trace_configs:
@@ -310,7 +363,9 @@ class NexudusClient(Namespaces):
         if not isinstance(allow_unknown_enum_values, bool):
             raise TypeError("allow_unknown_enum_values must be True or False")
         sleep_fn: Sleep = sleep if sleep is not None else asyncio.sleep
-        state = _SharedState(url, session, trace_configs or (), connection_limit)
+        state = _SharedState(
+            url, session, trace_configs or (), connection_limit, ssl_context, proxy_to_use
+        )
         limiter: Limiter
         if rate_limiter is not None:
             if not isinstance(rate_limiter, Limiter):
@@ -422,6 +477,11 @@ class NexudusClient(Namespaces):
         return self._state.base_url
 
     @property
+    def proxy(self) -> str | None:
+        """The proxy requests go through (its URL without credentials), or None."""
+        return self._state.proxy.url if self._state.proxy is not None else None
+
+    @property
     def timeout(self) -> float | None:
         """Seconds allowed for each attempt of a request."""
         return self._pipeline.timeout
@@ -500,4 +560,6 @@ class NexudusClient(Namespaces):
     def __repr__(self) -> str:
         auth = repr(self._pipeline.auth) if self._pipeline.auth is not None else None
         kind = "view of " if self._view else ""
-        return f"<NexudusClient {kind}{self._state.base_url} auth={auth}>"
+        proxy = self._state.proxy
+        via = f" proxy={proxy.describe()!r}" if proxy is not None else ""
+        return f"<NexudusClient {kind}{self._state.base_url} auth={auth}{via}>"

@@ -14,6 +14,8 @@ import nexudus_async.testing
 PACKAGE = Path(nexudus_async.testing.__file__).parent
 ALLOWED_THIRD_PARTY = {"aiohttp", "attrs", "multidict", "yarl"}
 PYTEST_PLUGIN_ONLY = {"pytest", "pytest_asyncio"}
+# An optional extra, imported when used (tests/networks checks the message without it).
+OPTIONAL_EXTRA = {"tls.py": {"trustme"}}
 # The spec's meaning, as data and checks; nothing of the client.
 SPEC_LAYER = {"_core.entity", "_core.values", "_core.dates", "_core.decimals", "_generated.api"}
 
@@ -44,5 +46,7 @@ def test_the_emulator_imports_only_itself_aiohttp_attrs_and_the_stdlib() -> None
             if top in sys.stdlib_module_names or top == "__future__":
                 continue
             if path.name == "pytest_plugin.py" and top in PYTEST_PLUGIN_ONLY:
+                continue
+            if top in OPTIONAL_EXTRA.get(path.name, ()):
                 continue
             assert top in ALLOWED_THIRD_PARTY, where

@@ -11,7 +11,9 @@ every secret its auth knows about before an error is built.
     NexudusError
     ├── InputError (also ValueError)        bad input, nothing was sent
     ├── TransportError                      no usable answer (connection failed or dropped)
-    │   └── RequestTimeoutError (also TimeoutError)
+    │   ├── RequestTimeoutError (also TimeoutError)
+    │   ├── TLSError                        the server's certificate is not trusted: never retried
+    │   └── ProxyError                      the proxy refused the tunnel for good (407, 403)
     ├── OutcomeUnknownError                 a POST may or may not have been executed
     └── APIError                            the API answered with a failure
         ├── ValidationError                 400 (or 5xx carrying field errors)
@@ -43,8 +45,10 @@ __all__ = [
     "NotFoundError",
     "OutcomeUnknownError",
     "PermissionDeniedError",
+    "ProxyError",
     "RequestTimeoutError",
     "ServerError",
+    "TLSError",
     "ThrottledError",
     "TransportError",
     "UnexpectedStatusError",
@@ -144,6 +148,72 @@ class TransportError(NexudusError):
 
 class RequestTimeoutError(TransportError, TimeoutError):
     """The request timed out (after any retries)."""
+
+
+class TLSError(TransportError):
+    """The TLS connection could not be made safely: a permanent failure, not retried.
+
+    Nothing was sent. Another attempt would meet the same certificate, so the
+    first one raises. ``__cause__`` keeps the underlying error for a debug log.
+
+    Attributes:
+        host: The server's host name (or address), as the base URL names it.
+        port: Its port.
+        problem: What is wrong: ``"expired"``, ``"not_yet_valid"``,
+            ``"wrong_name"`` (the certificate is for another host),
+            ``"unknown_authority"`` (signed by an authority this machine does
+            not trust: a company proxy's, a self-signed one), ``"rejected"``
+            (another certificate failure) or ``"handshake"`` (no TLS
+            connection at all, for example a plain-http server).
+        summary: What is wrong, naming the host, without the advice that
+            ``message`` adds (a command line gives its own).
+    """
+
+    host: str
+    port: int | None
+    problem: str
+    summary: str
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        host: str,
+        port: int | None,
+        problem: str,
+        summary: str | None = None,
+        method: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        super().__init__(message, method=method, path=path)
+        self.host = host
+        self.port = port
+        self.problem = problem
+        self.summary = summary if summary is not None else message
+
+
+class ProxyError(TransportError):
+    """The proxy refused the tunnel to the API for good (407: credentials missing or wrong;
+    403: its policy). Nothing was sent; not retried.
+
+    Attributes:
+        proxy: The proxy's URL (never with its credentials).
+        status: The proxy's answer (407 or 403).
+    """
+
+    proxy: str
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        proxy: str,
+        status: int,
+        method: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        super().__init__(message, method=method, path=path, status=status)
+        self.proxy = proxy
 
 
 class OutcomeUnknownError(NexudusError):

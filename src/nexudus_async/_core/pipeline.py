@@ -655,8 +655,8 @@ class Pipeline:
         if isinstance(exc, aiohttp.ConnectionTimeoutError):
             # Connecting timed out: nothing was sent.
             return _Sent(self._transport_error(RequestTimeoutError, exc, method, path), False)
-        if isinstance(exc, aiohttp.ClientConnectorError):
-            # Connecting failed: nothing was sent.
+        if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ClientHttpProxyError):
+            # Connecting (or the proxy's tunnel) failed: nothing was sent.
             return _Sent(self._transport_error(TransportError, exc, method, path), False)
         if isinstance(exc, TimeoutError):
             return _Sent(self._transport_error(RequestTimeoutError, exc, method, path), True)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import os
 import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -249,6 +250,9 @@ class RedisRateLimiter:
         retry_after: Seconds of fallback before Redis is tried again.
         on_event: Called with a :class:`~nexudus_async._core.events.LimiterFallbackEvent`
             when Redis becomes unreachable or reachable again.
+        ca_bundle: For a ``rediss://`` URL, a PEM file of the authorities to
+            trust instead of the system's (the client's ``ca_bundle``, the
+            command line's ``--ca-bundle``).
         server_clock: For tests only: seconds passed to the scripts instead of
             the Redis server's ``TIME``, so windows can be checked on a fake clock.
         clock, sleep: Local monotonic clock and sleep (injectable for tests).
@@ -268,6 +272,7 @@ class RedisRateLimiter:
         server_clock: Clock | None = None,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
+        ca_bundle: str | os.PathLike[str] | None = None,
     ) -> None:
         try:
             import redis.asyncio as redis_asyncio
@@ -280,6 +285,11 @@ class RedisRateLimiter:
         if op_timeout <= 0 or retry_after < 0:
             raise ValueError("op_timeout must be positive and retry_after not negative")
         if isinstance(redis, str):
+            tls: dict[str, Any] = {}
+            if ca_bundle is not None:
+                if not redis.startswith("rediss://"):
+                    raise ValueError("ca_bundle applies to a rediss:// (TLS) URL")
+                tls["ssl_ca_certs"] = os.fspath(ca_bundle)
             # No retries inside redis-py: an unreachable server must fail fast, and
             # this limiter has its own policy for that.
             self._redis: Any = redis_asyncio.Redis.from_url(
@@ -287,6 +297,7 @@ class RedisRateLimiter:
                 socket_connect_timeout=op_timeout,
                 socket_timeout=op_timeout,
                 retry=Retry(NoBackoff(), 0),
+                **tls,
             )
             self._owns_redis = True
         else:

@@ -10,6 +10,8 @@ has been read, so the generator's synchronous parse code (``response.json()``,
 
 from __future__ import annotations
 
+import logging
+import ssl
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, Protocol
@@ -19,6 +21,8 @@ import attrs
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from . import decimals
+from .errors import ProxyError, TLSError
+from .network import Proxy
 
 _orjson: Any
 try:  # optional speedup: decoding ~2.4x faster (docs/benchmarks.md, benchmark 2)
@@ -33,7 +37,10 @@ __all__ = [
     "Transport",
     "dumps",
     "loads",
+    "tls_error",
 ]
+
+logger = logging.getLogger("nexudus_async")
 
 WRITE_METHODS = frozenset({"POST", "PUT", "DELETE", "PATCH"})
 
@@ -152,10 +159,13 @@ class AiohttpTransport:
     """Sends requests over one shared ``aiohttp.ClientSession``.
 
     It does no retries, auth or throttling: those wrap it. Redirects are not
-    followed (an API redirect would drop the Authorization header).
+    followed (an API redirect would drop the Authorization header). A
+    certificate that cannot be trusted raises :class:`TLSError` (permanent:
+    the pipeline does not retry it); a proxy that refuses the tunnel for
+    good (407, 403) raises :class:`ProxyError`.
     """
 
-    __slots__ = ("_base_url", "_client_timeout", "_session", "_timeout")
+    __slots__ = ("_base_url", "_client_timeout", "_network", "_session", "_timeout")
 
     def __init__(
         self,
@@ -163,10 +173,21 @@ class AiohttpTransport:
         base_url: str,
         *,
         timeout: float | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        proxy: Proxy | None = None,
     ) -> None:
         self._session = session
         self._base_url = base_url.rstrip("/")
         self._timeout = timeout
+        # Only what is set: the session's own settings apply otherwise.
+        network: dict[str, Any] = {}
+        if ssl_context is not None:
+            network["ssl"] = ssl_context
+        if proxy is not None:
+            network["proxy"] = proxy.url
+            if proxy.headers:
+                network["proxy_headers"] = dict(proxy.headers)
+        self._network = network
         # The last ClientTimeout built, reused while requests ask for the same
         # total (they nearly always do: the client's timeout).
         self._client_timeout = aiohttp.ClientTimeout()
@@ -201,7 +222,102 @@ class AiohttpTransport:
             headers=headers,
             allow_redirects=False,
             timeout=timeout,
+            **self._network,
         )
-        async with context as resp:
-            content = await resp.read()
-            return HttpResponse(resp.status, resp.headers, content, request)
+        try:
+            async with context as resp:
+                content = await resp.read()
+                return HttpResponse(resp.status, resp.headers, content, request)
+        except aiohttp.ClientSSLError as exc:
+            error = tls_error(exc, request.method, request.path)
+            if error is None:
+                raise  # the handshake was cut: a dropped connection, retried as one
+            logger.debug("%s %s: %s (%r)", request.method, request.path, error.message, exc)
+            raise error from exc
+        except aiohttp.ClientHttpProxyError as exc:
+            if exc.status not in _PROXY_REFUSALS:
+                raise  # a proxy's 502/503: nothing was sent, retried like a failed connect
+            logger.debug("%s %s: proxy refused the tunnel (%r)", request.method, request.path, exc)
+            raise _proxy_refused(exc, self._network.get("proxy"), request) from exc
+
+
+_PROXY_REFUSALS = {
+    407: "it asks for credentials the proxy URL does not carry, or they are wrong "
+    "(give them in the URL: http://user:password@host:port)",
+    403: "its policy forbids this destination",
+}
+
+
+def _proxy_refused(
+    exc: aiohttp.ClientHttpProxyError, proxy: str | None, request: HttpRequest
+) -> ProxyError:
+    reason = f"{exc.status} {exc.message}".strip()
+    where = proxy or "(from the session's environment)"
+    return ProxyError(
+        f"the proxy {where} refused the tunnel ({reason}): {_PROXY_REFUSALS[exc.status]}",
+        proxy=where,
+        status=exc.status,
+        method=request.method,
+        path=request.path,
+    )
+
+
+# OpenSSL's X509_V_ERR_* codes, by what a user can do about them.
+_EXPIRED = {10: "expired", 9: "not_yet_valid"}
+_WRONG_NAME = frozenset({62, 64})  # HOSTNAME_MISMATCH, IP_ADDRESS_MISMATCH
+_UNKNOWN_AUTHORITY = frozenset({2, 18, 19, 20, 21})  # no issuer, self-signed, untrusted chain
+# A handshake cut short says nothing about the certificate: retried like a dropped connection.
+_INTERRUPTED = (ssl.SSLEOFError, ssl.SSLZeroReturnError, ssl.SSLSyscallError, ConnectionError)
+
+_TLS_TEXT = {
+    "expired": "cannot trust {where}: its certificate has expired (the server must renew "
+    "it, or this machine's clock is wrong)",
+    "not_yet_valid": "cannot trust {where}: its certificate is not valid yet (check this "
+    "machine's clock)",
+    "wrong_name": "cannot trust {where}: its certificate is for another host name "
+    "({detail}); check the host in the base URL",
+    "unknown_authority": "cannot trust {where}: its certificate is signed by an authority "
+    "this machine does not trust ({detail})",
+    "rejected": "cannot trust {where}: its certificate was rejected ({detail})",
+    "handshake": "no TLS connection to {where} could be made ({detail}); is it an https:// server?",
+}
+
+TRUST_HINT = (
+    "to trust your network's authority, pass its certificate file (PEM) as ca_bundle=, "
+    "or set SSL_CERT_FILE"
+)
+
+
+def tls_error(exc: aiohttp.ClientSSLError, method: str, path: str) -> TLSError | None:
+    """What a TLS failure means, as a :class:`TLSError`; None for a handshake that was cut
+    (the server or the network closed it), which is retried like a dropped connection."""
+    host, port = exc.host, exc.port
+    cause: BaseException | None
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        cause = exc.certificate_error
+    else:
+        cause = exc.os_error if isinstance(exc, aiohttp.ClientConnectorError) else None
+    problem, detail = "handshake", ""
+    if isinstance(cause, ssl.SSLCertVerificationError):
+        code = cause.verify_code
+        detail = (cause.verify_message or "").rstrip(".")
+        if code in _EXPIRED:
+            problem = _EXPIRED[code]
+        elif code in _WRONG_NAME:
+            problem = "wrong_name"
+        elif code in _UNKNOWN_AUTHORITY:
+            problem = "unknown_authority"
+        else:
+            problem = "rejected"
+    elif isinstance(cause, ssl.CertificateError):  # a name check outside OpenSSL
+        problem, detail = "wrong_name", str(cause)
+    elif isinstance(cause, _INTERRUPTED) or not isinstance(cause, ssl.SSLError):
+        return None
+    else:
+        detail = (cause.reason or cause.strerror or "").replace("_", " ").lower()
+    where = host if port in (None, 443) else f"{host}:{port}"
+    summary = _TLS_TEXT[problem].format(where=where, detail=detail or "no detail")
+    text = f"{summary}; {TRUST_HINT}" if problem == "unknown_authority" else summary
+    return TLSError(
+        text, host=host, port=port, problem=problem, summary=summary, method=method, path=path
+    )

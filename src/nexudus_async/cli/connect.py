@@ -1,10 +1,11 @@
-"""Where the command line connects: base URL, credentials, rate limits.
+"""Where the command line connects: base URL, credentials, network, rate limits.
 
 Options win over environment variables (``NEXUDUS_BASE_URL``,
 ``NEXUDUS_EMAIL``, ``NEXUDUS_PASSWORD``, ``NEXUDUS_TOKEN``,
-``NEXUDUS_REDIS_URL``). Secrets are never printed: :func:`describe` names
-the scheme and the user only, and a Redis URL (which may hold a password)
-is never echoed.
+``NEXUDUS_REDIS_URL``, ``NEXUDUS_CA_BUNDLE``; without ``--proxy``,
+``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``NO_PROXY``). Secrets are never printed:
+:func:`describe` names the scheme, the user and the proxy's address only, and
+a Redis URL (which may hold a password) is never echoed.
 
 The account's limits are shared: by default every process of this machine
 on one account keeps one budget in a local store
@@ -27,6 +28,7 @@ import aiohttp
 import attrs
 
 from .._core.auth import Auth, BasicAuth, BearerToken, PasswordGrant
+from .._core.errors import InputError
 from .._core.limiter import account_key
 from .._core.local_limiter import (
     ENV_STATE_DIR,
@@ -35,6 +37,7 @@ from .._core.local_limiter import (
     shared_spending,
     state_directory,
 )
+from .._core.network import Proxy, parse_proxy, proxy_from_env, ssl_context_from_bundle
 from .._core.throttle import RateLimits
 
 if TYPE_CHECKING:
@@ -54,6 +57,7 @@ ENV_EMAIL = "NEXUDUS_EMAIL"
 ENV_PASSWORD = "NEXUDUS_PASSWORD"
 ENV_TOKEN = "NEXUDUS_TOKEN"
 ENV_REDIS_URL = "NEXUDUS_REDIS_URL"
+ENV_CA_BUNDLE = "NEXUDUS_CA_BUNDLE"
 DEFAULT_BASE_URL = "https://spaces.nexudus.com"
 
 
@@ -78,9 +82,14 @@ class Connection:
     """With ``sharing="redis"`` (may hold a password: never printed)."""
     state_dir: str | None = None
     """With ``sharing="local"``: where the store lives (None: :func:`state_directory`)."""
+    ca_bundle: str | None = None
+    """``--ca-bundle``: the authorities to trust instead of the system's."""
+    proxy: Proxy | None = None
+    """``--proxy``, or the environment's for the base URL (resolved here, once)."""
 
     def describe(self) -> str:
-        return f"{self.base_url} as {self.user}"
+        via = f" via proxy {self.proxy.describe()}" if self.proxy is not None else ""
+        return f"{self.base_url} as {self.user}{via}"
 
     def __repr__(self) -> str:  # never show the auth's secrets
         return f"Connection({self.describe()!r})"
@@ -99,6 +108,9 @@ class Connection:
                 base_url=self.base_url,
                 auth=self.auth,
                 allow_insecure_http=self.insecure_http,
+                ca_bundle=self.ca_bundle,
+                proxy=self.proxy,
+                trust_env=False,  # connection_from read the environment's proxy already
                 **({"rate_limits": limits} if limiter is None else {"rate_limiter": limiter}),
                 trace_configs=list(trace_configs) or None,
             ) as client:
@@ -112,7 +124,7 @@ class Connection:
             from .._core.redis_limiter import RedisRateLimiter
 
             assert self.redis_url is not None
-            return RedisRateLimiter(self.redis_url, limits)
+            return RedisRateLimiter(self.redis_url, limits, ca_bundle=self.ca_bundle)
         if self.sharing == "local":
             return LocalRateLimiter(limits, directory=self.state_dir)
         return None
@@ -170,6 +182,19 @@ def add_connection_options(p: argparse.ArgumentParser) -> None:
         default="token",
         help="with email and password: get a bearer token (default) or use HTTP Basic",
     )
+    g.add_argument(
+        "--ca-bundle",
+        metavar="FILE",
+        help="PEM file of the certificate authorities to trust instead of the system's "
+        f"(a company network's own; env {ENV_CA_BUNDLE})",
+    )
+    g.add_argument(
+        "--proxy",
+        metavar="URL",
+        help="send requests through this proxy: http://[user:password@]host:port "
+        "(default: HTTPS_PROXY / HTTP_PROXY, except the hosts in NO_PROXY; prefer the "
+        "variables for a password: options show in `ps`)",
+    )
 
     g = p.add_argument_group("rate limits (the account's, shared)")
     g.add_argument(
@@ -215,9 +240,12 @@ def connection_from(
     password = args.password or env.get(ENV_PASSWORD) or default_password
     insecure = bool(getattr(args, "insecure_http", False))
     sharing = _sharing_from(args, env, default_limits)
+    network = _network(args, env, base_url)
     if args.token or (token and not (args.email or args.password)):
         assert token is not None
-        return Connection(base_url, BearerToken(token), "a bearer token", insecure, *sharing)
+        return Connection(
+            base_url, BearerToken(token), "a bearer token", insecure, *sharing, *network
+        )
     if not email or not password:
         missing = [
             name for name, value in ((ENV_EMAIL, email), (ENV_PASSWORD, password)) if not value
@@ -230,7 +258,7 @@ def connection_from(
     auth: Auth = (
         BasicAuth(email, password) if args.auth == "basic" else PasswordGrant(email, password)
     )
-    return Connection(base_url, auth, email, insecure, *sharing)
+    return Connection(base_url, auth, email, insecure, *sharing, *network)
 
 
 def _sharing_from(
@@ -268,3 +296,24 @@ def _sharing_from(
             f"{exc}; set {ENV_STATE_DIR} to a writable directory, or pass --limits private"
         ) from None
     return "local", None, str(state_dir)
+
+
+def _network(
+    args: argparse.Namespace, env: Mapping[str, str], base_url: str
+) -> tuple[str | None, Proxy | None]:
+    """The CA bundle (checked now: a bad file is one line before anything is sent) and the
+    proxy; CredentialsError names the option or variable that is wrong."""
+    option = getattr(args, "ca_bundle", None)
+    ca_bundle = option or env.get(ENV_CA_BUNDLE) or None
+    proxy_option = getattr(args, "proxy", None)
+    try:
+        if ca_bundle is not None:
+            ssl_context_from_bundle(ca_bundle, field="--ca-bundle" if option else ENV_CA_BUNDLE)
+        proxy = (
+            parse_proxy(proxy_option, field="--proxy")
+            if proxy_option
+            else proxy_from_env(base_url, env)
+        )
+    except InputError as exc:
+        raise CredentialsError(exc.message) from None
+    return ca_bundle, proxy

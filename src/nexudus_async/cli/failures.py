@@ -13,10 +13,12 @@ from .._core.errors import (
     InputError,
     NexudusError,
     PermissionDeniedError,
+    ProxyError,
+    TLSError,
     TransportError,
 )
 from ..bulk.executor import cannot_connect
-from .connect import Connection
+from .connect import ENV_CA_BUNDLE, Connection
 from .reach import reach_problem
 
 __all__ = [
@@ -59,6 +61,17 @@ def failure_line(exc: NexudusError, conn: Connection, *, resumable: bool) -> tup
             f"error: permission denied for {conn.user} at {conn.base_url} ({detail}); "
             f"stopped after the first refusal{then}"
         )
+    if isinstance(exc, TLSError):
+        # Permanent: the first attempt says it all, and nothing was sent.
+        trust = (
+            f"; to trust your network's authority, give its certificate file (PEM) with "
+            f"--ca-bundle FILE or {ENV_CA_BUNDLE}"
+            if exc.problem == "unknown_authority"
+            else ""
+        )
+        return EXIT_UNREACHABLE, f"error: {exc.summary}{trust}; nothing was sent{then}"
+    if isinstance(exc, ProxyError):
+        return EXIT_UNREACHABLE, f"error: {exc.message}; nothing was sent{then}"
     if isinstance(exc, TransportError) and cannot_connect(exc):
         problem = reach_problem(exc) or f"cannot reach {conn.base_url}"
         return EXIT_UNREACHABLE, (

@@ -201,6 +201,10 @@ def _resume_hint(args: argparse.Namespace) -> str:
         parts += ["--email", args.email]
     if args.insecure_http:
         parts.append("--insecure-http")
+    if args.ca_bundle:
+        parts += ["--ca-bundle", args.ca_bundle]
+    if args.proxy and "@" not in args.proxy:  # a proxy password is never printed
+        parts += ["--proxy", args.proxy]
     if args.auth != "token":
         parts += ["--auth", args.auth]
     if args.fmt:

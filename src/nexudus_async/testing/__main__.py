@@ -8,8 +8,10 @@ import asyncio
 import contextlib
 import os
 import signal
+import ssl
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
 from typing import Any, NoReturn
 
 import attrs
@@ -25,6 +27,7 @@ from .config import (
 )
 from .record_cli import RecordMode, add_record_options, record_mode, serve_mode
 from .server import EmulatorServer, serve
+from .tls import ServerCertificate, TLSUnavailableError, make_local_certificate
 
 __all__ = ["ADMIN_TOKEN_ENV", "build_config", "main", "parser"]
 
@@ -173,7 +176,42 @@ def parser(prog: str = DEFAULT_PROG) -> argparse.ArgumentParser:
     )
     _add_account_options(p)
     add_record_options(p)
+    tls = p.add_argument_group("TLS (serve https://)")
+    tls.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve https:// with a certificate for localhost/127.0.0.1 signed by an "
+        "authority made at start; its file is printed (clients trust it with --ca-bundle "
+        "FILE or NEXUDUS_CA_BUNDLE). Needs pip install 'nexudus-async[emulator-tls]'",
+    )
+    tls.add_argument("--cert", metavar="PEM", help="serve https:// with this certificate chain")
+    tls.add_argument("--key", metavar="PEM", help="the private key of --cert")
     return p
+
+
+@contextlib.contextmanager
+def _certificate(args: argparse.Namespace) -> Iterator[ServerCertificate | None]:
+    """The certificate the options ask for (a made one lives in a temporary directory
+    until the emulator stops); ValueError names a bad option."""
+    if args.tls and (args.cert or args.key):
+        raise ValueError("--tls makes its own certificate: give either --tls or --cert/--key")
+    if bool(args.cert) != bool(args.key):
+        raise ValueError("--cert and --key go together")
+    if args.cert:
+        cert = ServerCertificate(args.cert, args.key)
+        try:
+            cert.server_context()
+        except (OSError, ssl.SSLError) as exc:
+            raise ValueError(f"--cert/--key: cannot be used ({exc})") from None
+        yield cert
+    elif args.tls:
+        with tempfile.TemporaryDirectory(prefix="nexudus-emulator-tls-") as folder:
+            try:
+                yield make_local_certificate(folder)
+            except TLSUnavailableError as exc:
+                raise ValueError(f"--tls: {exc}") from None
+    else:
+        yield None
 
 
 def build_config(args: argparse.Namespace) -> EmulatorConfig:
@@ -226,13 +264,20 @@ def _announce(server: EmulatorServer) -> None:
         print(f"  Fault:    {rule.kind} on {rule.method} {rule.path} (p={rule.probability:g})")
     access = "Authorization: Bearer <admin token>" if cfg.admin_token else "open (loopback only)"
     print(f"  Admin:    {server.base_url}{ADMIN_PREFIX}/ {access}")
+    if server.ca_bundle is not None:
+        print(
+            f"  CA:       {server.ca_bundle}  (trust it: --ca-bundle FILE, "
+            "NEXUDUS_CA_BUNDLE or ca_bundle=)"
+        )
     seeded = sum(len(records) for records in cfg.seed_records.values())
     if seeded:
         print(f"  Seeded:   {seeded} records")
     print("Press Ctrl-C to stop.", flush=True)
 
 
-async def _run(config: EmulatorConfig, mode: RecordMode | None = None) -> None:
+async def _run(
+    config: EmulatorConfig, tls: ServerCertificate | None, mode: RecordMode | None = None
+) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
@@ -241,24 +286,28 @@ async def _run(config: EmulatorConfig, mode: RecordMode | None = None) -> None:
     if mode is not None:  # --proxy or --replay
         await serve_mode(mode, config, stop)
         return
-    await serve(config, ready=_announce, stop=stop)
+    await serve(config, ready=_announce, stop=stop, tls=tls)
 
 
 def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     p = parser(prog or DEFAULT_PROG)
     args = p.parse_args(argv)
-    try:
-        config = build_config(args)
-        mode = record_mode(args)
-    except ValueError as exc:
-        p.exit(2, f"{p.prog}: error: {exc}\n")
-    try:
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(_run(config, mode))
-    except ValueError as exc:  # a --record folder that cannot be made
-        p.exit(2, f"{p.prog}: error: {exc}\n")
-    except OSError as exc:  # the address is taken or not ours
-        p.exit(2, f"{p.prog}: error: cannot listen on {config.host}:{config.port}: {exc}\n")
+    with contextlib.ExitStack() as stack:
+        try:
+            config = build_config(args)
+            mode = record_mode(args)
+            if mode is not None and (args.tls or args.cert):
+                raise ValueError("--tls/--cert serve the emulator itself, not --proxy or --replay")
+            tls = stack.enter_context(_certificate(args))
+        except ValueError as exc:
+            p.exit(2, f"{p.prog}: error: {exc}\n")
+        try:
+            with contextlib.suppress(KeyboardInterrupt):
+                asyncio.run(_run(config, tls, mode))
+        except ValueError as exc:  # a --record folder that cannot be made
+            p.exit(2, f"{p.prog}: error: {exc}\n")
+        except OSError as exc:  # the address is taken or not ours
+            p.exit(2, f"{p.prog}: error: cannot listen on {config.host}:{config.port}: {exc}\n")
     return 0
 
 

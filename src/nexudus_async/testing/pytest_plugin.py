@@ -7,7 +7,9 @@ nexudus-async gets, in its own tests:
   throttling ON at the published limits but ``time_scale=0.01`` (1 request
   per 1 ms, 120 per 0.6 s, 60 writes per 0.6 s), 409 throttling, no faults.
   Override per test with ``@pytest.mark.nexudus_emulator(time_scale=1.0, ...)``
-  (keyword arguments of :class:`EmulatorConfig`).
+  (keyword arguments of :class:`EmulatorConfig`). ``tls=True`` serves
+  ``https://`` with a certificate for 127.0.0.1 signed by a fresh authority
+  (needs trustme); ``nexudus_emulator.ca_bundle`` is the file to trust.
 - ``nexudus_emulator_factory``: ``async with nexudus_emulator_factory(config or
   **kwargs) as emu:`` starts more emulators (or ``emu = await factory(...)``,
   stopped at teardown).
@@ -30,6 +32,8 @@ without it: every pytest run of a project with nexudus-async installed loads it.
 
 from __future__ import annotations
 
+import contextlib
+import tempfile
 from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
@@ -40,6 +44,7 @@ from .config import EmulatorConfig, ThrottleLimits
 from .process import EmulatorProcess
 from .replay import ReplayServer, run_replay
 from .server import EmulatorServer
+from .tls import ServerCertificate, make_local_certificate
 
 __all__ = ["DEFAULT_FIXTURE_CONFIG", "DEFAULT_PROCESS_ARGS", "EmulatorFactory"]
 
@@ -121,19 +126,39 @@ class _Started:
         await self._server.stop()
 
 
+def _certificate(tls: bool | ServerCertificate | None, stack: contextlib.ExitStack) -> Any:
+    """``tls=True``: a certificate made for this machine, its files kept until teardown."""
+    if tls is True:
+        folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="nexudus-tls-"))
+        return make_local_certificate(folder)
+    return tls or None
+
+
 class EmulatorFactory:
-    """``factory(config=None, **overrides)``; starts from the fixture's default config."""
+    """``factory(config=None, *, tls=None, **overrides)``; starts from the fixture's default
+    config; ``tls=True`` (or a ``ServerCertificate``) serves https."""
 
     def __init__(self, base: EmulatorConfig) -> None:
         self._base = base
         self._started: list[EmulatorServer] = []
+        self._files = contextlib.ExitStack()
 
-    def __call__(self, config: EmulatorConfig | None = None, **overrides: Any) -> _Started:
-        return _Started(EmulatorServer(config or self._base, **overrides), self._started)
+    def __call__(
+        self,
+        config: EmulatorConfig | None = None,
+        *,
+        tls: bool | ServerCertificate | None = None,
+        **overrides: Any,
+    ) -> _Started:
+        cert = _certificate(tls, self._files)
+        return _Started(EmulatorServer(config or self._base, tls=cert, **overrides), self._started)
 
     async def aclose(self) -> None:
-        while self._started:
-            await self._started.pop().stop()
+        try:
+            while self._started:
+                await self._started.pop().stop()
+        finally:
+            self._files.close()
 
 
 def _marker_overrides(request: pytest.FixtureRequest) -> dict[str, Any]:
@@ -165,12 +190,15 @@ else:
         request: pytest.FixtureRequest,
     ) -> AsyncIterator[EmulatorServer]:
         """A running emulator for one test (see the module docs for its configuration)."""
-        server = EmulatorServer(DEFAULT_FIXTURE_CONFIG, **_marker_overrides(request))
-        await server.start()
-        try:
-            yield server
-        finally:
-            await server.stop()
+        overrides = _marker_overrides(request)
+        with contextlib.ExitStack() as files:
+            tls = _certificate(overrides.pop("tls", None), files)
+            server = EmulatorServer(DEFAULT_FIXTURE_CONFIG, tls=tls, **overrides)
+            await server.start()
+            try:
+                yield server
+            finally:
+                await server.stop()
 
     @pytest_asyncio.fixture
     async def nexudus_replay(  # type: ignore[misc]

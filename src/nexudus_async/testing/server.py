@@ -15,6 +15,7 @@ from .app import EmulatorState, build_app
 from .config import FULL_ADMIN_ROLE, EmulatorConfig, FaultRule, ThrottleLimits, UserSpec
 from .stats import Stats
 from .store import Store
+from .tls import ServerCertificate
 
 __all__ = ["EmulatorServer", "run_emulator", "serve"]
 
@@ -28,13 +29,23 @@ class EmulatorServer:
     auth: ``store`` (count, all, get, insert), ``stats``, ``reset()``,
     ``set_faults()``, ``set_limits()``, ``set_time_scale()``, ``add_user()``,
     ``expire_tokens()``. Over HTTP the same is under ``/_emulator/`` (admin.py).
+
+    With ``tls=`` (a :class:`~nexudus_async.testing.tls.ServerCertificate`) it
+    serves ``https://``; ``ca_bundle`` is then the authority clients must trust.
     """
 
-    def __init__(self, config: EmulatorConfig | None = None, **overrides: Any) -> None:
+    def __init__(
+        self,
+        config: EmulatorConfig | None = None,
+        *,
+        tls: ServerCertificate | None = None,
+        **overrides: Any,
+    ) -> None:
         config = config or EmulatorConfig()
         if overrides:
             config = attrs.evolve(config, **overrides)
         self.config = config
+        self.tls = tls
         self._state = EmulatorState(config)
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
@@ -57,8 +68,11 @@ class EmulatorServer:
             max_line_size=_MAX_LINE,
             max_field_size=_MAX_LINE,
         )
+        context = self.tls.server_context() if self.tls is not None else None
         await runner.setup()
-        site = web.TCPSite(runner, self.config.host, self.config.port, reuse_address=True)
+        site = web.TCPSite(
+            runner, self.config.host, self.config.port, reuse_address=True, ssl_context=context
+        )
         try:
             await site.start()
         except BaseException:
@@ -88,11 +102,18 @@ class EmulatorServer:
 
     @property
     def base_url(self) -> str:
-        """``http://127.0.0.1:PORT``; API paths are ``/api/token`` and ``/api/billing/...``."""
+        """``http://127.0.0.1:PORT`` (``https://`` with TLS); API paths are ``/api/token``
+        and ``/api/billing/...``."""
         host = self.config.host
         if ":" in host:
             host = f"[{host}]"
-        return f"http://{host}:{self.port}"
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://{host}:{self.port}"
+
+    @property
+    def ca_bundle(self) -> str | None:
+        """With TLS, the file of the authority that signed the certificate (if known)."""
+        return self.tls.ca_file if self.tls is not None else None
 
     @property
     def token_url(self) -> str:
@@ -161,10 +182,13 @@ class EmulatorServer:
 
 @contextlib.asynccontextmanager
 async def run_emulator(
-    config: EmulatorConfig | None = None, **overrides: Any
+    config: EmulatorConfig | None = None,
+    *,
+    tls: ServerCertificate | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[EmulatorServer]:
     """Run an emulator on 127.0.0.1 (ephemeral port unless configured) for the block."""
-    server = EmulatorServer(config, **overrides)
+    server = EmulatorServer(config, tls=tls, **overrides)
     await server.start()
     try:
         yield server
@@ -177,12 +201,13 @@ async def serve(
     *,
     ready: Any = None,
     stop: asyncio.Event | None = None,
+    tls: ServerCertificate | None = None,
 ) -> None:
     """Run an emulator until ``stop`` is set (or the task is cancelled).
 
     ``ready(server)`` is called once it listens: the CLI prints the URL there.
     """
-    async with run_emulator(config) as server:
+    async with run_emulator(config, tls=tls) as server:
         if ready is not None:
             ready(server)
         if stop is None:
