@@ -8,7 +8,6 @@ until its first answer arrives. Both are used by the pipeline only.
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 
 __all__ = ["Gate", "Warmup"]
 
@@ -32,46 +31,26 @@ class Warmup:
 class Gate:
     """At most ``size`` requests past this point at once; the others wait, first come first served.
 
-    What ``asyncio.Semaphore`` does (a released place goes straight to the
-    first waiter, and nobody overtakes a waiter), with a synchronous
-    :meth:`try_enter` so that the usual case, a free place, costs no awaiting.
-    While anybody waits, no place is free: so a newcomer never waits while a
-    place is free, and never overtakes a waiter.
+    An :class:`asyncio.Semaphore` (its waiters are served in order, a
+    cancelled waiter passes on a place handed to it, and nobody overtakes a
+    waiter) under the names the pipeline uses. :meth:`enter` does not
+    suspend while a place is free, so the usual case costs no trip through
+    the event loop.
     """
 
-    __slots__ = ("_free", "_waiters")
+    __slots__ = ("_semaphore",)
 
     def __init__(self, size: int) -> None:
         if size < 1:
             raise ValueError(f"max_in_flight must be at least 1, got {size!r}")
-        self._free = size
-        self._waiters: deque[asyncio.Future[None]] = deque()
+        self._semaphore = asyncio.Semaphore(size)
 
-    def try_enter(self) -> bool:
-        if self._free and not self._waiters:
-            self._free -= 1
-            return True
-        return False
+    def full(self) -> bool:
+        """Whether :meth:`enter` would wait (no place free, or somebody waits already)."""
+        return self._semaphore.locked()
 
     async def enter(self) -> None:
-        if self.try_enter():
-            return
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.append(waiter)
-        try:
-            await waiter
-        except asyncio.CancelledError:
-            if waiter.done() and not waiter.cancelled():
-                self.leave()  # a place was handed over just before the cancellation: pass it on
-            else:
-                self._waiters.remove(waiter)
-            raise
+        await self._semaphore.acquire()
 
     def leave(self) -> None:
-        waiters = self._waiters
-        while waiters:
-            waiter = waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(None)  # the place goes to the first waiter
-                return
-        self._free += 1
+        self._semaphore.release()
