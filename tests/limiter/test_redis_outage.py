@@ -222,3 +222,28 @@ async def test_three_processes_through_a_redis_restart_lose_nothing_and_stay_und
     assert stats.throttled <= 0.02 * stats.requests, (figures, dict(stats.throttled_by))
     # Every "unreachable" report came at the outage's start, none after Redis was back.
     assert all(stopped - 1.0 <= t <= back + 2.0 for o in outs for t in o["reports"]), figures
+
+
+# ------------------------------------------------------------ cancellation
+
+
+@pytest.mark.parametrize("seed", [11, 12])
+async def test_a_storm_of_cancelled_acquires_is_no_outage_and_leaves_no_slot_taken(
+    redis_server: RedisServer, seed: int
+) -> None:
+    from ..client.test_cancellation import storm
+
+    got: list[int] = []
+    async with RedisRateLimiter(redis_server.url, LIMITS, account="acct") as limiter:
+
+        async def take(i: int) -> None:
+            await limiter.acquire(write=i % 3 == 0)
+            got.append(i)
+
+        seen = await storm(take, seed=seed, budgets=(0.001, 0.2))
+        assert seen["ok"] == len(got) and seen["timeout"] > 0, seen
+        # A call cancelled mid round trip breaks its connection; that is no outage.
+        assert limiter.fallbacks == 0 and limiter.acquired == len(got)
+        assert not limiter._read_lock.locked() and not limiter._write_lock.locked()
+        await asyncio.wait_for(limiter.acquire(write=True), 10)
+        assert limiter.fallbacks == 0
