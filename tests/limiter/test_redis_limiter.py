@@ -178,9 +178,9 @@ async def test_keys_name_the_account_by_hash_never_by_secret(
 async def test_a_client_takes_either_limits_or_a_limiter(redis_server: RedisServer) -> None:
     async with RedisRateLimiter(redis_server.url) as limiter:
         with pytest.raises(ValueError, match="either rate_limits or rate_limiter"):
-            NexudusClient(rate_limits=None, rate_limiter=limiter)
+            NexudusClient(auth=None, rate_limits=None, rate_limiter=limiter)
         with pytest.raises(TypeError, match="Limiter protocol"):
-            NexudusClient(rate_limiter=object())  # type: ignore[arg-type]
+            NexudusClient(auth=None, rate_limiter=object())  # type: ignore[arg-type]
 
 
 _WORKER = """
