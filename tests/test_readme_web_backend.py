@@ -1,4 +1,4 @@
-"""The README's web-backend example, as written, under a real uvicorn against the emulator and Redis."""
+"""The README's web-backend example, as written: uvicorn, the emulator, a real Redis."""
 
 from __future__ import annotations
 
@@ -91,15 +91,10 @@ async def test_the_web_backend_example_answers_and_turns_errors_into_statuses(
         "NEXUDUS_PASSWORD": DEFAULT_ADMIN_PASSWORD,
         "REDIS_URL": redis_server.url,
     }
+    argv = ["-m", "uvicorn", "app:app", "--host", "127.0.0.1", "--port", str(port)]
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
-        "-m",
-        "uvicorn",
-        "app:app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
+        *argv,
         cwd=tmp_path,
         env=env,
         stdout=asyncio.subprocess.PIPE,
@@ -121,66 +116,9 @@ async def test_the_web_backend_example_answers_and_turns_errors_into_statuses(
             async with http.get(url) as r:
                 assert r.status == 502
                 body = await r.json()
-            assert body["error"].startswith("the API answered WasSuccessful: false"), body
-    finally:
-        server.close()
-
-
-@pytest.fixture
-async def emulator() -> AsyncIterator[EmulatorServer]:
-    async with run_emulator(EmulatorConfig(time_scale=1.0, seed=5)) as emu:
-        yield emu
-
-
-async def test_the_web_backend_example_answers_and_turns_errors_into_statuses(
-    tmp_path: Path, emulator: EmulatorServer, redis_server: RedisServer
-) -> None:
-    for _ in range(3):
-        emulator.store.insert(
-            "coworkertimepasses", {"CoworkerId": 42, "BusinessId": 1, "TimePassId": 7}
-        )
-    (tmp_path / "app.py").write_text(web_backend_example())
-    port = _free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("NEXUDUS_")},
-        "NEXUDUS_BASE_URL": emulator.base_url,
-        "NEXUDUS_EMAIL": DEFAULT_ADMIN_EMAIL,
-        "NEXUDUS_PASSWORD": DEFAULT_ADMIN_PASSWORD,
-        "REDIS_URL": redis_server.url,
-    }
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "app:app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        await _wait_until_listening(port, proc)
-        url = f"http://127.0.0.1:{port}/passes/42"
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
-            async with http.get(url) as r:
-                assert (r.status, await r.json()) == (200, {"coworker": 42, "passes": 3})
-            # The account cannot answer within the page view's 5 s: 503, come back later.
-            emulator.set_faults([FaultRule(method="GET", path=CTP, kind="latency", latency=6.0)])
-            async with http.get(url) as r:
-                assert r.status == 503 and r.headers["Retry-After"] == "5"
-                assert await r.json() == {"error": "busy"}
-            # Any other NexudusError: a 502 with its message, not a 500 with a traceback.
-            emulator.set_faults([FaultRule(method="GET", path=CTP, kind="unsuccessful")])
-            async with http.get(url) as r:
-                assert r.status == 502
-                assert (
-                    "WasSuccessful" in (await r.json())["error"]
-                    or "unsuccessful" in (await r.json())["error"].lower()
-                )
+            assert body == {
+                "error": "the API reported failure (WasSuccessful: false): The action could not be completed."
+            }
     finally:
         if proc.returncode is None:
             proc.terminate()
