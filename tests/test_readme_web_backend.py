@@ -116,9 +116,8 @@ async def test_the_web_backend_example_answers_and_turns_errors_into_statuses(
             async with http.get(url) as r:
                 assert r.status == 502
                 body = await r.json()
-            assert body == {
-                "error": "the API reported failure (WasSuccessful: false): The action could not be completed."
-            }
+            failure = "the API reported failure (WasSuccessful: false)"
+            assert body == {"error": f"{failure}: The action could not be completed."}
     finally:
         if proc.returncode is None:
             proc.terminate()
