@@ -105,7 +105,7 @@ def _python_type(scalar: Scalar) -> str:
         "bool": "bool",
         "string": "str",
         "decimal": "Decimal | float",  # a float goes through its shortest repr
-        "datetime": "datetime.datetime",
+        "datetime": "datetime.datetime | datetime.date | str",  # the one date rule
         "uuid": "UUID",
         "enum": f"{scalar.enum_name} | int",
     }[scalar.kind]
@@ -401,7 +401,10 @@ def _entity(spec: Mapping[str, Any], tag: Mapping[str, Any]) -> EntityData:
             required = (
                 creating and json_name in schema.get("required", ()) and "default" not in prop
             )
-            out.append(Argument(python_name(json_name), text, required))
+            doc = "required" if required else None
+            if creating and "default" in prop:
+                doc = f"default {prop['default']!r}"
+            out.append(Argument(python_name(json_name), text, required, doc))
         return tuple(out)
 
     extras = []

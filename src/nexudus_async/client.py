@@ -17,6 +17,7 @@ import aiohttp
 
 from . import __version__
 from ._core.auth import Auth
+from ._core.environment import ENV_BASE_URL, auth_from_environment, logging_from_environment
 from ._core.errors import InputError
 from ._core.events import EventHook
 from ._core.limiter import Limiter, account_key
@@ -34,10 +35,21 @@ from ._generated.namespaces import Namespaces
 if TYPE_CHECKING:
     from .bulk import BulkReport
 
-__all__ = ["DEFAULT_BASE_URL", "NexudusClient"]
+__all__ = ["DEFAULT_BASE_URL", "FROM_ENVIRONMENT", "NexudusClient"]
 
 DEFAULT_BASE_URL = "https://spaces.nexudus.com"
 """The live API (paths start with ``/api``)."""
+
+
+class _FromEnvironment:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "FROM_ENVIRONMENT"
+
+
+FROM_ENVIRONMENT: Any = _FromEnvironment()
+"""The default of ``base_url`` and ``auth``: read from the environment variables."""
 
 
 def normalize_base_url(base_url: str) -> str:
@@ -256,10 +268,14 @@ class NexudusClient(Namespaces):
     (:mod:`nexudus_async._core.errors`).
 
     Args:
-        base_url: The API's address; ``https://spaces.nexudus.com`` by default.
-            A trailing ``/`` or ``/api`` is accepted.
+        base_url: The API's address; by default ``NEXUDUS_BASE_URL``, else
+            ``https://spaces.nexudus.com``. A trailing ``/`` or ``/api`` is accepted.
         auth: :class:`~nexudus_async.BasicAuth`, :class:`~nexudus_async.BearerToken`
-            or :class:`~nexudus_async.PasswordGrant` (recommended). Credentials
+            or :class:`~nexudus_async.PasswordGrant` (recommended); by default
+            from the environment: ``NEXUDUS_TOKEN`` (a bearer token), else
+            ``NEXUDUS_EMAIL`` and ``NEXUDUS_PASSWORD`` (a password grant), else
+            an :class:`~nexudus_async.InputError` naming them. ``None``: send no
+            credentials at all. Credentials
             are refused over plain ``http://`` except to a loopback address
             (an :class:`~nexudus_async.InputError`), unless ``allow_insecure_http``.
         allow_insecure_http: Send credentials over plain ``http://`` to any
@@ -316,12 +332,15 @@ class NexudusClient(Namespaces):
 
     Datetimes are the space's local wall-clock time, as naive datetimes (see
     :mod:`nexudus_async._core.dates`).
+
+    ``NEXUDUS_LOG=info`` (or ``debug``) in the environment sends the
+    ``nexudus_async`` logger's records to stderr, credentials redacted.
     """
 
     def __init__(
         self,
-        base_url: str = DEFAULT_BASE_URL,
-        auth: Auth | None = None,
+        base_url: str = FROM_ENVIRONMENT,
+        auth: Auth | None = FROM_ENVIRONMENT,
         *,
         session: aiohttp.ClientSession | None = None,
         timeout: float | None = 60.0,
@@ -342,7 +361,12 @@ class NexudusClient(Namespaces):
         proxy: str | Proxy | None = None,
         trust_env: bool = True,
     ) -> None:
+        logging_from_environment(os.environ)
+        if base_url is FROM_ENVIRONMENT:
+            base_url = os.environ.get(ENV_BASE_URL, "").strip() or DEFAULT_BASE_URL
         url = normalize_base_url(base_url)
+        if auth is FROM_ENVIRONMENT:
+            auth = auth_from_environment(os.environ)
         if auth is not None and not isinstance(auth, Auth):
             raise TypeError("auth must be BasicAuth, BearerToken, PasswordGrant or another Auth")
         ssl_context, proxy_to_use = _network(url, ssl, ca_bundle, proxy, trust_env)

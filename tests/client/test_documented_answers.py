@@ -333,7 +333,12 @@ async def test_allow_unknown_enum_values_sends_them(
     wire.add("GET", f"{TTP}/8", payload={**TARIFF_PASS, "PassRenewalTime": 1})
     wire.add("PUT", TTP, payload=OK_UPDATED)
     async with NexudusClient(
-        BASE, rate_limits=None, clock=clock, sleep=clock.sleep, allow_unknown_enum_values=True
+        BASE,
+        None,
+        rate_limits=None,
+        clock=clock,
+        sleep=clock.sleep,
+        allow_unknown_enum_values=True,
     ) as client:
         assert client.allow_unknown_enum_values is True
         await client.product_time_passes.create(**CREATE_PTP, expiration_type=0)
@@ -373,7 +378,7 @@ async def test_a_view_may_opt_in_to_unknown_enum_values(client: NexudusClient, w
     with pytest.raises(TypeError, match="allow_unknown_enum_values"):
         client.with_options(allow_unknown_enum_values="yes")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="allow_unknown_enum_values"):
-        NexudusClient(BASE, allow_unknown_enum_values=1)  # type: ignore[arg-type]
+        NexudusClient(BASE, None, allow_unknown_enum_values=1)  # type: ignore[arg-type]
 
 
 # ------------------------------------------------------------- update clears nothing silently
@@ -708,7 +713,9 @@ async def test_bulk_create_follows_the_clients_allow_unknown_enum_values(
     rows = [{"ProductId": "1", "TimePassId": "2", "PassesIncluded": "1", "ExpirationType": "0"}]
     wire.add("GET", PTP, payload=envelope([]), repeat=True)
     wire.add("POST", PTP, payload={**OK_UPDATED, "Value": {"Id": 77}}, repeat=True)
-    async with NexudusClient(BASE, rate_limits=None, clock=clock, sleep=clock.sleep) as client:
+    async with NexudusClient(
+        BASE, None, rate_limits=None, clock=clock, sleep=clock.sleep
+    ) as client:
         with pytest.raises(BulkInputError) as info:
             await client.product_time_passes.bulk_create(rows)
         assert [(e.line, e.field, e.value) for e in info.value.row_errors] == [

@@ -458,8 +458,9 @@ async def test_the_gate_serves_waiters_in_order_and_passes_on_a_cancelled_place(
     from nexudus_async._core.gate import Gate
 
     gate = Gate(2)
-    assert gate.try_enter() and gate.try_enter()
-    assert not gate.try_enter()
+    await gate.enter()
+    await gate.enter()
+    assert gate.full()
     order: list[str] = []
 
     async def waiter(name: str) -> None:
@@ -475,7 +476,7 @@ async def test_the_gate_serves_waiters_in_order_and_passes_on_a_cancelled_place(
     await asyncio.sleep(0)
     await asyncio.sleep(0)
     assert order == ["second"]
-    assert not gate.try_enter()  # "third" still waits: no overtaking
+    assert gate.full()  # "third" still waits: no overtaking
     gate.leave()
     await asyncio.sleep(0)
     assert order == ["second", "third"]
@@ -484,14 +485,16 @@ async def test_the_gate_serves_waiters_in_order_and_passes_on_a_cancelled_place(
     await asyncio.gather(second, third)
     gate.leave()
     gate.leave()
-    assert gate.try_enter() and gate.try_enter() and not gate.try_enter()
+    await gate.enter()
+    await gate.enter()
+    assert gate.full()
 
 
 async def test_a_waiter_cancelled_while_waiting_gives_up_its_turn() -> None:
     from nexudus_async._core.gate import Gate
 
     gate = Gate(1)
-    assert gate.try_enter()
+    await gate.enter()
     cancelled = asyncio.create_task(gate.enter())
     later = asyncio.create_task(gate.enter())
     await asyncio.sleep(0)
@@ -501,6 +504,6 @@ async def test_a_waiter_cancelled_while_waiting_gives_up_its_turn() -> None:
     async with asyncio.timeout(5):
         await later
     assert cancelled.cancelled()
-    assert not gate.try_enter()
+    assert gate.full()
     gate.leave()
-    assert gate.try_enter()
+    assert not gate.full()

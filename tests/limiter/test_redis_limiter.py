@@ -159,12 +159,17 @@ async def test_keys_name_the_account_by_hash_never_by_secret(
         assert client.limiter is limiter
         keys = await raw.keys("*")
         (state,) = (k for k in keys if k.endswith(":state"))
-        dump = json.dumps([keys, await raw.hgetall(state)])
+        (members,) = (k for k in keys if k.endswith(":members"))
+        heartbeats = await raw.zrange(members, 0, -1)
+        dump = json.dumps([keys, await raw.hgetall(state), heartbeats])
         with pytest.raises(ValueError, match="another account"):
             limiter.bind_account("somebody-else")
     account = account_key(nexudus_emulator.base_url, DEFAULT_ADMIN_EMAIL)
     # (the token request is a POST: it counts as a write)
-    assert sorted(keys) == [f"nexudus-async:{{{account}}}:{k}" for k in ("all", "state", "writes")]
+    assert sorted(keys) == [
+        f"nexudus-async:{{{account}}}:{k}" for k in ("all", "members", "state", "writes")
+    ]
+    assert len(heartbeats) == 1 and len(heartbeats[0]) == 16  # a random name, nothing else
     for secret in (*auth.secrets(), DEFAULT_ADMIN_EMAIL):
         assert secret not in dump
     assert "redis" in repr(limiter) and DEFAULT_ADMIN_PASSWORD not in repr(limiter)
@@ -173,9 +178,9 @@ async def test_keys_name_the_account_by_hash_never_by_secret(
 async def test_a_client_takes_either_limits_or_a_limiter(redis_server: RedisServer) -> None:
     async with RedisRateLimiter(redis_server.url) as limiter:
         with pytest.raises(ValueError, match="either rate_limits or rate_limiter"):
-            NexudusClient(rate_limits=None, rate_limiter=limiter)
+            NexudusClient(auth=None, rate_limits=None, rate_limiter=limiter)
         with pytest.raises(TypeError, match="Limiter protocol"):
-            NexudusClient(rate_limiter=object())  # type: ignore[arg-type]
+            NexudusClient(auth=None, rate_limiter=object())  # type: ignore[arg-type]
 
 
 _WORKER = """

@@ -191,8 +191,8 @@ class PasswordGrant(Auth):
         "_clock",
         "_expires_at",
         "_generation",
-        "_lock",
         "_margin",
+        "_renewal",
         "token_requests",
     )
 
@@ -217,7 +217,7 @@ class PasswordGrant(Auth):
         self._clock = clock
         self._expires_at = -1.0
         self._generation = 0
-        self._lock: asyncio.Lock | None = None
+        self._renewal: asyncio.Task[None] | None = None
         self.token_requests = 0
         """How many token requests were sent (for tests and diagnostics)."""
 
@@ -256,30 +256,39 @@ class PasswordGrant(Auth):
         return True
 
     async def _renew(self, stale_generation: int, send: SendUnauthenticated) -> None:
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        async with self._lock:
-            # Somebody else renewed while we waited: use their token.
-            if self._generation != stale_generation and self._fresh():
-                return
-            answer: dict[str, Any] | None = None
-            if self.__refresh is not None:
-                try:
-                    answer = await self._token_request(
-                        {"grant_type": "refresh_token", "refresh_token": self.__refresh}, send
-                    )
-                except (AuthenticationError, ValidationError):
-                    answer = None  # the refresh token was refused: log in again
-            if answer is None:
-                fields = {
-                    "grant_type": "password",
-                    "username": self.__email,
-                    "password": self.__password,
-                }
-                if self.__totp is not None:
-                    fields["totp"] = self.__totp() if callable(self.__totp) else self.__totp
-                answer = await self._token_request(fields, send)
-            self._store(answer)
+        # Somebody else renewed since this caller's token was issued: use theirs.
+        if self._generation != stale_generation and self._fresh():
+            return
+        renewal = self._renewal
+        if renewal is None or renewal.done():
+            renewal = asyncio.get_running_loop().create_task(self._fetch_token(send))
+            renewal.add_done_callback(_retrieve)
+            self._renewal = renewal
+        # One token request for everybody waiting, and it is not theirs to cancel:
+        # a caller whose timeout runs out leaves, the request goes on for the others
+        # (cancelling it with each leaving caller, under short timeouts nobody would
+        # ever get a token).
+        await asyncio.shield(renewal)
+
+    async def _fetch_token(self, send: SendUnauthenticated) -> None:
+        answer: dict[str, Any] | None = None
+        if self.__refresh is not None:
+            try:
+                answer = await self._token_request(
+                    {"grant_type": "refresh_token", "refresh_token": self.__refresh}, send
+                )
+            except (AuthenticationError, ValidationError):
+                answer = None  # the refresh token was refused: log in again
+        if answer is None:
+            fields = {
+                "grant_type": "password",
+                "username": self.__email,
+                "password": self.__password,
+            }
+            if self.__totp is not None:
+                fields["totp"] = self.__totp() if callable(self.__totp) else self.__totp
+            answer = await self._token_request(fields, send)
+        self._store(answer)
 
     def _store(self, answer: dict[str, Any]) -> None:
         access = answer.get("access_token")
@@ -336,3 +345,9 @@ class PasswordGrant(Auth):
                 status=response.status_code,
             )
         return data
+
+
+def _retrieve(task: asyncio.Task[None]) -> None:
+    """Mark a renewal's failure as seen: the callers who awaited it may all have left."""
+    if not task.cancelled():
+        task.exception()

@@ -8,7 +8,8 @@ until its first answer arrives. Both are used by the pipeline only.
 from __future__ import annotations
 
 import asyncio
-from collections import deque
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 __all__ = ["Gate", "Warmup"]
 
@@ -32,46 +33,24 @@ class Warmup:
 class Gate:
     """At most ``size`` requests past this point at once; the others wait, first come first served.
 
-    What ``asyncio.Semaphore`` does (a released place goes straight to the
-    first waiter, and nobody overtakes a waiter), with a synchronous
-    :meth:`try_enter` so that the usual case, a free place, costs no awaiting.
-    While anybody waits, no place is free: so a newcomer never waits while a
-    place is free, and never overtakes a waiter.
+    An :class:`asyncio.Semaphore` (its waiters are served in order, a
+    cancelled waiter passes on a place handed to it, and nobody overtakes a
+    waiter) under the names the pipeline uses, bound to it directly so that a
+    call costs no frame of ours:
+
+    * ``await gate.enter()``: take a place, waiting if none is free; while one
+      is free it returns without suspending.
+    * ``gate.full()``: whether :meth:`enter` would wait (no place free, or
+      somebody waits already).
+    * ``gate.leave()``: give the place back (to the first waiter, if any).
     """
 
-    __slots__ = ("_free", "_waiters")
+    __slots__ = ("_semaphore", "enter", "full", "leave")
 
     def __init__(self, size: int) -> None:
         if size < 1:
             raise ValueError(f"max_in_flight must be at least 1, got {size!r}")
-        self._free = size
-        self._waiters: deque[asyncio.Future[None]] = deque()
-
-    def try_enter(self) -> bool:
-        if self._free and not self._waiters:
-            self._free -= 1
-            return True
-        return False
-
-    async def enter(self) -> None:
-        if self.try_enter():
-            return
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.append(waiter)
-        try:
-            await waiter
-        except asyncio.CancelledError:
-            if waiter.done() and not waiter.cancelled():
-                self.leave()  # a place was handed over just before the cancellation: pass it on
-            else:
-                self._waiters.remove(waiter)
-            raise
-
-    def leave(self) -> None:
-        waiters = self._waiters
-        while waiters:
-            waiter = waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(None)  # the place goes to the first waiter
-                return
-        self._free += 1
+        self._semaphore = semaphore = asyncio.Semaphore(size)
+        self.enter: Callable[[], Coroutine[Any, Any, bool]] = semaphore.acquire
+        self.full: Callable[[], bool] = semaphore.locked
+        self.leave: Callable[[], None] = semaphore.release

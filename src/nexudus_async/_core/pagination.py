@@ -224,7 +224,10 @@ class PageIterator(AsyncIterator[Page[T]]):
                 while scheduled < last and scheduled < number + self._prefetch - 1:
                     scheduled += 1
                     tasks[scheduled] = asyncio.ensure_future(self._get(scheduled))
-                page = await tasks.pop(number)
+                # Popped only once awaited: cancelled meanwhile, it is still in
+                # ``tasks`` for the ``finally`` to cancel and collect.
+                page = await tasks[number]
+                del tasks[number]
                 if not page.items:
                     return
                 trimmed = self._trim(page, yielded)

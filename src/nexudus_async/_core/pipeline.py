@@ -572,11 +572,13 @@ class Pipeline:
         marker: list[object] | None = None,
     ) -> HttpResponse:
         # The usual case (a free place, the limiter lets the request go now)
-        # awaits nothing but the transport: try_enter and try_acquire are
-        # synchronous, and the transport is awaited from this frame.
+        # suspends nowhere but in the transport: entering a gate that is not
+        # full returns at once, and try_acquire is synchronous.
         gate = self._gate
         limiter = self._limiter
-        entered = gate is None or gate.try_enter()
+        entered = gate is None or not gate.full()
+        if entered and gate is not None:
+            await gate.enter()
         acquired = entered and limiter.try_acquire(write=write)
         if not acquired:
             # Queueing counts against the call's timeout (a TimeoutError out of here).

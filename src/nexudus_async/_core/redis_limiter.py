@@ -12,14 +12,17 @@ Keys are ``<prefix>:{<account>}:state|all|writes``, where ``account`` is a
 hash of the base URL and the user (:func:`~nexudus_async._core.limiter.
 account_key`), never a secret; they expire a day after the last request.
 
-When Redis cannot be reached (refused, or no answer within ``op_timeout``)
-no call hangs and none is lost: the limiter logs one warning, carries on with
-its in-memory fallback limiter (which has seen every request this process
-sent), and tries Redis again ``retry_after`` seconds later. During the outage
-each process keeps the limits on its own, so together they may be throttled
-by the API; the pipeline waits those 409s out. Pass
-``fallback=RateLimiter(limits_for_one_process)`` to divide the account's
-limits between processes while Redis is away.
+Every limiter keeps a heartbeat in Redis (``...:members``, each entry
+expiring ``heartbeat`` seconds after its last request), so each process knows
+how many share the account. A pooled connection the server dropped (Redis
+restarted) is retried once on a fresh connection. When Redis still cannot be
+reached (refused, or no answer within ``op_timeout``) no call hangs and none
+is lost: the limiter logs one warning and carries on with its in-memory
+fallback limiter (which has seen every request this process sent), keeping
+its share of the limits: with N limiters alive, 1/N of each window, and
+requests only in its own turn of N (on the wall clock), so that together the
+processes stay under the account's limits. Redis is tried again
+``retry_after`` seconds later, and shared from its first answer on.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import asyncio
 import logging
 import math
 import os
+import secrets
 import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -45,12 +49,15 @@ logger = logging.getLogger("nexudus_async")
 _US = 1_000_000
 _DAY_MS = 86_400_000
 
-# KEYS: state hash, all-requests zset, writes zset.
+# KEYS: state hash, all-requests zset, writes zset, members zset (heartbeats).
 # ARGV: write (0/1), interval, widen step, widen max, calm requests, ttl ms,
 #   test clock ('' = the server's TIME), extra interval while a window is half
-#   spent (RateLimiter.pressed), then n windows (limit, period)... for all
-#   requests, then n windows for writes. Times in microseconds.
-# Returns {0, now} when the request may go (it is recorded), {delay, now} if not.
+#   spent (RateLimiter.pressed), this limiter's member name, heartbeat lifetime,
+#   then n windows (limit, period)... for all requests, then n windows for
+#   writes. Times in microseconds.
+# Returns {0, now, members, rank} when the request may go (it is recorded),
+# {delay, now, members, rank} if not: members is how many limiters sent a
+# heartbeat within its lifetime, rank this one's place among them by name.
 _ACQUIRE = """
 local function s(x) return string.format('%.0f', x) end
 local now
@@ -61,6 +68,13 @@ else
   now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 end
 local write = ARGV[1] == '1'
+redis.call('ZADD', KEYS[4], s(now + tonumber(ARGV[10])), ARGV[9])
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. s(now))
+redis.call('PEXPIRE', KEYS[4], s(math.ceil(tonumber(ARGV[10]) / 1000)))
+local names = redis.call('ZRANGE', KEYS[4], 0, -1)
+table.sort(names)
+local rank = 0
+for i, name in ipairs(names) do if name == ARGV[9] then rank = i - 1 end end
 local st = redis.call('HMGET', KEYS[1], 'last', 'paused', 'widened', 'calm')
 local widened = tonumber(st[3]) or 0
 local delay = 0
@@ -91,7 +105,7 @@ local function windows(key, at, check)
   end
   return longest, at + 1 + 2 * n
 end
-local longest_all, at = windows(KEYS[2], 9, true)
+local longest_all, at = windows(KEYS[2], 11, true)
 local longest_w = windows(KEYS[3], at, write)
 local last = tonumber(st[1])
 if last then
@@ -100,7 +114,7 @@ if last then
   local d = last + spacing - now
   if d > delay then delay = d end
 end
-if delay > 0 then return {math.ceil(delay), now} end
+if delay > 0 then return {math.ceil(delay), now, #names, rank} end
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
 local member = s(now) .. '-' .. s(seq)
 local ttl = tonumber(ARGV[6])
@@ -124,7 +138,7 @@ if widened > 0 then
 end
 redis.call('HSET', KEYS[1], 'last', s(now), 'widened', s(widened), 'calm', s(calm))
 redis.call('PEXPIRE', KEYS[1], s(ttl))
-return {0, now}
+return {0, now, #names, rank}
 """
 
 # KEYS: state hash. ARGV: wait, widen step, widen max, ttl ms, test clock.
@@ -244,10 +258,13 @@ class RedisRateLimiter:
             hash of its base URL and user).
         prefix: Prefix of the Redis keys.
         fallback: The in-memory limiter used while Redis is unreachable
-            (default: ``RateLimiter(limits)``).
+            (default: ``RateLimiter(limits)``, which then keeps this process's
+            share of the limits; a limiter passed here keeps its own).
         op_timeout: Seconds a Redis operation may take (connecting included)
             before Redis counts as unreachable.
         retry_after: Seconds of fallback before Redis is tried again.
+        heartbeat: Seconds a limiter counts as sharing the account after its
+            last request.
         on_event: Called with a :class:`~nexudus_async._core.events.LimiterFallbackEvent`
             when Redis becomes unreachable or reachable again.
         ca_bundle: For a ``rediss://`` URL, a PEM file of the authorities to
@@ -268,6 +285,7 @@ class RedisRateLimiter:
         fallback: RateLimiter | None = None,
         op_timeout: float = 0.5,
         retry_after: float = 5.0,
+        heartbeat: float = 30.0,
         on_event: events.EventHook | None = None,
         server_clock: Clock | None = None,
         clock: Clock = time.monotonic,
@@ -282,8 +300,10 @@ class RedisRateLimiter:
             raise ImportError(
                 "RedisRateLimiter needs redis-py: pip install 'nexudus-async[redis]'"
             ) from exc
-        if op_timeout <= 0 or retry_after < 0:
-            raise ValueError("op_timeout must be positive and retry_after not negative")
+        if op_timeout <= 0 or retry_after < 0 or heartbeat <= 0:
+            raise ValueError(
+                "op_timeout and heartbeat must be positive and retry_after not negative"
+            )
         if isinstance(redis, str):
             tls: dict[str, Any] = {}
             if ca_bundle is not None:
@@ -305,6 +325,11 @@ class RedisRateLimiter:
             self._owns_redis = False
         self._limits = limits
         self._fallback = fallback if fallback is not None else RateLimiter(limits, clock=clock)
+        self._share_fallback = fallback is None
+        self._member = secrets.token_hex(8)  # names this limiter's heartbeat, nothing else
+        self._heartbeat = heartbeat
+        self._sharers = 1
+        self._rank = 0
         self._prefix = prefix
         self._account = account
         self._op_timeout = op_timeout
@@ -317,6 +342,7 @@ class RedisRateLimiter:
         self._write_lock = asyncio.Lock()
         self._down_until = -math.inf
         self._down = False
+        self._turns_until = -math.inf
         self._acquire_script = _Script(_ACQUIRE)
         self._throttled_script = _Script(_THROTTLED)
         self._prime_script = _Script(_PRIME)
@@ -346,6 +372,11 @@ class RedisRateLimiter:
     def fallback(self) -> RateLimiter:
         """The in-memory limiter that takes over while Redis is unreachable."""
         return self._fallback
+
+    @property
+    def sharers(self) -> int:
+        """How many limiters shared the account at the last answer of Redis (this one included)."""
+        return self._sharers
 
     @property
     def using_fallback(self) -> bool:
@@ -378,6 +409,12 @@ class RedisRateLimiter:
                     await self._fallback.acquire(write=write)
                     self.acquired += 1
                     return
+                if self._fallback.shared_by > 1 and self._share_fallback and not self._down:
+                    if self._clock() >= self._turns_until:
+                        self._fallback.share(1)
+                    elif turn := self._fallback.turn_delay():
+                        await self._sleep(turn)  # the others may still keep to their turns
+                        continue
                 try:
                     delay = await self._redis_acquire(write)
                 except Exception as exc:
@@ -415,8 +452,7 @@ class RedisRateLimiter:
         args += [_us(max(wall - t, 0.0)) for t in sends]
         keys = [self._key("all"), self._key("writes"), self._key("state")]
         try:
-            async with asyncio.timeout(self._op_timeout):
-                added = await self._prime_script(self._redis, keys, args)
+            added = await self._eval(self._prime_script, keys, args)
         except Exception as exc:
             if not _is_unreachable(exc):
                 raise
@@ -429,12 +465,11 @@ class RedisRateLimiter:
         if self._limits is None or self._clock() < self._down_until:
             return
         try:
-            async with asyncio.timeout(self._op_timeout):
-                await self._throttled_script(
-                    self._redis,
-                    [self._key("state")],
-                    [_us(wait), self._widen_step, self._widen_max, self._ttl_ms, self._now_arg()],
-                )
+            await self._eval(
+                self._throttled_script,
+                [self._key("state")],
+                [_us(wait), self._widen_step, self._widen_max, self._ttl_ms, self._now_arg()],
+            )
         except Exception as exc:
             if not _is_unreachable(exc):
                 raise
@@ -443,7 +478,17 @@ class RedisRateLimiter:
     # ------------------------------------------------------------------ lifecycle
 
     async def aclose(self) -> None:
-        """Close the Redis connections this limiter opened (a client passed in is left open)."""
+        """Close the Redis connections this limiter opened (a client passed in is left open).
+
+        The heartbeat is withdrawn first, so the others count one process fewer at once.
+        """
+        if self._account is not None and self._limits is not None:
+            try:
+                async with asyncio.timeout(self._op_timeout):
+                    await self._redis.zrem(self._key("members"), self._member)
+            except Exception as exc:
+                if not _is_unreachable(exc):
+                    raise
         if self._owns_redis:
             close = getattr(self._redis, "aclose", None) or self._redis.close
             await close()
@@ -471,8 +516,21 @@ class RedisRateLimiter:
     def _now_arg(self) -> str:
         return "" if self._server_clock is None else str(_us(self._server_clock()))
 
+    async def _eval(self, script: _Script, keys: list[str], args: list[Any]) -> Any:
+        """Run a script; a connection the server dropped is retried once on a fresh one."""
+        try:
+            async with asyncio.timeout(self._op_timeout):
+                return await script(self._redis, keys, args)
+        except Exception as exc:
+            if not _is_dropped(exc):
+                raise
+        # redis-py has closed the failed connection: this attempt connects afresh.
+        # A server that is really away refuses it at once.
+        async with asyncio.timeout(self._op_timeout):
+            return await script(self._redis, keys, args)
+
     async def _redis_acquire(self, write: bool) -> float:
-        keys = [self._key("state"), self._key("all"), self._key("writes")]
+        keys = [self._key("state"), self._key("all"), self._key("writes"), self._key("members")]
         args: list[Any] = [
             1 if write else 0,
             self._interval + _us(self._fallback.lateness_allowance),
@@ -482,11 +540,13 @@ class RedisRateLimiter:
             self._ttl_ms,
             self._now_arg(),
             self._interval,
+            self._member,
+            _us(self._heartbeat),
             *self._window_args,
         ]
         asked = self._clock()
-        async with asyncio.timeout(self._op_timeout):
-            delay, _ = await self._acquire_script(self._redis, keys, args)
+        delay, _, sharers, rank = await self._eval(self._acquire_script, keys, args)
+        self._sharers, self._rank = max(int(sharers), 1), int(rank)
         # Redis records the slot when it decides; the request leaves a round trip
         # later, late like a wake-up: it widens the spacing the same way.
         self._fallback.note_lateness(self._clock() - asked)
@@ -503,11 +563,15 @@ class RedisRateLimiter:
             return
         self._down = True
         self.fallbacks += 1
+        share = self._sharers if self._share_fallback else 1
+        if self._share_fallback:
+            self._fallback.share(share, self._rank)
         detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         logger.warning(
-            "shared rate limiter: Redis unreachable (%s); limiting in this process alone, "
-            "retrying Redis in %.1fs",
+            "shared rate limiter: Redis unreachable (%s); limiting in this process alone "
+            "(1/%d of the limits), retrying Redis in %.1fs",
             detail,
+            share,
             self._retry_after,
         )
         events.emit(self._on_event, events.LimiterFallbackEvent(False, detail))
@@ -515,8 +579,19 @@ class RedisRateLimiter:
     def _came_back(self) -> None:
         if self._down:
             self._down = False
+            if self._share_fallback:
+                # The others come back at their own next check, up to retry_after
+                # from now; until then this process keeps to its turns, as they do.
+                self._turns_until = self._clock() + self._retry_after + self._op_timeout
             logger.info("shared rate limiter: Redis reachable again")
             events.emit(self._on_event, events.LimiterFallbackEvent(True, "reachable again"))
+
+
+def _is_dropped(exc: BaseException) -> bool:
+    """A connection failure that a fresh connection may not meet (not a timeout)."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    return isinstance(exc, RedisConnectionError | ConnectionResetError | BrokenPipeError)
 
 
 def _is_unreachable(exc: BaseException) -> bool:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import builtins
 import datetime
+import difflib
 import math
 import warnings
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -33,8 +34,8 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, Self, TypeVar
 
 import attrs
 
-from . import dates as _dates, decimals as _decimals, values as _values
-from .entity import NO_DEFAULT, Entity, Field
+from . import dates as _dates, values as _values
+from .entity import NO_DEFAULT, Entity, Field, Filter
 from .errors import (
     FieldsClearedWarning,
     InputError,
@@ -66,11 +67,30 @@ __all__ = [
 RecordT = TypeVar("RecordT")
 ItemT = TypeVar("ItemT")
 
-DateRange = tuple[datetime.datetime | None, datetime.datetime | None]
-"""``(start, end)``; either end may be None (open)."""
-IntRange = tuple[int | None, int | None]
-NumberRange = tuple[Decimal | float | None, Decimal | float | None]
-"""Money: a float goes through its shortest repr (see :mod:`.decimals`)."""
+if TYPE_CHECKING:
+    _Date = datetime.datetime | datetime.date | str
+    DateRange = tuple[_Date | None, _Date | None]
+    IntRange = tuple[int | None, int | None]
+    NumberRange = tuple[Decimal | float | None, Decimal | float | None]
+else:
+    # Classes at run time, so that help() shows their own docstrings (a
+    # ``tuple[...]`` alias shows tuple's); type checkers read the aliases above.
+
+    class DateRange(tuple):
+        """A date range filter: ``(start, end)``, either end None (open), both included.
+
+        Each end is a ``datetime``, a ``date`` (that day at 00:00 wall-clock) or
+        text ``YYYY-MM-DD[THH:MM[:SS]]``, read by the same rule as a create
+        argument: ``created_on=(date(2027, 1, 1), "2027-01-31T18:00")``.
+        """
+
+    class IntRange(tuple):
+        """A whole-number range filter: ``(low, high)``, either end None (open)."""
+
+    class NumberRange(tuple):
+        """A money range filter: ``(low, high)`` of Decimals (a float goes through its
+        shortest repr, see :mod:`nexudus_async._core.decimals`), either end None."""
+
 
 GET_MANY_CHUNK = 100
 """Ids per get-by-ids request (keeps the URL short)."""
@@ -244,7 +264,7 @@ class Resource(Generic[RecordT, ItemT]):
             raise InputError(name, value, f"{exc} (a record Id)") from None
         return number
 
-    def _filters(self, filters: Mapping[str, Any]) -> dict[str, Any]:
+    def _filters(self, filters: Mapping[str, Any], call: str = "list") -> dict[str, Any]:
         entity = self._entity
         out: dict[str, Any] = {}
         for name, value in filters.items():
@@ -252,8 +272,11 @@ class Resource(Generic[RecordT, ItemT]):
                 continue
             spec = entity.filter(name)
             if spec is None:
-                known = ", ".join(sorted(f.name for f in entity.filters))
-                raise TypeError(f"unknown {entity.name} filter {name!r}; known: {known}")
+                known = [f.name for f in entity.filters]
+                raise TypeError(
+                    f"{entity.attribute}.{call}() got an unknown filter {name}"
+                    + _did_you_mean(name, known)
+                )
             if isinstance(value, tuple):
                 if spec.range is None:
                     ranges = ", ".join(sorted(f.name for f in entity.filters if f.range))
@@ -265,19 +288,9 @@ class Resource(Generic[RecordT, ItemT]):
                     )
                 if len(value) != 2:
                     raise InputError(name, value, "a range is a (start, end) pair")
-                start, end = value
-                if spec.kind == "decimal":
-                    start, end = (self._decimal_filter(name, b) for b in (start, end))
-                for bound in (start, end):
-                    if isinstance(bound, datetime.datetime):
-                        self._check_datetime(name, bound)
-                if start is not None and end is not None:
-                    try:
-                        backwards = start > end
-                    except TypeError:
-                        raise InputError(name, value, "start and end cannot be compared") from None
-                    if backwards:
-                        raise InputError(name, value, "the start is after the end")
+                start, end = (self._filter_value(spec, value, b) for b in value)
+                if start is not None and end is not None and start > end:
+                    raise InputError(name, value, "the start is after the end")
                 low, high = spec.params[-2:]
                 if start is not None:
                     out[low] = start
@@ -286,22 +299,18 @@ class Resource(Generic[RecordT, ItemT]):
                 continue
             if spec.equals is None:
                 raise InputError(name, value, "is a range filter: pass (start, end)")
-            if isinstance(value, datetime.datetime):
-                self._check_datetime(name, value)
-            if spec.kind == "decimal":
-                value = self._decimal_filter(name, value)
-            out[spec.params[0]] = value
+            out[spec.params[0]] = self._filter_value(spec, value, value)
         return out
 
     @staticmethod
-    def _decimal_filter(name: str, value: Any) -> Decimal | None:
-        """Money filters as Decimals (a float through its shortest repr), exact on the wire."""
+    def _filter_value(spec: Filter, given: Any, value: Any) -> Any:
+        """One value (or range end) of a filter, by the rule its kind has everywhere."""
         if value is None:
             return None
         try:
-            return _decimals.from_python(value)
-        except _decimals.NotADecimal as exc:
-            raise InputError(name, value, str(exc)) from None
+            return _values.check_filter(spec.kind, value)
+        except _values.Invalid as exc:
+            raise InputError(spec.name, given, str(exc)) from None
 
     @staticmethod
     def _check_datetime(name: str, value: datetime.datetime) -> None:
@@ -379,8 +388,9 @@ class Resource(Generic[RecordT, ItemT]):
         order_by: str | None,
         direction: SortDirection | str | int | None,
         filters: Mapping[str, Any],
+        call: str = "list",
     ) -> dict[str, Any]:
-        return {**self._ordering(order_by, direction), **self._filters(filters)}
+        return {**self._ordering(order_by, direction), **self._filters(filters, call)}
 
     async def _list(
         self,
@@ -407,7 +417,7 @@ class Resource(Generic[RecordT, ItemT]):
         largest = self._entity.max_page_size
         if size is None:  # requests are the scarce resource: the largest page the API allows
             size = largest or DEFAULT_ITER_PAGE_SIZE
-        query = self._query(order_by, direction, filters)
+        query = self._query(order_by, direction, filters, "iter/pages")
 
         async def fetch(number: int, page_size: int) -> Page[ItemT]:
             return await self._fetch_page(number, page_size, query)
@@ -438,7 +448,8 @@ class Resource(Generic[RecordT, ItemT]):
             ]
             verb = "update" if update else "create"
             raise TypeError(
-                f"{self._entity.name} {verb}: unknown field {name!r}; known: {', '.join(known)}"
+                f"{self._entity.attribute}.{verb}() got an unexpected argument {name}"
+                + _did_you_mean(name, known)
             )
         return field
 
@@ -451,10 +462,18 @@ class Resource(Generic[RecordT, ItemT]):
         for field in entity.create_fields():  # the spec's defaults (CreateMultiple: 1)
             if field.name not in values and field.default is not NO_DEFAULT:
                 values[field.name] = field.default
-        try:
-            body = ops.create_body(**values)
-        except TypeError as exc:
-            raise TypeError(f"{entity.name} create: {exc}") from None
+        missing = [
+            f.name
+            for f in entity.create_fields()
+            if f.create == "required" and f.name not in values
+        ]
+        if missing:
+            plural = "s" if len(missing) > 1 else ""
+            raise TypeError(
+                f"{entity.attribute}.create() missing required argument{plural}: "
+                + ", ".join(missing)
+            )
+        body = ops.create_body(**values)
         return await self._write(ops.create, "POST", entity.path, body=body)
 
     async def _update(self, id: int, changes: Mapping[str, Any]) -> WriteResult:
@@ -641,3 +660,14 @@ class Resource(Generic[RecordT, ItemT]):
         ``journal``, ``progress``, ``max_per_request``...).
         """
         return await self._owner._bulk_create(self, rows, options)
+
+
+def _did_you_mean(name: str, known: Iterable[str]) -> str:
+    """``; did you mean coworker?`` for a misspelt name, else the names there are."""
+    names = list(known)
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    if not close:  # coworker_id for coworker: a prefix is a likelier slip than a typo
+        close = [k for k in names if name.startswith(k) or k.startswith(name)][:1]
+    if close:
+        return f"; did you mean {close[0]}?"
+    return "; known: " + ", ".join(sorted(names))

@@ -171,8 +171,10 @@ class RateLimiter:
             for w in limits.windows:
                 eff = (max(1, math.floor(w.limit * keep)), w.period * stretch + limits.margin)
                 (write_windows if w.writes_only else all_windows).append(eff)
-        self._all_windows = tuple(all_windows)
-        self._write_windows = tuple(write_windows)
+        self._all_windows = self._full_all = tuple(all_windows)
+        self._write_windows = self._full_writes = tuple(write_windows)
+        self._share = 1
+        self._turn = 0
         self._sent: deque[float] = deque(maxlen=max((n for n, _ in all_windows), default=1))
         self._writes: deque[float] = deque(maxlen=max((n for n, _ in write_windows), default=1))
         self.total_wait = 0.0
@@ -237,6 +239,43 @@ class RateLimiter:
         new = unseen_sends(self._sent, times, [p for _, p in self._all_windows], mono)
         self._sent = deque(sorted([*self._sent, *new]), maxlen=self._sent.maxlen)
         return added + len(new)
+
+    def share(self, processes: int, turn: int = 0) -> None:
+        """Keep to ``1/processes`` of the limits, sending only in turn ``turn`` of ``processes``.
+
+        For processes of one account that cannot coordinate (a shared limiter's
+        store is away): each keeps a share of every window, and the minimum
+        spacing becomes turns on the wall clock (``time.time()``, the one clock
+        they share). A turn is twice the spacing and requests leave in its
+        first quarter, so two processes' requests are at least one and a half
+        spacings apart: a late wake-up on a loaded machine still keeps one.
+        ``share(1)`` restores the whole limits.
+        """
+        if processes < 1 or not 0 <= turn < processes:
+            raise ValueError(f"turn {turn!r} of {processes!r} processes")
+        self._share, self._turn = processes, turn
+
+        def part(windows: tuple[tuple[int, float], ...]) -> tuple[tuple[int, float], ...]:
+            return tuple((max(1, limit // processes), period) for limit, period in windows)
+
+        self._all_windows = part(self._full_all)
+        self._write_windows = part(self._full_writes)
+
+    @property
+    def shared_by(self) -> int:
+        """How many processes this limiter shares the limits with (see :meth:`share`)."""
+        return self._share
+
+    def turn_delay(self) -> float:
+        """Seconds until this process's turn (0 now, or when not sharing)."""
+        # Every process must cut the same turns: the spacing of the limits alone,
+        # not this process's widening or lateness.
+        turn = 2 * self._interval
+        if self._share == 1 or turn <= 0:
+            return 0.0
+        cycle = turn * self._share
+        phase = (time.time() - self._turn * turn) % cycle
+        return 0.0 if phase < turn / 4 else cycle - phase
 
     @property
     def spacing(self) -> float:
@@ -311,6 +350,8 @@ class RateLimiter:
         if self._last + spacing > now - self._interval and self.pressed(now, write):
             spacing += self._interval
         delay = max(self._paused_until - now, self._last + spacing - now)
+        if self._share > 1:
+            delay = max(delay, self.turn_delay())
         delay = max(delay, self._window_delay(self._sent, self._all_windows, now))
         if write:
             delay = max(delay, self._write_delay(now))

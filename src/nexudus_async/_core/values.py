@@ -27,7 +27,7 @@ from typing import Any, Literal
 import attrs
 
 from . import dates, decimals
-from .entity import NO_DEFAULT, Entity, Field
+from .entity import NO_DEFAULT, Entity, Field, Kind
 
 __all__ = ["MISSING", "Invalid", "Problem", "Source", "check", "check_body", "to_json"]
 
@@ -119,14 +119,23 @@ def _decimal(value: Any, source: Source) -> decimal.Decimal:
         raise Invalid(str(exc)) from None
 
 
+DATE_FORMS = "a datetime, a date, or text YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS]"
+
+
 def _datetime(value: Any, source: Source) -> datetime.datetime:
+    # The one date rule, for every source: a date is that day at 00:00 wall-clock,
+    # and text is read by dates.parse_text wherever it comes from.
     parsed: datetime.datetime | None = None
-    if isinstance(value, datetime.datetime) and source == "python":
+    if isinstance(value, datetime.datetime):
         parsed = value
-    elif isinstance(value, str) and source != "python":
+    elif isinstance(value, datetime.date):
+        parsed = datetime.datetime(value.year, value.month, value.day)
+    elif isinstance(value, str):
         parsed = dates.parse_text(value)
     if parsed is None:
-        raise Invalid("must be a date (YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS])")
+        if source == "json":  # a request's body: text is all JSON can hold
+            raise Invalid("must be a date (YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS])")
+        raise Invalid(f"must be {DATE_FORMS}")
     if source != "json":  # the emulator takes offsets, and shifts them as the API does
         try:
             parsed = dates.wall_clock(parsed)
@@ -179,6 +188,29 @@ def check(
     if kind == "uuid":
         return _uuid(value)
     raise AssertionError(kind)  # pragma: no cover - Kind is closed
+
+
+def check_filter(kind: Kind, value: Any) -> Any:
+    """A filter's value (or one end of a range) as the client takes it, or :class:`Invalid`.
+
+    The same rules as :func:`check` for a create argument of that kind, without
+    a field's bounds (a filter may ask for anything).
+    """
+    if kind in ("int", "enum"):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise Invalid("must be a whole number")
+        return value
+    if kind == "string":
+        if not isinstance(value, str):
+            raise Invalid("must be text")
+        return value
+    if kind == "bool":
+        return _bool(value, "python")
+    if kind == "decimal":
+        return _decimal(value, "python")
+    if kind == "datetime":
+        return _datetime(value, "python")
+    return _uuid(value)
 
 
 def to_json(value: Any) -> Any:

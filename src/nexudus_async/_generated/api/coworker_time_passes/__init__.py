@@ -68,10 +68,10 @@ class CoworkerTimePassFilters(TypedDict, total=False):
     coworker: int
     coworker_product_unique_id: UUID
     create_multiple: int | IntRange
-    expire_date: datetime.datetime | DateRange
+    expire_date: datetime.datetime | datetime.date | str | DateRange
     free: bool
     invoiced: bool
-    invoice_date: datetime.datetime | DateRange
+    invoice_date: datetime.datetime | datetime.date | str | DateRange
     is_from_tariff: bool
     notes: str
     price: Decimal | float | NumberRange
@@ -79,7 +79,7 @@ class CoworkerTimePassFilters(TypedDict, total=False):
     time_pass: int
     total_uses: int | IntRange
     used: bool
-    used_date: datetime.datetime | DateRange
+    used_date: datetime.datetime | datetime.date | str | DateRange
     system_id: str
     time_pass_name: str
     time_pass_currency_code: str
@@ -99,7 +99,7 @@ class CoworkerTimePassFields(TypedDict, total=False):
     used: bool
     free: bool
     price: Decimal | float | None
-    expire_date: datetime.datetime | None
+    expire_date: datetime.datetime | datetime.date | str | None
     tariff_time_pass_unique_id: UUID | None
     coworker_product_unique_id: UUID | None
     coworker_contract_unique_id: UUID | None
@@ -118,7 +118,7 @@ class CoworkerTimePassChanges(TypedDict, total=False):
     used: bool
     free: bool
     price: Decimal | float | None
-    expire_date: datetime.datetime | None
+    expire_date: datetime.datetime | datetime.date | str | None
     tariff_time_pass_unique_id: UUID | None
     coworker_product_unique_id: UUID | None
     coworker_contract_unique_id: UUID | None
@@ -159,7 +159,35 @@ class CoworkerTimePasses(Resource[CoworkerTimePass, CoworkerTimePassListItem]):
         direction: SortDirection | str | int | None = None,
         **filters: Unpack[CoworkerTimePassFilters],
     ) -> Page[CoworkerTimePassListItem]:
-        """One page of CoworkerTimePasses matching the filters (list-shaped records)."""
+        """One page of CoworkerTimePasses matching the filters (list-shaped records).
+
+        Filters (keyword arguments; a range is a ``(start, end)`` tuple, either end None):
+
+            id: int
+            unique_id: UUID
+            business: int
+            checked_in: bool
+            coworker: int
+            coworker_product_unique_id: UUID
+            create_multiple: int | IntRange
+            expire_date: datetime.datetime | datetime.date | str | DateRange
+            free: bool
+            invoiced: bool
+            invoice_date: datetime.datetime | datetime.date | str | DateRange
+            is_from_tariff: bool
+            notes: str
+            price: Decimal | float | NumberRange
+            remaining_uses: int | IntRange
+            time_pass: int
+            total_uses: int | IntRange
+            used: bool
+            used_date: datetime.datetime | datetime.date | str | DateRange
+            system_id: str
+            time_pass_name: str
+            time_pass_currency_code: str
+            created_on: DateRange
+            updated_on: DateRange
+        """
         return await self._list(page, size, order_by, direction, filters)
 
     def iter(
@@ -199,6 +227,23 @@ class CoworkerTimePasses(Resource[CoworkerTimePass, CoworkerTimePassListItem]):
 
         A POST whose outcome is unknown (connection lost, timeout, 5xx) raises
         :class:`~nexudus_async.OutcomeUnknownError` and is never resent.
+
+        Fields (keyword arguments; a date is that day at 00:00 wall-clock):
+
+            coworker_id: int (required)
+            business_id: int (required)
+            time_pass_id: int (required)
+            create_multiple: int (default 1)
+            notes: str | None
+            purchase_order: str | None
+            used: bool
+            free: bool
+            price: Decimal | float | None
+            expire_date: datetime.datetime | datetime.date | str | None
+            tariff_time_pass_unique_id: UUID | None
+            coworker_product_unique_id: UUID | None
+            coworker_contract_unique_id: UUID | None
+            system_id: str | None
         """
         return await self._create(fields)
 
@@ -210,6 +255,23 @@ class CoworkerTimePasses(Resource[CoworkerTimePass, CoworkerTimePassListItem]):
         lacks a writable property, the PUT would clear it: a
         :class:`~nexudus_async.FieldsClearedWarning` names it first (pass it
         in ``changes`` to keep or set it).
+
+        Changes (keyword arguments; ``None`` clears a nullable field):
+
+            coworker_id: int
+            business_id: int
+            time_pass_id: int
+            create_multiple: int
+            notes: str | None
+            purchase_order: str | None
+            used: bool
+            free: bool
+            price: Decimal | float | None
+            expire_date: datetime.datetime | datetime.date | str | None
+            tariff_time_pass_unique_id: UUID | None
+            coworker_product_unique_id: UUID | None
+            coworker_contract_unique_id: UUID | None
+            system_id: str | None
         """
         return await self._update(id, changes)
 

@@ -135,7 +135,23 @@ class ProductTimePasses(Resource[ProductTimePass, ProductTimePassListItem]):
         direction: SortDirection | str | int | None = None,
         **filters: Unpack[ProductTimePassFilters],
     ) -> Page[ProductTimePassListItem]:
-        """One page of ProductTimePasses matching the filters (list-shaped records)."""
+        """One page of ProductTimePasses matching the filters (list-shaped records).
+
+        Filters (keyword arguments; a range is a ``(start, end)`` tuple, either end None):
+
+            id: int
+            unique_id: UUID
+            product: int
+            time_pass: int
+            passes_included: int | IntRange
+            expiration_type: ExpirationType | int
+            expires_in: int | IntRange
+            system_id: str
+            product_name: str
+            time_pass_name: str
+            created_on: DateRange
+            updated_on: DateRange
+        """
         return await self._list(page, size, order_by, direction, filters)
 
     def iter(
@@ -175,6 +191,17 @@ class ProductTimePasses(Resource[ProductTimePass, ProductTimePassListItem]):
 
         A POST whose outcome is unknown (connection lost, timeout, 5xx) raises
         :class:`~nexudus_async.OutcomeUnknownError` and is never resent.
+
+        Fields (keyword arguments; a date is that day at 00:00 wall-clock):
+
+            product_id: int (required)
+            time_pass_id: int (required)
+            passes_included: int (required)
+            expire_time_in_months: int | None
+            expire_time_in_weeks: int | None
+            expiration_type: ExpirationType | int | None
+            expires_in: int | None
+            system_id: str | None
         """
         return await self._create(fields)
 
@@ -186,6 +213,17 @@ class ProductTimePasses(Resource[ProductTimePass, ProductTimePassListItem]):
         lacks a writable property, the PUT would clear it: a
         :class:`~nexudus_async.FieldsClearedWarning` names it first (pass it
         in ``changes`` to keep or set it).
+
+        Changes (keyword arguments; ``None`` clears a nullable field):
+
+            product_id: int
+            time_pass_id: int
+            passes_included: int
+            expire_time_in_months: int | None
+            expire_time_in_weeks: int | None
+            expiration_type: ExpirationType | int | None
+            expires_in: int | None
+            system_id: str | None
         """
         return await self._update(id, changes)
 

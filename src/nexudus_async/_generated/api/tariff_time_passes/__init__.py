@@ -128,7 +128,22 @@ class TariffTimePasses(Resource[TariffTimePass, TariffTimePassListItem]):
         direction: SortDirection | str | int | None = None,
         **filters: Unpack[TariffTimePassFilters],
     ) -> Page[TariffTimePassListItem]:
-        """One page of TariffTimePasses matching the filters (list-shaped records)."""
+        """One page of TariffTimePasses matching the filters (list-shaped records).
+
+        Filters (keyword arguments; a range is a ``(start, end)`` tuple, either end None):
+
+            id: int
+            unique_id: UUID
+            tariff: int
+            time_pass: int
+            passes_included: int | IntRange
+            pass_renewal_time: PassRenewalTime | int
+            system_id: str
+            tariff_name: str
+            time_pass_name: str
+            created_on: DateRange
+            updated_on: DateRange
+        """
         return await self._list(page, size, order_by, direction, filters)
 
     def iter(
@@ -168,6 +183,14 @@ class TariffTimePasses(Resource[TariffTimePass, TariffTimePassListItem]):
 
         A POST whose outcome is unknown (connection lost, timeout, 5xx) raises
         :class:`~nexudus_async.OutcomeUnknownError` and is never resent.
+
+        Fields (keyword arguments; a date is that day at 00:00 wall-clock):
+
+            tariff_id: int (required)
+            time_pass_id: int (required)
+            passes_included: int (required)
+            pass_renewal_time: PassRenewalTime | int (required)
+            system_id: str | None
         """
         return await self._create(fields)
 
@@ -179,6 +202,14 @@ class TariffTimePasses(Resource[TariffTimePass, TariffTimePassListItem]):
         lacks a writable property, the PUT would clear it: a
         :class:`~nexudus_async.FieldsClearedWarning` names it first (pass it
         in ``changes`` to keep or set it).
+
+        Changes (keyword arguments; ``None`` clears a nullable field):
+
+            tariff_id: int
+            time_pass_id: int
+            passes_included: int
+            pass_renewal_time: PassRenewalTime | int
+            system_id: str | None
         """
         return await self._update(id, changes)
 

@@ -142,7 +142,27 @@ class TimePasses(Resource[TimePass, TimePassListItem]):
         direction: SortDirection | str | int | None = None,
         **filters: Unpack[TimePassFilters],
     ) -> Page[TimePassListItem]:
-        """One page of TimePasses matching the filters (list-shaped records)."""
+        """One page of TimePasses matching the filters (list-shaped records).
+
+        Filters (keyword arguments; a range is a ``(start, end)`` tuple, either end None):
+
+            id: int
+            unique_id: UUID
+            system_id: str
+            business: int
+            name: str
+            price: Decimal | float | NumberRange
+            minutes_included: int | IntRange
+            counts_towards_plan_limits: bool
+            currency: int
+            tax_rate: int
+            financial_account: int
+            archived: bool
+            currency_code: str
+            businesses: int
+            created_on: DateRange
+            updated_on: DateRange
+        """
         return await self._list(page, size, order_by, direction, filters)
 
     def iter(
@@ -182,6 +202,19 @@ class TimePasses(Resource[TimePass, TimePassListItem]):
 
         A POST whose outcome is unknown (connection lost, timeout, 5xx) raises
         :class:`~nexudus_async.OutcomeUnknownError` and is never resent.
+
+        Fields (keyword arguments; a date is that day at 00:00 wall-clock):
+
+            business_id: int (required)
+            name: str (required)
+            price: Decimal | float (required)
+            minutes_included: int | None
+            counts_towards_plan_limits: bool
+            currency_id: int (required)
+            tax_rate_id: int | None
+            financial_account_id: int | None
+            archived: bool
+            system_id: str | None
         """
         return await self._create(fields)
 
@@ -193,6 +226,19 @@ class TimePasses(Resource[TimePass, TimePassListItem]):
         lacks a writable property, the PUT would clear it: a
         :class:`~nexudus_async.FieldsClearedWarning` names it first (pass it
         in ``changes`` to keep or set it).
+
+        Changes (keyword arguments; ``None`` clears a nullable field):
+
+            business_id: int
+            name: str
+            price: Decimal | float
+            minutes_included: int | None
+            counts_towards_plan_limits: bool
+            currency_id: int
+            tax_rate_id: int | None
+            financial_account_id: int | None
+            archived: bool
+            system_id: str | None
         """
         return await self._update(id, changes)
 
