@@ -16,6 +16,14 @@ import attrs
 
 from .admin import ADMIN_PREFIX, AdminError, is_loopback, load_seed_file
 from .config import FAULT_KINDS, EmulatorConfig, FaultRule, ThrottleLimits
+from .profile import (
+    SETTINGS,
+    AccountSetting,
+    load_profile_file,
+    parse_setting_text,
+    profile_of,
+    with_profile,
+)
 from .server import EmulatorServer, serve
 
 __all__ = ["ADMIN_TOKEN_ENV", "build_config", "main", "parser"]
@@ -94,7 +102,7 @@ def parser(prog: str = DEFAULT_PROG) -> argparse.ArgumentParser:
         help="multiply every time window (0.01: 100x faster throttling)",
     )
     p.add_argument("--no-throttle", action="store_true", help="switch throttling off")
-    p.add_argument("--throttle-status", type=int, choices=(409, 429), default=409)
+    p.add_argument("--throttle-status", type=int, choices=(409, 429), default=None)
     p.add_argument("--seed", type=int, default=None, help="seed of the fault RNG")
     p.add_argument(
         "--fault",
@@ -117,7 +125,56 @@ def parser(prog: str = DEFAULT_PROG) -> argparse.ArgumentParser:
         help="token the admin API requires (Authorization: Bearer TOKEN); "
         f"default ${ADMIN_TOKEN_ENV}",
     )
+    _add_account_options(p)
     return p
+
+
+def _setting_type(setting: AccountSetting) -> Any:
+    def convert(text: str) -> Any:
+        try:
+            return parse_setting_text(setting, text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return convert
+
+
+def _add_account_options(p: argparse.ArgumentParser) -> None:
+    """``--profile`` and one option per account setting (profile.py's table)."""
+    g = p.add_argument_group(
+        "account (how the emulated account answers where the vendor's pages disagree)"
+    )
+    g.add_argument(
+        "--profile",
+        metavar="JSON",
+        help="account settings from a `nexudus-async probe --json` report (or a JSON object "
+        "of settings); the options below override it",
+    )
+    for setting in SETTINGS:
+        if setting.option in p._option_string_actions:  # declared above (--throttle-status)
+            continue
+        shown = "|".join(str(c).lower() for c in setting.choices) or (
+            "N|none" if setting.kind == "page_size" else "NAME,..."
+        )
+        g.add_argument(
+            setting.option,
+            dest=setting.name,
+            type=_setting_type(setting),
+            default=None,
+            metavar=shown,
+            help=setting.help,
+        )
+
+
+def _account_settings(args: argparse.Namespace) -> dict[str, Any]:
+    settings: dict[str, Any] = {}
+    if args.profile is not None:
+        settings.update(load_profile_file(args.profile))
+    for setting in SETTINGS:
+        value = getattr(args, setting.name, None)
+        if value is not None:
+            settings[setting.name] = value
+    return settings
 
 
 def build_config(args: argparse.Namespace) -> EmulatorConfig:
@@ -137,18 +194,18 @@ def build_config(args: argparse.Namespace) -> EmulatorConfig:
             seed_records = load_seed_file(args.seed_file)
         except AdminError as exc:
             raise ValueError(f"--seed-file {exc.message}") from None
-    return attrs.evolve(
+    config = attrs.evolve(
         EmulatorConfig(),
         host=args.host,
         port=args.port,
         time_scale=args.time_scale,
         limits=limits,
-        throttle_status=args.throttle_status,
         seed=args.seed,
         faults=tuple(args.fault),
         seed_records=seed_records,
         admin_token=token or None,
     )
+    return with_profile(config, _account_settings(args))
 
 
 def _announce(server: EmulatorServer) -> None:
@@ -162,6 +219,9 @@ def _announce(server: EmulatorServer) -> None:
     print(f"  Token:    {server.token_url}")
     print(f"  Login:    {cfg.admin_email} / {cfg.admin_password}  (HTTP Basic or password grant)")
     print(f"  Throttle: {throttle}, status {cfg.throttle_status}")
+    changed = {k: v for k, v in profile_of(cfg).items() if v != profile_of(EmulatorConfig())[k]}
+    if changed:
+        print("  Account:  " + ", ".join(f"{k}={v}" for k, v in changed.items()))
     for rule in cfg.faults:
         print(f"  Fault:    {rule.kind} on {rule.method} {rule.path} (p={rule.probability:g})")
     access = "Authorization: Bearer <admin token>" if cfg.admin_token else "open (loopback only)"

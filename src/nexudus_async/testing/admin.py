@@ -30,6 +30,7 @@ from .._core.decimals import json_dumps, json_loads
 from .config import FAULT_KINDS, FULL_ADMIN_ROLE, FaultRule, ThrottleLimits, UserSpec
 from .entities import ENTITIES_BY_PATH, EntitySpec
 from .journal import JOURNAL_SIZE
+from .profile import profile_of, with_profile
 from .validation import INT32_MAX, check_value
 
 if TYPE_CHECKING:
@@ -386,6 +387,19 @@ def add_admin_routes(app: web.Application, state: EmulatorState) -> None:
         state.set_time_scale(scale)
         return await get_time_scale(request)
 
+    async def get_profile(request: web.Request) -> web.Response:
+        return _json(profile_of(state.config))
+
+    async def put_profile(request: web.Request) -> web.Response:
+        body = await _body(request)
+        if not isinstance(body, dict):
+            raise _bad("body: must be a JSON object of account settings.")
+        try:
+            state.config = with_profile(state.config, body)
+        except ValueError as exc:
+            raise _bad(f"body.{exc}.") from None
+        return await get_profile(request)
+
     async def get_users(request: web.Request) -> web.Response:
         return _json([_user_json(u) for u in state.auth.users()])
 
@@ -460,6 +474,8 @@ def add_admin_routes(app: web.Application, state: EmulatorState) -> None:
         ("PUT", "/limits", put_limits),
         ("GET", "/time-scale", get_time_scale),
         ("PUT", "/time-scale", put_time_scale),
+        ("GET", "/profile", get_profile),
+        ("PUT", "/profile", put_profile),
         ("GET", "/users", get_users),
         ("POST", "/users", add_user),
         ("POST", "/tokens/expire", expire_tokens),

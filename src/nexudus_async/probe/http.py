@@ -1,0 +1,162 @@
+"""The probe's own HTTP: raw answers (status, headers, body) paced under the published limits.
+
+The client proper raises on a 404 and hides the shape of an answer; the probe
+must see both. It shares the client's pieces: the transport, the limiter
+(one for the probe and the client it also drives), the auth schemes, and the
+``Retry-After`` reading. Every exchange is logged for the report, without
+credentials.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import urllib.parse
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import aiohttp
+import attrs
+
+from .._core.auth import Auth
+from .._core.errors import AuthenticationError
+from .._core.retry import parse_retry_after
+from .._core.throttle import RateLimiter
+from .._core.transport import AiohttpTransport, HttpRequest, HttpResponse, loads
+
+__all__ = ["Answer", "ProbeHttp"]
+
+THROTTLED = frozenset({409, 429})
+MAX_THROTTLE_RESENDS = 5
+#: The longest throttle wait the probe sits out (a daily window is not worth it).
+MAX_WAIT = 120.0
+
+
+@attrs.frozen
+class Answer:
+    """One answer, read in full."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        """The decoded body, or None when it is not JSON."""
+        try:
+            return loads(self.body) if self.body else None
+        except ValueError:
+            return None
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+    @classmethod
+    def of(cls, response: HttpResponse) -> Answer:
+        return cls(response.status_code, dict(response.headers), response.content)
+
+
+class ProbeHttp:
+    """Sends the probe's requests one at a time through ``limiter``, authenticated by ``auth``."""
+
+    def __init__(
+        self, session: aiohttp.ClientSession, base_url: str, auth: Auth, limiter: RateLimiter
+    ) -> None:
+        self._transport = AiohttpTransport(session, base_url, timeout=60.0)
+        self._auth = auth
+        self.limiter = limiter
+        self.exchanges: list[dict[str, Any]] = []
+        """``{"method", "path", "status"}`` of every request sent (queries without secrets)."""
+        self.throttled_answers = 0
+
+    def _log(self, request: HttpRequest, status: int | str) -> None:
+        query = urllib.parse.urlencode(request.params)
+        path = request.path + ("?" + query if query else "")
+        self.exchanges.append({"method": request.method, "path": path, "status": status})
+
+    async def _send_once(self, request: HttpRequest, *, paced: bool = True) -> Answer:
+        if paced:
+            await self.limiter.acquire(write=request.is_write)
+        answer = Answer.of(await self._transport.send(request))
+        self._log(request, answer.status)
+        return answer
+
+    async def send_unauthenticated(self, request: HttpRequest) -> HttpResponse:
+        """For the auth scheme's token requests (``Auth.authorization``)."""
+        await self.limiter.acquire(write=False)
+        response = await self._transport.send(request)
+        self._log(request, response.status_code)
+        return response
+
+    async def _authorized(self, request: HttpRequest) -> HttpRequest:
+        header, _marker = await self._auth.authorization(self.send_unauthenticated)
+        return request.evolve(headers={**request.headers, "Authorization": header})
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        params: Sequence[tuple[str, str]] = (),
+        body: Any = None,
+        *,
+        authenticated: bool = True,
+        form: Mapping[str, str] | None = None,
+    ) -> Answer:
+        """Send, sitting out throttled answers (bounded); any other answer is returned."""
+        request = self.build(method, path, params, body, form=form)
+        if authenticated:
+            request = await self._authorized(request)
+        for _ in range(MAX_THROTTLE_RESENDS):
+            answer = await self._send_once(request)
+            if answer.status == 401 and authenticated:
+                raise AuthenticationError(
+                    "the API refused the credentials (401)", method=method, path=path, status=401
+                )
+            if answer.status not in THROTTLED:
+                return answer
+            self.throttled_answers += 1
+            await self.sit_out(answer)
+        return answer
+
+    @staticmethod
+    def build(
+        method: str,
+        path: str,
+        params: Sequence[tuple[str, str]] = (),
+        body: Any = None,
+        *,
+        form: Mapping[str, str] | None = None,
+    ) -> HttpRequest:
+        headers = {"Accept": "application/json"}
+        if form is not None:
+            data = urllib.parse.urlencode(form).encode("ascii")
+            return HttpRequest(method, path, tuple(params), data, _FORM, headers)
+        if body is not None:
+            data = json.dumps(body).encode("utf-8")
+            return HttpRequest(method, path, tuple(params), data, "application/json", headers)
+        return HttpRequest(method, path, tuple(params), None, None, headers)
+
+    async def sit_out(self, answer: Answer) -> None:
+        """Pause every request (the client's too) for the wait a throttled answer asks."""
+        wait = parse_retry_after(answer.headers, answer.body)
+        wait = min(MAX_WAIT, 1.0 if wait is None else wait)
+        self.limiter.throttled(wait)
+        await asyncio.sleep(wait)
+
+    async def burst(
+        self, method: str, path: str, params: Sequence[tuple[str, str]]
+    ) -> list[Answer]:
+        """The one deliberate burst: three requests at once, past the limiter."""
+        request = await self._authorized(self.build(method, path, params))
+        await self.limiter.acquire(write=False)  # the first goes when a paced one would
+        sends = [self._send_once(request, paced=False) for _ in range(3)]
+        answers = list(await asyncio.gather(*sends))
+        for answer in answers:
+            if answer.status in THROTTLED:
+                self.throttled_answers += 1
+                await self.sit_out(answer)  # leave the account calm for what follows
+                break
+        return answers
+
+
+_FORM = "application/x-www-form-urlencoded"

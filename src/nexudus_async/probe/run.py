@@ -1,0 +1,65 @@
+"""One probe run: connect, run the selected checks in the table's order, write checks last."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import aiohttp
+import attrs
+
+from .._core.auth import Auth
+from .._core.throttle import RateLimiter, RateLimits
+from ..client import NexudusClient
+from .context import ProbeContext
+from .findings import Finding
+from .http import ProbeHttp
+from .reads import READ_CHECKS
+from .report import ProbeReport
+from .writes import WriteTargets, run_writes
+
+__all__ = ["CHECK_NAMES", "ProbeOptions", "run_probe"]
+
+CHECK_NAMES: tuple[str, ...] = tuple(c.name for c in READ_CHECKS)
+
+
+@attrs.frozen(repr=False)
+class ProbeOptions:
+    base_url: str
+    auth: Auth
+    user: str
+    limits: RateLimits
+    #: (email, password) for the token endpoint's checks; None with a bearer token.
+    credentials: tuple[str, str] | None = None
+    write: WriteTargets | None = None
+    #: The read checks to run (None: all of them).
+    checks: Sequence[str] | None = None
+    insecure_http: bool = False
+
+    def __repr__(self) -> str:  # never the auth's secrets
+        return f"ProbeOptions({self.base_url!r}, user={self.user!r})"
+
+
+async def run_probe(options: ProbeOptions) -> ProbeReport:
+    """Run the probe; raises the client's errors for a refused login or an unreachable host."""
+    limiter = RateLimiter(options.limits)
+    timeout = aiohttp.ClientTimeout(total=None)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        http = ProbeHttp(session, options.base_url, options.auth, limiter)
+        ctx = ProbeContext(http, options.credentials)
+        findings: list[Finding] = []
+        client = NexudusClient(
+            options.base_url,
+            options.auth,
+            session=session,
+            rate_limiter=limiter,
+            allow_insecure_http=options.insecure_http,
+        )
+        async with client:
+            for check in READ_CHECKS:
+                if options.checks is None or check.name in options.checks:
+                    findings.append(await check.run(ctx))
+            if options.write is not None:
+                findings += await run_writes(ctx, client, options.write)
+    return ProbeReport(
+        options.base_url, options.user, findings, http.exchanges, redact=options.auth.redact
+    )
