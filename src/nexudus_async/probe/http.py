@@ -115,7 +115,7 @@ class ProbeHttp:
             if answer.status not in THROTTLED:
                 return answer
             self.throttled_answers += 1
-            await self.sit_out(answer)
+            self.sit_out(answer)
         return answer
 
     @staticmethod
@@ -136,12 +136,11 @@ class ProbeHttp:
             return HttpRequest(method, path, tuple(params), data, "application/json", headers)
         return HttpRequest(method, path, tuple(params), None, None, headers)
 
-    async def sit_out(self, answer: Answer) -> None:
-        """Pause every request (the client's too) for the wait a throttled answer asks."""
+    def sit_out(self, answer: Answer) -> None:
+        """Pause every later request (the client's too) for the wait a throttled answer asks:
+        the limiter holds them."""
         wait = parse_retry_after(answer.headers, answer.body)
-        wait = min(MAX_WAIT, 1.0 if wait is None else wait)
-        self.limiter.throttled(wait)
-        await asyncio.sleep(wait)
+        self.limiter.throttled(min(MAX_WAIT, 1.0 if wait is None else wait))
 
     async def burst(
         self, method: str, path: str, params: Sequence[tuple[str, str]]
@@ -154,7 +153,7 @@ class ProbeHttp:
         for answer in answers:
             if answer.status in THROTTLED:
                 self.throttled_answers += 1
-                await self.sit_out(answer)  # leave the account calm for what follows
+                self.sit_out(answer)  # leave the account calm for what follows
                 break
         return answers
 
