@@ -13,8 +13,8 @@ same facts).
   next spelling until one comes back descending, which is remembered. An
   account that understands ``descending`` costs no request more.
 - get by ids: 003 documents ``Entity_Id=[..]``, newer pages ``id=[..]``; an
-  account that ignores the form answers records not asked for, and the
-  lookup is asked again in the other form.
+  account that ignores the form answers its plain list (more records than
+  asked, or others), and the lookup is asked again in the other form.
 - page size: see :func:`~nexudus_async._core.pagination.refused_size` and
   :func:`~nexudus_async._core.pagination.served_size`.
 """

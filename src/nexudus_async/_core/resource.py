@@ -659,7 +659,10 @@ class Resource(Generic[RecordT, ItemT]):
             page = await self._fetch_page(
                 number, len(chunk), {self._entity.ids_arg: chunk}, rewrite
             )
-            if any(item.id not in asked for item in page.items):  # type: ignore[attr-defined]
+            if page.total_items > len(asked) or any(
+                item.id not in asked  # type: ignore[attr-defined]
+                for item in page.items
+            ):
                 # The account ignored the lookup and answered its plain list.
                 if self._learned.ids_param is not None:
                     raise MalformedResponseError(

@@ -45,7 +45,7 @@ def ids_lookup(
     if config.ids_forms in ("both", "id"):
         forms.append(("id", "array"))
     for param, documented in forms:
-        if param in query:
+        if param in query and param not in config.ignored_filters:
             shape = documented if config.ids_answer == "by_form" else config.ids_answer
             if fault_array and param == entity_form:
                 shape = "array"  # the ids_array fault
