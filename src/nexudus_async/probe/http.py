@@ -82,10 +82,30 @@ class ProbeHttp:
         return answer
 
     async def send_unauthenticated(self, request: HttpRequest) -> HttpResponse:
-        """For the auth scheme's token requests (``Auth.authorization``)."""
-        await self.limiter.acquire(write=False)
-        response = await self._transport.send(request)
-        self._log(request, response.status_code)
+        """For the auth scheme's token requests (``Auth.authorization``); throttled ones are
+        sat out like any other."""
+        for _ in range(MAX_THROTTLE_RESENDS):
+            await self.limiter.acquire(write=False)
+            response = await self._transport.send(request)
+            self._log(request, response.status_code)
+            if response.status_code not in THROTTLED:
+                break
+            self.throttled_answers += 1
+            self.sit_out(Answer.of(response))
+        if response.status_code in (400, 401):  # a refused grant: the login failed
+            body = Answer.of(response).json()
+            said = (
+                body.get("error_description") or body.get("error")
+                if isinstance(body, dict)
+                else None
+            )
+            raise AuthenticationError(
+                f"the token endpoint refused the login ({response.status_code})",
+                method=request.method,
+                path=request.path,
+                status=response.status_code,
+                api_message=str(said) if said else None,
+            )
         return response
 
     async def _authorized(self, request: HttpRequest) -> HttpRequest:

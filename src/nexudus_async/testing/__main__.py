@@ -160,7 +160,7 @@ def _add_account_options(p: argparse.ArgumentParser) -> None:
             setting.option,
             dest=setting.name,
             type=_setting_type(setting),
-            default=None,
+            default=argparse.SUPPRESS,  # absent unless given: "none" is a value
             metavar=shown,
             help=setting.help,
         )
@@ -170,10 +170,10 @@ def _account_settings(args: argparse.Namespace) -> dict[str, Any]:
     settings: dict[str, Any] = {}
     if args.profile is not None:
         settings.update(load_profile_file(args.profile))
+    given = vars(args)
     for setting in SETTINGS:
-        value = getattr(args, setting.name, None)
-        if value is not None:
-            settings[setting.name] = value
+        if setting.name in given and (given[setting.name] is not None or setting.kind != "choice"):
+            settings[setting.name] = given[setting.name]
     return settings
 
 
