@@ -8,7 +8,6 @@ sent (the emulator's request journal).
 from __future__ import annotations
 
 import urllib.parse
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -50,9 +49,8 @@ async def _seed(emu: EmulatorServer, n: int) -> list[int]:
 
 async def _lists_sent(emu: EmulatorServer) -> list[dict[str, str]]:
     """The query of every list request the emulator answered, oldest first."""
-    async with aiohttp.ClientSession() as s:
-        async with s.get(emu.base_url + "/_emulator/journal") as r:
-            entries = (await r.json())["entries"]
+    async with aiohttp.ClientSession() as s, s.get(emu.base_url + "/_emulator/journal") as r:
+        entries = (await r.json())["entries"]
     return [
         dict(urllib.parse.parse_qsl(e["query"]))
         for e in entries
@@ -135,10 +133,9 @@ def test_a_refusal_that_names_no_maximum_tries_100_then_25() -> None:
 
 
 async def test_a_bad_filter_is_not_taken_for_a_refused_size(client_of: Any) -> None:
-    async with run_emulator(_config()) as emu:
-        async with client_of(emu) as client:
-            with pytest.raises(ValidationError):
-                await _iterate(client, unique_id="not-a-uuid")  # type: ignore[arg-type]
+    async with run_emulator(_config()) as emu, client_of(emu) as client:
+        with pytest.raises(ValidationError):
+            await _iterate(client, unique_id="not-a-uuid")  # type: ignore[arg-type]
 
 
 # ------------------------------------------------------------------ dir
@@ -208,10 +205,9 @@ async def test_an_account_that_ignores_both_lookups_is_an_error_not_a_full_read(
 
 # ------------------------------------------------------------------ other answers
 async def test_a_404_string_body_is_not_found(client_of: Any) -> None:
-    async with run_emulator(_config(not_found_body="string")) as emu:
-        async with client_of(emu) as client:
-            with pytest.raises(NotFoundError):
-                await client.coworker_time_passes.get(12345)
+    async with run_emulator(_config(not_found_body="string")) as emu, client_of(emu) as client:
+        with pytest.raises(NotFoundError):
+            await client.coworker_time_passes.get(12345)
 
 
 async def test_unknown_enums_and_extra_fields_are_read(client_of: Any) -> None:

@@ -83,8 +83,18 @@ def test_the_document_describes_every_setting_and_its_values() -> None:
 
 def test_every_setting_is_an_option_and_a_profile_file_sets_them_too(tmp_path: Path) -> None:
     report = tmp_path / "report.json"
-    report.write_text(json.dumps({"tool": "nexudus-async probe", "profile": {
-        "dir_encoding": "zero_one", "ids_forms": "id", "record_omits": ["Notes"]}}))  # fmt: skip
+    report.write_text(
+        json.dumps(
+            {
+                "tool": "nexudus-async probe",
+                "profile": {
+                    "dir_encoding": "zero_one",
+                    "ids_forms": "id",
+                    "record_omits": ["Notes"],
+                },
+            }
+        )
+    )
     args = parser().parse_args(
         [
             "--profile",
@@ -99,7 +109,7 @@ def test_every_setting_is_an_option_and_a_profile_file_sets_them_too(tmp_path: P
             "true",
             "--throttle-status",
             "429",
-        ]  # fmt: skip
+        ]
     )
     config = build_config(args)
     assert profile_of(config) == {

@@ -71,6 +71,7 @@ def test_the_report_runs_an_emulator_that_answers_the_same(tmp_path: Path) -> No
     with standalone("--profile", str(tmp_path / "a.json"), seed_file=tmp_path / "seed.json") as emu:
         again = run_probe(emu.url, "--json", "b.json", env=PASSWORD_ENV, cwd=tmp_path)
         assert emu.admin("GET", "/profile")["ids_forms"] == "id"
+    assert again.returncode == 1, again.stderr
     a, b = (json.loads((tmp_path / n).read_text()) for n in ("a.json", "b.json"))
     assert a["differences"] == b["differences"] == ["dir_encoding", "ids_forms", "record_omits"]
     assert a["profile"] == b["profile"]
@@ -82,7 +83,7 @@ def _token(url: str) -> str:
             "grant_type": "password",
             "username": DEFAULT_ADMIN_EMAIL,
             "password": DEFAULT_ADMIN_PASSWORD,
-        }  # fmt: skip
+        }
     ).encode()
     with urllib.request.urlopen(urllib.request.Request(url + "/api/token", data=form)) as r:
         token: str = json.loads(r.read())["access_token"]
