@@ -7,14 +7,16 @@ from typing import Any
 import attrs
 
 from .._core.entity import Entity
-from .._generated.api import COWORKER_TIME_PASS, PRODUCT_TIME_PASS, TARIFF_TIME_PASS
+from .._generated.api import COWORKER_TIME_PASS, PRODUCT_TIME_PASS, TARIFF_TIME_PASS, TIME_PASS
 from .http import ProbeHttp
 
-__all__ = ["LINKS", "PASSES", "ProbeContext", "Sample"]
+__all__ = ["ALL", "LINKS", "PASSES", "ProbeContext", "Sample"]
 
 PASSES = COWORKER_TIME_PASS
 #: The product and tariff links: their filters are the ones the older pages name.
 LINKS = (PRODUCT_TIME_PASS, TARIFF_TIME_PASS)
+#: Every entity, in the order a check looks for records to work on.
+ALL = (PASSES, *LINKS, TIME_PASS)
 SAMPLE_SIZE = 10
 
 
@@ -61,7 +63,7 @@ class ProbeContext:
 
     async def sample_with(self, least: int) -> Sample | None:
         """The first entity's sample holding at least ``least`` records."""
-        for entity in (PASSES, *LINKS):
+        for entity in ALL:
             sample = await self.sample(entity)
             if sample is not None and len(sample.ids) >= least:
                 return sample

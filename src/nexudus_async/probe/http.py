@@ -24,7 +24,7 @@ from .._core.retry import parse_retry_after
 from .._core.throttle import RateLimiter
 from .._core.transport import AiohttpTransport, HttpRequest, HttpResponse, loads
 
-__all__ = ["Answer", "ProbeHttp"]
+__all__ = ["Answer", "ProbeHttp", "request_log"]
 
 THROTTLED = frozenset({409, 429})
 MAX_THROTTLE_RESENDS = 5
@@ -56,6 +56,20 @@ class Answer:
         return cls(response.status_code, dict(response.headers), response.content)
 
 
+def request_log(exchanges: list[dict[str, Any]]) -> aiohttp.TraceConfig:
+    """Appends ``{"method", "path", "status"}`` of every request the session sends (the
+    probe's and the client's); queries hold no secret, bodies and headers are left out."""
+
+    async def ended(_session: Any, _context: Any, params: aiohttp.TraceRequestEndParams) -> None:
+        url = params.url
+        path = url.raw_path + ("?" + url.raw_query_string if url.raw_query_string else "")
+        exchanges.append({"method": params.method, "path": path, "status": params.response.status})
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_end.append(ended)
+    return trace
+
+
 class ProbeHttp:
     """Sends the probe's requests one at a time through ``limiter``, authenticated by ``auth``."""
 
@@ -65,21 +79,12 @@ class ProbeHttp:
         self._transport = AiohttpTransport(session, base_url, timeout=60.0)
         self._auth = auth
         self.limiter = limiter
-        self.exchanges: list[dict[str, Any]] = []
-        """``{"method", "path", "status"}`` of every request sent (queries without secrets)."""
         self.throttled_answers = 0
-
-    def _log(self, request: HttpRequest, status: int | str) -> None:
-        query = urllib.parse.urlencode(request.params)
-        path = request.path + ("?" + query if query else "")
-        self.exchanges.append({"method": request.method, "path": path, "status": status})
 
     async def _send_once(self, request: HttpRequest, *, paced: bool = True) -> Answer:
         if paced:
             await self.limiter.acquire(write=request.is_write)
-        answer = Answer.of(await self._transport.send(request))
-        self._log(request, answer.status)
-        return answer
+        return Answer.of(await self._transport.send(request))
 
     async def send_unauthenticated(self, request: HttpRequest) -> HttpResponse:
         """For the auth scheme's token requests (``Auth.authorization``); throttled ones are
@@ -87,7 +92,6 @@ class ProbeHttp:
         for _ in range(MAX_THROTTLE_RESENDS):
             await self.limiter.acquire(write=False)
             response = await self._transport.send(request)
-            self._log(request, response.status_code)
             if response.status_code not in THROTTLED:
                 break
             self.throttled_answers += 1

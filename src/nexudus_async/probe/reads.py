@@ -15,7 +15,7 @@ from typing import Any
 import attrs
 
 from .._core.entity import Entity, Filter
-from .context import LINKS, PASSES, ProbeContext, Sample
+from .context import ALL, LINKS, PASSES, ProbeContext, Sample
 from .findings import Finding
 from .http import THROTTLED, Answer
 
@@ -341,7 +341,7 @@ async def check_fields(ctx: ProbeContext) -> Finding:
     missing: set[str] = set()
     extra: set[str] = set()
     tried: list[str] = []
-    for entity in (PASSES, *LINKS):
+    for entity in ALL:
         sample = await ctx.sample(entity)
         if sample is None or not sample.records:
             continue

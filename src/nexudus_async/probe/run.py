@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import aiohttp
 import attrs
@@ -12,7 +13,7 @@ from .._core.throttle import RateLimiter, RateLimits
 from ..client import NexudusClient
 from .context import ProbeContext
 from .findings import Finding
-from .http import ProbeHttp
+from .http import ProbeHttp, request_log
 from .reads import READ_CHECKS
 from .report import ProbeReport
 from .writes import WriteTargets, run_writes
@@ -43,7 +44,9 @@ async def run_probe(options: ProbeOptions) -> ProbeReport:
     """Run the probe; raises the client's errors for a refused login or an unreachable host."""
     limiter = RateLimiter(options.limits)
     timeout = aiohttp.ClientTimeout(total=None)
-    async with aiohttp.ClientSession(timeout=timeout) as session:
+    exchanges: list[dict[str, Any]] = []
+    traces = [request_log(exchanges)]
+    async with aiohttp.ClientSession(timeout=timeout, trace_configs=traces) as session:
         http = ProbeHttp(session, options.base_url, options.auth, limiter)
         ctx = ProbeContext(http, options.credentials)
         findings: list[Finding] = []
@@ -61,5 +64,5 @@ async def run_probe(options: ProbeOptions) -> ProbeReport:
             if options.write is not None:
                 findings += await run_writes(ctx, client, options.write)
     return ProbeReport(
-        options.base_url, options.user, findings, http.exchanges, redact=options.auth.redact
+        options.base_url, options.user, findings, exchanges, redact=options.auth.redact
     )
