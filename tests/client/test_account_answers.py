@@ -222,3 +222,30 @@ async def test_unknown_enums_and_extra_fields_are_read(client_of: Any) -> None:
             listed = (await client.product_time_passes.list()).items[0]
     assert int(record.expiration_type) == 0 and int(listed.expiration_type) == 0
     assert record.additional_properties == {"Colour": None}
+
+
+# ------------------------------------------------------------------ throttled answers
+#: One request per 3 s (a minute scaled by 0.05), nothing else: a second request sent
+#: right after a first is throttled unless the machine stalls for 3 s.
+ONE_PER_WINDOW = ThrottleLimits(
+    min_interval=None,
+    per_minute=1,
+    per_hour=None,
+    per_day=None,
+    writes_per_minute=None,
+    writes_per_day=None,
+)
+
+
+@pytest.mark.parametrize("status", [409, 429], ids=["409 Retry-After", "429 wait in the body"])
+async def test_both_throttled_answers_are_waited_out_and_resent(
+    client_of: Any, status: int
+) -> None:
+    config = EmulatorConfig(limits=ONE_PER_WINDOW, time_scale=0.05, throttle_status=status)
+    async with run_emulator(config) as emu:
+        ids = await _seed(emu, 2)
+        async with client_of(emu) as client:
+            first = await client.coworker_time_passes.get(ids[0])
+            second = await client.coworker_time_passes.get(ids[1])  # throttled, then resent
+        assert (first.id, second.id) == (ids[0], ids[1])
+        assert dict(emu.stats.by_status) == {200: 2, status: 1}
