@@ -14,7 +14,7 @@ from ..client import NexudusClient
 from .context import ProbeContext
 from .findings import Finding
 from .http import ProbeHttp, request_log
-from .reads import READ_CHECKS
+from .reads import READ_CHECKS, Check
 from .report import ProbeReport
 from .writes import WriteTargets, run_writes
 
@@ -40,6 +40,21 @@ class ProbeOptions:
         return f"ProbeOptions({self.base_url!r}, user={self.user!r})"
 
 
+async def _run_check(check: Check, ctx: ProbeContext) -> Finding:
+    """The check's finding; an answer it cannot read makes it unknown, not the run fail."""
+    try:
+        return await check.run(ctx)
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        return Finding(
+            check.name,
+            check.name,
+            "",
+            f"could not read the account's answers ({type(exc).__name__}: {exc})",
+            "",
+            inconclusive=True,
+        )
+
+
 async def run_probe(options: ProbeOptions) -> ProbeReport:
     """Run the probe; raises the client's errors for a refused login or an unreachable host."""
     limiter = RateLimiter(options.limits)
@@ -60,7 +75,7 @@ async def run_probe(options: ProbeOptions) -> ProbeReport:
         async with client:
             for check in READ_CHECKS:
                 if options.checks is None or check.name in options.checks:
-                    findings.append(await check.run(ctx))
+                    findings.append(await _run_check(check, ctx))
             if options.write is not None:
                 findings += await run_writes(ctx, client, options.write)
     return ProbeReport(
