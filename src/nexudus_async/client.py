@@ -202,11 +202,19 @@ class _NumericSortDirection:
         if any(name == "dir" for name, _ in request.params):
             request = request.evolve(
                 params=tuple(
-                    (name, str(SortDirection(value).number) if name == "dir" else value)
+                    (name, _numeric(value) if name == "dir" else value)
                     for name, value in request.params
                 )
             )
         return await self._inner.send(request)
+
+
+def _numeric(value: str) -> str:
+    """1/2 for a direction; a spelling learned from the account (``-1``) as it is."""
+    try:
+        return str(SortDirection(value).number)
+    except ValueError:
+        return value
 
 
 class _RawCall:

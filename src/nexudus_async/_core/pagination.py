@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from enum import StrEnum
 from types import TracebackType
@@ -29,7 +30,7 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
-from .errors import InputError
+from .errors import InputError, ValidationError
 
 __all__ = ["ItemIterator", "Page", "PageIterator", "SortDirection"]
 
@@ -116,6 +117,36 @@ class Page(Generic[T]):
 FetchPage = Callable[[int, int], Awaitable[Page[T]]]
 """Fetches page ``number`` at ``size``."""
 
+FALLBACK_SIZES = (100, 25)
+"""Page sizes tried, in turn, after an account refused a larger one without naming its maximum."""
+_MAXIMUM_NAMED = re.compile(r"(?:less than or equal to|at most|maximum(?: of| is)?)\s+(\d+)", re.I)
+
+
+def refused_size(exc: ValidationError, size: int) -> int | None:
+    """The page size to try after ``exc`` refused ``size``, or None if ``size`` was not the cause.
+
+    Accounts differ (a maximum of 1,000 in one documentation version, none in
+    another): take the maximum the answer names, else the next of
+    :data:`FALLBACK_SIZES` below ``size``.
+    """
+    about_size = [e for e in exc.errors if (e.property_name or "").lower() == "size"]
+    text = " ".join([exc.api_message or "", *(e.message or "" for e in about_size)])
+    if not about_size and "size" not in (exc.api_message or "").lower():
+        return None
+    named = _MAXIMUM_NAMED.search(text)
+    if named and 1 <= int(named.group(1)) < size:
+        return int(named.group(1))
+    return next((s for s in FALLBACK_SIZES if s < size), None)
+
+
+def served_size(page: Page[Any], asked: int) -> int:
+    """The page size an answer shows the account used: fewer than asked on a page that is
+    not the whole list means it capped ``size`` silently."""
+    held = len(page.items)
+    if 0 < held < asked and page.total_items > held:
+        return held
+    return asked
+
 
 def check_paging(
     *,
@@ -151,8 +182,11 @@ class PageIterator(AsyncIterator[Page[T]]):
         max_items: int | None,
         prefetch: int,
         max_size: int | None = None,
+        on_size: Callable[[int], None] | None = None,
     ) -> None:
         check_paging(size=size, max_items=max_items, prefetch=prefetch, max_size=max_size)
+        self._on_size = on_size
+        self._capped = False
         self._fetch = fetch
         # One page is enough when it holds all we want: ask for no more than that.
         self._size = min(size, max_items) if max_items else size
@@ -192,14 +226,44 @@ class PageIterator(AsyncIterator[Page[T]]):
             return attrs.evolve(page, items=page.items[: self._max_items - already])
         return page
 
+    async def _first(self) -> Page[T]:
+        """Page 1, at a smaller size when the account refuses ours, and the size it served.
+
+        Later pages are asked at the size page 1 was served at, so page numbers
+        mean the same to the account and to us: nothing skipped, nothing twice.
+        """
+        asked = self._size
+        while True:
+            try:
+                page = await self._get(1)
+                break
+            except ValidationError as exc:
+                smaller = refused_size(exc, self._size)
+                if smaller is None:
+                    raise
+                self._size = smaller
+        served = served_size(page, self._size)
+        self._capped = served < self._size
+        self._size = served
+        if served != asked and self._on_size is not None:
+            self._on_size(served)
+        return page
+
+    def _pages_in(self, page: Page[T]) -> int:
+        """How many pages the list has at our size: TotalPages, or, after the account capped
+        the size (it may count its pages at the size asked), more if TotalItems says so."""
+        if not self._capped:
+            return page.total_pages
+        return max(page.total_pages, math.ceil(page.total_items / self._size))
+
     async def _run(self) -> AsyncGenerator[Page[T], None]:
         limit = self._max_items
         if limit == 0:
             return
-        first = await self._get(1)
+        first = await self._first()
         yielded = len(first.items)
         yield self._trim(first, 0)
-        last = first.total_pages
+        last = self._pages_in(first)
         if limit is not None:
             last = min(last, math.ceil(limit / self._size))
         if last < 2 or not first.items:
@@ -213,7 +277,7 @@ class PageIterator(AsyncIterator[Page[T]]):
                 trimmed = self._trim(page, yielded)
                 yielded += len(trimmed.items)
                 yield trimmed
-                last = min(last, page.total_pages)  # the list shrank meanwhile
+                last = min(last, self._pages_in(page))  # the list shrank meanwhile
                 number += 1
             return
 
@@ -233,7 +297,7 @@ class PageIterator(AsyncIterator[Page[T]]):
                 trimmed = self._trim(page, yielded)
                 yielded += len(trimmed.items)
                 yield trimmed
-                if page.total_pages < last:  # the list shrank meanwhile
+                if self._pages_in(page) < last:  # the list shrank meanwhile
                     return
         finally:
             await _cancel_all(tasks.values())

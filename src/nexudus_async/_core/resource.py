@@ -35,6 +35,14 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, Self, TypeVar
 import attrs
 
 from . import dates as _dates, values as _values
+from .account_answers import (
+    DESCENDING_SPELLINGS,
+    AccountAnswers,
+    Rewrite,
+    is_descending,
+    rename_param,
+    respell_dir,
+)
 from .entity import NO_DEFAULT, Entity, Field, Filter
 from .errors import (
     FieldsClearedWarning,
@@ -165,15 +173,21 @@ class Owner(Protocol):
 
 
 class _Capture:
-    """Remembers whether an answer arrived, to tell bad input from a bad answer."""
+    """Remembers whether an answer arrived, to tell bad input from a bad answer.
 
-    __slots__ = ("inner", "response")
+    ``rewrite`` adapts the request to what the account understands (account_answers.py).
+    """
 
-    def __init__(self, inner: Transport) -> None:
+    __slots__ = ("inner", "response", "rewrite")
+
+    def __init__(self, inner: Transport, rewrite: Rewrite | None = None) -> None:
         self.inner = inner
         self.response: HttpResponse | None = None
+        self.rewrite = rewrite
 
     async def send(self, request: HttpRequest) -> HttpResponse:
+        if self.rewrite is not None:
+            request = self.rewrite(request)
         self.response = await self.inner.send(request)
         return self.response
 
@@ -199,6 +213,7 @@ class Resource(Generic[RecordT, ItemT]):
 
     def __init__(self, owner: Owner) -> None:
         self._owner = owner
+        self._learned = AccountAnswers()
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} of {self._owner!r}>"
@@ -226,8 +241,16 @@ class Resource(Generic[RecordT, ItemT]):
 
     # ---------------------------------------------------------------- plumbing
 
-    async def _call(self, fn: Operation, method: str, path: str, **kwargs: Any) -> Any:
-        capture = _Capture(self._owner.transport)
+    async def _call(
+        self,
+        fn: Operation,
+        method: str,
+        path: str,
+        *,
+        rewrite: Rewrite | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        capture = _Capture(self._owner.transport, rewrite)
         try:
             response = await fn(client=self._operations.client(capture), **kwargs)
         except NexudusError:
@@ -358,10 +381,55 @@ class Resource(Generic[RecordT, ItemT]):
             out["dir_"] = wire
         return out
 
-    async def _fetch_page(self, number: int, size: int, query: Mapping[str, Any]) -> Page[ItemT]:
+    async def _fetch_page(
+        self, number: int, size: int, query: Mapping[str, Any], rewrite: Rewrite | None = None
+    ) -> Page[ItemT]:
+        descending = rewrite is None and self._is_descending(query)
+        if descending and self._learned.descending not in (None, "descending"):
+            rewrite = respell_dir(self._learned.descending)
+        page = await self._fetch_once(number, size, query, rewrite)
+        if descending and self._learned.descending is None:
+            page = await self._learn_descending(page, number, size, query)
+        return page
+
+    async def _learn_descending(
+        self, page: Page[ItemT], number: int, size: int, query: Mapping[str, Any]
+    ) -> Page[ItemT]:
+        """The first descending page: if it came back ascending, the account ignored the
+        spelling; ask again with the next one (account_answers.py) and remember the one
+        that works. A page that cannot tell (fewer than two distinct values) is kept."""
+        value = self._order_value(query)
+        answer = page
+        for spelling in DESCENDING_SPELLINGS:
+            if spelling != "descending":
+                answer = await self._fetch_once(number, size, query, respell_dir(spelling))
+            verdict = is_descending([value(item) for item in answer.items])
+            if verdict is None:
+                return answer
+            if verdict:
+                self._learned.descending = spelling
+                return answer
+        self._learned.descending = "descending"  # none worked: keep the documented one
+        return page
+
+    def _order_value(self, query: Mapping[str, Any]) -> Callable[[Any], Any]:
+        """Reads the ordered property of a list record (None where unknown)."""
+        name = str(query.get("orderby", "Id"))
+        entity = self._entity
+        listed = entity.list_field(name) or next(
+            (f for f in entity.list_fields if f.source == name), None
+        )
+        attribute = listed.name if listed is not None else None
+        return lambda item: getattr(item, attribute, None) if attribute else None
+
+    async def _fetch_once(
+        self, number: int, size: int, query: Mapping[str, Any], rewrite: Rewrite | None
+    ) -> Page[ItemT]:
         path = self._entity.path
         ops = self._operations
-        parsed = await self._call(ops.list, "GET", path, page=number, size=size, **query)
+        parsed = await self._call(
+            ops.list, "GET", path, rewrite=rewrite, page=number, size=size, **query
+        )
         if isinstance(parsed, builtins.list):
             # Get by ids as the newer reference pages document it: the records, bare.
             # Nothing says more pages exist, so this is the last one.
@@ -381,6 +449,12 @@ class Resource(Generic[RecordT, ItemT]):
             total_items=envelope.total_items,
             total_pages=envelope.total_pages,
             raw=envelope,
+        )
+
+    def _is_descending(self, query: Mapping[str, Any]) -> bool:
+        direction = query.get("dir_")
+        return direction is not None and str(getattr(direction, "value", direction)) == (
+            SortDirection.DESCENDING.value
         )
 
     def _query(
@@ -417,13 +491,23 @@ class Resource(Generic[RecordT, ItemT]):
         largest = self._entity.max_page_size
         if size is None:  # requests are the scarce resource: the largest page the API allows
             size = largest or DEFAULT_ITER_PAGE_SIZE
+            if self._learned.page_size is not None:  # the account serves smaller ones
+                size = min(size, self._learned.page_size)
         query = self._query(order_by, direction, filters, "iter/pages")
 
         async def fetch(number: int, page_size: int) -> Page[ItemT]:
             return await self._fetch_page(number, page_size, query)
 
+        def learned(served: int) -> None:
+            self._learned.page_size = served
+
         return PageIterator(
-            fetch, size=size, max_items=max_items, prefetch=prefetch, max_size=largest
+            fetch,
+            size=size,
+            max_items=max_items,
+            prefetch=prefetch,
+            max_size=largest,
+            on_size=learned,
         )
 
     def _body_value(self, field: Field, value: Any) -> Any:
@@ -577,18 +661,43 @@ class Resource(Generic[RecordT, ItemT]):
         """
         wanted = builtins.list(dict.fromkeys(self._id("ids", i) for i in ids))
         found: dict[int, ItemT] = {}
-        param = self._entity.ids_arg
         for start in range(0, len(wanted), GET_MANY_CHUNK):
             chunk = wanted[start : start + GET_MANY_CHUNK]
-            number = 1
-            while True:
-                page = await self._fetch_page(number, len(chunk), {param: chunk})
-                for item in page.items:
-                    found[item.id] = item  # type: ignore[attr-defined]
-                if not page.has_next or not page.items:
-                    break
-                number += 1
+            found.update(await self._by_ids(chunk))
         return [found[i] for i in wanted if i in found]
+
+    async def _by_ids(self, chunk: builtins.list[int]) -> dict[int, ItemT]:
+        """One get-by-ids lookup, in the form this account understands (learned once)."""
+        found: dict[int, ItemT] = {}
+        asked = set(chunk)
+        number = 1
+        while True:
+            rewrite = None
+            if self._learned.ids_param is not None:
+                rewrite = rename_param(self._entity.ids_param, self._learned.ids_param)
+            page = await self._fetch_page(
+                number, len(chunk), {self._entity.ids_arg: chunk}, rewrite
+            )
+            if page.total_items > len(asked) or any(
+                item.id not in asked  # type: ignore[attr-defined]
+                for item in page.items
+            ):
+                # The account ignored the lookup and answered its plain list.
+                if self._learned.ids_param is not None:
+                    raise MalformedResponseError(
+                        f"the account ignores both get-by-ids forms ({self._entity.ids_param}"
+                        "=[..] and id=[..]): its answer holds records not asked for",
+                        method="GET",
+                        path=self._entity.path,
+                    )
+                self._learned.ids_param = "id"
+                number = 1
+                continue
+            for item in page.items:
+                found[item.id] = item  # type: ignore[attr-defined]
+            if not page.has_next or not page.items:
+                return found
+            number += 1
 
     async def delete(self, id: int) -> WriteResult:
         """Delete the record with this Id.

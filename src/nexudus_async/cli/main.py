@@ -4,6 +4,7 @@ Commands:
 
 - ``import FILE``: create time passes from CSV or JSON Lines, resumable.
 - ``export``: write time passes as CSV (through the pagination iterator).
+- ``probe``: check how the account answers where the API's pages disagree.
 - ``emulator``: run the local emulator (``python -m nexudus_async.testing``).
 """
 
@@ -21,6 +22,7 @@ from .export_cmd import add_export_parser
 from .failures import EXIT_INTERNAL, EXIT_SIGINT
 from .import_cmd import add_import_parser
 from .log_lines import setup_cli_logging
+from .probe_cmd import add_probe_parser
 
 __all__ = ["build_parser", "main"]
 
@@ -35,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
     add_import_parser(sub)
     add_export_parser(sub)
+    add_probe_parser(sub)
     sub.add_parser(
         "emulator",
         help="run the local Nexudus emulator (options: nexudus-async emulator --help)",

@@ -17,13 +17,14 @@ from typing import Any, NoReturn
 import attrs
 
 from .admin import ADMIN_PREFIX, AdminError, is_loopback, load_seed_file
-from .config import (
-    DIR_ENCODINGS,
-    FAULT_KINDS,
-    RANGE_PRECISIONS,
-    EmulatorConfig,
-    FaultRule,
-    ThrottleLimits,
+from .config import FAULT_KINDS, EmulatorConfig, FaultRule, ThrottleLimits
+from .profile import (
+    SETTINGS,
+    AccountSetting,
+    load_profile_file,
+    parse_setting_text,
+    profile_of,
+    with_profile,
 )
 from .record_cli import RecordMode, add_record_options, record_mode, serve_mode
 from .server import EmulatorServer, serve
@@ -100,8 +101,8 @@ def _limit(text: str) -> tuple[str, int | None]:
     return name, int(value)
 
 
-def _add_account_options(p: argparse.ArgumentParser) -> None:
-    """What the vendor's pages disagree on, as settings of the emulated account."""
+def _add_limit_option(p: argparse.ArgumentParser) -> None:
+    """The published limits as numbers (the vendor's pages have changed them)."""
     p.add_argument(
         "--limit",
         type=_limit,
@@ -111,19 +112,6 @@ def _add_account_options(p: argparse.ArgumentParser) -> None:
         help="change one published limit, repeatable: "
         + ", ".join(LIMIT_NAMES)
         + " (e.g. writes_per_day=2500, the older page's; N or off)",
-    )
-    p.add_argument(
-        "--dir-encoding",
-        choices=DIR_ENCODINGS,
-        default="words",
-        help="the dir values the account understands: words (ascending/descending, "
-        "default), one_minus_one (1/-1) or zero_one (0/1); others are ignored",
-    )
-    p.add_argument(
-        "--range-precision",
-        choices=RANGE_PRECISIONS,
-        default="minute",
-        help="From_/To_ date ranges compare by minute (documented, default) or second",
     )
 
 
@@ -151,7 +139,7 @@ def parser(prog: str = DEFAULT_PROG) -> argparse.ArgumentParser:
         help="multiply every time window (0.01: 100x faster throttling)",
     )
     p.add_argument("--no-throttle", action="store_true", help="switch throttling off")
-    p.add_argument("--throttle-status", type=int, choices=(409, 429), default=409)
+    p.add_argument("--throttle-status", type=int, choices=(409, 429), default=None)
     p.add_argument("--seed", type=int, default=None, help="seed of the fault RNG")
     p.add_argument(
         "--fault",
@@ -174,6 +162,7 @@ def parser(prog: str = DEFAULT_PROG) -> argparse.ArgumentParser:
         help="token the admin API requires (Authorization: Bearer TOKEN); "
         f"default ${ADMIN_TOKEN_ENV}",
     )
+    _add_limit_option(p)
     _add_account_options(p)
     add_record_options(p)
     tls = p.add_argument_group("TLS (serve https://)")
@@ -187,6 +176,54 @@ def parser(prog: str = DEFAULT_PROG) -> argparse.ArgumentParser:
     tls.add_argument("--cert", metavar="PEM", help="serve https:// with this certificate chain")
     tls.add_argument("--key", metavar="PEM", help="the private key of --cert")
     return p
+
+
+def _setting_type(setting: AccountSetting) -> Any:
+    def convert(text: str) -> Any:
+        try:
+            return parse_setting_text(setting, text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return convert
+
+
+def _add_account_options(p: argparse.ArgumentParser) -> None:
+    """``--profile`` and one option per account setting (profile.py's table)."""
+    g = p.add_argument_group(
+        "account (how the emulated account answers where the vendor's pages disagree)"
+    )
+    g.add_argument(
+        "--profile",
+        metavar="JSON",
+        help="account settings from a `nexudus-async probe --json` report (or a JSON object "
+        "of settings); the options below override it",
+    )
+    for setting in SETTINGS:
+        if setting.option in p._option_string_actions:  # declared above (--throttle-status)
+            continue
+        shown = "|".join(str(c).lower() for c in setting.choices) or (
+            "N|none" if setting.kind == "page_size" else "NAME,..."
+        )
+        g.add_argument(
+            setting.option,
+            dest=setting.name,
+            type=_setting_type(setting),
+            default=argparse.SUPPRESS,  # absent unless given: "none" is a value
+            metavar=shown,
+            help=setting.help,
+        )
+
+
+def _account_settings(args: argparse.Namespace) -> dict[str, Any]:
+    settings: dict[str, Any] = {}
+    if args.profile is not None:
+        settings.update(load_profile_file(args.profile))
+    given = vars(args)
+    for setting in SETTINGS:
+        if setting.name in given and (given[setting.name] is not None or setting.kind != "choice"):
+            settings[setting.name] = given[setting.name]
+    return settings
 
 
 @contextlib.contextmanager
@@ -232,20 +269,18 @@ def build_config(args: argparse.Namespace) -> EmulatorConfig:
             seed_records = load_seed_file(args.seed_file)
         except AdminError as exc:
             raise ValueError(f"--seed-file {exc.message}") from None
-    return attrs.evolve(
+    config = attrs.evolve(
         EmulatorConfig(),
         host=args.host,
         port=args.port,
         time_scale=args.time_scale,
         limits=limits,
-        throttle_status=args.throttle_status,
         seed=args.seed,
         faults=tuple(args.fault),
         seed_records=seed_records,
         admin_token=token or None,
-        dir_encoding=args.dir_encoding,
-        range_precision=args.range_precision,
     )
+    return with_profile(config, _account_settings(args))
 
 
 def _announce(server: EmulatorServer) -> None:
@@ -259,7 +294,9 @@ def _announce(server: EmulatorServer) -> None:
     print(f"  Token:    {server.token_url}")
     print(f"  Login:    {cfg.admin_email} / {cfg.admin_password}  (HTTP Basic or password grant)")
     print(f"  Throttle: {throttle}, status {cfg.throttle_status}")
-    print(f"  Account:  dir {cfg.dir_encoding}, date ranges by {cfg.range_precision}")
+    changed = {k: v for k, v in profile_of(cfg).items() if v != profile_of(EmulatorConfig())[k]}
+    if changed:
+        print("  Account:  " + ", ".join(f"{k}={v}" for k, v in changed.items()))
     for rule in cfg.faults:
         print(f"  Fault:    {rule.kind} on {rule.method} {rule.path} (p={rule.probability:g})")
     access = "Authorization: Bearer <admin token>" if cfg.admin_token else "open (loopback only)"

@@ -27,10 +27,8 @@ from aiohttp import web
 
 from .._core.decimals import json_dumps, json_loads
 from .config import (
-    DIR_ENCODINGS,
     FAULT_KINDS,
     FULL_ADMIN_ROLE,
-    RANGE_PRECISIONS,
     FaultRule,
     ThrottleLimits,
     UserSpec,
@@ -38,6 +36,7 @@ from .config import (
 from .documents import ADMIN_DOCUMENT_PATH, admin_document, api_document, served
 from .entities import ENTITIES_BY_PATH, EntitySpec
 from .journal import JOURNAL_SIZE
+from .profile import profile_of
 from .validation import INT32_MAX, check_value
 
 if TYPE_CHECKING:
@@ -73,11 +72,6 @@ MAX_LATENCY = 30.0
 MAX_FAULTS = 100
 MAX_SEED = 10_000
 _MAX_BODY = 1024**2  # aiohttp's client_max_size, which the app keeps
-#: Account settings the admin API changes (``/settings``), with the values each takes.
-SETTINGS: dict[str, tuple[str, ...]] = {
-    "dir_encoding": DIR_ENCODINGS,
-    "range_precision": RANGE_PRECISIONS,
-}
 _LIMIT_FIELDS = (
     "per_minute",
     "per_hour",
@@ -396,17 +390,6 @@ def add_admin_routes(app: web.Application, state: EmulatorState) -> None:
         state.throttle.set_limits(ThrottleLimits(**values))
         return await get_limits(request)
 
-    async def get_settings(request: web.Request) -> web.Response:
-        return _json({name: getattr(state.config, name) for name in SETTINGS})
-
-    async def put_settings(request: web.Request) -> web.Response:
-        body = _object(await _body(request), "body", tuple(SETTINGS))
-        for name, value in body.items():
-            if value not in SETTINGS[name]:
-                raise _bad(f"body.{name}: must be one of {', '.join(SETTINGS[name])}.")
-        state.set_settings(**body)
-        return await get_settings(request)
-
     async def get_time_scale(request: web.Request) -> web.Response:
         return _json({"time_scale": state.config.time_scale})
 
@@ -417,6 +400,19 @@ def add_admin_routes(app: web.Application, state: EmulatorState) -> None:
         scale = _number(body["time_scale"], "body.time_scale", 0, MAX_TIME_SCALE, low_open=True)
         state.set_time_scale(scale)
         return await get_time_scale(request)
+
+    async def get_profile(request: web.Request) -> web.Response:
+        return _json(profile_of(state.config))
+
+    async def put_profile(request: web.Request) -> web.Response:
+        body = await _body(request)
+        if not isinstance(body, dict):
+            raise _bad("body: must be a JSON object of account settings.")
+        try:
+            state.set_settings(**body)
+        except ValueError as exc:
+            raise _bad(f"body.{exc}.") from None
+        return await get_profile(request)
 
     async def get_users(request: web.Request) -> web.Response:
         return _json([_user_json(u) for u in state.auth.users()])
@@ -491,10 +487,10 @@ def add_admin_routes(app: web.Application, state: EmulatorState) -> None:
         ("DELETE", "/faults", clear_faults),
         ("GET", "/limits", get_limits),
         ("PUT", "/limits", put_limits),
-        ("GET", "/settings", get_settings),
-        ("PUT", "/settings", put_settings),
         ("GET", "/time-scale", get_time_scale),
         ("PUT", "/time-scale", put_time_scale),
+        ("GET", "/profile", get_profile),
+        ("PUT", "/profile", put_profile),
         ("GET", "/users", get_users),
         ("POST", "/users", add_user),
         ("POST", "/tokens/expire", expire_tokens),

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 import attrs
 from aiohttp import web
 
 from .._core.decimals import json_dumps, json_loads
+from . import account
 from .admin import add_admin_routes, admin_middleware, is_admin_path
 from .auth import TokenError
 from .commands import run_command
@@ -142,7 +143,10 @@ def with_unknown_enums(spec: EntitySpec, response: web.Response) -> web.Response
     return _json(body)
 
 
-def not_found(spec: EntitySpec, record_id: object) -> web.Response:
+def not_found(spec: EntitySpec, record_id: object, body: str = "envelope") -> web.Response:
+    """404: the error envelope, or (``not_found_body="string"``) the JSON string "Not found"."""
+    if body == "string":
+        return _json(NOT_FOUND_STRING, status=404)
     message = f"{spec.name} with Id {record_id} was not found."
     return _json(error_envelope(404, message, None), status=404)
 
@@ -211,45 +215,44 @@ def make_handlers(
     async def list_records(request: web.Request) -> web.Response:
         state = state_of(request)
         store = state.store
-        by_ids = "id"
-        if request.get(_FAULT_KEY) == "ids_array":
-            by_ids = spec.name + "_Id"  # the ids_array fault: 003's lookup, newer answer
-        if by_ids in request.query:
+        config = state.config
+        fault_array = request.get(_FAULT_KEY) == "ids_array"
+        lookup = account.ids_lookup(spec, request.query, config, fault_array)
+        if lookup is not None and lookup[1] == "array":
             # Newer docs: ?id=[1,2] answers a bare JSON array of list records.
+            by_ids = lookup[0]
             ids = parse_id_list(request.query[by_ids])
             if ids is None:
                 return validation_failed([FieldError(by_ids, "must be a list of whole numbers")])
             wanted = set(ids)
             rows = [r for r in store.rows(spec) if r["Id"] in wanted]
             rows.sort(key=lambda r: r["Id"])
-            return _json([store.list_record(spec, r) for r in rows])
-        cfg = state.config
-        query, errors = parse_list_query(
-            spec,
-            store,
-            request.query,
-            dir_encoding=cfg.dir_encoding,
-            range_precision=cfg.range_precision,
-        )
+            return _json(account.reshape([store.list_record(spec, r) for r in rows], config))
+        params = account.list_query(spec, request.query, config, lookup and lookup[0])
+        query, errors = parse_list_query(spec, store, params, account.paging_rules(config))
         if errors:
             return validation_failed(errors)
         page_rows, info = paginate(query, select(query, store.rows(spec)))
-        if state.config.has_next_page_quirk:
+        if config.has_next_page_quirk:
             info["HasNextPage"] = True
-        return _json({"Records": [store.list_record(spec, r) for r in page_rows], **info})
+        records = account.reshape([store.list_record(spec, r) for r in page_rows], config)
+        return _json({"Records": records, **info})
 
     async def get_record(request: web.Request) -> web.Response:
+        config = state_of(request).config
         record_id = _parse_path_id(request)
         record = state_of(request).store.get(spec, record_id) if record_id is not None else None
         if record is None:
-            return not_found(spec, request.match_info["Id"])
-        return _json(record)
+            return not_found(spec, request.match_info["Id"], config.not_found_body)
+        return _json(account.reshape(record, config))
 
     async def create(request: web.Request) -> web.Response:
         state = state_of(request)
         body, bad = await _json_body(request)
         if bad is not None:
             return bad
+        if state.config.offset_dates == "keep":
+            body = account.wall_clock_dates(spec, body)
         values, errors = validate_write(spec, body, update=False)
         count = 1
         if not errors and "CreateMultiple" in spec.field_map:
@@ -266,13 +269,21 @@ def make_handlers(
         if errors:
             return validation_failed(errors)
         ids = state.store.create(spec, values, _user(request), count)
-        return _json(action_ok(f"{spec.name} was successfully created.", ids[0], _user(request)))
+        copies = {"all": len(ids), "first": 1, "none": 0}[state.config.create_multiple_system_id]
+        if copies < len(ids) and values.get("SystemId") is not None:
+            for later in ids[copies:]:
+                state.store.update_fields(spec, later, {"SystemId": None}, _user(request))
+        answered_id = ids[-1] if state.config.create_multiple_answer_id == "last" else ids[0]
+        message = f"{spec.name} was successfully created."
+        return _json(action_ok(message, answered_id, _user(request)))
 
     async def update(request: web.Request) -> web.Response:
         state = state_of(request)
         body, bad = await _json_body(request)
         if bad is not None:
             return bad
+        if state.config.offset_dates == "keep":
+            body = account.wall_clock_dates(spec, body)
         record_id = body.get("Id") if isinstance(body, dict) else None
         stored = None
         if isinstance(record_id, int) and not isinstance(record_id, bool):
@@ -281,8 +292,10 @@ def make_handlers(
         if errors:
             return validation_failed(errors)
         values.pop("CreateMultiple", None)  # transient: never stored
+        if state.config.put_omitted == "keep":
+            values = account.keep_omitted(spec, values, stored)
         if not state.store.replace(spec, values, _user(request)):
-            return not_found(spec, values["Id"])
+            return not_found(spec, values["Id"], state.config.not_found_body)
         return _json(
             action_ok(f"{spec.name} was successfully updated.", values["Id"], _user(request))
         )
@@ -290,7 +303,9 @@ def make_handlers(
     async def delete(request: web.Request) -> web.Response:
         record_id = _parse_path_id(request)
         if record_id is None or not state_of(request).store.delete(spec, record_id):
-            return not_found(spec, request.match_info["Id"])
+            return not_found(
+                spec, request.match_info["Id"], state_of(request).config.not_found_body
+            )
         body = action_ok("The record was deleted successfully.", None, _user(request))
         return _json(body)
 
@@ -350,12 +365,17 @@ def not_a_form(content_type: str) -> dict[str, str]:
 
 async def token(request: web.Request) -> web.Response:
     state = request.app[_STATE_KEY]
-    if request.content_type != FORM:
+    form: Mapping[str, Any]
+    if request.content_type == "application/json" and state.config.token_json_body == "accepted":
+        body, _bad = await _json_body(request)
+        form = body if isinstance(body, dict) else {}
+    elif request.content_type != FORM:
         return _json(not_a_form(request.content_type), status=400)
-    try:
-        form = await request.post()
-    except ValueError:
-        return _json({"error": "invalid_request"}, status=400)
+    else:
+        try:
+            form = await request.post()
+        except ValueError:
+            return _json({"error": "invalid_request"}, status=400)
 
     def field(name: str) -> str:
         value = form.get(name)
@@ -524,7 +544,12 @@ def build_app(state: EmulatorState) -> web.Application:
             response = unreadable_answer(kind)
         elif kind == "error500_after":
             response = _json(error_envelope(500, OOOPS, None), status=500)
-        elif kind == "unknown_enum" and spec is not None and isinstance(response, web.Response):
+        elif (
+            (kind == "unknown_enum" or state.config.unknown_enum_values)
+            and spec is not None
+            and request.method == "GET"
+            and isinstance(response, web.Response)
+        ):
             response = with_unknown_enums(spec, response)
         answered(response.status)
         return response

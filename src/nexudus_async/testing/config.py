@@ -188,18 +188,50 @@ class EmulatorConfig:
     #: Token the admin API (``/_emulator/``) requires as ``Authorization: Bearer``;
     #: ``None``: open, which only a loopback host allows.
     admin_token: str | None = None
-    #: Which ``dir`` values the account understands (:data:`DirEncoding`); a value it
-    #: does not understand is ignored: the list comes back ascending.
-    dir_encoding: DirEncoding = "words"
     #: :data:`RangePrecision` of ``From_``/``To_`` date range filters.
     range_precision: RangePrecision = "minute"
+
+    # The account's answers where the vendor's pages disagree (see profile.py, which
+    # lists them; ``nexudus-async probe`` reports each as one of these values).
+    #: Which ``dir`` spelling the account understands; another is ignored (Id ascending).
+    dir_encoding: DirEncoding = "words"
+    #: The largest ``size`` a list takes (None: no maximum)...
+    max_page_size: int | None = 1000
+    #: ...and what a larger one gets: 400, or silently the maximum.
+    oversize_page: Literal["refuse", "cap"] = "refuse"
+    #: Which get-by-ids lookups the account understands (``Entity_Id=[..]``, ``id=[..]``);
+    #: the other is ignored like any unknown parameter.
+    ids_forms: Literal["both", "entity_id", "id"] = "both"
+    #: The lookup's answer: ``by_form`` (``Entity_Id`` the envelope, ``id`` a bare
+    #: array, as the pages document each), or the same shape for both.
+    ids_answer: Literal["by_form", "envelope", "array"] = "by_form"
+    #: A missing record's 404 body: the error envelope, or the JSON string "Not found".
+    not_found_body: Literal["envelope", "string"] = "envelope"
+    #: Filter parameters the account ignores (answering the unfiltered list).
+    ignored_filters: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    #: Property names left out of records (list and single-record shapes).
+    record_omits: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    #: Undocumented property names added (null) to every record.
+    record_extras: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    #: Every GET answers ``0`` in enum fields (``ExpirationType: 0``, seen live).
+    unknown_enum_values: bool = False
+    #: A JSON body to ``/api/token``: refused (documented) or taken like the form.
+    token_json_body: Literal["refused", "accepted"] = "refused"
+    #: Does ``CreateMultiple`` give every pass the ``SystemId``, the first only, or none?
+    create_multiple_system_id: Literal["all", "first", "none"] = "all"
+    #: Which new Id a ``CreateMultiple`` answer's ``Value.Id`` holds.
+    create_multiple_answer_id: Literal["first", "last"] = "first"
+    #: A date sent with a UTC offset: shifted to the space's clock (observed), or
+    #: its wall-clock fields kept.
+    offset_dates: Literal["shift", "keep"] = "shift"
+    #: A PUT without a writable field: clears it (documented) or keeps the stored value.
+    put_omitted: Literal["clear", "keep"] = "clear"
 
     def __attrs_post_init__(self) -> None:
         if self.time_scale <= 0:
             raise ValueError("time_scale must be positive")
         if self.throttle_status not in (409, 429):
             raise ValueError("throttle_status must be 409 or 429")
-        if self.dir_encoding not in DIR_ENCODINGS:
-            raise ValueError(f"dir_encoding must be one of {', '.join(DIR_ENCODINGS)}")
-        if self.range_precision not in RANGE_PRECISIONS:
-            raise ValueError(f"range_precision must be one of {', '.join(RANGE_PRECISIONS)}")
+        from .profile import check_config  # every account setting, checked once
+
+        check_config(self)

@@ -115,12 +115,12 @@ class AdminClient:
         return result
 
     def settings(self) -> dict[str, Any]:
-        """The account settings (``dir_encoding``, ``range_precision``)."""
-        result: dict[str, Any] = self.request("GET", "/settings")
+        """The account settings (``GET /_emulator/profile``: every one of profile.py's)."""
+        result: dict[str, Any] = self.request("GET", "/profile")
         return result
 
     def set_settings(self, **settings: Any) -> dict[str, Any]:
-        result: dict[str, Any] = self.request("PUT", "/settings", settings)
+        result: dict[str, Any] = self.request("PUT", "/profile", settings)
         return result
 
     def time_scale(self) -> float:

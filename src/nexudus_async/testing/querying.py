@@ -20,7 +20,8 @@ Semantics chosen where the docs are silent (documented in the package docs):
 - a collection filter (``TimePass_Businesses=5``) matches the records whose
   list of that name (``Businesses``, when a seeded record has one) holds the
   Id, or whose own Id field (``BusinessId``) is it;
-- ``size`` above the documented maximum (1000) answers 400, as a size below 1 does;
+- ``size`` above the documented maximum (1000) answers 400, as a size below 1 does
+  (the account settings may cap it instead, or move the maximum);
 - unknown parameters are ignored (``PageNumber``/``PageSize`` too, as live);
   a known parameter with an unusable value answers 400.
 """
@@ -41,7 +42,7 @@ from .store import Store
 from .validation import INT32_MAX, INT32_MIN, FieldError
 from .values import parse_bool, parse_datetime, parse_guid
 
-__all__ = ["ListQuery", "paginate", "parse_id_list", "parse_list_query"]
+__all__ = ["ListQuery", "PagingRules", "paginate", "parse_id_list", "parse_list_query"]
 
 Row = Mapping[str, Any]
 Predicate = Callable[[Row], bool]
@@ -63,14 +64,6 @@ class _Filter:
     field: str | None = None
     #: The getter answers a collection; equality means "holds the value".
     many: bool = False
-
-
-#: ``dir`` values per encoding (lower case) -> descending?
-_DIRECTIONS: dict[str, dict[str, bool]] = {
-    "words": {"ascending": False, "asc": False, "descending": True, "desc": True},
-    "one_minus_one": {"1": False, "-1": True},
-    "zero_one": {"0": False, "1": True},
-}
 
 
 @attrs.define
@@ -298,29 +291,52 @@ def _positive_int(
     return value
 
 
+#: What each ``dir_encoding`` reads as descending, and as ascending. Anything else
+#: is ignored (the list comes back ascending), which is what a probe can see.
+DIR_SPELLINGS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "words": (frozenset({"descending", "desc"}), frozenset({"ascending", "asc"})),
+    "one_minus_one": (frozenset({"-1"}), frozenset({"1"})),
+    "zero_one": (frozenset({"1"}), frozenset({"0"})),
+}
+
+
+@attrs.frozen
+class PagingRules:
+    """How the account reads ``size`` and ``dir`` (EmulatorConfig's account settings)."""
+
+    max_size: int | None = 1000
+    oversize: str = "refuse"  # or "cap"
+    dir_encoding: str = "words"
+    range_precision: str = "minute"  # or "second"
+
+
+def _page_size(text: str, rules: PagingRules, errors: list[FieldError]) -> int:
+    if rules.oversize == "cap" or rules.max_size is None:
+        size = _positive_int(text, "size", errors) or DEFAULT_PAGE_SIZE
+        return size if rules.max_size is None else min(size, rules.max_size)
+    return _positive_int(text, "size", errors, rules.max_size) or DEFAULT_PAGE_SIZE
+
+
 def parse_list_query(
     spec: EntitySpec,
     store: Store,
     query: Mapping[str, str],
-    *,
-    dir_encoding: str = "words",
-    range_precision: str = "minute",
+    rules: PagingRules = PagingRules(),
 ) -> tuple[ListQuery, list[FieldError]]:
     """Turn the query string into a :class:`ListQuery`, or errors (answered 400).
 
-    ``dir_encoding`` and ``range_precision``: the account's (EmulatorConfig)."""
+    ``rules``: how the account reads ``size``, ``dir`` and date ranges (EmulatorConfig)."""
     out = ListQuery()
     errors: list[FieldError] = []
     if query.get("page"):
         out.page = _positive_int(query["page"], "page", errors) or 1
     if query.get("size"):
-        largest = spec.descriptor.max_page_size  # the documented maximum (1000)
-        out.size = _positive_int(query["size"], "size", errors, largest) or DEFAULT_PAGE_SIZE
+        out.size = _page_size(query["size"], rules, errors)
     if query.get("orderby"):
         out.order_field, out.order_getter = _order_getter(spec, store, query["orderby"])
     direction = query.get("dir") or query.get("sort")
-    if direction:  # not understood: ignored
-        out.descending = _DIRECTIONS[dir_encoding].get(direction.strip().lower(), False)
+    if direction:
+        out.descending = direction.strip().lower() in DIR_SPELLINGS[rules.dir_encoding][0]
 
     equal, ranges = _filters(spec, store)
     id_param = spec.name + "_Id"
@@ -350,7 +366,7 @@ def parse_list_query(
                 errors.append(FieldError(key, message, text))
             else:
                 upper = head.lower() == "to"
-                out.predicates.append(_range(flt, value, upper, range_precision == "minute"))
+                out.predicates.append(_range(flt, value, upper, rules.range_precision == "minute"))
     return out, errors
 
 

@@ -149,8 +149,9 @@ class EmulatorServer:
         self._state.throttle.set_limits(limits)
 
     def set_settings(self, **settings: Any) -> None:
-        """Change account settings from now on: ``dir_encoding``, ``range_precision``
-        (``reset()`` restores the configured ones)."""
+        """Change account settings from now on (``dir_encoding``, ``range_precision``,
+        and the rest of :data:`~nexudus_async.testing.profile.SETTINGS`); ``reset()``
+        restores the configured ones."""
         self._state.set_settings(**settings)
 
     def set_time_scale(self, time_scale: float) -> None:

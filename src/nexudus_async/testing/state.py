@@ -14,6 +14,7 @@ from .auth import Auth
 from .config import EmulatorConfig, UserSpec
 from .faults import FaultInjector
 from .journal import RequestJournal
+from .profile import with_profile
 from .stats import Stats
 from .store import Store
 from .throttle import Throttle
@@ -56,9 +57,9 @@ class EmulatorState:
         self.journal.clear()
 
     def set_settings(self, **settings: Any) -> None:
-        """Change account settings (``dir_encoding``, ``range_precision``) from now on;
-        ``reset()`` restores the configured ones. ValueError names a bad value."""
-        self.config = attrs.evolve(self.config, **settings)
+        """Change account settings (profile.py's table) from now on; ``reset()``
+        restores the configured ones. ValueError names a bad setting or value."""
+        self.config = with_profile(self.config, settings)
 
     def set_time_scale(self, time_scale: float) -> None:
         """Scale throttle windows, waits and new tokens' lifetime from now on."""
