@@ -32,6 +32,8 @@ from nexudus_async.testing import (
 )
 from nexudus_async.testing.server import EmulatorServer
 
+from .conftest import BASE, Wire
+
 CTP = "coworkertimepasses"
 PATH = "/api/billing/coworkertimepasses"
 
@@ -132,10 +134,25 @@ def test_a_refusal_that_names_no_maximum_tries_100_then_25() -> None:
     )
 
 
-async def test_a_bad_filter_is_not_taken_for_a_refused_size(client_of: Any) -> None:
-    async with run_emulator(_config()) as emu, client_of(emu) as client:
-        with pytest.raises(ValidationError):
-            await _iterate(client, unique_id="not-a-uuid")  # type: ignore[arg-type]
+async def test_a_bad_filter_is_not_taken_for_a_refused_size(wire: Wire) -> None:
+    # The client checks filter values itself now, so the account's 400 about a filter
+    # is played on the wire: it names the filter, not ``size``.
+    refusal = {
+        "Message": "CoworkerTimePass_Coworker: is not valid",
+        "Value": None,
+        "WasSuccessful": False,
+        "Errors": [
+            {"PropertyName": "CoworkerTimePass_Coworker", "Message": "is not valid",
+             "AttemptedValue": "42"}
+        ],
+    }  # fmt: skip
+    wire.add("GET", PATH, status=400, payload=refusal)
+    auth = BasicAuth(DEFAULT_ADMIN_EMAIL, DEFAULT_ADMIN_PASSWORD)
+    async with NexudusClient(BASE, auth, rate_limits=None) as client:
+        with pytest.raises(ValidationError) as info:
+            await _iterate(client, coworker=42)
+    assert info.value.errors[0].property_name == "CoworkerTimePass_Coworker"
+    assert wire.lines() == [f"GET {PATH}?page=1&size=1000&CoworkerTimePass_Coworker=42"]
 
 
 # ------------------------------------------------------------------ dir

@@ -67,9 +67,14 @@ async def test_dir_is_read_in_the_accounts_encoding_and_ignored_otherwise(
 
 
 def test_an_unknown_dir_encoding_is_refused() -> None:
-    with pytest.raises(ValueError, match="dir_encoding must be one of words, one_minus_one"):
+    with pytest.raises(
+        ValueError,
+        match='dir_encoding: "numbers" is not one of "words", "one_minus_one", "zero_one"',
+    ):
         EmulatorConfig(dir_encoding="numbers")  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="range_precision must be one of minute, second"):
+    with pytest.raises(
+        ValueError, match='range_precision: "[^"]*" is not one of "minute", "second"'
+    ):
         EmulatorConfig(range_precision="hour")  # type: ignore[arg-type]
 
 
@@ -115,7 +120,7 @@ def test_settings_and_limits_from_the_command_line_and_the_admin_api() -> None:
         assert refused.value.status == 400
         assert refused.value.body == {
             "error": "bad_request",
-            "message": "body.dir_encoding: must be one of words, one_minus_one, zero_one.",
+            "message": 'body.dir_encoding: "numbers" is not one of "words", "one_minus_one", "zero_one".',
         }
         admin.reset()  # back to what the command line said
         assert admin.settings()["dir_encoding"] == "zero_one"

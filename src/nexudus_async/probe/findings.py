@@ -24,6 +24,8 @@ Status = Literal["matches", "differs", "unknown"]
 EXPECTED: Mapping[str, Any] = {
     "throttle_status": 409,
     "dir_encoding": "words",
+    # not probed (it needs records a minute apart): the documented precision
+    "range_precision": "minute",
     "max_page_size": 1000,
     "oversize_page": "refuse",
     "ids_forms": "both",

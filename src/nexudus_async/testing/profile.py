@@ -13,7 +13,9 @@ checks and the profile loader all read it.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -112,6 +114,8 @@ def check_value(name: str, value: Any) -> Any:
     if setting.kind == "page_size":
         if value is None:
             return None
+        if isinstance(value, float | Decimal) and math.isfinite(value) and value == int(value):
+            value = int(value)  # JSON's 500.0 is an integer too
         if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 1_000_000:
             raise ValueError(f"{name}: must be a whole number from 1 to 1000000, or null")
         return value
