@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install generate check-generated lint typecheck test demo bench emulator clean
+.PHONY: install generate check-generated lint typecheck test test-all mutate demo bench emulator clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -22,14 +22,22 @@ check-generated: $(STAMP)
 	$(BIN)/python generator/generate.py --check
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench generator
-	$(BIN)/ruff format --check src tests bench generator
+	$(BIN)/ruff check src tests bench generator tools
+	$(BIN)/ruff format --check src tests bench generator tools
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# Mutation testing of the safety core (slow: not part of .ci/run). MODULE=retry for one
+# module, MUTATE_JOBS for mutmut's parallel children; the table is also printed alone by
+# `.venv/bin/python tools/mutate.py --table-only`.
+MODULE ?=
+MUTATE_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+mutate: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python tools/mutate.py --jobs $(MUTATE_JOBS) $(if $(MODULE),--module $(MODULE))
 
 demo: $(STAMP)
 	$(BIN)/python -m nexudus_async.demo
@@ -41,4 +49,4 @@ emulator: $(STAMP)
 	$(BIN)/python -m nexudus_async.testing --port 8080
 
 clean:
-	rm -rf $(VENV) build dist
+	rm -rf $(VENV) build dist mutants
