@@ -224,7 +224,7 @@ async def test_faults_and_throttling_end_with_exactly_the_requested_passes() -> 
 
         async def reopen_after_throttling() -> None:
             async with asyncio.timeout(60):
-                while emu.stats.throttled < 8:
+                while emu.stats.throttled < 8:  # noqa: ASYNC110 (stats have no event)
                     await asyncio.sleep(0.01)
             emu.set_limits(ThrottleLimits())
 

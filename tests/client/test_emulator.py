@@ -124,17 +124,21 @@ async def test_throttling_is_absorbed_when_the_client_limits_are_too_loose(
         ids = seed(emu, 3)
 
         async def reopen_after_throttling() -> None:
-            while emu.stats.throttled < 10:
-                await asyncio.sleep(0.01)
+            async with asyncio.timeout(30):
+                while emu.stats.throttled < 10:  # noqa: ASYNC110 (stats have no event)
+                    await asyncio.sleep(0.01)
             emu.set_limits(ThrottleLimits())
 
         loose = RateLimits.published().scaled(0.005).without_safety()
-        async with NexudusClient(emu.base_url, basic(), rate_limits=loose) as client:
-            async with asyncio.timeout(30), asyncio.TaskGroup() as tasks:
-                tasks.create_task(reopen_after_throttling())
-                got = await asyncio.gather(
-                    *(client.coworker_time_passes.get(ids[i % 3]) for i in range(150))
-                )
+        async with (
+            NexudusClient(emu.base_url, basic(), rate_limits=loose) as client,
+            asyncio.timeout(30),
+            asyncio.TaskGroup() as tasks,
+        ):
+            tasks.create_task(reopen_after_throttling())
+            got = await asyncio.gather(
+                *(client.coworker_time_passes.get(ids[i % 3]) for i in range(150))
+            )
         assert len(got) == 150
         assert emu.stats.throttled >= 10
         assert emu.stats.by_status[200] == 150

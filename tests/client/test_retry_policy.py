@@ -34,7 +34,7 @@ def test_the_defaults_are_the_documented_ones() -> None:
     assert policy.retry_statuses == frozenset({500, 502, 503, 504})
     assert (policy.max_throttle_retries, policy.max_throttle_wait) == (10, 120.0)
     assert policy.default_throttle_wait == 1.0
-    assert IDEMPOTENT_METHODS == frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+    assert frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"}) == IDEMPOTENT_METHODS
 
 
 def test_never_disables_both_kinds_of_resend_and_keeps_the_rest() -> None:
