@@ -31,6 +31,14 @@ typecheck: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+# The suite on every Python the project claims (the classifiers in pyproject.toml list
+# the same versions; tests/test_python_versions.py checks it), each in .venvs/<version>.
+# A missing REQUIRED_PYTHONS version fails; another missing one is reported and skipped.
+PYTHONS ?= 3.11 3.12 3.13
+REQUIRED_PYTHONS ?= 3.11
+test-all:
+	tools/test-all.sh "$(PYTHONS)" "$(REQUIRED_PYTHONS)"
+
 # Mutation testing of the safety core (slow: not part of .ci/run). MODULE=retry for one
 # module, MUTATE_JOBS for mutmut's parallel children; the table is also printed alone by
 # `.venv/bin/python tools/mutate.py --table-only`.
@@ -49,4 +57,4 @@ emulator: $(STAMP)
 	$(BIN)/python -m nexudus_async.testing --port 8080
 
 clean:
-	rm -rf $(VENV) build dist mutants
+	rm -rf $(VENV) .venvs build dist mutants

@@ -7,7 +7,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 VERSIONS=${1:-"3.11 3.12 3.13"}
-REQUIRED=${2:-"3.11"}
+REQUIRED=${2-"3.11"}
 
 find_python() {  # an interpreter of version $1 that runs: on PATH, else pyenv's
     local v=$1 candidate
@@ -43,6 +43,8 @@ for v in $VERSIONS; do
         failed+=("$v"); status=1
     fi
 done
+
+[ ${#ran[@]} -gt 0 ] || status=1  # nothing ran: nothing was tested
 
 echo
 echo "passed on: ${ran[*]:-none}"
