@@ -61,7 +61,7 @@ def test_an_equivalent_that_is_no_longer_a_survivor_is_flagged(
 
 def test_an_equivalent_needs_a_reason(mutate: ModuleType, tmp_path: Path) -> None:
     (tmp_path / "equivalent.txt").write_text(f"{NAME}2\n")
-    with pytest.raises(SystemExit, match="equivalent.txt line 1: expected 'mutant  reason'"):
+    with pytest.raises(SystemExit, match=r"equivalent\.txt line 1: expected 'mutant  reason'"):
         mutate.load_equivalents()
 
 
