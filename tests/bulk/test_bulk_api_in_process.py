@@ -9,6 +9,7 @@ received), so they hold whatever the engine's inside looks like.
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 
 from nexudus_async._core.auth import BasicAuth
+from nexudus_async._core.errors import AuthenticationError, TransportError
 from nexudus_async._core.retry import RetryPolicy
 from nexudus_async.bulk import BulkProgress
 from nexudus_async.bulk.journal import Journal
@@ -78,7 +80,7 @@ async def test_a_stop_is_honoured_between_every_pair_of_groups(tmp_path: Path, a
         assert emu.stats.by_route[CREATE] == after
         assert report.create_requests == after
         sent = [g for g in report.groups if g.status == "created"]
-        assert len(sent) == after and all(g.created == 2 for g in sent)
+        assert len(sent) == after and all((g.created, g.requests) == (2, 1) for g in sent)
         untouched = [g for g in report.groups if g.status == "not_sent"]
         assert len(untouched) == len(CUSTOMERS) - after
         assert all(g.created == 0 and g.requests == 0 for g in untouched)
@@ -174,4 +176,46 @@ async def test_aborting_a_stopping_job_sends_nothing_more_and_the_journal_resume
         assert again.ok and again.create_requests == 2
         assert emu.stats.executed[CREATE] == 3
         assert [g.status for g in again.groups] == ["skipped", "created", "created"]
+        assert [g.resumed for g in again.groups] == [False, True, False]  # found 'sending'
+        assert [g.requests for g in again.groups] == [0, 1, 1]
         assert created_per_customer(emu) == {401: 2, 402: 2, 403: 2}
+
+
+async def test_a_group_is_given_up_after_exactly_max_attempts_creates() -> None:
+    # Every write throttled, and the client resends nothing itself: each throttled
+    # create reaches the engine, which tries max_attempts times, no more.
+    shut = ThrottleLimits(min_interval=None, writes_per_minute=0)
+    async with run_emulator(EmulatorConfig(limits=shut)) as emu:
+        async with client_for(emu, RetryPolicy.never()) as client:
+            report = await client.coworker_time_passes.bulk_create(
+                rows_for([501]), max_attempts=3, throttle_backoff=0.001
+            )
+        [group] = report.groups
+        assert (group.status, group.created, group.requests) == ("failed", 0, 3)
+        assert group.reason is not None and group.reason.startswith("gave up after 3 attempts")
+        assert emu.stats.by_route[CREATE] == emu.stats.throttled == report.create_requests == 3
+        assert emu.stats.executed[CREATE] == 0
+
+
+async def test_refused_credentials_stop_the_whole_job_at_the_first_answer() -> None:
+    async with run_emulator(EmulatorConfig(limits=ThrottleLimits.off())) as emu:
+        wrong = BasicAuth(DEFAULT_ADMIN_EMAIL, "not-the-password")
+        async with NexudusClient(emu.base_url, wrong, rate_limits=None, retry=FAST) as client:
+            with pytest.raises(AuthenticationError):
+                await client.coworker_time_passes.bulk_create(rows_for(CUSTOMERS), concurrency=1)
+        # one refused request, then nothing: no group tried its own login
+        assert emu.stats.requests == emu.stats.by_status[401] == 1
+        assert emu.store.count(CTP) == 0
+
+
+async def test_an_unreachable_host_stops_the_job_before_any_group() -> None:
+    with socket.socket() as probe:  # a port nothing listens on once closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    auth = BasicAuth(DEFAULT_ADMIN_EMAIL, DEFAULT_ADMIN_PASSWORD)
+    quick = RetryPolicy(max_retries=1, backoff_initial=0.001)
+    async with NexudusClient(
+        f"http://127.0.0.1:{port}", auth, rate_limits=None, retry=quick
+    ) as client:
+        with pytest.raises(TransportError, match="connection failed"):
+            await client.coworker_time_passes.bulk_create(rows_for(CUSTOMERS), concurrency=1)
