@@ -176,6 +176,8 @@ def test_attempt_budget_with_only_one_of_timeout_and_deadline() -> None:
 def test_attempt_budget_keeps_the_timeout_within_a_millisecond_of_it() -> None:
     # 0.001 s short of the full timeout is still "full"; more than that is what is left.
     assert attempt_budget(2.0, 101.9995, 100.0) == 2.0
+    assert 2.0 - 0.001 == 1.999  # exactly, in binary too: the edge itself is "full"
+    assert attempt_budget(2.0, 1.999, 0.0) == 2.0
     assert attempt_budget(2.0, 101.998, 100.0) == pytest.approx(1.998)
 
 
