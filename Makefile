@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install generate check-generated lint typecheck test demo bench emulator dist clean
+.PHONY: install generate check-generated lint typecheck test test-all mutate demo bench emulator dist clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -22,14 +22,30 @@ check-generated: $(STAMP)
 	$(BIN)/python generator/generate.py --check
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench generator
-	$(BIN)/ruff format --check src tests bench generator
+	$(BIN)/ruff check src tests bench generator tools
+	$(BIN)/ruff format --check src tests bench generator tools
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# The suite on every Python the project claims (the classifiers in pyproject.toml list
+# the same versions; tests/test_python_versions.py checks it), each in .venvs/<version>.
+# A missing REQUIRED_PYTHONS version fails; another missing one is reported and skipped.
+PYTHONS ?= 3.11 3.12 3.13
+REQUIRED_PYTHONS ?= 3.11
+test-all:
+	tools/test-all.sh "$(PYTHONS)" "$(REQUIRED_PYTHONS)"
+
+# Mutation testing of the safety core (slow: not part of .ci/run). MODULE=retry for one
+# module, MUTATE_JOBS for mutmut's parallel children; the table is also printed alone by
+# `.venv/bin/python tools/mutate.py --table-only`.
+MODULE ?=
+MUTATE_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+mutate: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python tools/mutate.py --jobs $(MUTATE_JOBS) $(if $(MODULE),--module $(MODULE))
 
 demo: $(STAMP)
 	$(BIN)/python -m nexudus_async.demo
@@ -46,4 +62,4 @@ dist: $(STAMP)
 	$(BIN)/python -m build --outdir dist .
 
 clean:
-	rm -rf $(VENV) build dist
+	rm -rf $(VENV) .venvs build dist mutants

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import datetime as dt
 import io
@@ -213,10 +214,20 @@ async def test_faults_and_throttling_end_with_exactly_the_requested_passes() -> 
             method="GET", path="/api/billing/coworkertimepasses", kind="error500", probability=0.05
         ),
     )
-    # The emulator keeps the published limits; the client's limiter is switched
-    # off, so 409s happen and are honoured by the retry policy.
-    config = EmulatorConfig(limits=ThrottleLimits(), time_scale=SCALE, seed=5, faults=faults)
+    # The client's limiter is switched off. The job starts with every write refused
+    # (a limit of 0 writes a minute: throttled whatever the machine's speed), and the
+    # published limits come back once the emulator has throttled some: the 409s are
+    # honoured by the retry policy.
+    closed = ThrottleLimits(writes_per_minute=0)
+    config = EmulatorConfig(limits=closed, time_scale=SCALE, seed=5, faults=faults)
     async with run_emulator(config) as emu:
+
+        async def reopen_after_throttling() -> None:
+            async with asyncio.timeout(60):
+                while emu.stats.throttled < 8:  # noqa: ASYNC110 (stats have no event)
+                    await asyncio.sleep(0.01)
+            emu.set_limits(ThrottleLimits())
+
         async with client_for(
             emu, rate_limits=None, retry=RetryPolicy(backoff_initial=0.01, backoff_max=0.05)
         ) as client:
@@ -225,14 +236,16 @@ async def test_faults_and_throttling_end_with_exactly_the_requested_passes() -> 
             async def on_progress(p: object) -> None:
                 progress.append(p.records_done)  # type: ignore[attr-defined]
 
-            report = await client.coworker_time_passes.bulk_create(
-                rows,
-                concurrency=8,
-                progress=on_progress,
-                max_attempts=30,
-            )
+            async with asyncio.TaskGroup() as tasks:
+                tasks.create_task(reopen_after_throttling())
+                report = await client.coworker_time_passes.bulk_create(
+                    rows,
+                    concurrency=8,
+                    progress=on_progress,
+                    max_attempts=30,
+                )
         assert report.ok, [g.reason for g in report.groups if g.status != "created"]
-        assert emu.stats.throttled > 0
+        assert emu.stats.throttled >= 8
         assert emu.stats.faults["drop_after"] > 0
         assert emu.stats.faults["error500"] > 0
         counts = store_counts(emu.store.all(CTP))

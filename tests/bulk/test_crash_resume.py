@@ -18,6 +18,7 @@ import time
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -98,7 +99,7 @@ def _done_groups(journal: Path) -> int:
     if not journal.exists():
         return 0
     try:
-        with sqlite3.connect(journal, timeout=1) as db:
+        with closing(sqlite3.connect(journal, timeout=1)) as db, db:
             (n,) = db.execute("SELECT COUNT(*) FROM groups WHERE state = 'done'").fetchone()
             return int(n)
     except sqlite3.OperationalError:  # tables not created yet
@@ -128,7 +129,7 @@ def test_sigkill_mid_import_then_rerun_gives_exactly_the_requested_passes(
     finally:
         first.wait(10)
     assert first.returncode == -signal.SIGKILL
-    with sqlite3.connect(journal) as db:
+    with closing(sqlite3.connect(journal)) as db, db:
         states = dict(db.execute("SELECT state, COUNT(*) FROM groups GROUP BY state").fetchall())
         (total_groups,) = db.execute("SELECT groups FROM jobs").fetchone()
     assert states.get("done", 0) >= 10
@@ -171,7 +172,7 @@ def test_ctrl_c_stops_cleanly_says_how_to_resume_and_resumes(
     assert "To resume, run the same command again" in out
     assert f"nexudus-async import {path}" in out
     assert DEFAULT_ADMIN_PASSWORD not in out + err
-    with sqlite3.connect(journal) as db:
+    with closing(sqlite3.connect(journal)) as db, db:
         (sending,) = db.execute("SELECT COUNT(*) FROM groups WHERE state = 'sending'").fetchone()
     assert sending == 0  # the requests in flight were allowed to finish
 

@@ -7,6 +7,7 @@ import random
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Mapping
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -480,7 +481,7 @@ def test_journal_saves_a_snapshot_atomically_and_only_before_any_group(tmp_path:
 
 def test_a_journal_from_a_newer_version_or_not_a_journal_is_a_clear_error(tmp_path: Path) -> None:
     newer = tmp_path / "newer.sqlite"
-    with sqlite3.connect(newer) as db:
+    with closing(sqlite3.connect(newer)) as db, db:
         db.execute("PRAGMA user_version = 99")
     with pytest.raises(JournalError, match="newer"):
         Journal(newer)
@@ -630,7 +631,7 @@ async def test_a_job_journaled_before_snapshots_existed_goes_on_counting(tmp_pat
     path = tmp_path / "j.sqlite"
     with Journal(path) as journal, pytest.raises(Crash):
         await run_bulk(plan, old, journal=journal, throttle_backoff=0.0)
-    with sqlite3.connect(path) as db:  # make it a version 1 journal
+    with closing(sqlite3.connect(path)) as db, db:  # make it a version 1 journal
         db.execute("DROP TABLE snapshot_counts")
         db.execute("DROP TABLE snapshots")
         db.execute("PRAGMA user_version = 0")

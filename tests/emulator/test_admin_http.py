@@ -538,12 +538,16 @@ def test_the_cli_refuses_bad_input_in_one_line_with_exit_2(tmp_path: Path) -> No
     bad_json = tmp_path / "bad-json.json"
     bad_json.write_text('{"coworkertimepasses": [\n  {"CoworkerId": 1},\n]}\n')
     prog = "python -m nexudus_async.testing: error: "
+    # The standard library's own words for the mistake (they changed in 3.13).
+    with pytest.raises(json.JSONDecodeError) as why:
+        json.loads(bad_json.read_text())
+    where = f"line {why.value.lineno} column {why.value.colno}: {why.value.msg}"
     cases = {
         ("--host", "0.0.0.0"): "--host 0.0.0.0: the admin API of an emulator others can reach "
         "needs a token: give --admin-token (or $NEXUDUS_EMULATOR_ADMIN_TOKEN)",
         ("--seed-file", str(bad_value)): f"--seed-file {bad_value}: "
         'coworkertimepasses[1].CoworkerId: must be a whole number: "x".',
-        ("--seed-file", str(bad_json)): f"--seed-file {bad_json}: line 3 column 1: Expecting value",
+        ("--seed-file", str(bad_json)): f"--seed-file {bad_json}: {where}",
         ("--port", "70000"): "argument --port: '70000' is not a port number (0 to 65535) "
         "(see --help)",
     }

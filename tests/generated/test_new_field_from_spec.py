@@ -95,8 +95,14 @@ def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return src
 
 
+# What the test runner set for itself (a mutation tool's choice of mutant, pytest's own
+# variables) is not the child's business: the child runs the copy as a user's process would.
+_RUNNER_STATE = ("MUTANT_UNDER_TEST", "MUTMUT_", "PYTEST_", "PY_IGNORE_IMPORTMISMATCH")
+
+
 def _env(src: Path) -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(src), "MYPYPATH": str(src)}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_RUNNER_STATE)}
+    return {**env, "PYTHONPATH": str(src), "MYPYPATH": str(src)}
 
 
 TYPED = """

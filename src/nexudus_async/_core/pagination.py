@@ -172,7 +172,18 @@ def check_paging(
 
 
 class PageIterator(AsyncIterator[Page[T]]):
-    """Yields the pages of a list, lazily and in order (an async iterator and context manager)."""
+    """Yields the pages of a list, lazily and in order (an async iterator and context manager).
+
+    A list that changes during the iteration: each page is what the list holds
+    at that page's offset when the page is fetched (the API pages by offset),
+    so a record added or deleted before it shifts later records between pages:
+    one may be yielded twice, or not at all. The iteration ends after the
+    first page whose ``TotalPages`` (or an earlier page's) says it is the last,
+    or before the first later page that comes back empty; it never asks for a
+    page past the first page's ``TotalPages``. With ``prefetch``, pages are
+    fetched earlier, but the same holds. For a complete pass over a changing
+    list, sort on a key and filter past the last record seen.
+    """
 
     def __init__(
         self,
@@ -297,7 +308,8 @@ class PageIterator(AsyncIterator[Page[T]]):
                 trimmed = self._trim(page, yielded)
                 yielded += len(trimmed.items)
                 yield trimmed
-                if self._pages_in(page) < last:  # the list shrank meanwhile
+                last = min(last, self._pages_in(page))  # the list shrank meanwhile
+                if number >= last:
                     return
         finally:
             await _cancel_all(tasks.values())

@@ -13,6 +13,12 @@ Two different things are retried, with different rules:
   retried only when it certainly never left (the connection could not be
   opened); otherwise the client raises
   :class:`~nexudus_async._core.errors.OutcomeUnknownError`.
+
+  The token request (``POST /api/token``) is retried like an idempotent
+  one: it creates nothing, so one whose connection dropped is sent again
+  with the same bytes (a token lost with it is never used). A refresh token
+  the lost request may have used up is then refused, and the password grant
+  runs again.
 """
 
 from __future__ import annotations
