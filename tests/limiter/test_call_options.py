@@ -195,6 +195,33 @@ async def test_credentials_are_read_after_the_limiter_wait(
     assert nexudus_emulator.stats.by_status[401] == 0  # the stale token was never sent
 
 
+
+async def test_a_token_that_always_expires_before_sending_is_a_clear_error_without_a_timeout(
+    nexudus_emulator: EmulatorServer,
+) -> None:
+    # A clock that leaps ten days at every reading: each token is stale by the time the
+    # limiter lets its call go. Without a call timeout, the renewals are bounded and the
+    # error says what happened (it used to be a TypeError formatting a None timeout).
+    rid = seed(nexudus_emulator)
+    ticks = [0.0]
+
+    def leaping() -> float:
+        ticks[0] += 10 * 86_400.0
+        return ticks[0]
+
+    auth = PasswordGrant(DEFAULT_ADMIN_EMAIL, DEFAULT_ADMIN_PASSWORD, clock=leaping)
+    async with NexudusClient(nexudus_emulator.base_url, auth, rate_limits=None) as client:
+        with pytest.raises(RequestTimeoutError) as info:
+            await client.with_options(timeout=None).coworker_time_passes.get(rid)
+    assert info.value.message == (
+        "the access token expired 11 times while the call waited in the rate limiter's "
+        "queue (tokens live shorter than the queue); nothing was sent"
+    )
+    assert (info.value.method, info.value.path) == ("GET", f"/api/billing/{CTP}/{rid}")
+    # only token requests reached the emulator: the stale GET was never sent
+    assert set(nexudus_emulator.stats.by_route) == {"POST /api/token"}
+
+
 SOAK_TASKS, SOAK_CALLS = 200, 1
 
 

@@ -113,6 +113,10 @@ class NotGiven:
 NOT_GIVEN = NotGiven()
 
 
+#: Without a deadline, how often a call renews a token that expired while it queued.
+MAX_STALE_RENEWALS = 10
+
+
 class _Stale(Exception):
     """Internal: the credentials went stale while the request queued; renew and queue again."""
 
@@ -311,10 +315,13 @@ class Pipeline:
                 if box is not None:
                     marker = box[0]
             except _Stale:
+                # Expired while queued: renew and queue again. The deadline bounds this
+                # when there is one; without one, a bound stops a queue that always
+                # outlasts the token's life from looping for ever.
                 attempt -= 1
                 stale += 1
-                if stale > 3:  # renewed three times while queued: give up rather than loop
-                    raise self._timed_out(timeout, method, path, last_error) from None
+                if deadline is None and stale > MAX_STALE_RENEWALS:
+                    raise self._token_outlived(stale, method, path) from None
                 continue
             except TimeoutError:
                 raise self._timed_out(timeout, method, path, last_error) from None
@@ -640,12 +647,22 @@ class Pipeline:
             raise self._timed_out(timeout, method, path, cause)
 
     @staticmethod
+    def _token_outlived(renewals: int, method: str, path: str) -> RequestTimeoutError:
+        return RequestTimeoutError(
+            f"the access token expired {renewals} times while the call waited in the rate "
+            "limiter's queue (tokens live shorter than the queue); nothing was sent",
+            method=method,
+            path=path,
+        )
+
+    @staticmethod
     def _timed_out(
         timeout: float | None, method: str, path: str, cause: NexudusError | None
     ) -> RequestTimeoutError:
         after = f" (last: {cause.message})" if cause is not None else ""
+        budget = "the call's timeout" if timeout is None else f"the call's timeout of {timeout:g}s"
         error = RequestTimeoutError(
-            f"the call's timeout of {timeout:g}s ran out{after}; nothing more was sent",
+            f"{budget} ran out{after}; nothing more was sent",
             method=method,
             path=path,
         )
