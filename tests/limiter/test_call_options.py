@@ -195,7 +195,6 @@ async def test_credentials_are_read_after_the_limiter_wait(
     assert nexudus_emulator.stats.by_status[401] == 0  # the stale token was never sent
 
 
-
 async def test_a_token_that_always_expires_before_sending_is_a_clear_error_without_a_timeout(
     nexudus_emulator: EmulatorServer,
 ) -> None:
