@@ -158,8 +158,12 @@ def test_bulk_rows_and_the_client_read_a_date_alike() -> None:
         assert values.check(field, given, source="text") == MIDNIGHT  # a spreadsheet cell
         assert values.check(field, given) == MIDNIGHT  # a create argument
         assert values.check_filter("datetime", given) == MIDNIGHT  # a filter
+    # Refused alike too; a cell is told only the text forms, since text is all it holds.
     with pytest.raises(values.Invalid) as info:
         values.check(field, "2027-31-01", source="text")
+    assert str(info.value) == "must be a date (YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS])"
+    with pytest.raises(values.Invalid) as info:
+        values.check(field, "2027-31-01")
     assert str(info.value) == "must be " + values.DATE_FORMS
 
 

@@ -161,7 +161,10 @@ async def test_a_storm_on_the_in_memory_limiter_leaves_no_slot_taken(seed: int) 
         got.append(i)
 
     seen = await storm(take, seed=seed, budgets=(0.001, 0.2))
-    assert seen["ok"] == len(got) and seen["timeout"] > 0
+    # wait_for may report a timeout (or a cancellation) for an acquire that had just
+    # finished: such a caller holds its slot, so ``got`` exceeds the "ok"s by those only.
+    extra = len(got) - seen["ok"]
+    assert 0 <= extra <= seen["timeout"] + seen["cancelled"] and seen["timeout"] > 0, seen
     assert limiter.acquired == len(got)  # a slot counted is a slot a caller received
     assert not limiter._lock.locked() and not limiter._write_lock.locked()
     await asyncio.wait_for(limiter.acquire(write=True), 10)

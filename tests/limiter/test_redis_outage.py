@@ -241,7 +241,11 @@ async def test_a_storm_of_cancelled_acquires_is_no_outage_and_leaves_no_slot_tak
             got.append(i)
 
         seen = await storm(take, seed=seed, budgets=(0.001, 0.2))
-        assert seen["ok"] == len(got) and seen["timeout"] > 0, seen
+        # A call whose acquire finished as its budget ran out (or as it was cancelled)
+        # is counted a timeout or a cancellation by wait_for, yet holds its slot: so
+        # ``got`` may exceed the "ok"s by those, never by more.
+        extra = len(got) - seen["ok"]
+        assert 0 <= extra <= seen["timeout"] + seen["cancelled"] and seen["timeout"] > 0, seen
         # A call cancelled mid round trip breaks its connection; that is no outage.
         assert limiter.fallbacks == 0 and limiter.acquired == len(got)
         assert not limiter._read_lock.locked() and not limiter._write_lock.locked()

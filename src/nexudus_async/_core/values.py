@@ -133,7 +133,7 @@ def _datetime(value: Any, source: Source) -> datetime.datetime:
     elif isinstance(value, str):
         parsed = dates.parse_text(value)
     if parsed is None:
-        if source == "json":  # a request's body: text is all JSON can hold
+        if source != "python":  # a file's cell or a request's body: text is all they hold
             raise Invalid("must be a date (YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS])")
         raise Invalid(f"must be {DATE_FORMS}")
     if source != "json":  # the emulator takes offsets, and shifts them as the API does
