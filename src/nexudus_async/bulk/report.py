@@ -79,6 +79,10 @@ class BulkProgress:
     """Of ``records_done``, those an earlier run had created (not counted in the rate)."""
     reads_sent: int = 0
     """Read requests sent so far in this run: snapshot pages and counts."""
+    records_not_sent: int = 0
+    """Records this run will not send because it was stopped (never ``failed``)."""
+    stopping: bool = False
+    """The job was told to stop (or stops itself): no new request starts."""
 
     @property
     def rate(self) -> float:

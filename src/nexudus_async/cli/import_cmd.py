@@ -6,7 +6,8 @@ exit code with the report.
 
 Exit codes: 0 everything created (now or by an earlier run); 1 some rows
 failed; 2 bad input or usage (nothing sent); 3 credentials or permissions
-refused; 4 the API could not be reached; 130 / 143 interrupted by SIGINT /
+refused; 4 the API could not be reached; 75 another process runs the same
+job (nothing sent; ``--wait`` waits for it); 130 / 143 interrupted by SIGINT /
 SIGTERM (re-run the same command to resume). See :mod:`.failures`.
 """
 
@@ -30,11 +31,13 @@ import attrs
 
 from .._core.entity import Entity
 from .._core.errors import NexudusError
+from .._core.limiter import account_key
 from .._core.throttle import RateLimits
 from .._generated.api import COWORKER_TIME_PASS
 from ..bulk.executor import BulkReport, run_bulk
 from ..bulk.gateway import ResourceGateway
-from ..bulk.journal import JobRecord, Journal
+from ..bulk.journal import JobRecord, Journal, JournalError
+from ..bulk.lock import JobLock, JobLockedError, JobLockError, job_identity
 from ..bulk.plan import Plan, make_plan
 from ..bulk.rows import RowError, ValidRow, validate_rows
 from ..bulk.schedule import HeldBy, schedule
@@ -88,6 +91,8 @@ class ImportOptions:
     """Scale of the published rate limits (the emulator's time scale)."""
     resume_hint: str | None = None
     """The command to show for resuming (without secrets)."""
+    wait: bool = False
+    """Wait for another run of the same job to end, instead of exiting 75."""
 
 
 @attrs.frozen
@@ -109,6 +114,8 @@ def add_import_parser(sub: Any) -> None:
             "the job resumable: after a crash or Ctrl-C, run the same command again."
         ),
     )
+    p.epilog = EXIT_CODES_HELP
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.add_argument("file", type=Path, help="input file (.csv, .jsonl)")
     add_entity_option(p, "what the rows create")
     p.add_argument("--format", dest="fmt", choices=("csv", "jsonl"), help="default: from suffix")
@@ -145,6 +152,12 @@ def add_import_parser(sub: Any) -> None:
         "import again a file whose job the journal has as finished",
     )
     p.add_argument(
+        "--wait",
+        action="store_true",
+        help="when another process runs the same job, wait for it to end, then finish "
+        "what it left (default: exit 75 at once, sending nothing)",
+    )
+    p.add_argument(
         "--progress",
         choices=("auto", "bar", "log", "none"),
         default="auto",
@@ -164,6 +177,17 @@ def add_import_parser(sub: Any) -> None:
     )
     add_connection_options(p)
     p.set_defaults(handler=_cli_import)
+
+
+EXIT_CODES_HELP = """\
+exit codes:
+  0    done (now or by an earlier run)     1    some rows failed
+  2    bad input or usage: nothing sent    3    credentials or permissions refused
+  4    the API could not be reached        70   unexpected error (-v: traceback)
+  75   another process runs the same job: nothing sent (try again later, or --wait)
+  130  stopped by Ctrl-C (SIGINT)          143  stopped by SIGTERM
+  after 1, 130 or 143: run the same command again to finish the job
+"""
 
 
 def _delimiter(text: str) -> str:
@@ -219,6 +243,7 @@ def _cli_import(args: argparse.Namespace) -> int:
         new_job=args.new_job,
         progress=args.progress,
         time_scale=time_scale,
+        wait=args.wait,
         resume_hint=None if args.emulator else _resume_hint(args),
     )
     if opts.concurrency < 1:
@@ -392,6 +417,86 @@ async def run_import(
     plan = make_plan(
         opts.entity, valid, cap=opts.max_per_request, send_duplicates=opts.send_duplicates
     )
+    held: _Held | None = None
+    if not opts.dry_run and conn is not None:
+        # The job is ours before the first request, or this run sends nothing.
+        taken = await _hold(opts, conn, plan, out, err)
+        if isinstance(taken, ImportOutcome):
+            return taken
+        held = taken
+    try:
+        return await _import_planned(opts, conn, plan, valid, held, out, err, trace_configs)
+    finally:
+        if held is not None:
+            held.close()
+
+
+@attrs.define
+class _Held:
+    """The job's journal, open, and its lock, taken (see :mod:`..bulk.lock`)."""
+
+    path: Path
+    journal: Journal
+    lock: JobLock
+    created: bool
+    """The journal file did not exist before this run."""
+
+    def close(self) -> None:
+        unused = self.created and not self.journal.jobs()
+        self.journal.close()
+        if unused:  # stopped before its job began (bad rows): leave no file behind
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+        self.lock.release()
+
+
+def _journal_path(opts: ImportOptions) -> Path:
+    return opts.journal or opts.path.with_name(opts.path.name + ".journal.sqlite")
+
+
+async def _hold(
+    opts: ImportOptions, conn: Connection, plan: Plan, out: TextIO, err: TextIO
+) -> _Held | ImportOutcome:
+    """Open the journal and lock the job: exit 2 if either cannot be, 75 if another run has it."""
+    from ..client import normalize_base_url  # the facade only when a command connects
+
+    path = _journal_path(opts)
+    created = not path.exists()
+    try:
+        journal = Journal(path)
+    except JournalError as exc:
+        print(f"error: journal {exc}; nothing was sent", file=err)
+        return ImportOutcome(EXIT_USAGE, plan=plan)
+    account = account_key(normalize_base_url(conn.base_url), conn.auth.user())
+    identity = job_identity(account, plan.job_hash)
+    lock = JobLock(identity, journal=path, job=f"{plan.job_hash[:12]} ({opts.path.name})")
+    try:
+        try:
+            lock.try_acquire()
+        except JobLockedError as exc:
+            if not opts.wait:
+                raise
+            print(f"waiting: {exc} (--wait)", file=out, flush=True)
+            await lock.acquire(wait=True)
+    except (JobLockedError, JobLockError) as exc:
+        journal.close()
+        code, text = failure_line(exc, conn, resumable=False)
+        print(text if code != EXIT_USAGE else f"{text}; nothing was sent", file=err)
+        return ImportOutcome(code, plan=plan)
+    return _Held(path, journal, lock, created)
+
+
+async def _import_planned(
+    opts: ImportOptions,
+    conn: Connection | None,
+    plan: Plan,
+    valid: Sequence[ValidRow],
+    held: _Held | None,
+    out: TextIO,
+    err: TextIO,
+    trace_configs: Sequence[aiohttp.TraceConfig],
+) -> ImportOutcome:
+    """Check the time passes, print the plan, and unless a dry run send it."""
     try:
         definitions = await _check_definitions(opts, conn, valid, trace_configs)
     except NexudusError as exc:
@@ -410,50 +515,69 @@ async def run_import(
     if opts.dry_run:
         print("dry run: nothing was sent", file=out)
         return ImportOutcome(EXIT_OK, plan=plan)
-    if conn is None:
+    if conn is None or held is None:
         raise ValueError("a connection is needed unless dry_run")
+    return await _send_journaled(opts, conn, plan, held, out, err, trace_configs)
 
-    journal_path = opts.journal or opts.path.with_name(opts.path.name + ".journal.sqlite")
-    with Journal(journal_path) as journal:
-        others = [j for j in journal.unfinished_jobs() if not _same_content(j.job_id, plan)]
-        if others and not opts.new_job:
+
+def _choose_job(
+    opts: ImportOptions, plan: Plan, held: _Held, out: TextIO, err: TextIO
+) -> str | ImportOutcome:
+    """The job to run in the journal (resumed, or new), said in one line; or exit 2."""
+    journal_path, journal = held.path, held.journal
+    others = [j for j in journal.unfinished_jobs() if not _same_content(j.job_id, plan)]
+    if others and not opts.new_job:
+        print(
+            f"error: the journal {journal_path} holds an unfinished job started "
+            f"{others[0].started_at} for different content ({others[0].source}). "
+            "Re-running the changed file could create passes twice. Finish that job "
+            "with its original file, or pass --new-job (or another --journal).",
+            file=err,
+        )
+        return ImportOutcome(EXIT_USAGE, plan=plan)
+    job_id, previous = _job_for(journal, plan, new_job=opts.new_job)
+    if previous is not None:
+        state = "complete" if previous.finished_at else "unfinished"
+        print(
+            f"journal: {journal_path}: resuming the {state} job started {previous.started_at}",
+            file=out,
+        )
+        if previous.finished_at:
             print(
-                f"error: the journal {journal_path} holds an unfinished job started "
-                f"{others[0].started_at} for different content ({others[0].source}). "
-                "Re-running the changed file could create passes twice. Finish that job "
-                "with its original file, or pass --new-job (or another --journal).",
-                file=err,
-            )
-            return ImportOutcome(EXIT_USAGE, plan=plan)
-        job_id, previous = _job_for(journal, plan, new_job=opts.new_job)
-        if previous is not None:
-            state = "complete" if previous.finished_at else "unfinished"
-            print(
-                f"journal: {journal_path}: resuming the {state} job started {previous.started_at}",
+                "  every pass of this file was created by that job; nothing to send "
+                "(--new-job imports the file again)",
                 file=out,
             )
-            if previous.finished_at:
-                print(
-                    "  every pass of this file was created by that job; nothing to send "
-                    "(--new-job imports the file again)",
-                    file=out,
-                )
-        else:
-            print(
-                f"journal: {journal_path}" + (f" (new job {job_id})" if opts.new_job else ""),
-                file=out,
-            )
-        print(f"sending to {conn.describe()}", file=out)
-        stopper = _Stopper()
-        try:
-            report = await _send(
-                opts, conn, plan, journal, out, err, trace_configs, stopper, job_id
-            )
-        except NexudusError as exc:
-            # Raised only for what stops the whole job (refused login, no connection).
-            code, text = failure_line(exc, conn, resumable=opts.resume_hint is not None)
-            print(text, file=err)
-            return ImportOutcome(code, plan=plan)
+    else:
+        print(
+            f"journal: {journal_path}" + (f" (new job {job_id})" if opts.new_job else ""),
+            file=out,
+        )
+    return job_id
+
+
+async def _send_journaled(
+    opts: ImportOptions,
+    conn: Connection,
+    plan: Plan,
+    held: _Held,
+    out: TextIO,
+    err: TextIO,
+    trace_configs: Sequence[aiohttp.TraceConfig],
+) -> ImportOutcome:
+    """The journal's part: which job, send it, and the summary."""
+    job_id = _choose_job(opts, plan, held, out, err)
+    if isinstance(job_id, ImportOutcome):
+        return job_id
+    print(f"sending to {conn.describe()}", file=out)
+    stopper = _Stopper()
+    try:
+        report = await _send(opts, conn, plan, held, out, err, trace_configs, stopper, job_id)
+    except NexudusError as exc:
+        # Raised only for what stops the whole job (refused login, no connection).
+        code, text = failure_line(exc, conn, resumable=opts.resume_hint is not None)
+        print(text, file=err)
+        return ImportOutcome(code, plan=plan)
     if report is None:
         return ImportOutcome(stopper.exit_code, plan=plan)
     _print_summary(report, opts, out)
@@ -571,7 +695,7 @@ async def _send(
     opts: ImportOptions,
     conn: Connection,
     plan: Plan,
-    journal: Journal,
+    held: _Held,
     out: TextIO,
     err: TextIO,
     trace_configs: Sequence[aiohttp.TraceConfig],
@@ -579,6 +703,7 @@ async def _send(
     job_id: str,
 ) -> BulkReport | None:
     stop = stopper.event
+    journal = held.journal
     limits = published_limits(opts.time_scale)
     printer = ProgressPrinter(
         out,
@@ -600,6 +725,7 @@ async def _send(
                 source=str(opts.path.resolve()),
                 job_id=job_id,
                 throttle_backoff=max(opts.time_scale, 0.001),
+                lock=held.lock,
             )
         )
         with _signals(stopper, task, err):
