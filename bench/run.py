@@ -36,6 +36,7 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "b4l": ("b4_loaded", "Requests and time at the API's limits, on a loaded machine"),
     "b6": ("b6_processes", "Four processes on one account: in-memory and Redis limiters"),
     "b7": ("b7_validation", "Validation speed"),
+    "b9": ("b9_scale", "Big jobs: cost per group at 1,000 to 100,000 groups, and a stop"),
 }
 
 

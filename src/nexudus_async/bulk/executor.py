@@ -63,6 +63,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as _dt
+import itertools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -230,6 +231,19 @@ class _Counters:
     snapshot_sent: int = 0
 
 
+def _shared_keys(groups: Sequence[Group]) -> dict[tuple[Any, ...], list[str]]:
+    """The groups of each reconcile key that has more than one (the plan keeps them together).
+
+    Only those: a job of 100,000 customers would otherwise keep 100,000 lists of one.
+    """
+    shared: dict[tuple[Any, ...], list[str]] = {}
+    for before, group in itertools.pairwise(groups):
+        if before.reconcile_key == group.reconcile_key:
+            keys = shared.setdefault(group.reconcile_key, [before.key])
+            keys.append(group.key)
+    return shared
+
+
 def _skipped(group: Group, created: int) -> GroupResult:
     reason = "already created by an earlier run"
     return GroupResult(group.key, group.fields, group.count, created, "skipped", 0, reason)
@@ -274,9 +288,7 @@ class _Job:
         self.requests_total = sum(g.requests(plan.per_request) for g in todo)
         self.lost: list[str] = []
         """Why the job's Redis lease was lost, if it was (see :mod:`.lease`)."""
-        self.same_key: dict[tuple[Any, ...], list[str]] = {}
-        for g in plan.groups:
-            self.same_key.setdefault(g.reconcile_key, []).append(g.key)
+        self.same_key = _shared_keys(plan.groups)
         self.snapshot: dict[str, int] | None = None
         """Records per reconcile key before the job sent anything (None: count per group)."""
         self.baseline: BaselineSource = "none"
@@ -398,7 +410,7 @@ class _Job:
         """
         assert self.snapshot is not None
         baseline = self.snapshot.get(key_text(group.reconcile_key), 0)
-        for key in self.same_key[group.reconcile_key]:
+        for key in self.same_key.get(group.reconcile_key, ()):
             other = self.journal.group(self.job_id, key) if key != group.key else None
             if other is None:
                 continue

@@ -7,7 +7,7 @@ them to the end:
 
 - the journal's (``<journal>.lock`` beside it): one runner per journal file;
 - the job's identity (a hash of the account and the job's content) under the
-  user's state directory (``$NEXUDUS_ASYNC_STATE_DIR``, else
+  user's state directory (``$NEXUDUS_STATE_DIR``, else
   ``$XDG_STATE_HOME/nexudus-async``, else ``~/.local/state/nexudus-async``), so
   the same job under another journal path is refused too.
 
@@ -44,7 +44,7 @@ __all__ = [
     "state_dir",
 ]
 
-ENV_STATE_DIR = "NEXUDUS_ASYNC_STATE_DIR"
+ENV_STATE_DIR = "NEXUDUS_STATE_DIR"
 WAIT_POLL = 0.2
 """Seconds between two tries of a lock a run waits for (``wait=True``)."""
 

@@ -139,7 +139,6 @@ def make_plan(
     if cap is not None and cap < 1:
         raise ValueError("cap must be a positive integer")
     buckets: dict[tuple[tuple[str, Any], ...], list[ValidRow]] = {}
-    order: list[tuple[tuple[str, Any], ...]] = []
     seen: dict[tuple[tuple[str, Any], ...], int] = {}
     for row in rows:
         fk = _fields_key(row.values)
@@ -148,21 +147,18 @@ def make_plan(
             n = seen.get(fk, 0)
             seen[fk] = n + 1
             fk = (*fk, ("#occurrence", n))
-        if fk not in buckets:
-            buckets[fk] = []
-            order.append(fk)
-        buckets[fk].append(row)
+        buckets.setdefault(fk, []).append(row)
 
     groups: list[Group] = []
-    for fk in order:
-        members = buckets[fk]
+    while buckets:  # popped as they become groups: the peak holds one of the two
+        fk, members = buckets.popitem()
         first = members[0]
         key = _hash([entity.attribute, list(fk)])[:32]
         rkey = tuple(first.values.get(f) for f in entity.reconcile)
         if entity.count_field is None:
             group = Group(
                 key=key,
-                fields=dict(first.values),
+                fields=first.values,  # shared, not copied: a 100,000-row plan stays small
                 count=1,
                 lines=(first.line,),
                 row_counts=(1,),
@@ -172,7 +168,7 @@ def make_plan(
         else:
             group = Group(
                 key=key,
-                fields=dict(first.values),
+                fields=first.values,
                 count=sum(r.count for r in members),
                 lines=tuple(r.line for r in members),
                 row_counts=tuple(r.count for r in members),

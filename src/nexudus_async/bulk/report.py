@@ -137,7 +137,13 @@ class BulkReport:
 
     @property
     def failed_rows(self) -> list[RowResult]:
-        return [r for r in self.rows if r.status in ("failed", "not_sent")]
+        """Rows that were sent and failed (or were refused)."""
+        return [r for r in self.rows if r.status == "failed"]
+
+    @property
+    def not_sent_rows(self) -> list[RowResult]:
+        """Rows this run did not send (it was stopped, or their key was blocked): never failed."""
+        return [r for r in self.rows if r.status == "not_sent"]
 
     @property
     def ok(self) -> bool:
@@ -168,6 +174,7 @@ class BulkReport:
             "skipped": [_row_json(r) for r in self.rows if r.status == "skipped"],
             "duplicates": [_row_json(r) for r in self.rows if r.status == "duplicate"],
             "failed": [_row_json(r) for r in self.failed_rows],
+            "not_sent": [_row_json(r) for r in self.not_sent_rows],
         }
 
 

@@ -39,7 +39,7 @@ from ..bulk.gateway import ResourceGateway
 from ..bulk.journal import JobRecord, Journal, JournalError
 from ..bulk.lock import JobLock, JobLockedError, JobLockError, job_identity
 from ..bulk.plan import Plan, make_plan
-from ..bulk.rows import RowError, ValidRow, validate_rows
+from ..bulk.rows import RowError, validate_rows
 from ..bulk.schedule import HeldBy, schedule
 from ..bulk.snapshot import SNAPSHOT_PAGE_SIZE
 from ..bulk.stopping import stop_trace_config
@@ -406,6 +406,7 @@ async def run_import(
         return ImportOutcome(EXIT_USAGE)
     valid, row_errors = validate_rows(opts.entity, source.rows)
     errors = [*source.errors, *row_errors]
+    del source  # a big file's rows as read: only the validated ones go on
     if errors:
         _print_errors(errors, opts.path, err)
         bad_lines = len({e.line for e in errors})
@@ -417,6 +418,7 @@ async def run_import(
     plan = make_plan(
         opts.entity, valid, cap=opts.max_per_request, send_duplicates=opts.send_duplicates
     )
+    del valid  # the plan holds what the job needs
     held: _Held | None = None
     if not opts.dry_run and conn is not None:
         # The job is ours before the first request, or this run sends nothing.
@@ -425,7 +427,7 @@ async def run_import(
             return taken
         held = taken
     try:
-        return await _import_planned(opts, conn, plan, valid, held, out, err, trace_configs)
+        return await _import_planned(opts, conn, plan, held, out, err, trace_configs)
     finally:
         if held is not None:
             held.close()
@@ -490,7 +492,6 @@ async def _import_planned(
     opts: ImportOptions,
     conn: Connection | None,
     plan: Plan,
-    valid: Sequence[ValidRow],
     held: _Held | None,
     out: TextIO,
     err: TextIO,
@@ -498,7 +499,7 @@ async def _import_planned(
 ) -> ImportOutcome:
     """Check the time passes, print the plan, and unless a dry run send it."""
     try:
-        definitions = await _check_definitions(opts, conn, valid, trace_configs)
+        definitions = await _check_definitions(opts, conn, plan, trace_configs)
     except NexudusError as exc:
         assert conn is not None
         code, text = failure_line(exc, conn, resumable=False)
@@ -596,7 +597,7 @@ async def _send_journaled(
 async def _check_definitions(
     opts: ImportOptions,
     conn: Connection | None,
-    rows: Sequence[ValidRow],
+    plan: Plan,
     trace_configs: Sequence[aiohttp.TraceConfig],
 ) -> str | list[RowError]:
     """Every referenced TimePass exists and is not archived: a line for the plan, or bad rows.
@@ -607,8 +608,8 @@ async def _check_definitions(
     if field is None:
         return "time passes:      (this entity refers to none)"
     lines: dict[int, list[int]] = {}
-    for row in rows:
-        lines.setdefault(int(row.values[field.json_name]), []).append(row.line)
+    for g in plan.groups:  # the plan, not the rows: they are gone by now (memory)
+        lines.setdefault(int(g.fields[field.json_name]), []).extend((*g.lines, *g.duplicates))
     if conn is None:
         return "time passes:      not checked (offline: no credentials for a dry run)"
     async with conn.client(published_limits(opts.time_scale), trace_configs) as client:
@@ -670,11 +671,12 @@ def _signals(stopper: _Stopper, task: asyncio.Task[Any], err: TextIO) -> Iterato
         if not stop.is_set():
             stop.set()
             stopper.signal = sig
-            print(
-                "\ninterrupted: finishing the requests in flight (Ctrl-C again to abort now)",
-                file=err,
-                flush=True,
+            what = (
+                "stopping (signal again to abort)"
+                if sig == signal.SIGTERM
+                else "interrupted: stopping (Ctrl-C again to abort now)"
             )
+            print(f"\n{what}: finishing the requests in flight", file=err, flush=True)
         else:
             task.cancel()
 
@@ -709,7 +711,7 @@ async def _send(
         out,
         _progress_mode(opts.progress, out),
         noun=_noun(plan.entity),
-        min_seconds=_min_seconds(limits, journal),
+        eta_seconds=_schedule_eta(limits, journal),
     )
     # After the first signal no request goes out, even one the limiter held.
     async with conn.client(limits, [*trace_configs, stop_trace_config(stop)]) as client:
@@ -746,44 +748,61 @@ async def _send(
     return report
 
 
-ETA_REFRESH = 2.0
-"""Seconds between two replays of the schedule for the ETA (in between, it counts down)."""
+ETA_REPLAY = 60.0
+"""Seconds between two replays of the schedule for the ETA (in between, it is read off)."""
 
 
-def _min_seconds(limits: RateLimits, journal: Journal) -> Callable[[int], float]:
-    """The least time ``n`` more create requests take under ``limits`` (a lower bound).
+def _schedule_eta(limits: RateLimits, journal: Journal) -> Callable[[int], float]:
+    """Seconds the last ``n`` create requests take under ``limits``: the dry run's replay.
 
     Every window counts, after what the journal says the account sent in the
-    last day (this run's requests and a crashed run's): past 4,900 writes in
-    a day the ETA says so.
+    last day (this run's requests and a crashed run's): past 4,900 writes in a
+    day the ETA says so. One replay gives when each request may go; until the
+    next (a minute later), the ETA of the last ``n`` is read off it (the time
+    from the one before them to the last), so the cost per update is constant.
     """
     longest = max((w.period for w in limits.windows), default=0.0) * (1 + limits.safety)
-    cached: list[float] = []  # [when (monotonic), seconds then]
+    replay: list[Any] = []  # [when (monotonic), the replay's times]
 
-    def least(n: int) -> float:
+    def eta(n: int) -> float:
         if n <= 0:
             return 0.0
         mono = time.monotonic()
-        if cached and mono - cached[0] < ETA_REFRESH:
-            return max(cached[1] - (mono - cached[0]), 0.0)
-        wall = time.time()
-        spent = {
-            kind: [t - wall for t in journal.send_times(since=wall - longest, write=kind)]
-            for kind in (True, False)
-        }
-        seconds = schedule(
-            limits, reads=0, writes=n, spent_writes=spent[True], spent_reads=spent[False]
-        ).seconds
-        cached[:] = [mono, seconds]
-        return seconds
+        if not replay or n > len(replay[1]) or mono - replay[0] >= ETA_REPLAY:
+            wall = time.time()
+            spent = {
+                kind: [t - wall for t in journal.send_times(since=wall - longest, write=kind)]
+                for kind in (True, False)
+            }
+            planned = schedule(
+                limits, reads=0, writes=n, spent_writes=spent[True], spent_reads=spent[False],
+                keep_times=True,
+            )  # fmt: skip
+            replay[:] = [mono, planned.times]
+        times: tuple[float, ...] = replay[1]
+        before = times[len(times) - n - 1] if n < len(times) else 0.0
+        return times[-1] - before
 
-    return least
+    return eta
 
 
 def _resume_text(opts: ImportOptions) -> str:
     if opts.resume_hint is None:
         return " (The in-process emulator is gone with its data: nothing to resume.)"
     return f" To resume, run the same command again:\n  {opts.resume_hint}"
+
+
+def _print_not_sent(report: BulkReport, opts: ImportOptions, out: TextIO) -> None:
+    """Rows not sent, one line per reason (never one per row: a stop leaves thousands)."""
+    by_reason: dict[str, list[int]] = {}
+    for r in report.not_sent_rows:
+        by_reason.setdefault(r.reason or "", []).append(r.count)
+    for reason, counts in by_reason.items():
+        what = f"{sum(counts)} {_noun(opts.entity)} in {len(counts)} rows"
+        if report.interrupted and reason.startswith("interrupted before it was sent"):
+            print(f"  not sent (interrupted): {what}: run the same command again", file=out)
+        else:
+            print(f"  not sent: {what}: {reason}", file=out)
 
 
 def _print_summary(report: BulkReport, opts: ImportOptions, out: TextIO) -> None:
@@ -811,6 +830,7 @@ def _print_summary(report: BulkReport, opts: ImportOptions, out: TextIO) -> None
         print(f"  failed: {opts.path}:{r.line}: {r.reason}", file=out)
     if len(failed) > 20:
         print(f"  ... and {len(failed) - 20} more failed rows (see --report)", file=out)
+    _print_not_sent(report, opts, out)
     if report.interrupted:
         print("interrupted: not every group was sent." + _resume_text(opts), file=out)
     elif failed:
