@@ -62,6 +62,7 @@ the same customers one at a time.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as _dt
 import itertools
 import logging
@@ -88,6 +89,7 @@ from .._core.errors import (
 from .._core.limiter import Limiter
 from .._core.resource import Resource
 from .._generated.api import COWORKER_TIME_PASS
+from . import stopping
 from .gateway import BulkGateway, ResourceGateway, SnapshotGateway
 from .job_hold import hold_job
 from .journal import Journal
@@ -583,7 +585,7 @@ class _Job:
     async def create(self, group: Group, chunk: int) -> Any:
         """One create request; counted as sent once it has an outcome (counts only grow)."""
         try:
-            answer = await self.gateway.create(group.fields, chunk)
+            answer = await self._create_or_stop(group, chunk)
         except SendingStopped:
             raise
         except BaseException:
@@ -591,6 +593,35 @@ class _Job:
             raise
         self.c.requests_sent += 1
         return answer
+
+    async def _create_or_stop(self, group: Group, chunk: int) -> Any:
+        """The create; once the job stops, not waited for while the limiter still holds it.
+
+        Only when a :func:`~.stopping.stop_trace_config` watches the wire: then a
+        request that has not reached it never will, so cancelling it loses nothing.
+        """
+        if self.stop is None or not stopping.guarded(self.stop):
+            return await self.gateway.create(group.fields, chunk)
+        mark = stopping.WireMark()
+
+        async def send() -> Any:
+            stopping.watch(mark)
+            return await self.gateway.create(group.fields, chunk)
+
+        sending = asyncio.create_task(send())
+        told = asyncio.create_task(self.stop.wait())
+        try:
+            await asyncio.wait((sending, told), return_when=asyncio.FIRST_COMPLETED)
+            if not sending.done() and not mark.started:
+                sending.cancel()
+                with contextlib.suppress(asyncio.CancelledError, SendingStopped):
+                    await sending
+                raise SendingStopped("stopping: held by the rate limiter, not sent")
+            return await sending  # on the wire: it finishes (bounded by its timeout)
+        finally:
+            told.cancel()
+            if not sending.done():  # this task itself was cancelled (abort)
+                sending.cancel()
 
     async def send_group(self, group: Group) -> GroupResult:
         record = self.journal.group(self.job_id, group.key)
