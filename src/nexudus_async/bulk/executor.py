@@ -62,7 +62,6 @@ the same customers one at a time.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as _dt
 import itertools
 import logging
@@ -585,7 +584,9 @@ class _Job:
     async def create(self, group: Group, chunk: int) -> Any:
         """One create request; counted as sent once it has an outcome (counts only grow)."""
         try:
-            answer = await self._create_or_stop(group, chunk)
+            answer = await stopping.unless_stopped(
+                self.stop, lambda: self.gateway.create(group.fields, chunk)
+            )
         except SendingStopped:
             raise
         except BaseException:
@@ -593,35 +594,6 @@ class _Job:
             raise
         self.c.requests_sent += 1
         return answer
-
-    async def _create_or_stop(self, group: Group, chunk: int) -> Any:
-        """The create; once the job stops, not waited for while the limiter still holds it.
-
-        Only when a :func:`~.stopping.stop_trace_config` watches the wire: then a
-        request that has not reached it never will, so cancelling it loses nothing.
-        """
-        if self.stop is None or not stopping.guarded(self.stop):
-            return await self.gateway.create(group.fields, chunk)
-        mark = stopping.WireMark()
-
-        async def send() -> Any:
-            stopping.watch(mark)
-            return await self.gateway.create(group.fields, chunk)
-
-        sending = asyncio.create_task(send())
-        told = asyncio.create_task(self.stop.wait())
-        try:
-            await asyncio.wait((sending, told), return_when=asyncio.FIRST_COMPLETED)
-            if not sending.done() and not mark.started:
-                sending.cancel()
-                with contextlib.suppress(asyncio.CancelledError, SendingStopped):
-                    await sending
-                raise SendingStopped("stopping: held by the rate limiter, not sent")
-            return await sending  # on the wire: it finishes (bounded by its timeout)
-        finally:
-            told.cancel()
-            if not sending.done():  # this task itself was cancelled (abort)
-                sending.cancel()
 
     async def send_group(self, group: Group) -> GroupResult:
         record = self.journal.group(self.job_id, group.key)

@@ -14,13 +14,17 @@ only have been refused when its turn came.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import weakref
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import aiohttp
 
-__all__ = ["SendingStopped", "WireMark", "guarded", "stop_trace_config"]
+__all__ = ["SendingStopped", "WireMark", "guarded", "stop_trace_config", "unless_stopped"]
+
+_T = TypeVar("_T")
 
 
 class WireMark:
@@ -67,3 +71,34 @@ def stop_trace_config(stop: asyncio.Event) -> aiohttp.TraceConfig:
     config = aiohttp.TraceConfig()
     config.on_request_start.append(on_request_start)
     return config
+
+
+async def unless_stopped(stop: asyncio.Event | None, send: Callable[[], Awaitable[_T]]) -> _T:
+    """``await send()``; once ``stop`` is set, not waited for while it has not reached the wire.
+
+    Only when a :func:`stop_trace_config` of ``stop`` watches the wire: a request
+    that has not reached it by then never will, so cancelling it (in the
+    limiter's wait) loses nothing. Raises :class:`SendingStopped` then.
+    """
+    if stop is None or not guarded(stop):
+        return await send()
+    mark = WireMark()
+
+    async def marked() -> _T:
+        watch(mark)
+        return await send()
+
+    sending = asyncio.create_task(marked())
+    told = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait((sending, told), return_when=asyncio.FIRST_COMPLETED)
+        if not sending.done() and not mark.started:
+            sending.cancel()
+            with contextlib.suppress(asyncio.CancelledError, SendingStopped):
+                await sending
+            raise SendingStopped("stopping: held by the rate limiter, not sent")
+        return await sending  # on the wire: it finishes (bounded by its timeout)
+    finally:
+        told.cancel()
+        if not sending.done():  # the caller itself was cancelled (abort)
+            sending.cancel()
