@@ -863,6 +863,8 @@ async def _run_held(
     if runner.c.snapshot_sent:
         await runner.report_progress()
     by_key = await runner.run_all()
+    groups = [by_key.pop(g.key) for g in plan.groups]  # the dict goes as the list fills
+    del by_key
     await runner.report_progress()
     if runner.fatal is not None:
         # Every group is settled (journaled): the next run resumes the job.
@@ -871,8 +873,8 @@ async def _run_held(
         raise JobLockError("the job's lease in Redis", lost[0], temporary=True)
     report = BulkReport(
         entity=plan.entity.attribute,
-        rows=row_results(plan, by_key),
-        groups=[by_key[g.key] for g in plan.groups],
+        rows=row_results(plan, groups),
+        groups=groups,
         create_requests=runner.c.requests_sent,
         snapshot_requests=runner.c.snapshot_sent,
         count_requests=runner.c.counts_sent,

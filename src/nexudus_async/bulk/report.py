@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import attrs
@@ -195,12 +195,10 @@ def _row_json(r: RowResult, ids: Mapping[str, list[int]] | None = None) -> dict[
     return out
 
 
-def row_results(plan: Plan, results: Mapping[str, GroupResult]) -> list[RowResult]:
+def row_results(plan: Plan, results: Sequence[GroupResult]) -> list[RowResult]:
+    """Per row, from the results of the plan's groups (in the plan's order)."""
     rows: list[RowResult] = []
-    for group in plan.groups:
-        res = results.get(group.key)
-        if res is None:  # pragma: no cover - every group yields a result
-            continue
+    for group, res in zip(plan.groups, results, strict=True):
         # Passes of a group are identical: give the created ones to rows in order.
         left = res.created
         for line, count in zip(group.lines, group.row_counts, strict=True):
