@@ -43,8 +43,18 @@ def render(results: dict[str, Any], benchmarks: dict[str, tuple[str, str]]) -> s
             ],
         ),
     ]
-    renderers = {"b1": b1, "b2": b2, "b3": b3, "b4": b4, "b4l": b4l, "b5": b5, "b6": b6, "b7": b7}
-    renderers["b8"] = b8
+    renderers = {
+        "b1": b1,
+        "b2": b2,
+        "b3": b3,
+        "b4": b4,
+        "b4l": b4l,
+        "b5": b5,
+        "b6": b6,
+        "b7": b7,
+        "b8": b8,
+        "b9": b9,
+    }
     for i, (key, (_, title)) in enumerate(benchmarks.items(), 1):
         out.append(f"## {i}. {title}\n")
         res = results["benchmarks"].get(key)
@@ -475,3 +485,9 @@ def b8(res: dict[str, Any]) -> str:
     import b8_jobs
 
     return b8_jobs.render(res)
+
+
+def b9(res: dict[str, Any]) -> str:
+    import b9_scale
+
+    return b9_scale.render(res)

@@ -147,13 +147,13 @@ def test_export_with_the_insecure_opt_in_warns_then_fails_to_resolve() -> None:
 def test_an_unexpected_error_is_one_line_and_v_shows_the_traceback(tmp_path: Path) -> None:
     path = tmp_path / "p.csv"
     path.write_text(HEADER + "1,1,1,x\n")
-    # A journal in a directory that does not exist: not a case the import handles itself.
-    args = ["import", str(path), "--journal", str(tmp_path / "no" / "such" / "j.sqlite")]
-    args += ["--emulator"]  # the time passes check passes; then the journal fails
+    # A report in a directory that does not exist: not a case the import handles itself.
+    report = tmp_path / "no" / "such" / "r.json"
+    args = ["import", str(path), "--report", str(report), "--emulator"]
     proc = _run(*args)
     assert proc.returncode == 70
     assert _error_lines(proc) == [
-        "error: unexpected OperationalError: unable to open database file "
+        f"error: unexpected FileNotFoundError: [Errno 2] No such file or directory: '{report}' "
         "(run with -v for the traceback)"
     ]
     env = {**os.environ, "NEXUDUS_EMAIL": "ops@example.com", "NEXUDUS_PASSWORD": "pw-x"}

@@ -21,7 +21,7 @@ from nexudus_async._core.throttle import RateLimiter, RateLimits
 from nexudus_async.bulk import BulkProgress
 from nexudus_async.bulk.journal import Journal
 from nexudus_async.bulk.schedule import schedule
-from nexudus_async.cli.import_cmd import _min_seconds
+from nexudus_async.cli.import_cmd import _schedule_eta
 from nexudus_async.cli.progress import ProgressPrinter, format_duration
 
 from ..client.conftest import FakeClock
@@ -112,14 +112,14 @@ def progress(requests_left: int) -> BulkProgress:
 def test_the_eta_knows_what_the_journal_says_was_sent(tmp_path: Path) -> None:
     limits = RateLimits.published()
     with Journal(tmp_path / "j.sqlite") as journal:
-        fresh = ProgressPrinter(io.StringIO(), "none", min_seconds=_min_seconds(limits, journal))
+        fresh = ProgressPrinter(io.StringIO(), "none", eta_seconds=_schedule_eta(limits, journal))
         assert fresh.eta(progress(10)) == "0:01"  # ten writes fit in the minute window
         # 4,900 writes went out over the last 23 hours: the day's budget is spent.
         now = time.time()
         for i in range(4900):
             journal.record_send("earlier", write=True, at=now - 23 * 3600 + i * 10)
-        spent = ProgressPrinter(io.StringIO(), "none", min_seconds=_min_seconds(limits, journal))
         asked = time.time()  # 4,900 inserts take a while on a loaded machine
+        spent = ProgressPrinter(io.StringIO(), "none", eta_seconds=_schedule_eta(limits, journal))
         eta = spent.eta(progress(10))
     # The oldest of them leaves the (reserve-stretched) daily window in about 1:28:48, and
     # each of the other nine writes waits for the next one, sent 10 s later.

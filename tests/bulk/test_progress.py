@@ -119,7 +119,7 @@ async def test_the_width_is_measured_again_at_each_redraw() -> None:
 
 
 async def test_the_rate_is_smoothed_and_the_eta_respects_the_rate_limit() -> None:
-    printer = ProgressPrinter(io.StringIO(), "log", log_interval=0.0, min_seconds=float)
+    printer = ProgressPrinter(io.StringIO(), "log", log_interval=0.0, eta_seconds=float)
     # A burst the limiter lets through, then one request (10 passes) a second.
     await printer(snap(30, 3, elapsed=0.3))
     assert printer.eta(snap(30, 3, elapsed=0.3)) == "0:07"  # 7 requests left at 1/s

@@ -92,6 +92,12 @@ def test_first_signal_starts_no_new_request_and_the_rerun_is_exact(
                 first.communicate()
         assert first.returncode == code, out + err
         assert "finishing the requests in flight" in err
+        if sig == signal.SIGTERM:  # nobody pressed Ctrl-C
+            assert "\nstopping (signal again to abort): finishing the requests in flight" in err
+            assert "Ctrl-C" not in err
+        # The rows never sent are one line, and not failures.
+        assert "  not sent (interrupted): " in out and ": run the same command again" in out
+        assert "failed" not in out
         assert emu.creates() - in_flight == 0  # no create started after the signal
         assert "To resume, run the same command again" in out
         assert f"nexudus-async import {path} --time-scale {SCALE}" in out

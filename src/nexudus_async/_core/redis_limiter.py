@@ -378,6 +378,14 @@ class RedisRateLimiter:
         """How many limiters shared the account at the last answer of Redis (this one included)."""
         return self._sharers
 
+    def redis(self) -> Any:
+        """The Redis client, for other state an account shares (a bulk job's lease)."""
+        return self._redis
+
+    def key(self, name: str) -> str:
+        """The Redis key ``name`` of this limiter's account (its prefix and hash slot)."""
+        return self._key(name)
+
     @property
     def using_fallback(self) -> bool:
         """Whether the last decision was taken without Redis."""

@@ -63,6 +63,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as _dt
+import itertools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -87,8 +88,11 @@ from .._core.errors import (
 from .._core.limiter import Limiter
 from .._core.resource import Resource
 from .._generated.api import COWORKER_TIME_PASS
+from . import stopping
 from .gateway import BulkGateway, ResourceGateway, SnapshotGateway
+from .job_hold import hold_job
 from .journal import Journal
+from .lock import JobLock, JobLockedError, JobLockError
 from .plan import Group, Plan, make_plan
 from .report import (
     BaselineSource,
@@ -114,6 +118,8 @@ __all__ = [
     "BulkProgress",
     "BulkReport",
     "GroupResult",
+    "JobLockError",
+    "JobLockedError",
     "KeyedPage",
     "ResourceGateway",
     "RowResult",
@@ -218,10 +224,30 @@ class _Counters:
     records_done: int = 0
     records_skipped: int = 0
     records_failed: int = 0
+    records_not_sent: int = 0
+    groups_not_sent: int = 0
     groups_done: int = 0
     requests_sent: int = 0
     counts_sent: int = 0
     snapshot_sent: int = 0
+
+
+def _shared_keys(groups: Sequence[Group]) -> dict[tuple[Any, ...], list[str]]:
+    """The groups of each reconcile key that has more than one (the plan keeps them together).
+
+    Only those: a job of 100,000 customers would otherwise keep 100,000 lists of one.
+    """
+    shared: dict[tuple[Any, ...], list[str]] = {}
+    for before, group in itertools.pairwise(groups):
+        if before.reconcile_key == group.reconcile_key:
+            keys = shared.setdefault(group.reconcile_key, [before.key])
+            keys.append(group.key)
+    return shared
+
+
+def _skipped(group: Group, created: int) -> GroupResult:
+    reason = "already created by an earlier run"
+    return GroupResult(group.key, group.fields, group.count, created, "skipped", 0, reason)
 
 
 class _Job:
@@ -249,16 +275,21 @@ class _Job:
         self.stop = stop
         self.max_attempts = max_attempts
         self.throttle_backoff = throttle_backoff
-        self.locks: dict[tuple[Any, ...], asyncio.Lock] = {}
+        self.workers = 2 * concurrency  # more than the sends: some wait for their key's lock
+        self.locks: dict[tuple[Any, ...], tuple[asyncio.Lock, int]] = {}
+        """Per reconcile key in use: its lock and how many groups hold or await it."""
         self.blocked: set[tuple[Any, ...]] = set()
         self.c = _Counters()
         self.states = {k: g.state for k, g in journal.groups(job_id).items()}
-        self.to_send = [g for g in plan.groups if self.states.get(g.key) != "done"]
+        # Totals once, at the start: nothing per group walks every group.
+        self.records_total = plan.records
+        todo = [g for g in plan.groups if self.states.get(g.key) != "done"]
+        self.anything_to_send = bool(todo)
         # What this run has to send: groups an earlier run finished need nothing.
-        self.requests_total = sum(g.requests(plan.per_request) for g in self.to_send)
-        self.same_key: dict[tuple[Any, ...], list[str]] = {}
-        for g in plan.groups:
-            self.same_key.setdefault(g.reconcile_key, []).append(g.key)
+        self.requests_total = sum(g.requests(plan.per_request) for g in todo)
+        self.lost: list[str] = []
+        """Why the job's Redis lease was lost, if it was (see :mod:`.lease`)."""
+        self.same_key = _shared_keys(plan.groups)
         self.snapshot: dict[str, int] | None = None
         """Records per reconcile key before the job sent anything (None: count per group)."""
         self.baseline: BaselineSource = "none"
@@ -272,7 +303,8 @@ class _Job:
 
     def stopped(self) -> bool:
         """Told to stop, or stopped by a fatal error: start no new request."""
-        return self.fatal is not None or (self.stop is not None and self.stop.is_set())
+        told = self.stop is not None and self.stop.is_set()
+        return told or self.fatal is not None or bool(self.lost)
 
     def check_fatal(self, exc: NexudusError) -> None:
         if self.fatal is None and is_fatal(exc, answered=self.answered):
@@ -320,7 +352,7 @@ class _Job:
         A snapshot is only ever taken before the job's first group is sent: after
         that it would count the job's own records as pre-existing ones.
         """
-        if not self.to_send:
+        if not self.anything_to_send:
             return  # nothing to send: no baseline needed
         saved = self.journal.snapshot(self.job_id)
         if saved is not None:  # taken by an earlier run of this job
@@ -379,7 +411,7 @@ class _Job:
         """
         assert self.snapshot is not None
         baseline = self.snapshot.get(key_text(group.reconcile_key), 0)
-        for key in self.same_key[group.reconcile_key]:
+        for key in self.same_key.get(group.reconcile_key, ()):
             other = self.journal.group(self.job_id, key) if key != group.key else None
             if other is None:
                 continue
@@ -403,17 +435,20 @@ class _Job:
     async def report_progress(self) -> None:
         if self.progress is None:
             return
+        c = self.c
         snap = BulkProgress(
-            records_total=self.plan.records,
-            records_done=self.c.records_done,
-            records_failed=self.c.records_failed,
+            records_total=self.records_total,
+            records_done=c.records_done,
+            records_failed=c.records_failed,
             groups_total=len(self.plan.groups),
-            groups_done=self.c.groups_done,
+            groups_done=c.groups_done,
             requests_total=self.requests_total,
-            requests_sent=self.c.requests_sent,
+            requests_sent=c.requests_sent,
             elapsed=time.monotonic() - self.started,
-            records_skipped=self.c.records_skipped,
-            reads_sent=self.c.snapshot_sent + self.c.counts_sent,
+            records_skipped=c.records_skipped,
+            reads_sent=c.snapshot_sent + c.counts_sent,
+            records_not_sent=c.records_not_sent,
+            stopping=self.stopped(),
         )
         async with self.progress_lock:  # one callback at a time, in order
             await self.progress(snap)
@@ -425,52 +460,111 @@ class _Job:
         self.c.records_skipped += result.created_before
         if result.status in ("created", "skipped"):
             self.c.records_done += result.expected
+        elif result.status == "not_sent":
+            self.c.groups_not_sent += 1
+            self.c.records_not_sent += result.expected - result.created
+            self.c.records_done += result.created
         else:
             self.c.records_failed += result.expected - result.created
             self.c.records_done += result.created
         return result
 
+    async def run_all(self) -> dict[str, GroupResult]:
+        """Every group, by a few workers in send order; once stopped, the rest at once."""
+        order = iter(self.send_order())
+        results: dict[str, GroupResult] = {}
+
+        async def worker() -> None:
+            while not self.stopped():
+                group = next(order, None)
+                if group is None:
+                    return
+                results[group.key] = await self.run_group(group)
+
+        # A TaskGroup, so an unexpected error (or cancellation) stops every group:
+        # those in flight stay "sending" in the journal and are reconciled later.
+        try:
+            async with asyncio.TaskGroup() as tg:
+                for _ in range(self.workers):
+                    tg.create_task(worker())
+        except BaseExceptionGroup as group_error:
+            if len(group_error.exceptions) == 1:
+                raise group_error.exceptions[0] from None
+            raise
+        if self.stopped():
+            self.settle_unsent(list(order), results)
+        return results
+
+    def settle_unsent(self, rest: list[Group], results: dict[str, GroupResult]) -> None:
+        """The groups a stopped job never took: one journal transaction, one log line."""
+        keys = [g.key for g in rest if g.key in self.states]
+        prior = self.journal.groups_of(self.job_id, keys) if keys else {}
+        why = "interrupted; the journal keeps it 'sending': re-run to reconcile"
+        for group in rest:
+            record = prior.get(group.key)
+            if record is not None and record.state == "done":
+                results[group.key] = self.finish(_skipped(group, record.created))
+                continue
+            unknown = record is not None and record.state == "sending"
+            created = record.created if record else 0
+            results[group.key] = self.finish(
+                self.not_sent(group, created, why if unknown else None)
+            )
+        if not self.c.groups_not_sent:
+            return
+        groups, records, reason = (
+            self.c.groups_not_sent,
+            self.c.records_not_sent,
+            self.stop_reason(),
+        )
+        self.journal.record_stop(
+            self.job_id, groups_left=groups, records_left=records, reason=reason
+        )
+        log.info("bulk job %s: %d records in %d groups not sent (%s)",
+                 self.job_id[:12], records, groups, reason)  # fmt: skip
+
     async def run_group(self, group: Group) -> GroupResult:
         record = self.journal.group(self.job_id, group.key)
         if record is not None and record.state == "done":
-            result = self.finish(
-                GroupResult(
-                    group.key,
-                    group.fields,
-                    group.count,
-                    record.created,
-                    "skipped",
-                    0,
-                    reason="already created by an earlier run",
-                )
-            )
+            result = self.finish(_skipped(group, record.created))
             await self.report_progress()
             return result
         rkey = group.reconcile_key
-        lock = self.locks.setdefault(rkey, asyncio.Lock())
+        lock, users = self.locks.get(rkey) or (asyncio.Lock(), 0)
+        self.locks[rkey] = (lock, users + 1)
         created = record.created if record else 0
-        async with lock:
-            if self.stopped():
-                result = self.not_sent(group, created)
-            elif rkey in self.blocked:
-                result = self.not_sent(
-                    group,
-                    created,
-                    "not sent: an earlier group for the same "
-                    + " and ".join(self.plan.entity.reconcile)
-                    + " has an unresolved outcome; re-run to resume",
-                )
+        try:
+            async with lock:
+                result = await self._run_locked(group, created)
+        finally:
+            lock, users = self.locks[rkey]
+            if users == 1:
+                del self.locks[rkey]  # no other group of the key waits: memory stays flat
             else:
-                async with self.sem:
-                    # Checked again here: the flag may have been set while waiting.
-                    if self.stopped():
-                        result = self.not_sent(group, created)
-                    else:
-                        result = await self.send_group(group)
-                if result.status == "failed" and self._left_unresolved(group):
-                    self.blocked.add(rkey)
+                self.locks[rkey] = (lock, users - 1)
         result = self.finish(result)
         await self.report_progress()
+        return result
+
+    async def _run_locked(self, group: Group, created: int) -> GroupResult:
+        """A group under its key's lock: sent, or not (stopping, or its key blocked)."""
+        if self.stopped():
+            return self.not_sent(group, created)
+        if group.reconcile_key in self.blocked:
+            return self.not_sent(
+                group,
+                created,
+                "not sent: an earlier group for the same "
+                + " and ".join(self.plan.entity.reconcile)
+                + " has an unresolved outcome; re-run to resume",
+            )
+        async with self.sem:
+            # Checked again here: the flag may have been set while waiting.
+            if self.stopped():
+                return self.not_sent(group, created)
+            result = await self.send_group(group)
+        if result.status == "failed" and self._left_unresolved(group):
+            self.blocked.add(group.reconcile_key)
         return result
 
     def not_sent(self, group: Group, created: int, reason: str | None = None) -> GroupResult:
@@ -486,6 +580,20 @@ class _Job:
     def _left_unresolved(self, group: Group) -> bool:
         rec = self.journal.group(self.job_id, group.key)
         return rec is not None and rec.state == "sending"
+
+    async def create(self, group: Group, chunk: int) -> Any:
+        """One create request; counted as sent once it has an outcome (counts only grow)."""
+        try:
+            answer = await stopping.unless_stopped(
+                self.stop, lambda: self.gateway.create(group.fields, chunk)
+            )
+        except SendingStopped:
+            raise
+        except BaseException:
+            self.c.requests_sent += 1
+            raise
+        self.c.requests_sent += 1
+        return answer
 
     async def send_group(self, group: Group) -> GroupResult:
         record = self.journal.group(self.job_id, group.key)
@@ -511,6 +619,8 @@ class _Job:
 
         def stopped_before_send() -> GroupResult:
             """Stopped between sends: ``created`` is exact, so the journal can say so."""
+            if need_mark:  # nothing of this run is in the journal, nor was sent
+                return self.not_sent(group, created)
             self.journal.mark_failed(
                 self.job_id,
                 group.key,
@@ -533,22 +643,18 @@ class _Job:
             )
             return result("failed", reason)
 
+        # The baseline is marked (durably) right before the first create leaves.
+        need_mark = record is None or record.state == "failed"
         try:
             if record is None:
                 if self.snapshot is not None:
                     baseline = self.baseline_from_journal(group)
                 else:
                     baseline = await self.count(group)
-                self.journal.mark_sending(
-                    self.job_id, group.key, expected=group.count, baseline=baseline
-                )
             elif record.state == "failed":
                 # A definite failure: ``created`` is exact, but later groups of the
                 # same key may have been created since, so take a fresh baseline.
                 baseline = await self.count(group) - created
-                self.journal.mark_sending(
-                    self.job_id, group.key, expected=group.count, baseline=baseline
-                )
             else:  # "sending": the outcome of the last send is unknown
                 baseline = record.baseline
                 created = created_before = await self.count(group) - baseline
@@ -579,13 +685,16 @@ class _Job:
                     return stopped_before_send()
                 attempts += 1
                 requests += 1
-                self.c.requests_sent += 1
                 self.journal.record_send(self.job_id, write=True)
+                if need_mark:  # the intent: one durable transaction, with the send time
+                    self.journal.mark_sending(
+                        self.job_id, group.key, expected=group.count, baseline=baseline
+                    )
+                    need_mark = False
                 try:
-                    answer = await self.gateway.create(group.fields, chunk)
+                    answer = await self.create(group, chunk)
                 except SendingStopped:
                     requests -= 1  # refused before it went out
-                    self.c.requests_sent -= 1
                     return stopped_before_send()
                 except OutcomeUnknownError as exc:
                     note = f"outcome unknown ({exc}); reconciled by counting"
@@ -633,10 +742,11 @@ class _Job:
                 if isinstance(new_id, int) and not isinstance(new_id, bool):
                     ids.append(new_id)
                 created += chunk
-                self.journal.mark_sent(
-                    self.job_id, group.key, created=created, requests=prior_requests + requests
-                )
-                await self.report_progress()
+                if created < group.count:  # else the loop's next turn marks it done
+                    self.journal.mark_sent(
+                        self.job_id, group.key, created=created, requests=prior_requests + requests
+                    )
+                    await self.report_progress()
         except _Stopped:
             rec = self.journal.group(self.job_id, group.key)
             if rec is None or rec.state != "sending":  # exact: nothing left unknown
@@ -675,6 +785,8 @@ async def run_bulk(
     source: str | None = None,
     since: str | None = None,
     job_id: str | None = None,
+    lock: JobLock | None = None,
+    wait_for_lock: bool = False,
 ) -> BulkReport:
     """Send a plan's groups; resume it from ``journal`` when the job was started before.
 
@@ -685,78 +797,96 @@ async def run_bulk(
 
     ``job_id``: the journal's key of the job (default: the plan's content hash,
     so the same rows resume the same job); another id starts a new job.
+
+    One runner per job (:mod:`.lock`, :mod:`.lease`): before anything is sent
+    the job is locked (its journal, and its content for the client's account on
+    this machine; in Redis too when the client's limiter is a
+    ``RedisRateLimiter``). Another run holding it raises
+    :class:`~nexudus_async.bulk.lock.JobLockedError` (nothing sent), unless
+    ``wait_for_lock``: then this run waits for it and goes on as a rerun.
+    ``lock``: a :class:`~nexudus_async.bulk.lock.JobLock` the caller already holds.
     """
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     own_journal = journal is None
     journal = journal if journal is not None else Journal(":memory:")
+    lost: list[str] = []
+    label = plan.job_hash[:12] + (f" ({source})" if source else "")
     try:
-        job = journal.open_job(
-            job_id or plan.job_hash,
-            entity=plan.entity.attribute,
-            since=since or since_for(),
-            groups=len(plan.groups),
-            records=plan.records,
-            source=source,
-        )
-        runner = _Job(
-            plan,
-            gateway,
-            journal,
-            job.job_id,
-            job.since,
-            concurrency=concurrency,
-            progress=progress,
-            stop=stop,
-            max_attempts=max_attempts,
-            throttle_backoff=throttle_backoff,
-        )
-        limiter = getattr(gateway, "limiter", None)
-        if isinstance(limiter, Limiter):
-            primed = await prime_limiter(limiter, journal)
-            if primed:
-                log.info(
-                    "bulk job %s: the limiter counts %d requests an earlier run sent",
-                    job.job_id[:12],
-                    primed,
-                )
-        await runner.report_progress()
-        await runner.prepare()
-        if runner.c.snapshot_sent:
-            await runner.report_progress()
-        # A TaskGroup, so an unexpected error (or cancellation) stops every group:
-        # those in flight stay "sending" in the journal and are reconciled later.
-        try:
-            async with asyncio.TaskGroup() as tg:
-                tasks = [tg.create_task(runner.run_group(g)) for g in runner.send_order()]
-        except BaseExceptionGroup as group_error:
-            if len(group_error.exceptions) == 1:
-                raise group_error.exceptions[0] from None
-            raise
-        if runner.fatal is not None:
-            # Every group is settled (journaled): the next run resumes the job.
-            raise runner.fatal
-        by_key = {r.key: r for r in (t.result() for t in tasks)}
-        results = [by_key[g.key] for g in plan.groups]
-        report = BulkReport(
-            entity=plan.entity.attribute,
-            rows=row_results(plan, by_key),
-            groups=list(results),
-            create_requests=runner.c.requests_sent,
-            snapshot_requests=runner.c.snapshot_sent,
-            count_requests=runner.c.counts_sent,
-            baseline=runner.baseline,
-            baseline_note=runner.baseline_note,
-            elapsed=time.monotonic() - runner.started,
-            interrupted=stop is not None and stop.is_set(),
-            job_id=job.job_id,
-        )
-        if report.records_missing == 0 and not report.interrupted:
-            journal.finish_job(job.job_id)
-        return report
+        async with hold_job(
+            gateway, plan.job_hash, journal=journal.path, label=label, lock=lock,
+            wait=wait_for_lock, on_lost=lost.append,
+        ):  # fmt: skip
+            return await _run_held(
+                plan, gateway, journal, lost, concurrency=concurrency, progress=progress,
+                stop=stop, max_attempts=max_attempts, throttle_backoff=throttle_backoff,
+                source=source, since=since, job_id=job_id,
+            )  # fmt: skip
     finally:
         if own_journal:
             journal.close()
+
+
+async def _run_held(
+    plan: Plan,
+    gateway: BulkGateway,
+    journal: Journal,
+    lost: list[str],
+    *,
+    source: str | None,
+    since: str | None,
+    job_id: str | None,
+    **options: Any,
+) -> BulkReport:
+    """:func:`run_bulk` once the job is held."""
+    job = journal.open_job(
+        job_id or plan.job_hash,
+        entity=plan.entity.attribute,
+        since=since or since_for(),
+        groups=len(plan.groups),
+        records=plan.records,
+        source=source,
+    )
+    runner = _Job(plan, gateway, journal, job.job_id, job.since, **options)
+    runner.lost = lost
+    limiter = getattr(gateway, "limiter", None)
+    if isinstance(limiter, Limiter):
+        primed = await prime_limiter(limiter, journal)
+        if primed:
+            log.info(
+                "bulk job %s: the limiter counts %d requests an earlier run sent",
+                job.job_id[:12],
+                primed,
+            )
+    await runner.report_progress()
+    await runner.prepare()
+    if runner.c.snapshot_sent:
+        await runner.report_progress()
+    by_key = await runner.run_all()
+    groups = [by_key.pop(g.key) for g in plan.groups]  # the dict goes as the list fills
+    del by_key
+    await runner.report_progress()
+    if runner.fatal is not None:
+        # Every group is settled (journaled): the next run resumes the job.
+        raise runner.fatal
+    if lost:
+        raise JobLockError("the job's lease in Redis", lost[0], temporary=True)
+    report = BulkReport(
+        entity=plan.entity.attribute,
+        rows=row_results(plan, groups),
+        groups=groups,
+        create_requests=runner.c.requests_sent,
+        snapshot_requests=runner.c.snapshot_sent,
+        count_requests=runner.c.counts_sent,
+        baseline=runner.baseline,
+        baseline_note=runner.baseline_note,
+        elapsed=time.monotonic() - runner.started,
+        interrupted=runner.stop is not None and runner.stop.is_set(),
+        job_id=job.job_id,
+    )
+    if report.records_missing == 0 and not report.interrupted:
+        journal.finish_job(job.job_id)
+    return report
 
 
 async def prime_limiter(limiter: Limiter, journal: Journal, *, now: float | None = None) -> int:
@@ -826,6 +956,9 @@ async def bulk_create(
         journal: A :class:`~nexudus_async.bulk.journal.Journal` to make the
             job resumable (default: an in-memory one).
         stop: An event; once set, groups not started yet are not sent.
+        wait_for_lock: When another run holds the job (see :func:`run_bulk`),
+            wait for it instead of raising
+            :class:`~nexudus_async.bulk.lock.JobLockedError`.
         max_attempts: Create attempts per group (throttled, or reconciled
             after an unknown outcome) and count attempts, before giving up.
         throttle_backoff: Seconds (times the attempt number) to wait after a

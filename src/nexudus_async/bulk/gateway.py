@@ -15,7 +15,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from .._core import values as _values
 from .._core.entity import Entity, Field
-from .._core.limiter import Limiter
+from .._core.limiter import Limiter, account_key
 from .._core.resource import Resource
 from .snapshot import KeyedPage
 
@@ -91,6 +91,16 @@ class ResourceGateway:
         """The client's rate limiter, which :func:`run_bulk` primes from the journal."""
         limiter = getattr(self.resource._owner, "limiter", None)
         return limiter if isinstance(limiter, Limiter) else None
+
+    @property
+    def account(self) -> str | None:
+        """The account's non-secret key (base URL and user), which names the job's lock."""
+        owner = self.resource._owner
+        base_url = getattr(owner, "base_url", None)
+        if not isinstance(base_url, str):
+            return None
+        auth = getattr(owner, "auth", None)
+        return account_key(base_url, auth.user() if auth is not None else None)
 
     def _field(self, name: str) -> Field:
         field = self.entity.field(name)

@@ -123,6 +123,16 @@ def _hash(obj: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+_ONE = (1,)
+
+
+def _counts(members: Sequence[ValidRow]) -> tuple[int, ...]:
+    """The rows' counts; the commonest, one row of one pass, is one shared tuple."""
+    if len(members) == 1 and members[0].count == 1:
+        return _ONE
+    return tuple(r.count for r in members)
+
+
 def make_plan(
     entity: Entity,
     rows: Sequence[ValidRow],
@@ -138,31 +148,29 @@ def make_plan(
     """
     if cap is not None and cap < 1:
         raise ValueError("cap must be a positive integer")
-    buckets: dict[tuple[tuple[str, Any], ...], list[ValidRow]] = {}
-    order: list[tuple[tuple[str, Any], ...]] = []
-    seen: dict[tuple[tuple[str, Any], ...], int] = {}
+    # Keyed by the group's key (a short hash), not by the fields themselves: a
+    # 100,000-row plan then holds no tuple of tuples per row, even for a moment.
+    buckets: dict[str, list[ValidRow]] = {}
+    seen: dict[str, int] = {}
     for row in rows:
         fk = _fields_key(row.values)
         if entity.count_field is None and send_duplicates:
             # The occurrence number keeps deliberately repeated link rows distinct.
-            n = seen.get(fk, 0)
-            seen[fk] = n + 1
+            same = _hash([entity.attribute, list(fk)])
+            n = seen.get(same, 0)
+            seen[same] = n + 1
             fk = (*fk, ("#occurrence", n))
-        if fk not in buckets:
-            buckets[fk] = []
-            order.append(fk)
-        buckets[fk].append(row)
+        buckets.setdefault(_hash([entity.attribute, list(fk)])[:32], []).append(row)
 
     groups: list[Group] = []
-    for fk in order:
-        members = buckets[fk]
+    while buckets:  # popped as they become groups: the peak holds one of the two
+        key, members = buckets.popitem()
         first = members[0]
-        key = _hash([entity.attribute, list(fk)])[:32]
         rkey = tuple(first.values.get(f) for f in entity.reconcile)
         if entity.count_field is None:
             group = Group(
                 key=key,
-                fields=dict(first.values),
+                fields=first.values,  # shared, not copied: a 100,000-row plan stays small
                 count=1,
                 lines=(first.line,),
                 row_counts=(1,),
@@ -172,10 +180,10 @@ def make_plan(
         else:
             group = Group(
                 key=key,
-                fields=dict(first.values),
+                fields=first.values,
                 count=sum(r.count for r in members),
                 lines=tuple(r.line for r in members),
-                row_counts=tuple(r.count for r in members),
+                row_counts=_counts(members),
                 reconcile_key=rkey,
             )
         groups.append(group)

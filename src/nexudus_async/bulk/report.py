@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import attrs
@@ -79,6 +79,10 @@ class BulkProgress:
     """Of ``records_done``, those an earlier run had created (not counted in the rate)."""
     reads_sent: int = 0
     """Read requests sent so far in this run: snapshot pages and counts."""
+    records_not_sent: int = 0
+    """Records this run will not send because it was stopped (never ``failed``)."""
+    stopping: bool = False
+    """The job was told to stop (or stops itself): no new request starts."""
 
     @property
     def rate(self) -> float:
@@ -133,7 +137,13 @@ class BulkReport:
 
     @property
     def failed_rows(self) -> list[RowResult]:
-        return [r for r in self.rows if r.status in ("failed", "not_sent")]
+        """Rows that were sent and failed (or were refused)."""
+        return [r for r in self.rows if r.status == "failed"]
+
+    @property
+    def not_sent_rows(self) -> list[RowResult]:
+        """Rows this run did not send (it was stopped, or their key was blocked): never failed."""
+        return [r for r in self.rows if r.status == "not_sent"]
 
     @property
     def ok(self) -> bool:
@@ -164,6 +174,7 @@ class BulkReport:
             "skipped": [_row_json(r) for r in self.rows if r.status == "skipped"],
             "duplicates": [_row_json(r) for r in self.rows if r.status == "duplicate"],
             "failed": [_row_json(r) for r in self.failed_rows],
+            "not_sent": [_row_json(r) for r in self.not_sent_rows],
         }
 
 
@@ -184,12 +195,10 @@ def _row_json(r: RowResult, ids: Mapping[str, list[int]] | None = None) -> dict[
     return out
 
 
-def row_results(plan: Plan, results: Mapping[str, GroupResult]) -> list[RowResult]:
+def row_results(plan: Plan, results: Sequence[GroupResult]) -> list[RowResult]:
+    """Per row, from the results of the plan's groups (in the plan's order)."""
     rows: list[RowResult] = []
-    for group in plan.groups:
-        res = results.get(group.key)
-        if res is None:  # pragma: no cover - every group yields a result
-            continue
+    for group, res in zip(plan.groups, results, strict=True):
         # Passes of a group are identical: give the created ones to rows in order.
         left = res.created
         for line, count in zip(group.lines, group.row_counts, strict=True):

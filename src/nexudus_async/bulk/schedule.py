@@ -62,6 +62,8 @@ class Schedule:
     """Seconds from now until the last request may go."""
     held_by: tuple[HeldBy, ...]
     """The windows of an hour or more that held requests back, longest first."""
+    times: tuple[float, ...] = ()
+    """With ``keep_times``: when each request may go (seconds from now), in order."""
 
 
 def schedule(
@@ -71,11 +73,13 @@ def schedule(
     writes: int,
     spent_reads: Sequence[float] = (),
     spent_writes: Sequence[float] = (),
+    keep_times: bool = False,
 ) -> Schedule:
     """When ``reads`` then ``writes`` requests may go, the limiter's way.
 
     ``spent_*``: send times of earlier requests of the account, in seconds
-    relative to now (so not above 0), in any order.
+    relative to now (so not above 0), in any order. ``keep_times``: also
+    return when each request may go (the progress ETA reads it as it goes).
     """
     if limits is None or reads + writes <= 0:
         return Schedule(0.0, ())
@@ -92,6 +96,7 @@ def schedule(
     first = [0.0] * len(effective)
     last = spent_all[-1] if spent_all else -ref._interval
     t = 0.0
+    times: list[float] = []
     for k in range(reads + writes):
         write = k >= reads
         t = max(0.0, last + ref._interval)
@@ -112,13 +117,15 @@ def schedule(
             sent_w.append(t)
         sent.append(t)
         last = t
+        if keep_times:
+            times.append(t)
     counted = [reads + writes] * n_all + [writes] * (len(effective) - n_all)
     held_by = [
         HeldBy(published[i], effective[i][0], max(counted[i] - effective[i][0], 1), first[i])
         for i in range(len(effective))
         if held[i] and published[i].period >= LONG * _scale(limits)
     ]
-    return Schedule(t, tuple(sorted(held_by, key=lambda h: -h.window.period)))
+    return Schedule(t, tuple(sorted(held_by, key=lambda h: -h.window.period)), tuple(times))
 
 
 def shared_schedule(*, reads: int, writes: int, time_scale: float, spent: Spent) -> Schedule:

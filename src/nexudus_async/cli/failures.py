@@ -2,8 +2,9 @@
 
 0 done; 1 some rows failed (import) or the API refused a request; 2 bad input
 or usage, nothing sent; 3 the credentials or permissions were refused; 4 the
-API could not be reached; 70 an unexpected internal error; 130 / 143
-stopped by SIGINT (Ctrl-C) / SIGTERM.
+API could not be reached; 70 an unexpected internal error; 75 the job is
+being run by another process (EX_TEMPFAIL: nothing sent, try again later, or
+``--wait``); 130 / 143 stopped by SIGINT (Ctrl-C) / SIGTERM.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from .._core.errors import (
     TransportError,
 )
 from ..bulk.executor import cannot_connect
+from ..bulk.lock import JobLockedError, JobLockError
 from .connect import ENV_CA_BUNDLE, Connection
 from .reach import reach_problem
 
@@ -28,6 +30,7 @@ __all__ = [
     "EXIT_OK",
     "EXIT_SIGINT",
     "EXIT_SIGTERM",
+    "EXIT_TEMPFAIL",
     "EXIT_UNREACHABLE",
     "EXIT_USAGE",
     "failure_line",
@@ -39,8 +42,15 @@ EXIT_USAGE = 2
 EXIT_AUTH = 3
 EXIT_UNREACHABLE = 4
 EXIT_INTERNAL = 70
+EXIT_TEMPFAIL = 75
 EXIT_SIGINT = 130
 EXIT_SIGTERM = 143
+
+
+WAIT_HINT = (
+    "Run the same command again once it has finished, or with --wait to wait for it and "
+    "then finish whatever it left"
+)
 
 
 def failure_line(exc: NexudusError, conn: Connection, *, resumable: bool) -> tuple[int, str]:
@@ -51,6 +61,11 @@ def failure_line(exc: NexudusError, conn: Connection, *, resumable: bool) -> tup
     detail = exc.api_message or exc.message
     if isinstance(exc, InputError):
         return EXIT_USAGE, f"error: {exc}"
+    if isinstance(exc, JobLockedError):
+        return EXIT_TEMPFAIL, f"error: {exc}; nothing was sent. {WAIT_HINT}"
+    if isinstance(exc, JobLockError):
+        code = EXIT_TEMPFAIL if exc.temporary else EXIT_USAGE
+        return code, f"error: {exc}{then}"
     if isinstance(exc, AuthenticationError):
         return EXIT_AUTH, (
             f"error: authentication failed for {conn.user} at {conn.base_url} ({detail}); "

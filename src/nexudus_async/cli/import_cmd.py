@@ -6,7 +6,8 @@ exit code with the report.
 
 Exit codes: 0 everything created (now or by an earlier run); 1 some rows
 failed; 2 bad input or usage (nothing sent); 3 credentials or permissions
-refused; 4 the API could not be reached; 130 / 143 interrupted by SIGINT /
+refused; 4 the API could not be reached; 75 another process runs the same
+job (nothing sent; ``--wait`` waits for it); 130 / 143 interrupted by SIGINT /
 SIGTERM (re-run the same command to resume). See :mod:`.failures`.
 """
 
@@ -30,14 +31,16 @@ import attrs
 
 from .._core.entity import Entity
 from .._core.errors import NexudusError
+from .._core.limiter import account_key
 from .._core.retry import RetryPolicy
 from .._core.throttle import RateLimits
 from .._generated.api import COWORKER_TIME_PASS
 from ..bulk.executor import BulkReport, run_bulk
 from ..bulk.gateway import ResourceGateway
-from ..bulk.journal import JobRecord, Journal
+from ..bulk.journal import JobRecord, Journal, JournalError
+from ..bulk.lock import JobLock, JobLockedError, JobLockError, job_identity
 from ..bulk.plan import Plan, make_plan
-from ..bulk.rows import PLAIN_CELLS, CellFormat, RowError, ValidRow, validate_rows
+from ..bulk.rows import PLAIN_CELLS, CellFormat, RowError, SourceRow, validate_rows
 from ..bulk.schedule import HeldBy, schedule, shared_schedule, spent_summary
 from ..bulk.snapshot import SNAPSHOT_PAGE_SIZE
 from ..bulk.stopping import stop_trace_config
@@ -102,6 +105,8 @@ class ImportOptions:
     """Scale of the published rate limits (the emulator's time scale)."""
     resume_hint: str | None = None
     """The command to show for resuming (without secrets)."""
+    wait: bool = False
+    """Wait for another run of the same job to end, instead of exiting 75."""
 
 
 @attrs.frozen
@@ -123,6 +128,8 @@ def add_import_parser(sub: Any) -> None:
             "the job resumable: after a crash or Ctrl-C, run the same command again."
         ),
     )
+    p.epilog = EXIT_CODES_HELP
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.add_argument("file", type=Path, help="input file (.csv, .jsonl)")
     add_entity_option(p, "what the rows create")
     p.add_argument("--format", dest="fmt", choices=("csv", "jsonl"), help="default: from suffix")
@@ -161,6 +168,12 @@ def add_import_parser(sub: Any) -> None:
         "import again a file whose job the journal has as finished",
     )
     p.add_argument(
+        "--wait",
+        action="store_true",
+        help="when another process runs the same job, wait for it to end, then finish "
+        "what it left (default: exit 75 at once, sending nothing)",
+    )
+    p.add_argument(
         "--progress",
         choices=("auto", "bar", "log", "none"),
         default="auto",
@@ -180,6 +193,17 @@ def add_import_parser(sub: Any) -> None:
     )
     add_connection_options(p)
     p.set_defaults(handler=_cli_import)
+
+
+EXIT_CODES_HELP = """\
+exit codes:
+  0    done (now or by an earlier run)     1    some rows failed
+  2    bad input or usage: nothing sent    3    credentials or permissions refused
+  4    the API could not be reached        70   unexpected error (-v: traceback)
+  75   another process runs the same job: nothing sent (try again later, or --wait)
+  130  stopped by Ctrl-C (SIGINT)          143  stopped by SIGTERM
+  after 1, 130 or 143: run the same command again to finish the job
+"""
 
 
 def _delimiter(text: str) -> str:
@@ -242,6 +266,7 @@ def _cli_import(args: argparse.Namespace) -> int:
         new_job=args.new_job,
         progress=args.progress,
         time_scale=time_scale,
+        wait=args.wait,
         resume_hint=None if args.emulator else _resume_hint(args),
     )
     if opts.concurrency < 1:
@@ -416,8 +441,9 @@ async def run_import(
         print(f"error: {opts.path}: cannot read the file ({exc.strerror or exc})", file=err)
         return ImportOutcome(EXIT_USAGE)
     print_ignored(source, err)
-    valid, row_errors = validate_rows(opts.entity, source.rows)
+    valid, row_errors = validate_rows(opts.entity, _handed_out(source.rows))
     errors = [*source.errors, *row_errors]
+    del source  # a big file's rows as read: only the validated ones go on
     if errors:
         print_row_errors(
             errors, opts.path, err, entity=opts.entity, cells=opts.cells, report=opts.report
@@ -428,8 +454,98 @@ async def run_import(
     )
     # what other jobs spent, read before this run's own first request
     spent = conn.spent(published_limits(opts.time_scale)) if conn is not None else ((), ())
+    del valid  # the plan holds what the job needs
+    held: _Held | None = None
+    if not opts.dry_run and conn is not None:
+        # The job is ours before the first request, or this run sends nothing.
+        taken = await _hold(opts, conn, plan, out, err)
+        if isinstance(taken, ImportOutcome):
+            return taken
+        held = taken
     try:
-        definitions = await _check_definitions(opts, conn, valid, trace_configs)
+        return await _import_planned(opts, conn, plan, held, spent, out, err, trace_configs)
+    finally:
+        if held is not None:
+            held.close()
+
+
+def _handed_out(rows: list[SourceRow]) -> Iterator[SourceRow]:
+    """The rows in order, each let go of as it is handed out: a big file's rows as read
+    and as validated never all coexist (the peak memory of a 100,000-row import)."""
+    rows.reverse()
+    while rows:
+        yield rows.pop()
+
+
+@attrs.define
+class _Held:
+    """The job's journal, open, and its lock, taken (see :mod:`..bulk.lock`)."""
+
+    path: Path
+    journal: Journal
+    lock: JobLock
+    created: bool
+    """The journal file did not exist before this run."""
+
+    def close(self) -> None:
+        unused = self.created and not self.journal.jobs()
+        self.journal.close()
+        if unused:  # stopped before its job began (bad rows): leave no file behind
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+        self.lock.release()
+
+
+def _journal_path(opts: ImportOptions) -> Path:
+    return opts.journal or opts.path.with_name(opts.path.name + ".journal.sqlite")
+
+
+async def _hold(
+    opts: ImportOptions, conn: Connection, plan: Plan, out: TextIO, err: TextIO
+) -> _Held | ImportOutcome:
+    """Open the journal and lock the job: exit 2 if either cannot be, 75 if another run has it."""
+    from ..client import normalize_base_url  # the facade only when a command connects
+
+    path = _journal_path(opts)
+    created = not path.exists()
+    try:
+        journal = Journal(path)
+    except JournalError as exc:
+        print(f"error: journal {exc}; nothing was sent", file=err)
+        return ImportOutcome(EXIT_USAGE, plan=plan)
+    account = account_key(normalize_base_url(conn.base_url), conn.auth.user())
+    identity = job_identity(account, plan.job_hash)
+    lock = JobLock(identity, journal=path, job=f"{plan.job_hash[:12]} ({opts.path.name})")
+    try:
+        try:
+            lock.try_acquire()
+        except JobLockedError as exc:
+            if not opts.wait:
+                raise
+            print(f"waiting: {exc} (--wait)", file=out, flush=True)
+            await lock.acquire(wait=True)
+    except (JobLockedError, JobLockError) as exc:
+        journal.close()
+        code, text = failure_line(exc, conn, resumable=False)
+        print(text if code != EXIT_USAGE else f"{text}; nothing was sent", file=err)
+        return ImportOutcome(code, plan=plan)
+    return _Held(path, journal, lock, created)
+
+
+async def _import_planned(
+    opts: ImportOptions,
+    conn: Connection | None,
+    plan: Plan,
+    held: _Held | None,
+    spent: tuple[Sequence[float], Sequence[float]],
+    out: TextIO,
+    err: TextIO,
+    trace_configs: Sequence[aiohttp.TraceConfig],
+) -> ImportOutcome:
+    """Check the time passes, print the plan (after what other jobs ``spent``), and unless
+    a dry run send it."""
+    try:
+        definitions = await _check_definitions(opts, conn, plan, trace_configs)
     except NexudusError as exc:
         assert conn is not None
         if not opts.dry_run or (unreachable := reach_problem(exc)) is None:
@@ -448,50 +564,69 @@ async def run_import(
     if opts.dry_run:
         print("dry run: nothing was sent", file=out)
         return ImportOutcome(EXIT_OK, plan=plan)
-    if conn is None:
+    if conn is None or held is None:
         raise ValueError("a connection is needed unless dry_run")
+    return await _send_journaled(opts, conn, plan, held, out, err, trace_configs)
 
-    journal_path = opts.journal or opts.path.with_name(opts.path.name + ".journal.sqlite")
-    with Journal(journal_path) as journal:
-        others = [j for j in journal.unfinished_jobs() if not _same_content(j.job_id, plan)]
-        if others and not opts.new_job:
+
+def _choose_job(
+    opts: ImportOptions, plan: Plan, held: _Held, out: TextIO, err: TextIO
+) -> str | ImportOutcome:
+    """The job to run in the journal (resumed, or new), said in one line; or exit 2."""
+    journal_path, journal = held.path, held.journal
+    others = [j for j in journal.unfinished_jobs() if not _same_content(j.job_id, plan)]
+    if others and not opts.new_job:
+        print(
+            f"error: the journal {journal_path} holds an unfinished job started "
+            f"{others[0].started_at} for different content ({others[0].source}). "
+            "Re-running the changed file could create passes twice. Finish that job "
+            "with its original file, or pass --new-job (or another --journal).",
+            file=err,
+        )
+        return ImportOutcome(EXIT_USAGE, plan=plan)
+    job_id, previous = _job_for(journal, plan, new_job=opts.new_job)
+    if previous is not None:
+        state = "complete" if previous.finished_at else "unfinished"
+        print(
+            f"journal: {journal_path}: resuming the {state} job started {previous.started_at}",
+            file=out,
+        )
+        if previous.finished_at:
             print(
-                f"error: the journal {journal_path} holds an unfinished job started "
-                f"{others[0].started_at} for different content ({others[0].source}). "
-                "Re-running the changed file could create passes twice. Finish that job "
-                "with its original file, or pass --new-job (or another --journal).",
-                file=err,
-            )
-            return ImportOutcome(EXIT_USAGE, plan=plan)
-        job_id, previous = _job_for(journal, plan, new_job=opts.new_job)
-        if previous is not None:
-            state = "complete" if previous.finished_at else "unfinished"
-            print(
-                f"journal: {journal_path}: resuming the {state} job started {previous.started_at}",
+                "  every pass of this file was created by that job; nothing to send "
+                "(--new-job imports the file again)",
                 file=out,
             )
-            if previous.finished_at:
-                print(
-                    "  every pass of this file was created by that job; nothing to send "
-                    "(--new-job imports the file again)",
-                    file=out,
-                )
-        else:
-            print(
-                f"journal: {journal_path}" + (f" (new job {job_id})" if opts.new_job else ""),
-                file=out,
-            )
-        print(f"sending to {conn.describe()}", file=out)
-        stopper = _Stopper()
-        try:
-            report = await _send(
-                opts, conn, plan, journal, out, err, trace_configs, stopper, job_id
-            )
-        except NexudusError as exc:
-            # Raised only for what stops the whole job (refused login, no connection).
-            code, text = failure_line(exc, conn, resumable=opts.resume_hint is not None)
-            print(text, file=err)
-            return ImportOutcome(code, plan=plan)
+    else:
+        print(
+            f"journal: {journal_path}" + (f" (new job {job_id})" if opts.new_job else ""),
+            file=out,
+        )
+    return job_id
+
+
+async def _send_journaled(
+    opts: ImportOptions,
+    conn: Connection,
+    plan: Plan,
+    held: _Held,
+    out: TextIO,
+    err: TextIO,
+    trace_configs: Sequence[aiohttp.TraceConfig],
+) -> ImportOutcome:
+    """The journal's part: which job, send it, and the summary."""
+    job_id = _choose_job(opts, plan, held, out, err)
+    if isinstance(job_id, ImportOutcome):
+        return job_id
+    print(f"sending to {conn.describe()}", file=out)
+    stopper = _Stopper()
+    try:
+        report = await _send(opts, conn, plan, held, out, err, trace_configs, stopper, job_id)
+    except NexudusError as exc:
+        # Raised only for what stops the whole job (refused login, no connection).
+        code, text = failure_line(exc, conn, resumable=opts.resume_hint is not None)
+        print(text, file=err)
+        return ImportOutcome(code, plan=plan)
     if report is None:
         return ImportOutcome(stopper.exit_code, plan=plan)
     _print_summary(report, opts, out)
@@ -510,7 +645,7 @@ async def run_import(
 async def _check_definitions(
     opts: ImportOptions,
     conn: Connection | None,
-    rows: Sequence[ValidRow],
+    plan: Plan,
     trace_configs: Sequence[aiohttp.TraceConfig],
 ) -> str | list[RowError]:
     """Every referenced TimePass exists and is not archived: a line for the plan, or bad rows.
@@ -521,8 +656,8 @@ async def _check_definitions(
     if field is None:
         return "time passes:      (this entity refers to none)"
     lines: dict[int, list[int]] = {}
-    for row in rows:
-        lines.setdefault(int(row.values[field.json_name]), []).append(row.line)
+    for g in plan.groups:  # the plan, not the rows: they are gone by now (memory)
+        lines.setdefault(int(g.fields[field.json_name]), []).extend((*g.lines, *g.duplicates))
     if conn is None:
         return "time passes:      not checked (offline: no credentials for a dry run)"
     async with conn.client(published_limits(opts.time_scale), trace_configs) as client:
@@ -586,11 +721,12 @@ def _signals(stopper: _Stopper, task: asyncio.Task[Any], err: TextIO) -> Iterato
         if not stop.is_set():
             stop.set()
             stopper.signal = sig
-            print(
-                "\ninterrupted: finishing the requests in flight (Ctrl-C again to abort now)",
-                file=err,
-                flush=True,
+            what = (
+                "stopping (signal again to abort)"
+                if sig == signal.SIGTERM
+                else "interrupted: stopping (Ctrl-C again to abort now)"
             )
+            print(f"\n{what}: finishing the requests in flight", file=err, flush=True)
         else:
             task.cancel()
 
@@ -611,7 +747,7 @@ async def _send(
     opts: ImportOptions,
     conn: Connection,
     plan: Plan,
-    journal: Journal,
+    held: _Held,
     out: TextIO,
     err: TextIO,
     trace_configs: Sequence[aiohttp.TraceConfig],
@@ -619,12 +755,13 @@ async def _send(
     job_id: str,
 ) -> BulkReport | None:
     stop = stopper.event
+    journal = held.journal
     limits = published_limits(opts.time_scale)
     printer = ProgressPrinter(
         out,
         _progress_mode(opts.progress, out),
         noun=_noun(plan.entity),
-        min_seconds=_min_seconds(limits, journal),
+        eta_seconds=_schedule_eta(limits, journal),
     )
     # After the first signal no request goes out, even one the limiter held.
     async with conn.client(limits, [*trace_configs, stop_trace_config(stop)]) as client:
@@ -640,6 +777,7 @@ async def _send(
                 source=str(opts.path.resolve()),
                 job_id=job_id,
                 throttle_backoff=max(opts.time_scale, 0.001),
+                lock=held.lock,
             )
         )
         with _signals(stopper, task, err):
@@ -660,44 +798,61 @@ async def _send(
     return report
 
 
-ETA_REFRESH = 2.0
-"""Seconds between two replays of the schedule for the ETA (in between, it counts down)."""
+ETA_REPLAY = 60.0
+"""Seconds between two replays of the schedule for the ETA (in between, it is read off)."""
 
 
-def _min_seconds(limits: RateLimits, journal: Journal) -> Callable[[int], float]:
-    """The least time ``n`` more create requests take under ``limits`` (a lower bound).
+def _schedule_eta(limits: RateLimits, journal: Journal) -> Callable[[int], float]:
+    """Seconds the last ``n`` create requests take under ``limits``: the dry run's replay.
 
     Every window counts, after what the journal says the account sent in the
-    last day (this run's requests and a crashed run's): past 4,900 writes in
-    a day the ETA says so.
+    last day (this run's requests and a crashed run's): past 4,900 writes in a
+    day the ETA says so. One replay gives when each request may go; until the
+    next (a minute later), the ETA of the last ``n`` is read off it (the time
+    from the one before them to the last), so the cost per update is constant.
     """
     longest = max((w.period for w in limits.windows), default=0.0) * (1 + limits.safety)
-    cached: list[float] = []  # [when (monotonic), seconds then]
+    replay: list[Any] = []  # [when (monotonic), the replay's times]
 
-    def least(n: int) -> float:
+    def eta(n: int) -> float:
         if n <= 0:
             return 0.0
         mono = time.monotonic()
-        if cached and mono - cached[0] < ETA_REFRESH:
-            return max(cached[1] - (mono - cached[0]), 0.0)
-        wall = time.time()
-        spent = {
-            kind: [t - wall for t in journal.send_times(since=wall - longest, write=kind)]
-            for kind in (True, False)
-        }
-        seconds = schedule(
-            limits, reads=0, writes=n, spent_writes=spent[True], spent_reads=spent[False]
-        ).seconds
-        cached[:] = [mono, seconds]
-        return seconds
+        if not replay or n > len(replay[1]) or mono - replay[0] >= ETA_REPLAY:
+            wall = time.time()
+            spent = {
+                kind: [t - wall for t in journal.send_times(since=wall - longest, write=kind)]
+                for kind in (True, False)
+            }
+            planned = schedule(
+                limits, reads=0, writes=n, spent_writes=spent[True], spent_reads=spent[False],
+                keep_times=True,
+            )  # fmt: skip
+            replay[:] = [mono, planned.times]
+        times: tuple[float, ...] = replay[1]
+        before = times[len(times) - n - 1] if n < len(times) else 0.0
+        return times[-1] - before
 
-    return least
+    return eta
 
 
 def _resume_text(opts: ImportOptions) -> str:
     if opts.resume_hint is None:
         return " (The in-process emulator is gone with its data: nothing to resume.)"
     return f" To resume, run the same command again:\n  {opts.resume_hint}"
+
+
+def _print_not_sent(report: BulkReport, opts: ImportOptions, out: TextIO) -> None:
+    """Rows not sent, one line per reason (never one per row: a stop leaves thousands)."""
+    by_reason: dict[str, list[int]] = {}
+    for r in report.not_sent_rows:
+        by_reason.setdefault(r.reason or "", []).append(r.count)
+    for reason, counts in by_reason.items():
+        what = f"{sum(counts)} {_noun(opts.entity)} in {len(counts)} rows"
+        if report.interrupted and reason.startswith("interrupted before it was sent"):
+            print(f"  not sent (interrupted): {what}: run the same command again", file=out)
+        else:
+            print(f"  not sent: {what}: {reason}", file=out)
 
 
 def _print_summary(report: BulkReport, opts: ImportOptions, out: TextIO) -> None:
@@ -725,6 +880,7 @@ def _print_summary(report: BulkReport, opts: ImportOptions, out: TextIO) -> None
         print(f"  failed: {opts.path}:{r.line}: {r.reason}", file=out)
     if len(failed) > 20:
         print(f"  ... and {len(failed) - 20} more failed rows (see --report)", file=out)
+    _print_not_sent(report, opts, out)
     if report.interrupted:
         print("interrupted: not every group was sent." + _resume_text(opts), file=out)
     elif failed:

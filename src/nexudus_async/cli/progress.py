@@ -2,11 +2,13 @@
 
 The bar is fitted to the terminal's width, measured again at every redraw
 (so a resized window is followed) and kept one column short of it, so the
-terminal never wraps it onto a new line. The rate is smoothed (an
-exponentially weighted moving average over ``tau`` seconds of the job's
-clock), and the ETA is never shorter than the create requests left take
-under the rate limits (``min_seconds``): the limiter lets an early burst
-through, then holds the job to them.
+terminal never wraps it onto a new line; the log lines say the same words.
+The rate is smoothed (an exponentially weighted moving average over ``tau``
+seconds of the job's clock). The ETA is what the create requests left take
+under the rate limits (``eta_seconds``, the dry run's replay of the limiter),
+so it is right from the first line; without it, it comes from the rate, and
+there is none before the rate is known. Counts never go down. Once the job
+is stopping, the line says so instead of a rate and an ETA.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ class ProgressPrinter:
         noun: str = "passes",
         columns: Callable[[], int] = _terminal_columns,
         tau: float = 5.0,
-        min_seconds: Callable[[int], float] | None = None,
+        eta_seconds: Callable[[int], float] | None = None,
     ) -> None:
         self.noun = noun
         self.stream = stream
@@ -64,7 +66,7 @@ class ProgressPrinter:
         self.log_interval = log_interval
         self.columns = columns
         self.tau = tau
-        self.min_seconds = min_seconds
+        self.eta_seconds = eta_seconds
         self._last_draw: float | None = None
         self._last: BulkProgress | None = None
         self._drawn = False
@@ -107,31 +109,28 @@ class ProgressPrinter:
         return self._rate or 0.0
 
     def eta(self, p: BulkProgress) -> str:
-        left = p.records_total - p.records_done - p.records_failed
+        left = p.records_total - p.records_done - p.records_failed - p.records_not_sent
         if left <= 0 or p.groups_done >= p.groups_total:
             return "0:00"
-        requests_left = max(0, p.requests_total - p.requests_sent)
-        floor = self.min_seconds(requests_left) if self.min_seconds is not None else 0.0
-        if self.rate <= 0:
-            return format_duration(floor) if floor > 0 else "-"
-        return format_duration(max(left / self.rate, floor))
+        if self.eta_seconds is not None:
+            return format_duration(self.eta_seconds(max(0, p.requests_total - p.requests_sent)))
+        return format_duration(left / self.rate) if self.rate > 0 else "-"
 
     def _parts(self, p: BulkProgress) -> list[str]:
         failed = f"{p.records_failed} failed" if p.records_failed else ""
-        return [
-            f"{p.records_done}/{p.records_total} {self.noun}",
-            failed,
-            f"{p.requests_sent}/{p.requests_total} requests",
-            f"{self.rate:,.1f} {self.noun}/s",
-            f"ETA {self.eta(p)}",
-        ]
+        not_sent = f"{p.records_not_sent} not sent" if p.records_not_sent else ""
+        done = f"{p.records_done}/{p.records_total} {self.noun}"
+        requests = f"{p.requests_sent}/{p.requests_total} requests"
+        if p.stopping:
+            return [done, failed, requests, not_sent, "stopping"]
+        return [done, failed, requests, f"{self.rate:,.1f} {self.noun}/s", f"ETA {self.eta(p)}"]
 
     def line(self, p: BulkProgress) -> str:
         parts = self._parts(p)
         if self.mode != "bar":
             return "progress: " + "  ".join(x for x in parts if x)
         total = max(p.records_total, 1)
-        frac = min(1.0, (p.records_done + p.records_failed) / total)
+        frac = min(1.0, (p.records_done + p.records_failed + p.records_not_sent) / total)
         room = max(self.columns(), 20) - 1  # the last column would wrap the line
         # Least useful first when the terminal is narrow.
         for drop in ((), (2,), (2, 3)):

@@ -1,0 +1,252 @@
+"""9. Big jobs: the engine's cost per group at 1,000, 10,000 and 100,000 groups, and a stop.
+
+``nexudus-async import`` of N distinct rows (N groups, one create each) into
+the emulator in its own process, at a time scale where the API's limits are
+not what bounds the job (the daily window of 5,000 writes lasts 0.43 s), with
+``--progress log`` (what a job that is not on a terminal shows) and
+``--concurrency 8``. The import runs in a child process that measures itself
+(``--child``): CPU seconds from the start of the command (after Python's
+imports) to its exit, bytes it made the kernel write to storage
+(``/proc/self/io`` ``write_bytes``: the journal, its WAL and their fsyncs),
+and peak RSS. A second run of each size is sent SIGTERM once a tenth of the
+groups are done; the time from the signal to the process's exit is the stop.
+
+Goals (issue 27): CPU per group at 100,000 within 1.2x of that at 1,000, and
+under 1 ms beyond the HTTP call; at most two journal transactions per group;
+a stop in under 2 s plus the requests in flight; a 100,000-row import in at
+most 150 MB RSS.
+
+    .venv/bin/python bench/run.py --only b9 --no-write
+    .venv/bin/python bench/b9_scale.py 1000 10000     # some sizes, printed as Markdown
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import common
+
+SIZES = (1_000, 10_000, 100_000)
+TIME_SCALE = 0.000005
+CONCURRENCY = 8
+STOP_AT = 0.1
+CPU_RATIO_GOAL = 1.2
+RSS_GOAL_MB = 150.0
+STOP_GOAL_S = 2.0
+
+
+def _write_rows(path: Path, n: int) -> None:
+    with path.open("w") as fh:
+        fh.write("CoworkerId,BusinessId,TimePassId\n")
+        for i in range(n):
+            fh.write(f"{100_000 + i},1,{1 + i % 2}\n")
+
+
+def _done_groups(journal: Path) -> int:
+    try:
+        with sqlite3.connect(f"file:{journal}?mode=ro", uri=True, timeout=1) as db:
+            (n,) = db.execute("SELECT COUNT(*) FROM groups WHERE state = 'done'").fetchone()
+            return int(n)
+    except sqlite3.Error:
+        return 0
+
+
+def _import(url: str, path: Path, journal: Path, out: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "NEXUDUS_EMAIL": "admin@example.com",
+        "NEXUDUS_PASSWORD": "demo-password",
+        "NEXUDUS_STATE_DIR": str(out.parent / "state"),
+    }
+    cmd = [
+        common.PY, os.path.abspath(__file__), "--child", str(out), "--",
+        "import", str(path), "--base-url", url, "--time-scale", str(TIME_SCALE),
+        "--progress", "log", "--concurrency", str(CONCURRENCY), "--journal", str(journal),
+    ]  # fmt: skip
+    return subprocess.Popen(
+        cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=common.ROOT
+    )
+
+
+def _one(n: int, *, stop: bool, tmp: Path) -> dict[str, Any]:
+    path, journal, out = tmp / f"rows{n}.csv", tmp / f"j{n}{stop}.sqlite", tmp / f"o{n}{stop}.json"
+    if not path.exists():
+        _write_rows(path, n)
+    spec = json.dumps({"time_scale": TIME_SCALE, "limits": "published"})
+    with common.child_server(
+        [common.PY, os.path.join(common.BENCH, "emulator_child.py"), spec]
+    ) as emu:
+        started = time.perf_counter()
+        proc = _import(emu.url, path, journal, out)
+        signalled = None
+        if stop:
+            while _done_groups(journal) < n * STOP_AT and proc.poll() is None:
+                time.sleep(0.05)
+            signalled = time.perf_counter()
+            proc.send_signal(signal.SIGTERM)
+        code = proc.wait()
+        ended = time.perf_counter()
+        stats = json.loads(emu.ask("stats"))
+    res: dict[str, Any] = json.loads(out.read_text())
+    res.update(groups=n, exit=code, wall=ended - started, done=_done_groups(journal))
+    res["creates"] = stats.get("by_route", {}).get("POST /api/billing/coworkertimepasses", 0)
+    res["journal_bytes"] = sum(
+        p.stat().st_size for p in tmp.glob(f"j{n}{stop}.sqlite*") if p.is_file()
+    )
+    if signalled is not None:
+        res["stop_s"] = ended - signalled
+    return res
+
+
+def run() -> dict[str, Any]:
+    sizes = SIZES[:2] if common.QUICK else SIZES
+    res: dict[str, Any] = {"time_scale": TIME_SCALE, "concurrency": CONCURRENCY, "sizes": {}}
+    with tempfile.TemporaryDirectory(prefix="nexudus-b9-") as tmpdir:
+        for n in sizes:
+            full = _one(n, stop=False, tmp=Path(tmpdir))
+            stopped = _one(n, stop=True, tmp=Path(tmpdir))
+            res["sizes"][str(n)] = {"full": full, "stopped": stopped}
+            print(f"[b9] {n}: {_summary(full, stopped)}", flush=True)
+    return res
+
+
+def _summary(full: dict[str, Any], stopped: dict[str, Any]) -> str:
+    n = full["groups"]
+    return (
+        f"exit {full['exit']}, {full['cpu_job'] / n * 1000:.2f} ms CPU/group, "
+        f"{full['write_bytes'] / n / 1024:.1f} KiB written/group, "
+        f"{full['transactions'] / n:.2f} transactions/group, "
+        f"{full['maxrss_kb'] / 1024:.0f} MB peak RSS; stop: exit {stopped['exit']} "
+        f"in {stopped.get('stop_s', float('nan')):.2f} s"
+    )
+
+
+def render(res: dict[str, Any]) -> str:
+    sizes = res["sizes"]
+    rows = []
+    per_group = {}
+    for r in sizes.values():
+        full, stopped = r["full"], r["stopped"]
+        n = full["groups"]
+        per_group[n] = full["cpu_job"] / n * 1000
+        rows.append([
+            f"{n:,}", str(full["exit"]), f"{per_group[n]:.2f} ms",
+            f"{full['write_bytes'] / n / 1024:.1f} KiB",
+            f"{full['transactions'] / n:.2f} ({full['durable'] / n:.2f} fsync'd)",
+            f"{full['maxrss_kb'] / 1024:.0f} MB",
+            f"{stopped.get('stop_s', float('nan')):.2f} s (exit {stopped['exit']}, "
+            f"{stopped['done']:,} done)",
+        ])  # fmt: skip
+    small, big = min(per_group), max(per_group)
+    ratio = per_group[big] / per_group[small]
+    big_rss = sizes[str(big)]["full"]["maxrss_kb"] / 1024
+    stops = [r["stopped"].get("stop_s", float("nan")) for r in sizes.values()]
+    return (
+        f"`nexudus-async import` of N distinct rows (N groups), `--progress log`, "
+        f"`--concurrency {res['concurrency']}`, against the emulator in its own process at "
+        f"time scale {res['time_scale']:g} (the API's limits do not bound the job). The import "
+        "measures itself: CPU from the command's start to its exit, bytes written to storage "
+        "(`/proc/self/io`), journal transactions (SQLite's trace), peak RSS. The stop: SIGTERM "
+        f"once {STOP_AT:.0%} of the groups are done, to the process's exit.\n\n"
+        + common.table(
+            [
+                "groups",
+                "exit",
+                "CPU per group",
+                "written per group",
+                "journal transactions per group",
+                "peak RSS",
+                "SIGTERM to exit",
+            ],
+            rows,
+        )
+        + "\n"
+        + common.table(
+            ["goal", "measured", "verdict"],
+            [
+                [
+                    f"CPU per group at {big:,} within {CPU_RATIO_GOAL}x of {small:,}",
+                    f"{ratio:.2f}x",
+                    common.verdict(ratio <= CPU_RATIO_GOAL),
+                ],
+                [
+                    f"peak RSS of the {big:,}-row import <= {RSS_GOAL_MB:.0f} MB",
+                    f"{big_rss:.0f} MB",
+                    common.verdict(big_rss <= RSS_GOAL_MB),
+                ],
+                [
+                    f"SIGTERM to exit < {STOP_GOAL_S:.0f} s (plus requests in flight)",
+                    f"{max(stops):.2f} s at most",
+                    common.verdict(max(stops) < STOP_GOAL_S),
+                ],
+            ],
+        )
+    )
+
+
+class _TransactionCount:
+    """Journal transactions from SQLite's trace: a BEGIN ... COMMIT, or a write outside one."""
+
+    def __init__(self) -> None:
+        self.transactions = self.durable = 0
+        self._open = self._full = False
+
+    def __call__(self, sql: str) -> None:
+        words = sql.split(None, 2)
+        head = words[0].upper() if words else ""
+        if head == "PRAGMA" and "synchronous" in sql.lower():
+            self._full = "full" in sql.lower()
+        elif head == "BEGIN":
+            self._open = True
+        elif head in ("COMMIT", "END"):
+            self._open = False
+            self.transactions += 1
+            self.durable += self._full
+        elif head in ("INSERT", "UPDATE", "DELETE", "REPLACE") and not self._open:
+            self.transactions += 1
+            self.durable += self._full
+
+
+def _child(out: str, argv: list[str]) -> int:
+    """Run the command line in this process, then write what it cost."""
+    from nexudus_async.bulk import journal as journal_module
+    from nexudus_async.cli.main import main
+
+    count = _TransactionCount()
+    original = journal_module.Journal.__init__
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        self._db.set_trace_callback(count)
+
+    journal_module.Journal.__init__ = init  # type: ignore[method-assign]
+    cpu0 = time.process_time()
+    code = main(argv)
+    cpu = time.process_time() - cpu0
+    io = dict(line.split(": ") for line in Path("/proc/self/io").read_text().splitlines())
+    Path(out).write_text(json.dumps({
+        "cpu_job": cpu,
+        "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "write_bytes": int(io["write_bytes"]),
+        "transactions": count.transactions,
+        "durable": count.durable,
+    }))  # fmt: skip
+    return code
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--child"]:
+        raise SystemExit(_child(sys.argv[2], sys.argv[4:]))
+    sizes = tuple(int(a) for a in sys.argv[1:]) or SIZES
+    SIZES = sizes
+    print(render(run()))
