@@ -378,6 +378,7 @@ class RedisRateLimiter:
         """How many limiters shared the account at the last answer of Redis (this one included)."""
         return self._sharers
 
+    @property
     def redis(self) -> Any:
         """The Redis client, for other state an account shares (a bulk job's lease)."""
         return self._redis
