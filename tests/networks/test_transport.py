@@ -8,6 +8,7 @@ reached the server decides whether the pipeline may retry.
 
 from __future__ import annotations
 
+import logging
 import ssl
 from collections.abc import Mapping
 from decimal import Decimal
@@ -20,6 +21,7 @@ from aiohttp.client_reqrep import ConnectionKey
 from multidict import CIMultiDict
 
 from nexudus_async import ProxyError, TLSError
+from nexudus_async._core import transport as transport_module
 from nexudus_async._core.network import Proxy
 from nexudus_async._core.transport import (
     TRUST_HINT,
@@ -134,9 +136,9 @@ def test_a_verification_without_a_message_says_there_is_no_detail() -> None:
 
 
 def test_only_a_trailing_full_stop_of_openssl_is_dropped() -> None:
-    error = _certificate_failure(7, "a.b. c..")
+    error = _certificate_failure(7, "a.b. c.X..")
     assert error is not None
-    assert error.summary.endswith("rejected (a.b. c)")
+    assert error.summary.endswith("rejected (a.b. c.X)")
 
 
 @pytest.mark.parametrize(
@@ -465,3 +467,36 @@ def test_a_decimal_goes_out_with_exactly_its_digits() -> None:
 def test_a_value_json_cannot_hold_is_a_type_error_naming_its_type() -> None:
     with pytest.raises(TypeError, match=r"^Type is not JSON serializable: object$"):
         dumps({"a": object()})
+
+
+def test_without_orjson_the_standard_codec_writes_the_same_bytes_and_reads_decimals(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(transport_module, "_orjson", None)
+    assert dumps({"a": Decimal("1.10"), "b": "é", "c": [1, None]}) == (
+        b'{"a":1.10,"b":"\xc3\xa9","c":[1,null]}'
+    )
+    assert loads(b'[1.5, 2, "\xc3\xa9"]') == [Decimal("1.5"), 2, "é"]
+    assert type(loads(b"[1.5]")[0]) is Decimal
+
+
+# ---------------------------------------------------------------- the debug log
+
+
+async def test_a_refused_certificate_and_tunnel_are_logged_for_debugging(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="nexudus_async")
+    certificate = aiohttp.ClientConnectorCertificateError(_key(), _verification(10, "expired."))
+    with pytest.raises(TLSError):
+        await _transport(RecordingSession(certificate)).send(HttpRequest("POST", "/api/z"))
+    tunnel = _proxy_answer(407, "Auth")
+    with pytest.raises(ProxyError):
+        await _transport(RecordingSession(tunnel)).send(HttpRequest("GET", "/api/w"))
+    records = [r for r in caplog.records if r.name == "nexudus_async"]
+    assert [r.levelno for r in records] == [logging.DEBUG, logging.DEBUG]
+    assert records[0].getMessage() == (
+        "POST /api/z: cannot trust api.example.test: its certificate has expired (the server "
+        f"must renew it, or this machine's clock is wrong) ({certificate!r})"
+    )
+    assert records[1].getMessage() == f"GET /api/w: proxy refused the tunnel ({tunnel!r})"
