@@ -81,13 +81,15 @@ def load_equivalents() -> dict[str, str]:
 _WITH_TESTS = """
 import json, sys
 from mutmut import configuration
-from mutmut.__main__ import cli
 tests, read = json.loads(sys.argv[1]), configuration._config_reader
 def reader():
     setting = read()
     selection = "pytest_add_cli_args_test_selection"
     return lambda key, default: tests if key == selection else setting(key, default)
 configuration._config_reader = reader
+configuration.reset_config()  # importing mutmut loads it: load it again, with the selection
+from mutmut.__main__ import cli
+assert configuration.config().pytest_add_cli_args_test_selection == tests
 sys.argv = ["mutmut", *sys.argv[2:]]
 sys.exit(cli())
 """
