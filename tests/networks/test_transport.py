@@ -465,8 +465,17 @@ def test_a_decimal_goes_out_with_exactly_its_digits() -> None:
 
 
 def test_a_value_json_cannot_hold_is_a_type_error_naming_its_type() -> None:
-    with pytest.raises(TypeError, match=r"^Type is not JSON serializable: object$"):
+    with pytest.raises(TypeError, match=r"^Type is not JSON serializable: object$") as caught:
         dumps({"a": object()})
+    # orjson words its own error; ours, as its cause, names the type too
+    assert str(caught.value.__cause__) == "Type is not JSON serializable: object"
+
+
+def test_a_body_nested_beyond_any_decoder_is_a_value_error_saying_so() -> None:
+    # deeper than orjson's 1,024 levels and than any recursion limit a process sets
+    deep = b"[" * 100_000 + b"]" * 100_000
+    with pytest.raises(ValueError, match=r"^JSON nested too deeply$"):
+        loads(deep)
 
 
 def test_without_orjson_the_standard_codec_writes_the_same_bytes_and_reads_decimals(
