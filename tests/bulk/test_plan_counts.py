@@ -30,12 +30,15 @@ def passes(*data: dict[str, object]) -> list[ValidRow]:
 
 
 def test_the_journal_keys_of_a_job_are_the_same_in_every_version() -> None:
-    plan = make_plan(COWORKER_TIME_PASS, passes(BASE, {**BASE, "Price": "10.50"}))
-    assert [g.key for g in plan.groups] == [
-        "571308f450540cf22604d89552e2e86f",
-        "abe2ce5a1131c7d986de9c31c0050f71",
+    # a price is keyed by its plain digits: 100 (1E+2 once normalized) as "100"
+    rows = passes(BASE, {**BASE, "Price": "10.50"}, {**BASE, "Price": "100"})
+    plan = make_plan(COWORKER_TIME_PASS, rows)
+    assert [(g.fields.get("Price"), g.key) for g in plan.groups] == [
+        (decimal.Decimal("100"), "0ba6b89b240fa8ab8f8822f67e7a2365"),
+        (decimal.Decimal("10.50"), "571308f450540cf22604d89552e2e86f"),
+        (None, "abe2ce5a1131c7d986de9c31c0050f71"),
     ]
-    assert plan.job_hash == "b9518f3e0f498dc68eab0059ba062c7cd6a6ef4374d363719aaa07c7acd4d47e"
+    assert plan.job_hash == "f54ef9fa3379767fe6ddffb8eb6f8079faa7d99717b1a83d6e097b5c92b8062d"
     assert make_plan(COWORKER_TIME_PASS, []).job_hash == (
         "8aee0b3cbc680c2b3d6d6ce98a3254163457a6e033126583df0d0f5e5c678146"
     )
