@@ -285,6 +285,12 @@ async def test_a_request_goes_out_exactly_as_built_and_comes_back_read() -> None
     assert response.json() == {"Id": 5}
 
 
+def test_only_trailing_slashes_leave_the_base_url() -> None:
+    session = cast(aiohttp.ClientSession, RecordingSession())
+    transport = AiohttpTransport(session, "https://EXAMPLE.TEST/NEXUDUSX//")
+    assert transport.base_url == "https://EXAMPLE.TEST/NEXUDUSX"
+
+
 async def test_no_query_is_none_and_headers_of_another_mapping_become_a_dict() -> None:
     session = RecordingSession()
     headers: Mapping[str, str] = CIMultiDict({"Accept": "application/json"})
