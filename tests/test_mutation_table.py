@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -78,3 +80,14 @@ def test_the_committed_equivalents_file_reads(mutate: ModuleType) -> None:
     committed = TOOL.parent.parent / "tests" / "mutation-equivalent.txt"
     mutate.EQUIVALENTS = committed
     assert all(reason for reason in mutate.load_equivalents().values())
+
+
+def test_tests_replace_the_configured_selection_for_the_whole_run(mutate: ModuleType) -> None:
+    # importing mutmut loads its config: a reader patched after that would change nothing
+    selection = ["tests/networks", "tests/client/test_pipeline.py"]
+    setup = mutate._WITH_TESTS.split("sys.argv = ")[0]
+    code = setup + "print(json.dumps(configuration.config().pytest_add_cli_args_test_selection))"
+    launch = [sys.executable, "-c", code, json.dumps(selection)]
+    done = subprocess.run(launch, capture_output=True, text=True, check=False, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == selection

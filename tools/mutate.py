@@ -13,7 +13,11 @@ that notices). The command fails when a measured module scores under
 ``--threshold`` percent, or when the equivalents file names a mutant that is
 not a survivor (stale after a code change: mutmut numbers mutants by position).
 
-    tools/mutate.py [--module retry] [--jobs 2] [--table-only]
+    tools/mutate.py [--module retry] [--jobs 2] [--tests tests/client ...] [--table-only]
+
+``--tests`` restricts the tests mutmut runs (its ``pytest_add_cli_args_test_selection``)
+to the paths given, for one run, without editing pyproject.toml: the score is then
+the score with those tests only (say which when you quote it).
 """
 
 from __future__ import annotations
@@ -72,10 +76,30 @@ def load_equivalents() -> dict[str, str]:
     return out
 
 
-def run_mutmut(globs: list[str], jobs: int) -> float:
+# mutmut reads its test selection from pyproject.toml only: this runs its CLI with the
+# selection replaced by the paths in argv[1] (a JSON list), every other setting as configured.
+_WITH_TESTS = """
+import json, sys
+from mutmut import configuration
+tests, read = json.loads(sys.argv[1]), configuration._config_reader
+def reader():
+    setting = read()
+    selection = "pytest_add_cli_args_test_selection"
+    return lambda key, default: tests if key == selection else setting(key, default)
+configuration._config_reader = reader
+configuration.reset_config()  # importing mutmut loads it: load it again, with the selection
+from mutmut.__main__ import cli
+assert configuration.config().pytest_add_cli_args_test_selection == tests
+sys.argv = ["mutmut", *sys.argv[2:]]
+sys.exit(cli())
+"""
+
+
+def run_mutmut(globs: list[str], jobs: int, tests: list[str] | None = None) -> float:
     mutmut = shutil.which("mutmut", path=str(Path(sys.executable).parent)) or "mutmut"
     started = time.monotonic()
-    command = [mutmut, "run", "--max-children", str(jobs), *globs]
+    launch = [sys.executable, "-c", _WITH_TESTS, json.dumps(tests)] if tests else [mutmut]
+    command = [*launch, "run", "--max-children", str(jobs), *globs]
     status = subprocess.run(command, cwd=ROOT, check=False).returncode
     if status != 0:
         raise SystemExit(f"mutmut run failed with status {status}")
@@ -143,13 +167,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="mutmut children")
     parser.add_argument("--threshold", type=float, default=95.0)
     parser.add_argument("--table-only", action="store_true", help="print the last results")
+    parser.add_argument(
+        "--tests", nargs="+", metavar="PATH", help="run only these tests (default: the suite)"
+    )
     args = parser.parse_args(argv)
     modules = configured_modules()
     paths = [pick(modules, args.module)] if args.module else modules
     if not args.table_only:
         globs = [mutant_prefix(p) + "*" for p in paths] if args.module else []
-        elapsed = run_mutmut(globs, max(1, args.jobs))
-        print(f"\nmutmut ran {elapsed / 60:.1f} min with {args.jobs} children")
+        elapsed = run_mutmut(globs, max(1, args.jobs), args.tests)
+        tests = " ".join(args.tests) if args.tests else "the whole suite"
+        print(f"\nmutmut ran {elapsed / 60:.1f} min with {args.jobs} children, tests: {tests}")
     print()
     ok = print_table(paths, args.threshold)
     return 0 if ok else 1
