@@ -13,7 +13,10 @@ that notices). The command fails when a measured module scores under
 ``--threshold`` percent, or when the equivalents file names a mutant that is
 not a survivor (stale after a code change: mutmut numbers mutants by position).
 
-    tools/mutate.py [--module retry] [--jobs 2] [--table-only]
+    tools/mutate.py [--module retry] [--jobs 2] [--tests tests/client] [--table-only]
+
+``--tests`` measures with those test paths only (faster; say so with the
+score), in place of the whole suite.
 """
 
 from __future__ import annotations
@@ -72,10 +75,35 @@ def load_equivalents() -> dict[str, str]:
     return out
 
 
-def run_mutmut(globs: list[str], jobs: int) -> float:
+# mutmut reads its configuration from pyproject.toml only: to measure with some tests,
+# run it in this interpreter with its test selection replaced (pyproject left as it is;
+# mutmut forks its children, so they share the replacement).
+_WITH_TESTS = """
+import json, sys
+from mutmut import configuration
+read = configuration._config_reader
+tests = json.loads(sys.argv[1])
+selection = "pytest_add_cli_args_test_selection"
+def reader():
+    s = read()
+    return lambda key, default: tests if key == selection else s(key, default)
+configuration._config_reader = reader
+from mutmut.__main__ import cli
+cli(sys.argv[2:])
+"""
+
+
+def mutmut_command(jobs: int, globs: list[str], tests: list[str]) -> list[str]:
+    arguments = ["run", "--max-children", str(jobs), *globs]
+    if tests:
+        return [sys.executable, "-c", _WITH_TESTS, json.dumps(tests), *arguments]
     mutmut = shutil.which("mutmut", path=str(Path(sys.executable).parent)) or "mutmut"
+    return [mutmut, *arguments]
+
+
+def run_mutmut(globs: list[str], jobs: int, tests: list[str] | None = None) -> float:
     started = time.monotonic()
-    command = [mutmut, "run", "--max-children", str(jobs), *globs]
+    command = mutmut_command(jobs, globs, tests or [])
     status = subprocess.run(command, cwd=ROOT, check=False).returncode
     if status != 0:
         raise SystemExit(f"mutmut run failed with status {status}")
@@ -142,14 +170,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--module", default="", help="one module of [tool.mutmut] only_mutate")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="mutmut children")
     parser.add_argument("--threshold", type=float, default=95.0)
+    parser.add_argument(
+        "--tests", nargs="+", default=[], help="test paths to measure with (default: all)"
+    )
     parser.add_argument("--table-only", action="store_true", help="print the last results")
     args = parser.parse_args(argv)
     modules = configured_modules()
     paths = [pick(modules, args.module)] if args.module else modules
     if not args.table_only:
         globs = [mutant_prefix(p) + "*" for p in paths] if args.module else []
-        elapsed = run_mutmut(globs, max(1, args.jobs))
-        print(f"\nmutmut ran {elapsed / 60:.1f} min with {args.jobs} children")
+        elapsed = run_mutmut(globs, max(1, args.jobs), args.tests)
+        tests = " ".join(args.tests) or "the whole suite"
+        print(f"\nmutmut ran {elapsed / 60:.1f} min with {args.jobs} children, tests: {tests}")
     print()
     ok = print_table(paths, args.threshold)
     return 0 if ok else 1
