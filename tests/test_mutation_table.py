@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -78,3 +80,41 @@ def test_the_committed_equivalents_file_reads(mutate: ModuleType) -> None:
     committed = TOOL.parent.parent / "tests" / "mutation-equivalent.txt"
     mutate.EQUIVALENTS = committed
     assert all(reason for reason in mutate.load_equivalents().values())
+
+
+def test_without_tests_named_mutmut_runs_as_configured(mutate: ModuleType) -> None:
+    command = mutate.mutmut_command(2, ["nexudus_async._core.retry.*"], [])
+    assert Path(command[0]).name == "mutmut"
+    assert command[1:] == ["run", "--max-children", "2", "nexudus_async._core.retry.*"]
+
+
+def test_tests_named_replace_mutmut_s_test_selection_only() -> None:
+    # The wrapper as the tool runs it, its last line swapped for a print of the configuration
+    # mutmut then reads (pyproject.toml's [tool.mutmut] for everything else).
+    spec = importlib.util.spec_from_file_location("mutate_tool_real", TOOL)
+    assert spec is not None and spec.loader is not None
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    command = tool.mutmut_command(1, ["x.*"], ["tests/client", "tests/properties"])
+    assert command[:2] == [sys.executable, "-c"]
+    assert command[3:] == [
+        '["tests/client", "tests/properties"]',
+        "run",
+        "--max-children",
+        "1",
+        "x.*",
+    ]
+    probe = command[2].replace(
+        "cli(sys.argv[2:])",
+        "c = configuration._load_config()\n"
+        "print(json.dumps([c.pytest_add_cli_args_test_selection, c.also_copy[0].name]))",
+    )
+    assert probe != command[2]
+    out = subprocess.run(
+        [sys.executable, "-c", probe, *command[3:]],
+        cwd=TOOL.parent.parent,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert json.loads(out) == [["tests/client", "tests/properties"], "generator"]
