@@ -123,6 +123,27 @@ async def test_max_items_below_the_size_asks_for_that_many() -> None:
     assert src.fetched == [(1, 3)]
 
 
+@pytest.mark.parametrize("prefetch", [1, 3])
+async def test_an_empty_first_page_ends_the_list_whatever_total_pages_says(prefetch: int) -> None:
+    fetched: list[int] = []
+
+    async def fetch(number: int, size: int) -> Page[int]:
+        fetched.append(number)
+        return Page([], number, size, 30, 3)  # emptied since TotalPages was counted
+
+    async with asyncio.timeout(5):
+        got = [p async for p in PageIterator(fetch, size=10, max_items=None, prefetch=prefetch)]
+    assert [(list(p.items), p.page_number) for p in got] == [([], 1)]
+    assert fetched == [1]
+
+
+async def test_max_items_one_asks_for_one_record() -> None:
+    src = FakeList(25)
+    async with asyncio.timeout(5):
+        assert await ItemIterator(pages(src, max_items=1)).collect() == [1]
+    assert src.fetched == [(1, 1)]
+
+
 async def test_a_single_page_list_is_one_request_even_with_prefetch() -> None:
     src = FakeList(10)
     async with asyncio.timeout(5):
@@ -222,6 +243,7 @@ def test_a_refused_size_falls_back_below_the_size_asked() -> None:
         (0, 100, 100, 100),  # an empty page says nothing
         (100, 100, 500, 100),
         (99, 100, 500, 99),
+        (1, 100, 500, 1),
     ],
 )
 def test_the_size_served_shows_a_silent_cap(
