@@ -136,6 +136,16 @@ async def test_a_fractional_lifetime_is_kept() -> None:
     assert auth.cached_authorization() is None
 
 
+async def test_a_lifetime_of_one_second_is_taken_as_given() -> None:
+    clock = FakeClock(0.0)
+    auth = grant(clock)
+    await auth.authorization(TokenEndpoint(token(1, expires_in=1)))
+    clock.now = 0.89  # 1 s less a tenth of it
+    assert auth.cached_authorization() is not None
+    clock.now = 0.9
+    assert auth.cached_authorization() is None
+
+
 def test_no_token_is_cached_before_the_first_request() -> None:
     auth = grant(FakeClock(-10.0))
     assert auth.cached_authorization() is None
