@@ -43,9 +43,10 @@ test-all:
 # module, MUTATE_JOBS for mutmut's parallel children; the table is also printed alone by
 # `.venv/bin/python tools/mutate.py --table-only`.
 MODULE ?=
+MUTATE_TESTS ?=
 MUTATE_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 mutate: $(STAMP)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python tools/mutate.py --jobs $(MUTATE_JOBS) $(if $(MODULE),--module $(MODULE))
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python tools/mutate.py --jobs $(MUTATE_JOBS) $(if $(MODULE),--module $(MODULE)) $(if $(MUTATE_TESTS),--tests $(MUTATE_TESTS))
 
 demo: $(STAMP)
 	$(BIN)/python -m nexudus_async.demo
