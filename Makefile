@@ -45,7 +45,7 @@ test-all:
 MODULE ?=
 MUTATE_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 mutate: $(STAMP)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python tools/mutate.py --jobs $(MUTATE_JOBS) $(if $(MODULE),--module $(MODULE))
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python tools/mutate.py --jobs $(MUTATE_JOBS) $(if $(MODULE),--module $(MODULE)) $(foreach t,$(MUTATE_TESTS),--tests $(t))
 
 demo: $(STAMP)
 	$(BIN)/python -m nexudus_async.demo

@@ -78,3 +78,30 @@ def test_the_committed_equivalents_file_reads(mutate: ModuleType) -> None:
     committed = TOOL.parent.parent / "tests" / "mutation-equivalent.txt"
     mutate.EQUIVALENTS = committed
     assert all(reason for reason in mutate.load_equivalents().values())
+
+
+def test_tests_restricts_what_mutmut_runs_and_nothing_else(
+    mutate: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mutmut_main = pytest.importorskip("mutmut.__main__")
+    from mutmut import configuration
+
+    assert mutate.mutmut_command([])[0].endswith("mutmut")
+    command = mutate.mutmut_command(["tests/limiter", "tests/client/test_throttle.py"])
+    assert command[1] == "-c" and command[3] == '["tests/limiter", "tests/client/test_throttle.py"]'
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.mutmut]\nsource_paths = ["src"]\npytest_add_cli_args = ["-p", "no:x"]\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(configuration, "_load_config", configuration._load_config)
+    monkeypatch.setattr(configuration, "_config", None)
+    seen = []
+    monkeypatch.setattr(mutmut_main, "cli", lambda: seen.append(configuration.config()) or 0)
+    monkeypatch.setattr("sys.argv", ["-c", command[3], "run"])
+    with pytest.raises(SystemExit):
+        exec(command[2], {})
+    assert seen[0].pytest_add_cli_args_test_selection == [
+        "tests/limiter",
+        "tests/client/test_throttle.py",
+    ]
+    assert seen[0].pytest_add_cli_args == ["-p", "no:x"]  # the rest as configured

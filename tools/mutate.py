@@ -13,7 +13,11 @@ that notices). The command fails when a measured module scores under
 ``--threshold`` percent, or when the equivalents file names a mutant that is
 not a survivor (stale after a code change: mutmut numbers mutants by position).
 
-    tools/mutate.py [--module retry] [--jobs 2] [--table-only]
+    tools/mutate.py [--module retry] [--jobs 2] [--tests tests/client] [--table-only]
+
+``--tests`` (repeatable) runs only those test paths against each mutant
+instead of the whole suite (mutmut's ``pytest_add_cli_args_test_selection``):
+faster, and the score then says what those tests notice.
 """
 
 from __future__ import annotations
@@ -72,10 +76,30 @@ def load_equivalents() -> dict[str, str]:
     return out
 
 
-def run_mutmut(globs: list[str], jobs: int) -> float:
-    mutmut = shutil.which("mutmut", path=str(Path(sys.executable).parent)) or "mutmut"
+# mutmut reads its test selection from pyproject.toml only: --tests sets it in its process
+RESTRICTED = """
+import json, sys
+from mutmut import configuration
+load, tests = configuration._load_config, json.loads(sys.argv.pop(1))
+def restricted():
+    loaded = load()
+    loaded.pytest_add_cli_args_test_selection = tests
+    return loaded
+configuration._load_config = restricted
+from mutmut.__main__ import cli
+sys.exit(cli())
+"""
+
+
+def mutmut_command(tests: list[str]) -> list[str]:
+    if tests:
+        return [sys.executable, "-c", RESTRICTED, json.dumps(tests)]
+    return [shutil.which("mutmut", path=str(Path(sys.executable).parent)) or "mutmut"]
+
+
+def run_mutmut(globs: list[str], jobs: int, tests: list[str] | None = None) -> float:
     started = time.monotonic()
-    command = [mutmut, "run", "--max-children", str(jobs), *globs]
+    command = [*mutmut_command(tests or []), "run", "--max-children", str(jobs), *globs]
     status = subprocess.run(command, cwd=ROOT, check=False).returncode
     if status != 0:
         raise SystemExit(f"mutmut run failed with status {status}")
@@ -142,14 +166,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--module", default="", help="one module of [tool.mutmut] only_mutate")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="mutmut children")
     parser.add_argument("--threshold", type=float, default=95.0)
+    parser.add_argument(
+        "--tests", action="append", default=[], help="a test path to run (default: all)"
+    )
     parser.add_argument("--table-only", action="store_true", help="print the last results")
     args = parser.parse_args(argv)
     modules = configured_modules()
     paths = [pick(modules, args.module)] if args.module else modules
     if not args.table_only:
         globs = [mutant_prefix(p) + "*" for p in paths] if args.module else []
-        elapsed = run_mutmut(globs, max(1, args.jobs))
-        print(f"\nmutmut ran {elapsed / 60:.1f} min with {args.jobs} children")
+        elapsed = run_mutmut(globs, max(1, args.jobs), args.tests)
+        tests = " ".join(args.tests) or "the whole suite"
+        print(f"\nmutmut ran {elapsed / 60:.1f} min with {args.jobs} children on {tests}")
     print()
     ok = print_table(paths, args.threshold)
     return 0 if ok else 1
