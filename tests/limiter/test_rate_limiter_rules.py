@@ -424,7 +424,7 @@ async def test_priming_counts_an_earlier_run_against_the_right_windows() -> None
     assert lim.take(START, True) == pytest.approx(50.0)  # the write window is full
     # reads only: the write window stays as it was
     other = limiter(exact(0.0, Window(3, 100.0), Window(2, 100.0, writes_only=True)), clock)
-    assert other.count_earlier([wall - 50.0, wall + 1.0], write=False, now=wall) == 2
+    assert await other.prime([wall - 50.0, wall + 1.0], write=False, now=wall) == 2
     assert list(other.histories()[1]) == []
     assert list(other.histories()[0]) == [START - 50.0, START]  # a future send counts as now
     assert limiter(None, clock).count_earlier([wall], now=wall) == 0
@@ -433,9 +433,9 @@ async def test_priming_counts_an_earlier_run_against_the_right_windows() -> None
 async def test_priming_reads_the_wall_clock_when_not_told(monkeypatch: pytest.MonkeyPatch) -> None:
     clock = FakeClock()
     monkeypatch.setattr(throttle.time, "time", lambda: 7000.0)
-    lim = limiter(exact(0.0, Window(3, 100.0)), clock)
-    assert lim.count_earlier([6990.0], write=False) == 1
-    assert list(lim.histories()[0]) == [START - 10.0]
+    lim = limiter(exact(0.0, Window(3, 100.0), Window(2, 100.0, writes_only=True)), clock)
+    assert lim.count_earlier([6990.0]) == 1  # a write unless told: counted in both
+    assert (list(lim.histories()[0]), list(lim.histories()[1])) == ([START - 10.0], [START - 10.0])
 
 
 def test_unseen_sends_count_each_period_shortest_first_and_skip_the_future() -> None:
@@ -447,4 +447,18 @@ def test_unseen_sends_count_each_period_shortest_first_and_skip_the_future() -> 
     assert unseen_sends([], [50.0], [25.0], now=50.0) == [50.0]
     assert unseen_sends([26.0], [30.0, 40.0], [25.0], now=50.0) == [40.0]
     assert unseen_sends([20.0], [30.0, 40.0], [25.0], now=50.0) == [40.0, 30.0]
+    assert unseen_sends([25.0], [30.0, 40.0], [25.0], now=50.0) == [40.0, 30.0]
+    # what a shorter period added counts in the longer ones, once
+    assert unseen_sends([45.0], [30.0, 40.0], [25.0, 100.0], now=50.0) == [40.0]
+    assert unseen_sends([], [10.0, 40.0], [25.0, 100.0], now=50.0) == [40.0, 10.0]
     assert unseen_sends([], [], [25.0], now=50.0) == []
+
+
+@pytest.mark.parametrize(("wall", "wait"), [(750.0, 0.25), (750.25, 0.0)])
+def test_the_second_of_two_processes_sends_one_turn_later(
+    monkeypatch: pytest.MonkeyPatch, wall: float, wait: float
+) -> None:
+    lim = limiter(exact(0.125), FakeClock())  # turns of 0.25 s, a cycle of 0.5 s
+    lim.share(2, 1)
+    monkeypatch.setattr(throttle.time, "time", lambda: wall)
+    assert lim.turn_delay() == pytest.approx(wait)
