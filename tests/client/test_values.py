@@ -360,3 +360,9 @@ def test_the_memo_is_emptied_when_it_holds_its_size(held: int, after: int) -> No
     check_body(things, {"Count": "3"}, update=False, source="text")
     assert len(things.memo) == after
     assert things.memo[("Count", "3")] == 3
+
+
+def test_check_reads_python_values_unless_told_otherwise() -> None:
+    with pytest.raises(Invalid, match=r"^must be a whole number$"):
+        check(COUNT, 2.0)  # a float is whole only from JSON or a file
+    assert check(COUNT, 2.0, source="json") == 2
