@@ -21,6 +21,8 @@ __all__ = ["Limiter", "account_key"]
 class Limiter(Protocol):
     """A client-side rate limiter, shared by every call of a client and its views."""
 
+    # pragma: no mutate block - nothing here runs, and the methods mutmut would add to a
+    # runtime-checkable protocol make isinstance() refuse every real limiter
     @property
     def limits(self) -> RateLimits | None:
         """The limits kept (None: no limiting)."""
