@@ -9,6 +9,7 @@ so the count does not trust the journal's bookkeeping: a transaction is a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from collections.abc import Mapping
 from pathlib import Path
@@ -104,7 +105,7 @@ class _CheckingGateway(ResourceGateway):
         self.creates += 1
         if self.stop_after is not None and self.creates >= self.stop_after:
             self.stop.set()
-        with sqlite3.connect(self.path) as other:
+        with contextlib.closing(sqlite3.connect(self.path)) as other:
             (n,) = other.execute("SELECT COUNT(*) FROM groups WHERE state = 'sending'").fetchone()
         self.seen_states.append(f"{n} sending")
         return await super().create(fields, count)

@@ -8,6 +8,7 @@ passes in 233 groups.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import signal
@@ -131,7 +132,7 @@ def test_imports_started_while_one_runs_end_at_once_and_with_wait_send_nothing(
 
 def _done_groups(journal: Path) -> int:
     try:
-        with sqlite3.connect(journal, timeout=1) as db:
+        with contextlib.closing(sqlite3.connect(journal, timeout=1)) as db:
             (n,) = db.execute("SELECT COUNT(*) FROM groups WHERE state = 'done'").fetchone()
             return int(n)
     except sqlite3.OperationalError:  # not created yet
