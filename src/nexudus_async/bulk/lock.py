@@ -33,6 +33,7 @@ from pathlib import Path
 import attrs
 
 from .._core.errors import NexudusError
+from .._core.local_limiter import ENV_STATE_DIR, state_directory
 
 __all__ = [
     "ENV_STATE_DIR",
@@ -44,18 +45,13 @@ __all__ = [
     "state_dir",
 ]
 
-ENV_STATE_DIR = "NEXUDUS_STATE_DIR"
 WAIT_POLL = 0.2
 """Seconds between two tries of a lock a run waits for (``wait=True``)."""
 
 
 def state_dir() -> Path:
-    """Where this user's job locks live (created on first use, mode 0700)."""
-    explicit = os.environ.get(ENV_STATE_DIR)
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "nexudus-async"
+    """Where this user's job locks live: the state directory the shared limiter uses too."""
+    return state_directory()
 
 
 def job_identity(account: str | None, job_hash: str) -> str:
