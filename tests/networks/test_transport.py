@@ -344,6 +344,7 @@ async def test_an_untrusted_certificate_raises_its_tls_error_from_aiohttp_own() 
     assert caught.value.problem == "expired"
     assert (caught.value.method, caught.value.path) == ("POST", "/api/z")
     assert caught.value.__cause__ is failure
+    assert (caught.value.connected, caught.value.may_have_reached_server) == (False, False)
 
 
 async def test_a_cut_handshake_is_raised_as_the_connection_error_it_is() -> None:
@@ -391,6 +392,8 @@ async def test_a_proxy_refusing_the_tunnel_is_a_proxy_error_naming_it(
         "/api/z",
     )
     assert error.__cause__ is failure
+    # The proxy answered (a connection was made); nothing went past it.
+    assert (error.connected, error.may_have_reached_server) == (True, False)
 
 
 async def test_a_proxy_from_the_environment_is_named_as_such() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from . import decisions
 from .auth import TOKEN_PATH, Auth
 from .errors import NexudusError, RequestTimeoutError
 from .retry import IDEMPOTENT_METHODS
@@ -107,3 +108,31 @@ class Call:
             method=self.method,
             path=self.path,
         )
+
+    def with_credentials(self, authorization: str, timeout: float | None) -> HttpRequest:
+        """This attempt's request: the call's, with the credentials and the attempt's timeout."""
+        request = self.request
+        return HttpRequest(
+            request.method,
+            request.path,
+            request.params,
+            request.body,
+            request.content_type,
+            {**self.headers, "Authorization": authorization},
+            timeout,
+        )
+
+    def count_stale_renewal(self, limit: int) -> None:
+        """The token expired while the request queued: it is renewed and the request queued
+        again, which is not another attempt. The deadline bounds this when there is one;
+        without one, ``limit`` stops a queue that always outlasts the token's life."""
+        self.attempt -= 1
+        self.stale_renewals += 1
+        if self.deadline is None and self.stale_renewals > limit:
+            raise self.token_outlived() from None
+
+    def check_wait_fits(self, wait: float, cause: NexudusError) -> None:
+        """Raise if waiting ``wait`` more seconds would outlast the call's timeout."""
+        deadline = self.deadline
+        if deadline is not None and decisions.outlasts(deadline, time.monotonic(), wait):
+            raise self.timed_out(cause)

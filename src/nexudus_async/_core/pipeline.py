@@ -5,10 +5,11 @@ around the plain aiohttp transport, so every generated endpoint call goes
 through it. For each request it:
 
 1. gets or renews a token when needed;
-2. waits for the client's limiter (:class:`~nexudus_async._core.limiter.Limiter`),
-   then adds the credentials (so a long queue never sends an expired token);
+2. passes admission (:mod:`~nexudus_async._core.admission`: warm-up, gate,
+   limiter, a last look at the token, so a long queue never sends an expired one);
 3. sends, and classifies what happened (the decisions are the pure
-   functions of :mod:`nexudus_async._core.decisions`; this loop only asks them):
+   functions of :mod:`~nexudus_async._core.decisions`, the errors are built by
+   :mod:`~nexudus_async._core.answers`; this loop only asks them):
 
    * 409/429: throttled, not executed. Everybody on the limiter pauses for
      the wait the API asked for, then the request is resent (any method).
@@ -22,9 +23,9 @@ through it. For each request it:
    * any other failure raises the matching error of :mod:`nexudus_async._core.errors`;
      a success answer whose body says ``WasSuccessful: false`` raises too.
 
-A call's ``timeout`` bounds the whole call (queueing for the limiter,
-every attempt and every wait between them): when it runs out the call raises
-:class:`RequestTimeoutError` and sends nothing more.
+One :class:`~nexudus_async._core.call.Call` records each call: its deadline
+(the call's ``timeout`` bounds queueing, every attempt and every wait: when it
+runs out the call raises :class:`RequestTimeoutError`) and what it has spent.
 
 Logs (logger ``nexudus_async``) name the method, path (never the query
 string), status, attempt and wait, and never headers or bodies. Retries,
@@ -188,9 +189,8 @@ class Pipeline:
     def redact(self, text: str) -> str:
         return self._auth.redact(text) if self._auth is not None else text
 
-    # send and send_unauthenticated return the coroutine of _send rather than
-    # awaiting it in a frame of their own: every request's result and every
-    # suspension would pass through that extra frame.
+    # send and send_unauthenticated return the coroutine of _send rather than awaiting
+    # it in a frame of their own, which every result and suspension would pass through.
 
     def send(self, request: HttpRequest) -> Coroutine[Any, Any, HttpResponse]:
         """Send ``request`` through the whole pipeline; raise a typed error on failure."""
@@ -212,7 +212,7 @@ class Pipeline:
             if auth is not None:
                 # Before the queue: a token request (if one is due) is not held up behind us.
                 value, call.token_marker = await auth.authorization(self.send_unauthenticated)
-                outgoing = _with_credentials(outgoing, call.headers, value, budget)
+                outgoing = call.with_credentials(value, budget)
             call.sent_at = time.perf_counter()
             try:
                 if admission.warmup.done:
@@ -220,7 +220,7 @@ class Pipeline:
                 else:
                     response = await admission.warming_up(outgoing, call)
             except TokenExpiredWhileQueued:
-                _count_stale_renewal(call)
+                call.count_stale_renewal(MAX_STALE_RENEWALS)
                 continue
             except TimeoutError:  # the deadline passed while the request queued
                 raise call.timed_out(call.last_error) from None
@@ -343,7 +343,7 @@ class Pipeline:
         """The one backoff branch: count, check the deadline, report, log, sleep ``wait``."""
         call.resends += 1
         call.last_error = cause
-        _check_wait_fits(call, wait, cause)
+        call.check_wait_fits(wait, cause)
         attempt = call.attempt + 1
         events.emit(
             self._on_event, events.RetryEvent(call.method, call.path, reason, status, wait, attempt)
@@ -375,7 +375,7 @@ class Pipeline:
         call.throttled_waits += 1
         call.last_error = error
         wait, status, attempt = decision.wait, response.status_code, call.attempt + 1
-        _check_wait_fits(call, wait, error)
+        call.check_wait_fits(wait, error)
         await self._limiter.report_throttled(wait)
         events.emit(
             self._on_event, events.ThrottleEvent(call.method, call.path, status, wait, attempt)
@@ -407,36 +407,6 @@ class Pipeline:
             extra=call.extra(status, attempt, 0.0),
         )
         return True
-
-
-def _with_credentials(
-    request: HttpRequest, headers: Mapping[str, str], authorization: str, timeout: float | None
-) -> HttpRequest:
-    return HttpRequest(
-        request.method,
-        request.path,
-        request.params,
-        request.body,
-        request.content_type,
-        {**headers, "Authorization": authorization},
-        timeout,
-    )
-
-
-def _count_stale_renewal(call: Call) -> None:
-    # Expired while queued: renew and queue again (not another attempt). The deadline
-    # bounds this when there is one; without one, a bound stops a queue that always
-    # outlasts the token's life from looping for ever.
-    call.attempt -= 1
-    call.stale_renewals += 1
-    if call.deadline is None and call.stale_renewals > MAX_STALE_RENEWALS:
-        raise call.token_outlived() from None
-
-
-def _check_wait_fits(call: Call, wait: float, cause: NexudusError) -> None:
-    """Raise if waiting ``wait`` more seconds would outlast the call's timeout."""
-    if call.deadline is not None and decisions.outlasts(call.deadline, time.monotonic(), wait):
-        raise call.timed_out(cause)
 
 
 def _log_answer(call: Call, status: int) -> None:
