@@ -207,7 +207,7 @@ class Pipeline:
         auth, admission, policy = call.auth, self._admission, self._retry
         while True:
             call.attempt += 1
-            budget = self._attempt_budget(call)
+            budget = call.timeout if call.deadline is None else _attempt_budget(call)
             outgoing = call.request
             if auth is not None:
                 # Before the queue: a token request (if one is due) is not held up behind us.
@@ -276,20 +276,6 @@ class Pipeline:
                 timeout,
             )
         return Call(request, auth=auth, headers=headers, timeout=timeout)
-
-    @staticmethod
-    def _attempt_budget(call: Call) -> float | None:
-        """This attempt's share of the call's timeout (``call.request`` carries it); raise
-        when none is left."""
-        timeout = call.timeout
-        if call.deadline is None:
-            return timeout
-        budget = decisions.attempt_budget(timeout, call.deadline, time.monotonic())
-        if budget is not None and budget <= 0:
-            raise call.timed_out(call.last_error)
-        if budget != timeout:
-            call.request = call.request.evolve(timeout=budget)
-        return budget
 
     # ------------------------------------------------------------------ after an attempt
 
@@ -407,6 +393,18 @@ class Pipeline:
             extra=call.extra(status, attempt, 0.0),
         )
         return True
+
+
+def _attempt_budget(call: Call) -> float | None:
+    """This attempt's share of the call's timeout (``call.request`` carries it); raise when
+    none is left."""
+    timeout = call.timeout
+    budget = decisions.attempt_budget(timeout, call.deadline, time.monotonic())
+    if budget is not None and budget <= 0:
+        raise call.timed_out(call.last_error)
+    if budget != timeout:
+        call.request = call.request.evolve(timeout=budget)
+    return budget
 
 
 def _log_answer(call: Call, status: int) -> None:
