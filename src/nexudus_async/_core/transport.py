@@ -6,6 +6,11 @@ body already serialized, so a retry resends identical bytes) and hand it to
 has been read, so the generator's synchronous parse code (``response.json()``,
 ``response.content``) works over aiohttp. The facade wraps the plain
 :class:`AiohttpTransport` with auth, throttling, retries and logging.
+
+This module alone knows aiohttp's exceptions: a failure of the network comes
+out as one :class:`SendError` that says whether a connection was made and
+whether the request may have reached the server (the pipeline decides from
+that, and the errors it raises carry the same two facts).
 """
 
 from __future__ import annotations
