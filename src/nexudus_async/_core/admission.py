@@ -91,7 +91,15 @@ class Admission:
             await self._queue(gate, entered, call)
         try:
             if self._cached_authorization is not None and "Authorization" in request.headers:
-                request = self._current_credentials(request, call)
+                current = self._cached_authorization()
+                if current is None:
+                    raise TokenExpiredWhileQueued  # renew before sending anything
+                if current[0] != request.headers["Authorization"]:
+                    # renewed by another call while this one queued: send the new token
+                    call.token_marker = current[1]
+                    request = request.evolve(
+                        headers={**request.headers, "Authorization": current[0]}
+                    )
             return await self._inner.send(request)
         finally:
             if gate is not None:
@@ -120,14 +128,3 @@ class Admission:
             if gate is not None:
                 gate.leave()
             raise
-
-    def _current_credentials(self, request: HttpRequest, call: Call) -> HttpRequest:
-        assert self._cached_authorization is not None
-        current = self._cached_authorization()
-        if current is None:
-            raise TokenExpiredWhileQueued  # renew before sending anything
-        if current[0] != request.headers["Authorization"]:
-            # renewed by another call while this one queued: send the new token
-            call.token_marker = current[1]
-            return request.evolve(headers={**request.headers, "Authorization": current[0]})
-        return request

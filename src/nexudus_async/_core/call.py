@@ -47,11 +47,29 @@ class Call:
     def __init__(
         self,
         request: HttpRequest,
-        *,
         auth: Auth | None,
-        headers: dict[str, str],
-        timeout: float | None,
+        default_headers: dict[str, str],
+        default_timeout: float | None,
     ) -> None:
+        """``auth``: None for a request sent without credentials; the defaults: the pipeline's
+        (the request's own headers and timeout win)."""
+        timeout = request.timeout if request.timeout is not None else default_timeout
+        if auth is not None and not request.headers:
+            headers = default_headers  # copied with the credentials into each attempt's request
+        elif default_headers:
+            headers = {**default_headers, **request.headers}
+        else:
+            headers = dict(request.headers)
+        if auth is None:
+            request = HttpRequest(
+                request.method,
+                request.path,
+                request.params,
+                request.body,
+                request.content_type,
+                headers,
+                timeout,
+            )
         self.method = method = request.method.upper()
         self.path = path = request.path
         # The token request creates nothing, so it is safe to repeat.

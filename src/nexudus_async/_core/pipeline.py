@@ -203,7 +203,7 @@ class Pipeline:
     # ------------------------------------------------------------------ the loop
 
     async def _send(self, request: HttpRequest, *, authenticate: bool) -> HttpResponse:
-        call = self._call(request, authenticate)
+        call = Call(request, self._auth if authenticate else None, self._headers, self._timeout)
         auth, admission, policy = call.auth, self._admission, self._retry
         while True:
             call.attempt += 1
@@ -255,27 +255,6 @@ class Pipeline:
                 raise error  # a transient status, but for example a validation failure sent as 500
             asked = parse_retry_after(response.headers, now=self._wall_clock)
             await self._after_transient(call, error, status, asked)
-
-    def _call(self, request: HttpRequest, authenticate: bool) -> Call:
-        timeout = request.timeout if request.timeout is not None else self._timeout
-        auth = self._auth if authenticate else None
-        if auth is not None and not request.headers:
-            headers = self._headers  # copied with the credentials into each attempt's request
-        elif self._headers:
-            headers = {**self._headers, **request.headers}
-        else:
-            headers = dict(request.headers)
-        if auth is None:
-            request = HttpRequest(
-                request.method,
-                request.path,
-                request.params,
-                request.body,
-                request.content_type,
-                headers,
-                timeout,
-            )
-        return Call(request, auth=auth, headers=headers, timeout=timeout)
 
     # ------------------------------------------------------------------ after an attempt
 
