@@ -33,6 +33,7 @@ from nexudus_async._core.pipeline import Pipeline
 from nexudus_async._core.retry import RetryPolicy
 from nexudus_async._core.throttle import RateLimiter, RateLimits
 from nexudus_async._core.transport import HttpRequest, dumps
+from nexudus_async.bulk.executor import cannot_connect
 
 from .conftest import BASE, FakeClock, PipelineFactory, Recorder
 
@@ -221,6 +222,34 @@ async def test_connection_errors_run_out(mocked: Any, make_pipeline: PipelineFac
     with pytest.raises(TransportError, match="connection failed") as info:
         await make_pipeline(retry=RetryPolicy(max_retries=1)).send(get())
     assert not isinstance(info.value, RequestTimeoutError)
+
+
+@pytest.mark.parametrize(
+    ("failure", "kind", "connected", "may_have_reached_server"),
+    [
+        (connect_error(), TransportError, False, False),
+        (aiohttp.ConnectionTimeoutError(), RequestTimeoutError, False, False),
+        (aiohttp.ServerDisconnectedError(), TransportError, True, True),
+        (TimeoutError(), RequestTimeoutError, True, True),
+    ],
+)
+async def test_the_error_says_what_the_transport_knew(
+    failure: BaseException,
+    kind: type[TransportError],
+    connected: bool,
+    may_have_reached_server: bool,
+    mocked: Any,
+    make_pipeline: PipelineFactory,
+) -> None:
+    mocked.get(URL, exception=failure, repeat=True)
+    with pytest.raises(TransportError) as info:
+        await make_pipeline(retry=RetryPolicy(max_retries=1)).send(get())
+    error = info.value
+    assert type(error) is kind
+    assert (error.connected, error.may_have_reached_server) == (connected, may_have_reached_server)
+    assert error.__cause__ is failure
+    # The bulk layer reads the same facts: only a failed connect (not a timeout) stops a job.
+    assert cannot_connect(error) is (type(error) is TransportError and not connected)
 
 
 async def test_timeouts_run_out(mocked: Any, make_pipeline: PipelineFactory) -> None:

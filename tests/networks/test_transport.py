@@ -28,6 +28,7 @@ from nexudus_async._core.transport import (
     AiohttpTransport,
     HttpRequest,
     HttpResponse,
+    SendError,
     dumps,
     loads,
     tls_error,
@@ -343,13 +344,17 @@ async def test_an_untrusted_certificate_raises_its_tls_error_from_aiohttp_own() 
     assert caught.value.problem == "expired"
     assert (caught.value.method, caught.value.path) == ("POST", "/api/z")
     assert caught.value.__cause__ is failure
+    assert (caught.value.connected, caught.value.may_have_reached_server) == (False, False)
 
 
 async def test_a_cut_handshake_is_raised_as_the_connection_error_it_is() -> None:
     failure = aiohttp.ClientConnectorSSLError(_key(), ssl.SSLEOFError(8, "EOF"))
-    with pytest.raises(aiohttp.ClientConnectorSSLError) as caught:
+    with pytest.raises(SendError) as caught:
         await _transport(RecordingSession(failure)).send(HttpRequest("POST", "/api/z"))
-    assert caught.value is failure
+    assert caught.value.__cause__ is failure
+    assert (caught.value.connected, caught.value.may_have_reached_server) == (False, False)
+    assert not caught.value.timed_out
+    assert caught.value.kind == "ClientConnectorSSLError"
 
 
 def _proxy_answer(status: int, message: str) -> aiohttp.ClientHttpProxyError:
@@ -387,6 +392,8 @@ async def test_a_proxy_refusing_the_tunnel_is_a_proxy_error_naming_it(
         "/api/z",
     )
     assert error.__cause__ is failure
+    # The proxy answered (a connection was made); nothing went past it.
+    assert (error.connected, error.may_have_reached_server) == (True, False)
 
 
 async def test_a_proxy_from_the_environment_is_named_as_such() -> None:
@@ -404,8 +411,56 @@ async def test_a_proxy_that_could_not_reach_the_api_is_left_for_the_retry_policy
     status: int,
 ) -> None:
     failure = _proxy_answer(status, "Bad Gateway")
-    with pytest.raises(aiohttp.ClientHttpProxyError) as caught:
+    with pytest.raises(SendError) as caught:
         await _transport(RecordingSession(failure)).send(HttpRequest("POST", "/api/z"))
+    assert caught.value.__cause__ is failure
+    # The proxy answered (a connection), but the request never went past it.
+    assert (caught.value.connected, caught.value.may_have_reached_server) == (True, False)
+    assert str(caught.value) == str(failure)
+
+
+@pytest.mark.parametrize(
+    ("failure", "kind", "timed_out", "connected", "may_have_reached_server"),
+    [
+        (
+            aiohttp.ClientConnectorError(_key(), ConnectionRefusedError(111, "refused")),
+            "ClientConnectorError",
+            False,
+            False,
+            False,
+        ),
+        (aiohttp.ConnectionTimeoutError(), "ConnectionTimeoutError", True, False, False),
+        (aiohttp.SocketTimeoutError(), "SocketTimeoutError", True, True, True),
+        (TimeoutError(), "TimeoutError", True, True, True),
+        (aiohttp.ServerDisconnectedError(), "ServerDisconnectedError", False, True, True),
+        (aiohttp.ClientPayloadError("truncated"), "ClientPayloadError", False, True, True),
+        (ConnectionResetError(104, "reset"), "ConnectionResetError", False, True, True),
+    ],
+)
+async def test_every_other_failure_is_one_send_error_saying_what_it_means(
+    failure: BaseException,
+    kind: str,
+    timed_out: bool,
+    connected: bool,
+    may_have_reached_server: bool,
+) -> None:
+    with pytest.raises(SendError) as caught:
+        await _transport(RecordingSession(failure)).send(HttpRequest("POST", "/api/z"))
+    error = caught.value
+    assert error.__cause__ is failure
+    assert (error.kind, error.detail) == (kind, str(failure))
+    assert (error.timed_out, error.connected, error.may_have_reached_server) == (
+        timed_out,
+        connected,
+        may_have_reached_server,
+    )
+    assert str(error) == (str(failure) or kind)
+
+
+async def test_an_invalid_url_is_not_a_network_failure() -> None:
+    failure = aiohttp.InvalidURL("https://api.example.test/bad path")
+    with pytest.raises(aiohttp.InvalidURL) as caught:
+        await _transport(RecordingSession(failure)).send(HttpRequest("GET", "/bad path"))
     assert caught.value is failure
 
 

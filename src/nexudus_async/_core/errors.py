@@ -143,7 +143,33 @@ class InputError(NexudusError, ValueError):
 
 
 class TransportError(NexudusError):
-    """No usable answer: the connection failed or dropped (after any retries)."""
+    """No usable answer: the connection failed or dropped (after any retries).
+
+    Attributes:
+        connected: Whether a usable connection was made (to the server, or to
+            the proxy). False: refused, no such host, unreachable, the TLS
+            handshake failed, or connecting timed out.
+        may_have_reached_server: Whether the request may have reached the
+            server (and so may have been executed). False: it certainly never
+            left this machine or the proxy.
+    """
+
+    connected: bool
+    may_have_reached_server: bool
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        connected: bool = True,
+        may_have_reached_server: bool = True,
+        method: str | None = None,
+        path: str | None = None,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(message, method=method, path=path, status=status)
+        self.connected = connected
+        self.may_have_reached_server = may_have_reached_server
 
 
 class RequestTimeoutError(TransportError, TimeoutError):
@@ -185,7 +211,9 @@ class TLSError(TransportError):
         method: str | None = None,
         path: str | None = None,
     ) -> None:
-        super().__init__(message, method=method, path=path)
+        super().__init__(
+            message, connected=False, may_have_reached_server=False, method=method, path=path
+        )
         self.host = host
         self.port = port
         self.problem = problem
@@ -212,7 +240,10 @@ class ProxyError(TransportError):
         method: str | None = None,
         path: str | None = None,
     ) -> None:
-        super().__init__(message, method=method, path=path, status=status)
+        # The proxy answered (a connection was made), but nothing went past it.
+        super().__init__(
+            message, may_have_reached_server=False, method=method, path=path, status=status
+        )
         self.proxy = proxy
 
 

@@ -6,6 +6,11 @@ body already serialized, so a retry resends identical bytes) and hand it to
 has been read, so the generator's synchronous parse code (``response.json()``,
 ``response.content``) works over aiohttp. The facade wraps the plain
 :class:`AiohttpTransport` with auth, throttling, retries and logging.
+
+This module alone knows aiohttp's exceptions: a failure of the network comes
+out as one :class:`SendError` that says whether a connection was made and
+whether the request may have reached the server (the pipeline decides from
+that, and the errors it raises carry the same two facts).
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ __all__ = [
     "AiohttpTransport",
     "HttpRequest",
     "HttpResponse",
+    "SendError",
     "Transport",
     "dumps",
     "loads",
@@ -43,6 +49,7 @@ __all__ = [
 logger = logging.getLogger("nexudus_async")
 
 WRITE_METHODS = frozenset({"POST", "PUT", "DELETE", "PATCH"})
+"""The methods that change something: they take the limiter's write budget."""
 
 
 def _fragment(value: Any) -> Any:
@@ -162,7 +169,8 @@ class AiohttpTransport:
     followed (an API redirect would drop the Authorization header). A
     certificate that cannot be trusted raises :class:`TLSError` (permanent:
     the pipeline does not retry it); a proxy that refuses the tunnel for
-    good (407, 403) raises :class:`ProxyError`.
+    good (407, 403) raises :class:`ProxyError`; any other failure of the
+    network raises :class:`SendError`, which says what it means.
     """
 
     __slots__ = ("_base_url", "_client_timeout", "_network", "_session", "_timeout")
@@ -231,14 +239,55 @@ class AiohttpTransport:
         except aiohttp.ClientSSLError as exc:
             error = tls_error(exc, request.method, request.path)
             if error is None:
-                raise  # the handshake was cut: a dropped connection, retried as one
+                # the handshake was cut: a dropped connection, retried as one
+                raise SendError(exc) from exc
             logger.debug("%s %s: %s (%r)", request.method, request.path, error.message, exc)
             raise error from exc
         except aiohttp.ClientHttpProxyError as exc:
             if exc.status not in _PROXY_REFUSALS:
-                raise  # a proxy's 502/503: nothing was sent, retried like a failed connect
+                # a proxy's 502/503: nothing was sent, retried like a failed connect
+                raise SendError(exc) from exc
             logger.debug("%s %s: proxy refused the tunnel (%r)", request.method, request.path, exc)
             raise _proxy_refused(exc, self._network.get("proxy"), request) from exc
+        except aiohttp.InvalidURL:
+            raise  # a mistake in the request, not a failure of the network
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            raise SendError(exc) from exc
+
+
+# Connecting failed (refused, no such host, the TLS handshake) or timed out: no connection.
+_NOT_CONNECTED = (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)
+# ... nor did the request leave when the proxy would not open the tunnel.
+_NEVER_SENT = (*_NOT_CONNECTED, aiohttp.ClientHttpProxyError)
+
+
+class SendError(Exception):
+    """An attempt got no answer: the one error :class:`AiohttpTransport` raises for a failure
+    of the network (besides the permanent :class:`TLSError` and :class:`ProxyError`).
+
+    It says what the request loop needs to know, so that nothing above the
+    transport inspects aiohttp's exceptions; that exception stays the
+    ``__cause__``, for a debug log.
+
+    Attributes:
+        kind: The name of the underlying exception's type.
+        detail: Its text (may hold the URL; unredacted: the caller redacts).
+        timed_out: The attempt (or connecting) timed out.
+        connected: A usable connection was made (False: refused, no such
+            host, unreachable, the TLS handshake failed, connecting timed out).
+        may_have_reached_server: The request may have reached the server, and
+            so may have been executed (False: it certainly never left).
+    """
+
+    def __init__(self, exc: BaseException) -> None:
+        detail = str(exc)
+        # The text a caller printing it shows: the underlying one (or its type's name).
+        super().__init__(detail or type(exc).__name__)
+        self.kind = type(exc).__name__
+        self.detail = detail
+        self.timed_out = isinstance(exc, TimeoutError)
+        self.connected = not isinstance(exc, _NOT_CONNECTED)
+        self.may_have_reached_server = not isinstance(exc, _NEVER_SENT)
 
 
 _PROXY_REFUSALS = {

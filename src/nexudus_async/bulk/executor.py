@@ -69,7 +69,6 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal, TypeVar
 
-import aiohttp
 import attrs
 
 from .._core.entity import Entity
@@ -197,15 +196,13 @@ class _Stopped(_Unresolved):
 
 
 def cannot_connect(exc: BaseException) -> bool:
-    """Whether ``exc`` is a failure to connect at all (refused, DNS): nothing was sent."""
-    seen: BaseException | None = exc
-    for _ in range(8):  # the cause chain is short; bound it anyway
-        if seen is None:
-            return False
-        if isinstance(seen, aiohttp.ClientConnectorError):
-            return True
-        seen = seen.__cause__
-    return False
+    """Whether ``exc`` is a failure to connect at all (refused, DNS, TLS): nothing was sent.
+
+    The transport says so (``connected``); a connect that timed out is not counted.
+    """
+    return (
+        isinstance(exc, TransportError) and not exc.connected and not isinstance(exc, TimeoutError)
+    )
 
 
 def is_fatal(exc: BaseException, *, answered: bool) -> bool:

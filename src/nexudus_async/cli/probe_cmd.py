@@ -16,6 +16,7 @@ import aiohttp
 
 from .._core.auth import BearerToken
 from .._core.errors import NexudusError
+from .._core.transport import SendError
 from ..probe.run import CHECK_NAMES, ProbeOptions, run_probe
 from ..probe.writes import MARK, STATE_FILE, WriteTargets
 from .connect import (
@@ -163,7 +164,7 @@ def run_probe_command(args: argparse.Namespace) -> int:
         code, line = failure_line(exc, conn, resumable=False)
         print(conn.auth.redact(line), file=err)
         return code
-    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+    except (SendError, aiohttp.ClientError, OSError, TimeoutError) as exc:
         what = conn.auth.redact(str(exc) or type(exc).__name__)
         print(f"error: cannot reach {conn.base_url}: {what}", file=err)
         return EXIT_UNREACHABLE
