@@ -171,11 +171,16 @@ class Resource(Listing[ItemT], Generic[RecordT, ItemT]):
         are those of :func:`nexudus_async.bulk.bulk_create` (``concurrency``,
         ``journal``, ``progress``, ``max_per_request``...).
         """
-        # bulk is a feature over the runtime: imported here, when used, never at the top
-        from ..bulk.executor import bulk_create_for
-        from ..bulk.formatted_rows import CELL_OPTIONS, formatted_rows
+        from ..bulk.executor import bulk_create_for  # a feature: imported when used
 
-        cells = {k: options.pop(k) for k in CELL_OPTIONS if k in options}
-        if cells:  # decimal=",", date_format="%d/%m/%Y": how the rows' text cells are written
-            rows = formatted_rows(rows, **cells)
+        rows = _formatted_rows(rows, options)
         return await bulk_create_for(self, rows, **options)
+
+
+def _formatted_rows(rows: Iterable[Any], options: dict[str, Any]) -> Iterable[Any]:
+    """The rows read with the cell options (``decimal=","``, ``date_format="%d/%m/%Y"``),
+    which are taken out of ``options``; the rows as they are without them."""
+    from ..bulk.formatted_rows import CELL_OPTIONS, formatted_rows
+
+    cells = {k: options.pop(k) for k in CELL_OPTIONS if k in options}
+    return formatted_rows(rows, **cells) if cells else rows
