@@ -197,18 +197,13 @@ def ordering(
 
 def writable(entity: Entity, name: str, *, update: bool) -> Field:
     """The field a create/update argument names, or the TypeError Python would raise."""
-    field = entity.field(name)
-    presence = None if field is None else (field.update if update else field.create)
-    if field is None or field.name != name or presence == "absent" or name == "id":
-        known = [
-            f.name
-            for f in (entity.update_fields() if update else entity.create_fields())
-            if f.name != "id"
-        ]
+    field = entity.argument(name, update=update)
+    if field is None:
+        known = [f.name for f in (entity.update_fields() if update else entity.create_fields())]
         verb = "update" if update else "create"
         raise TypeError(
             f"{entity.attribute}.{verb}() got an unexpected argument {name}"
-            + did_you_mean(name, known)
+            + did_you_mean(name, [k for k in known if k != "id"])
         )
     return field
 
