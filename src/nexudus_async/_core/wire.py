@@ -6,8 +6,11 @@ things (a field's JSON name, a parameter's wire name) and never encode.
 
 One cattrs :data:`converter` does all (un)structuring. Each generated model
 registers itself with :func:`register_model`, naming each field's JSON name
-once; its hooks are built with ``make_dict_structure_fn`` /
-``make_dict_unstructure_fn`` the first time the model is used, then reused.
+once; its hooks are built the first time the model is used, then reused.
+Structuring a model runs a function generated for it that calls the model
+once with every value (an object with every documented key is read by
+subscript); only when that fails does cattrs' ``make_dict_structure_fn`` hook
+run, to raise the error a bad answer has always raised.
 
 Absent versus null
     :data:`UNSET` means "not sent": a field left UNSET is omitted from the JSON
