@@ -182,11 +182,12 @@ class Listing(Caller, Generic[ItemT]):
             ):
                 # The account ignored the lookup and answered its plain list.
                 if self._learned.ids_param is not None:
+                    lookup = self._operations.list.build()
                     raise MalformedResponseError(
                         f"the account ignores both get-by-ids forms ({entity.ids_param}"
                         "=[..] and id=[..]): its answer holds records not asked for",
-                        method="GET",
-                        path=entity.path,
+                        method=lookup.method,
+                        path=lookup.path,
                     )
                 self._learned.ids_param = "id"
                 number = 1
