@@ -26,7 +26,7 @@ import importlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from ._version import __version__ as __version__
 
 # The one list of exports is the TYPE_CHECKING block below: type checkers read
 # it, and at run time it is parsed into a lazy table (the stub idea of

@@ -9,36 +9,34 @@ import os
 import ssl as _ssl
 import time
 import urllib.parse
-from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import aiohttp
 
-from . import __version__
 from ._core.auth import Auth
 from ._core.environment import ENV_BASE_URL, auth_from_environment, logging_from_environment
 from ._core.errors import InputError
 from ._core.events import EventHook
 from ._core.limiter import Limiter, account_key
 from ._core.network import Proxy, is_loopback, parse_proxy, proxy_from_env, ssl_context_from_bundle
-from ._core.pagination import SortDirection
 from ._core.pipeline import NOT_GIVEN, NotGiven, Pipeline
 from ._core.raw import RawResponse, capture_responses, raw_result
-from ._core.resource import Resource
 from ._core.retry import RetryPolicy
 from ._core.throttle import Clock, RateLimiter, RateLimits, Sleep
 from ._core.transport import AiohttpTransport, HttpRequest, HttpResponse, Transport
 from ._generated import Client as GeneratedClient
 from ._generated.namespaces import Namespaces
-
-if TYPE_CHECKING:
-    from .bulk import BulkReport
+from ._version import __version__
 
 __all__ = ["DEFAULT_BASE_URL", "FROM_ENVIRONMENT", "NexudusClient"]
 
 DEFAULT_BASE_URL = "https://spaces.nexudus.com"
 """The live API (paths start with ``/api``)."""
+
+
+_DEFAULT_HEADERS = {"Accept": "application/json", "User-Agent": f"nexudus-async/{__version__}"}
 
 
 class _FromEnvironment:
@@ -122,6 +120,66 @@ def _pool_size(session: aiohttp.ClientSession | None, connection_limit: int) -> 
     return limit or None
 
 
+def _address_and_auth(base_url: str, auth: Auth | None) -> tuple[str, Auth | None]:
+    """The base URL and credentials given, or read from the environment when not."""
+    if base_url is FROM_ENVIRONMENT:
+        base_url = os.environ.get(ENV_BASE_URL, "").strip() or DEFAULT_BASE_URL
+    url = normalize_base_url(base_url)
+    if auth is FROM_ENVIRONMENT:
+        auth = auth_from_environment(os.environ)
+    if auth is not None and not isinstance(auth, Auth):
+        raise TypeError("auth must be BasicAuth, BearerToken, PasswordGrant or another Auth")
+    return url, auth
+
+
+def _check_options(
+    timeout: float | None,
+    session: aiohttp.ClientSession | None,
+    trace_configs: Sequence[aiohttp.TraceConfig] | None,
+    connection_limit: int,
+    sort_direction_format: str,
+    rate_limits: RateLimits | None,
+    allow_unknown_enum_values: bool,
+) -> None:
+    """The constructor's plain option checks, each with the message naming the option."""
+    if timeout is not None and not timeout > 0:
+        raise ValueError(f"timeout must be positive or None, got {timeout!r}")
+    if session is not None and trace_configs:
+        raise ValueError(
+            "trace_configs apply to the session the client creates; "
+            "add them to your own session instead"
+        )
+    if not isinstance(connection_limit, int) or connection_limit < 1:
+        raise ValueError(f"connection_limit must be at least 1, got {connection_limit!r}")
+    if sort_direction_format not in ("string", "numeric"):
+        raise ValueError("sort_direction_format must be 'string' or 'numeric'")
+    if rate_limits is not None and not isinstance(rate_limits, RateLimits):
+        raise TypeError("rate_limits must be a RateLimits or None")
+    if not isinstance(allow_unknown_enum_values, bool):
+        raise TypeError("allow_unknown_enum_values must be True or False")
+
+
+def _limiter(
+    rate_limiter: Limiter | None,
+    rate_limits: RateLimits | None,
+    url: str,
+    auth: Auth | None,
+    clock: Clock | None,
+    sleep: Sleep,
+) -> Limiter:
+    """The caller's limiter bound to this account, or an in-process one of ``rate_limits``."""
+    if rate_limiter is None:
+        return RateLimiter(
+            rate_limits, clock=clock if clock is not None else time.monotonic, sleep=sleep
+        )
+    if not isinstance(rate_limiter, Limiter):
+        raise TypeError("rate_limiter must implement the Limiter protocol")
+    if rate_limits != RateLimits.published():
+        raise ValueError("pass either rate_limits or rate_limiter (it has its own limits)")
+    rate_limiter.bind_account(account_key(url, auth.user() if auth is not None else None))
+    return rate_limiter
+
+
 class _SharedState:
     """What a client and all its views share: the session and whether it is open."""
 
@@ -188,33 +246,6 @@ class _SessionTransport:
     def send(self, request: HttpRequest) -> Coroutine[Any, Any, HttpResponse]:
         # The session's transport does the awaiting: no frame of our own.
         return self._state.transport().send(request)
-
-
-class _NumericSortDirection:
-    """Sends ``dir`` as 1/2 for API versions that want the numeric form."""
-
-    __slots__ = ("_inner",)
-
-    def __init__(self, inner: Transport) -> None:
-        self._inner = inner
-
-    async def send(self, request: HttpRequest) -> HttpResponse:
-        if any(name == "dir" for name, _ in request.params):
-            request = request.evolve(
-                params=tuple(
-                    (name, _numeric(value) if name == "dir" else value)
-                    for name, value in request.params
-                )
-            )
-        return await self._inner.send(request)
-
-
-def _numeric(value: str) -> str:
-    """1/2 for a direction; a spelling learned from the account (``-1``) as it is."""
-    try:
-        return str(SortDirection(value).number)
-    except ValueError:
-        return value
 
 
 class _RawCall:
@@ -370,57 +401,25 @@ class NexudusClient(Namespaces):
         trust_env: bool = True,
     ) -> None:
         logging_from_environment(os.environ)
-        if base_url is FROM_ENVIRONMENT:
-            base_url = os.environ.get(ENV_BASE_URL, "").strip() or DEFAULT_BASE_URL
-        url = normalize_base_url(base_url)
-        if auth is FROM_ENVIRONMENT:
-            auth = auth_from_environment(os.environ)
-        if auth is not None and not isinstance(auth, Auth):
-            raise TypeError("auth must be BasicAuth, BearerToken, PasswordGrant or another Auth")
+        url, auth = _address_and_auth(base_url, auth)
         ssl_context, proxy_to_use = _network(url, ssl, ca_bundle, proxy, trust_env)
         _refuse_plain_http(url, auth, proxy_to_use, allow_insecure_http)
-        if timeout is not None and not timeout > 0:
-            raise ValueError(f"timeout must be positive or None, got {timeout!r}")
-        if session is not None and trace_configs:
-            raise ValueError(
-                "trace_configs apply to the session the client creates; "
-                "add them to your own session instead"
-            )
-        if not isinstance(connection_limit, int) or connection_limit < 1:
-            raise ValueError(f"connection_limit must be at least 1, got {connection_limit!r}")
-        if sort_direction_format not in ("string", "numeric"):
-            raise ValueError("sort_direction_format must be 'string' or 'numeric'")
-        if rate_limits is not None and not isinstance(rate_limits, RateLimits):
-            raise TypeError("rate_limits must be a RateLimits or None")
-        if not isinstance(allow_unknown_enum_values, bool):
-            raise TypeError("allow_unknown_enum_values must be True or False")
+        _check_options(
+            timeout, session, trace_configs, connection_limit, sort_direction_format, rate_limits,
+            allow_unknown_enum_values,
+        )  # fmt: skip
         sleep_fn: Sleep = sleep if sleep is not None else asyncio.sleep
         state = _SharedState(
             url, session, trace_configs or (), connection_limit, ssl_context, proxy_to_use
         )
-        limiter: Limiter
-        if rate_limiter is not None:
-            if not isinstance(rate_limiter, Limiter):
-                raise TypeError("rate_limiter must implement the Limiter protocol")
-            if rate_limits != RateLimits.published():
-                raise ValueError("pass either rate_limits or rate_limiter (it has its own limits)")
-            limiter = rate_limiter
-            limiter.bind_account(account_key(url, auth.user() if auth is not None else None))
-        else:
-            limiter = RateLimiter(
-                rate_limits, clock=clock if clock is not None else time.monotonic, sleep=sleep_fn
-            )
+        limiter = _limiter(rate_limiter, rate_limits, url, auth, clock, sleep_fn)
         pipeline = Pipeline(
             _SessionTransport(state),
             limiter=limiter,
             auth=auth,
             retry=retry,
             timeout=timeout,
-            headers={
-                "Accept": "application/json",
-                "User-Agent": f"nexudus-async/{__version__}",
-                **(headers or {}),
-            },
+            headers={**_DEFAULT_HEADERS, **(headers or {})},
             sleep=sleep_fn,
             max_in_flight=_pool_size(session, connection_limit),
             on_event=on_event,
@@ -447,7 +446,6 @@ class NexudusClient(Namespaces):
         self._view = view
         self._numeric = numeric
         self._unknown_enums = unknown_enums
-        self._transport: Transport = _NumericSortDirection(pipeline) if numeric else pipeline
         self._init_namespaces()
 
     def with_options(
@@ -538,34 +536,28 @@ class NexudusClient(Namespaces):
         return self._pipeline.auth
 
     @property
+    def sort_direction_format(self) -> Literal["string", "numeric"]:
+        """How the namespaces send ``dir``: ``"string"`` (``ascending``) or ``"numeric"`` (1/2)."""
+        return "numeric" if self._numeric else "string"
+
+    @property
     def transport(self) -> Transport:
         """The whole pipeline as a transport (auth, limiter, retries, typed errors).
 
         For calling the generated endpoint functions directly; see :attr:`generated`.
+        (``sort_direction_format`` is the namespaces' option: a generated function
+        sends its ``dir_`` argument as given.)
         """
-        return self._transport
+        return self._pipeline
 
     @property
     def generated(self) -> GeneratedClient:
         """A client for the ``nexudus_async._generated.api`` functions, through this pipeline."""
-        return GeneratedClient(transport=self._transport)
+        return GeneratedClient(transport=self._pipeline)
 
     @property
     def closed(self) -> bool:
         return self._state.closed
-
-    async def _bulk_create(
-        self, resource: Resource[Any, Any], rows: Iterable[Any], options: Mapping[str, Any]
-    ) -> BulkReport:
-        # The bulk layer is a feature over the runtime: the client wires it in.
-        from .bulk import bulk_create_for
-        from .bulk.formatted_rows import CELL_OPTIONS, formatted_rows
-
-        rest = {k: v for k, v in options.items() if k not in CELL_OPTIONS}
-        cells = {k: v for k, v in options.items() if k in CELL_OPTIONS}
-        if cells:  # decimal=",", date_format="%d/%m/%Y": how the rows' text cells are written
-            rows = formatted_rows(rows, **cells)
-        return await bulk_create_for(resource, rows, **rest)
 
     # ------------------------------------------------------------------ lifecycle
 

@@ -215,8 +215,9 @@ async def test_an_account_that_ignores_both_lookups_is_an_error_not_a_full_read(
     async with run_emulator(_config(ids_forms="id", ignored_filters=["id"])) as emu:
         ids = await _seed(emu, 6)
         async with client_of(emu) as client:
-            with pytest.raises(MalformedResponseError, match="ignores both get-by-ids forms"):
+            with pytest.raises(MalformedResponseError, match="ignores both get-by-ids forms") as e:
                 await client.coworker_time_passes.get_many(ids[:2])
+        assert (e.value.method, e.value.path) == ("GET", "/api/billing/coworkertimepasses")
         assert len(await _lists_sent(emu)) == 2
 
 

@@ -323,3 +323,103 @@ def test_query_keeps_the_order_and_encodes_each_kind() -> None:
             ("ids", [1, 2]),
         ]
     ) == (("page", "2"), ("q", "x y"), ("used", "false"), ("dir", "descending"), ("ids", "[1,2]"))
+
+
+# ----------------------------------------------------------------------------- fast path
+
+_GOOD_ITEM = {
+    "Id": 7,
+    "Coworker": 42,
+    "Notes": None,
+    "Used": False,
+    "UsedDate": None,
+    "Price": 12.5,
+    "ExpireDate": "2025-03-01T10:00:00+02:00",
+    "CreatedOn": "2025-02-02T06:01:00Z",
+    "UniqueId": "25831797-83ca-5397-a7fb-e602bd478c4b",
+    "CoworkerProductUniqueId": None,
+    "Unknown": {"kept": True},
+}
+
+
+def _every_key(record: dict[str, object]) -> dict[str, object]:
+    """The record with every documented key (None where it has none): the usual answer."""
+    from nexudus_async._core import wire
+    from nexudus_async._generated.models import CoworkerTimePassListItem
+
+    names = wire._resolve(CoworkerTimePassListItem).renames.values()
+    return {**{name: record.get(name) for name in names}, **record}
+
+
+_FULL_ITEM = _every_key(_GOOD_ITEM)
+
+
+def _page(*records: object) -> dict[str, object]:
+    return {
+        "CurrentPageSize": 25,
+        "CurrentPage": 1,
+        "TotalItems": len(records),
+        "TotalPages": 1,
+        "Records": list(records),
+        "HasNextPage": False,
+    }
+
+
+def _explaining(cls: type) -> object:
+    from nexudus_async._core import wire
+
+    return wire._explaining_structure(cls, wire._resolve(cls))
+
+
+def test_the_fast_hook_builds_what_cattrs_builds() -> None:
+    from nexudus_async._generated.models import CoworkerTimePassListItem, CoworkerTimePassPage
+
+    explain = _explaining(CoworkerTimePassPage)
+    without_extra = {k: v for k, v in _FULL_ITEM.items() if k != "Unknown"}
+    for data in (
+        _page(_GOOD_ITEM, {"Id": 8}),
+        _page(),
+        {**_page(), "Extra": 1},
+        _page(_FULL_ITEM, without_extra, {**without_extra, "Notes": "n", "CreatedOn": None}),
+    ):
+        fast = structure(data, CoworkerTimePassPage)
+        slow = explain(data, CoworkerTimePassPage)  # type: ignore[operator]
+        assert fast == slow
+        assert fast.additional_properties == slow.additional_properties
+        assert [r.additional_properties for r in fast.records] == [
+            r.additional_properties for r in slow.records
+        ]
+    item = structure(_GOOD_ITEM, CoworkerTimePassListItem)
+    assert item.additional_properties == {"Unknown": {"kept": True}}
+    assert item.expire_date == datetime.datetime(2025, 3, 1, 10, tzinfo=PLUS_TWO)
+    assert item.created_on == datetime.datetime(2025, 2, 2, 6, 1)
+    assert item.unique_id == uuid.UUID("25831797-83ca-5397-a7fb-e602bd478c4b")
+    assert item.price == decimal.Decimal("12.5")
+    assert item.business is UNSET and item.coworker_product_unique_id is None
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"Coworker": 1},  # no Id
+        {**_GOOD_ITEM, "CreatedOn": "yesterday"},
+        {**_GOOD_ITEM, "UniqueId": "not-a-uuid"},
+        {**_GOOD_ITEM, "Price": "twelve"},
+        {**_GOOD_ITEM, "CreatedOn": 5},
+        {**_FULL_ITEM, "CreatedOn": "yesterday"},
+        {**_FULL_ITEM, "Id": None, "UniqueId": 5},
+        {k: v for k, v in _FULL_ITEM.items() if k != "Id"},
+        [1, 2],
+        "text",
+    ],
+)
+def test_a_bad_answer_raises_the_explaining_hooks_error(bad: object) -> None:
+    from nexudus_async._generated.models import CoworkerTimePassPage
+
+    explain = _explaining(CoworkerTimePassPage)
+    for data in (_page(_GOOD_ITEM, bad), {**_page(), "Records": bad}):
+        with pytest.raises(Exception) as slow:
+            explain(data, CoworkerTimePassPage)  # type: ignore[operator]
+        with pytest.raises(type(slow.value)) as fast:
+            structure(data, CoworkerTimePassPage)
+        assert str(fast.value) == str(slow.value)

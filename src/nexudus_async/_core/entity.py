@@ -143,6 +143,7 @@ class Entity:
     _list_by_name: Mapping[str, ListField] = attrs.field(init=False, repr=False, eq=False)
     _create: tuple[Field, ...] = attrs.field(init=False, repr=False, eq=False)
     _update: tuple[Field, ...] = attrs.field(init=False, repr=False, eq=False)
+    _arguments: Mapping[bool, Mapping[str, Field]] = attrs.field(init=False, repr=False, eq=False)
     memo: dict[Any, Any] = attrs.field(init=False, repr=False, eq=False)
     """Checked values of text cells (a file repeats them), filled by ``values.check_body``."""
 
@@ -154,6 +155,16 @@ class Entity:
         object.__setattr__(self, "_create", tuple(f for f in self.fields if f.create != "absent"))
         object.__setattr__(self, "_update", tuple(f for f in self.fields if f.update != "absent"))
         object.__setattr__(self, "memo", {})
+        # Every create (update) keyword argument: a Python name, never the Id.
+        by_name = self._by_name
+        object.__setattr__(
+            self,
+            "_arguments",
+            {
+                update: {f.name: f for f in fields if f.name != "id" and by_name.get(f.name) is f}
+                for update, fields in ((False, self._create), (True, self._update))
+            },
+        )
 
     @property
     def collection(self) -> str:
@@ -175,6 +186,10 @@ class Entity:
 
     def update_fields(self) -> tuple[Field, ...]:
         return self._update
+
+    def argument(self, name: str, *, update: bool) -> Field | None:
+        """The field a create (``update=True``: update) keyword argument ``name`` sets."""
+        return self._arguments[update].get(name)
 
     def role(self, action: str) -> str:
         """The entity role an operation needs (``CoworkerTimePass-Create``)."""

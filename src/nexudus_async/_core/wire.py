@@ -6,8 +6,11 @@ things (a field's JSON name, a parameter's wire name) and never encode.
 
 One cattrs :data:`converter` does all (un)structuring. Each generated model
 registers itself with :func:`register_model`, naming each field's JSON name
-once; its hooks are built with ``make_dict_structure_fn`` /
-``make_dict_unstructure_fn`` the first time the model is used, then reused.
+once; its hooks are built the first time the model is used, then reused.
+Structuring a model runs a function generated for it that calls the model
+once with every value (an object with every documented key is read by
+subscript); only when that fails does cattrs' ``make_dict_structure_fn`` hook
+run, to raise the error a bad answer has always raised.
 
 Absent versus null
     :data:`UNSET` means "not sent": a field left UNSET is omitted from the JSON
@@ -501,6 +504,20 @@ def _model_structure(cls: type) -> Callable[[Any, Any], Any]:
     if hook is not None:
         return hook
     spec = _resolve(cls)
+    explain = _explaining_structure(cls, spec)
+    # Registered before the fast hooks are built, so a model that contains
+    # itself finds a hook (the explaining one) instead of recursing.
+    _STRUCTURE_HOOKS[cls] = explain
+    hook = _fast_structure(cls, spec, explain, exact=False)
+    read = {spec.renames.get(f.name, f.name) for f in attrs.fields(cls) if f.init}
+    if read == set(spec.renames.values()):  # every documented key is a field it reads
+        hook = _fast_structure(cls, spec, hook, exact=True)
+    _STRUCTURE_HOOKS[cls] = hook
+    return hook
+
+
+def _explaining_structure(cls: type, spec: _ModelSpec) -> Callable[[Any, Any], Any]:
+    """cattrs' own hook for the model: slower, and the one whose errors users see."""
     overrides: dict[str, Any] = {
         name: override(rename=json_name) for name, json_name in spec.renames.items()
     }
@@ -524,8 +541,100 @@ def _model_structure(cls: type) -> Callable[[Any, Any], Any]:
             obj.additional_properties = {k: v for k, v in data.items() if k not in known}
         return obj
 
-    _STRUCTURE_HOOKS[cls] = structure_model
     return structure_model
+
+
+_ABSENT = object()
+
+
+def _fast_structure(
+    cls: type, spec: _ModelSpec, fallback: Callable[[Any, Any], Any], *, exact: bool
+) -> Callable[[Any, Any], Any]:
+    """A hook that builds the model in one positional call and checks nothing twice.
+
+    It computes what the explaining hook computes, from the same hooks,
+    without cattrs' per-field dict and keyword call; on any failure it hands
+    the data to ``fallback``, so the error users see is always the explaining
+    hook's. ``exact``: for an object with every documented key (the usual
+    answer), read by subscript, and "no other key" is one length test.
+    """
+    names: dict[str, Any] = {"cls": cls, "fallback": fallback, "UNSET": UNSET, "ABSENT": _ABSENT}
+    lines = ["def fast(o, _=None):", "    try:", "        get = o.get"]
+    args: list[str] = []
+    for i, field in enumerate(attrs.fields(cls)):
+        if not field.init:
+            continue
+        key = repr(spec.renames.get(field.name, field.name))
+        value = _fast_field(field, key, i, names, lines, exact=exact)
+        args.append(f"{field.alias}={value}" if field.kw_only else value)
+    known = frozenset(spec.renames.values())
+    names.update(known=known, n_known=len(known), known_has_all=known.issuperset)
+    extra = "len(o) != n_known" if exact else "len(o) > n_known or not known_has_all(o)"
+    lines += [
+        f"        obj = cls({', '.join(args)})",
+        f"        if {extra}:",
+        "            obj.additional_properties = {k: v for k, v in o.items() if k not in known}",
+        "        return obj",
+        "    except Exception:",
+        "        return fallback(o, cls)",
+    ]
+    source = "\n".join(lines)
+    where = f"<nexudus_async {'exact' if exact else 'fast'} structure {cls.__qualname__}>"
+    exec(compile(source, where, "exec"), names)
+    fast: Callable[[Any, Any], Any] = names["fast"]
+    return fast
+
+
+_INLINE: dict[Any, str] = {
+    _structure_datetime: "(fromiso({0}[:-1]) if {0}[-1:] == 'Z' else with_offset({0}))",
+    _structure_uuid: "parse_uuid({0})",
+}
+_INLINE_NAMES = {
+    "fromiso": _fromisoformat,
+    "with_offset": dates.parse_with_offset,
+    "parse_uuid": _parse_uuid,
+}
+
+
+def _fast_field(
+    field: attrs.Attribute[Any],
+    key: str,
+    i: int,
+    names: dict[str, Any],
+    lines: list[str],
+    *,
+    exact: bool,
+) -> str:
+    """The expression of one field's value, with the statements it needs added to ``lines``."""
+    tp = field.type
+    hook = converter.get_structure_hook(tp)
+    item = typing.get_args(tp)[0] if typing.get_origin(tp) is list else None
+    if item is not None and item in _SPECS:  # a page's records: the item's own fast hook
+        names[f"h{i}"] = converter.get_structure_hook(item)
+        call = f"[h{i}(e, None) for e in {{}}]"
+    elif hook is _passthrough:
+        call = "{}"
+    elif hook in _INLINE:  # the hook's body, inlined: records have several dates and UUIDs
+        names.update(_INLINE_NAMES)
+        call = _INLINE[hook]
+    else:
+        names[f"h{i}"], names[f"t{i}"] = hook, tp
+        call = f"h{i}({{}}, t{i})"
+    value = call.format("v")
+    if _is_union(tp):  # every union hook answers None for None (see _union_structure)
+        value = f"None if v is None else {value}"
+    if field.default is attrs.NOTHING or exact:
+        if call == "{}":
+            return f"o[{key}]"
+        lines += [f"        v = o[{key}]", f"        v{i} = {value}"]
+        return f"v{i}"
+    if isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
+        raise TypeError(f"{field.name}: a factory default is not supported on the wire")
+    names[f"d{i}"] = field.default
+    if call == "{}":
+        return f"get({key}, d{i})"
+    lines += [f"        v = get({key}, ABSENT)", f"        v{i} = d{i} if v is ABSENT else {value}"]
+    return f"v{i}"
 
 
 def _model_unstructure(cls: type) -> Callable[[Any], Any]:

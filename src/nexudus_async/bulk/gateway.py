@@ -84,23 +84,19 @@ class ResourceGateway:
     @property
     def allow_unknown_enum_values(self) -> bool:
         """The client's option: rows may hold enum values the documentation does not list."""
-        return getattr(self.resource._owner, "allow_unknown_enum_values", False) is True
+        return self.resource.client.allow_unknown_enum_values
 
     @property
     def limiter(self) -> Limiter | None:
         """The client's rate limiter, which :func:`run_bulk` primes from the journal."""
-        limiter = getattr(self.resource._owner, "limiter", None)
-        return limiter if isinstance(limiter, Limiter) else None
+        return self.resource.client.limiter
 
     @property
     def account(self) -> str | None:
         """The account's non-secret key (base URL and user), which names the job's lock."""
-        owner = self.resource._owner
-        base_url = getattr(owner, "base_url", None)
-        if not isinstance(base_url, str):
-            return None
-        auth = getattr(owner, "auth", None)
-        return account_key(base_url, auth.user() if auth is not None else None)
+        client = self.resource.client
+        auth = client.auth
+        return account_key(client.base_url, auth.user() if auth is not None else None)
 
     def _field(self, name: str) -> Field:
         field = self.entity.field(name)
@@ -124,14 +120,13 @@ class ResourceGateway:
             kwargs[self._field(self.entity.count_field).name] = count
         elif count != 1:
             raise ValueError(f"{self.entity.name} creates one record per request")
-        return await self.resource._create(kwargs)
+        return await self.resource.create_from(kwargs)
 
     async def count(self, match: Mapping[str, Any], since: str) -> int:
         filters = {_filter_name(self.entity, k): v for k, v in match.items()}
         since_dt = _dt.datetime.fromisoformat(since)
         filters["created_on"] = (since_dt, None)
-        page = await self.resource._list(1, 1, None, None, filters)
-        return int(page.total_items)
+        return await self.resource.count(filters)
 
     async def snapshot_page(
         self, match: Mapping[str, Any], since: str, page: int, size: int
@@ -139,7 +134,9 @@ class ResourceGateway:
         filters = {_filter_name(self.entity, k): v for k, v in match.items()}
         since_dt = _dt.datetime.fromisoformat(since)
         filters["created_on"] = (since_dt, None)
-        result = await self.resource._list(page, size, "Id", "ascending", filters)
+        result = await self.resource.list_page(
+            filters, page=page, size=size, order_by="Id", direction="ascending"
+        )
         # List records name a related record without "Id": CoworkerId -> .coworker.
         names = [self._list_attribute(f) for f in self.entity.reconcile]
         records = [

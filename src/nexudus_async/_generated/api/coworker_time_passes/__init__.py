@@ -24,7 +24,6 @@ from nexudus_async._core.resource import (
     WriteResult,
 )
 
-from ...client import Client
 from ...models import (
     ActionResult,
     Command,
@@ -130,18 +129,17 @@ class CoworkerTimePasses(Resource[CoworkerTimePass, CoworkerTimePassListItem]):
 
     _entity = COWORKER_TIME_PASS
     _operations = Operations(
-        list=list_coworker_time_passes.asyncio_detailed,
-        get=get_coworker_time_pass.asyncio_detailed,
-        create=create_coworker_time_pass.asyncio_detailed,
-        update=update_coworker_time_pass.asyncio_detailed,
-        delete=delete_coworker_time_pass.asyncio_detailed,
-        commands=list_coworker_time_pass_commands.asyncio_detailed,
-        run_command=run_coworker_time_pass_command.asyncio_detailed,
+        list=list_coworker_time_passes.ENDPOINT,
+        get=get_coworker_time_pass.ENDPOINT,
+        create=create_coworker_time_pass.ENDPOINT,
+        update=update_coworker_time_pass.ENDPOINT,
+        delete=delete_coworker_time_pass.ENDPOINT,
+        commands=list_coworker_time_pass_commands.ENDPOINT,
+        run_command=run_coworker_time_pass_command.ENDPOINT,
         record=CoworkerTimePass,
         page=CoworkerTimePassPage,
         create_body=CoworkerTimePassCreate,
         update_body=CoworkerTimePassUpdate,
-        client=lambda transport: Client(transport=transport),
         action_result=ActionResult,
         command=Command,
         command_parameter=CommandParameter,

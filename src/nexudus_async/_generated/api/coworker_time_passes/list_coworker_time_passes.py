@@ -4,6 +4,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from nexudus_async._core.endpoint import Endpoint
 from nexudus_async._core.transport import HttpRequest, HttpResponse
 from nexudus_async._core.wire import (
     encode_query,
@@ -129,7 +130,7 @@ def _build_request(
 
 
 def _parse_response(
-    *, client: Client, response: HttpResponse
+    *, client: Client | None, response: HttpResponse
 ) -> Any | CoworkerTimePassPage | list[CoworkerTimePassListItem] | ErrorEnvelope | str | None:
     if response.status_code == 200:
         return structure(response.json(), CoworkerTimePassPage | list[CoworkerTimePassListItem])
@@ -149,7 +150,7 @@ def _parse_response(
     if response.status_code == 500:
         return structure(response.json(), ErrorEnvelope)
 
-    if client.raise_on_unexpected_status:
+    if client is not None and client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     return None
 
@@ -489,3 +490,7 @@ async def asyncio(
             to_coworker_time_pass_invoice_date=to_coworker_time_pass_invoice_date,
         )
     ).parsed
+
+
+ENDPOINT = Endpoint(_build_request, _parse_response)
+"""What the facade's resource calls: build the request, read the answer."""

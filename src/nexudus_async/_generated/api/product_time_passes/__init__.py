@@ -21,7 +21,6 @@ from nexudus_async._core.resource import (
     WriteResult,
 )
 
-from ...client import Client
 from ...models import (
     ActionResult,
     Command,
@@ -104,18 +103,17 @@ class ProductTimePasses(Resource[ProductTimePass, ProductTimePassListItem]):
 
     _entity = PRODUCT_TIME_PASS
     _operations = Operations(
-        list=list_product_time_passes.asyncio_detailed,
-        get=get_product_time_pass.asyncio_detailed,
-        create=create_product_time_pass.asyncio_detailed,
-        update=update_product_time_pass.asyncio_detailed,
-        delete=delete_product_time_pass.asyncio_detailed,
-        commands=list_product_time_pass_commands.asyncio_detailed,
-        run_command=run_product_time_pass_command.asyncio_detailed,
+        list=list_product_time_passes.ENDPOINT,
+        get=get_product_time_pass.ENDPOINT,
+        create=create_product_time_pass.ENDPOINT,
+        update=update_product_time_pass.ENDPOINT,
+        delete=delete_product_time_pass.ENDPOINT,
+        commands=list_product_time_pass_commands.ENDPOINT,
+        run_command=run_product_time_pass_command.ENDPOINT,
         record=ProductTimePass,
         page=ProductTimePassPage,
         create_body=ProductTimePassCreate,
         update_body=ProductTimePassUpdate,
-        client=lambda transport: Client(transport=transport),
         action_result=ActionResult,
         command=Command,
         command_parameter=CommandParameter,

@@ -3,6 +3,7 @@ import datetime
 from typing import Any
 from uuid import UUID
 
+from nexudus_async._core.endpoint import Endpoint
 from nexudus_async._core.transport import HttpRequest, HttpResponse
 from nexudus_async._core.wire import (
     encode_query,
@@ -79,7 +80,7 @@ def _build_request(
 
 
 def _parse_response(
-    *, client: Client, response: HttpResponse
+    *, client: Client | None, response: HttpResponse
 ) -> Any | ErrorEnvelope | list[ProductTimePassListItem] | ProductTimePassPage | str | None:
     if response.status_code == 200:
         return structure(response.json(), list[ProductTimePassListItem] | ProductTimePassPage)
@@ -99,7 +100,7 @@ def _parse_response(
     if response.status_code == 500:
         return structure(response.json(), ErrorEnvelope)
 
-    if client.raise_on_unexpected_status:
+    if client is not None and client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     return None
 
@@ -309,3 +310,7 @@ async def asyncio(
             to_product_time_pass_expires_in=to_product_time_pass_expires_in,
         )
     ).parsed
+
+
+ENDPOINT = Endpoint(_build_request, _parse_response)
+"""What the facade's resource calls: build the request, read the answer."""

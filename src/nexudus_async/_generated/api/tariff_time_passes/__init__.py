@@ -21,7 +21,6 @@ from nexudus_async._core.resource import (
     WriteResult,
 )
 
-from ...client import Client
 from ...models import (
     ActionResult,
     Command,
@@ -97,18 +96,17 @@ class TariffTimePasses(Resource[TariffTimePass, TariffTimePassListItem]):
 
     _entity = TARIFF_TIME_PASS
     _operations = Operations(
-        list=list_tariff_time_passes.asyncio_detailed,
-        get=get_tariff_time_pass.asyncio_detailed,
-        create=create_tariff_time_pass.asyncio_detailed,
-        update=update_tariff_time_pass.asyncio_detailed,
-        delete=delete_tariff_time_pass.asyncio_detailed,
-        commands=list_tariff_time_pass_commands.asyncio_detailed,
-        run_command=run_tariff_time_pass_command.asyncio_detailed,
+        list=list_tariff_time_passes.ENDPOINT,
+        get=get_tariff_time_pass.ENDPOINT,
+        create=create_tariff_time_pass.ENDPOINT,
+        update=update_tariff_time_pass.ENDPOINT,
+        delete=delete_tariff_time_pass.ENDPOINT,
+        commands=list_tariff_time_pass_commands.ENDPOINT,
+        run_command=run_tariff_time_pass_command.ENDPOINT,
         record=TariffTimePass,
         page=TariffTimePassPage,
         create_body=TariffTimePassCreate,
         update_body=TariffTimePassUpdate,
-        client=lambda transport: Client(transport=transport),
         action_result=ActionResult,
         command=Command,
         command_parameter=CommandParameter,

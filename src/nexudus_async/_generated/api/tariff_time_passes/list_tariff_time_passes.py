@@ -3,6 +3,7 @@ import datetime
 from typing import Any
 from uuid import UUID
 
+from nexudus_async._core.endpoint import Endpoint
 from nexudus_async._core.transport import HttpRequest, HttpResponse
 from nexudus_async._core.wire import (
     encode_query,
@@ -73,7 +74,7 @@ def _build_request(
 
 
 def _parse_response(
-    *, client: Client, response: HttpResponse
+    *, client: Client | None, response: HttpResponse
 ) -> Any | ErrorEnvelope | list[TariffTimePassListItem] | TariffTimePassPage | str | None:
     if response.status_code == 200:
         return structure(response.json(), list[TariffTimePassListItem] | TariffTimePassPage)
@@ -93,7 +94,7 @@ def _parse_response(
     if response.status_code == 500:
         return structure(response.json(), ErrorEnvelope)
 
-    if client.raise_on_unexpected_status:
+    if client is not None and client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     return None
 
@@ -285,3 +286,7 @@ async def asyncio(
             to_tariff_time_pass_passes_included=to_tariff_time_pass_passes_included,
         )
     ).parsed
+
+
+ENDPOINT = Endpoint(_build_request, _parse_response)
+"""What the facade's resource calls: build the request, read the answer."""

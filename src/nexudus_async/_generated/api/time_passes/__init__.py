@@ -23,7 +23,6 @@ from nexudus_async._core.resource import (
     WriteResult,
 )
 
-from ...client import Client
 from ...models import (
     ActionResult,
     Command,
@@ -113,18 +112,17 @@ class TimePasses(Resource[TimePass, TimePassListItem]):
 
     _entity = TIME_PASS
     _operations = Operations(
-        list=list_time_passes.asyncio_detailed,
-        get=get_time_pass.asyncio_detailed,
-        create=create_time_pass.asyncio_detailed,
-        update=update_time_pass.asyncio_detailed,
-        delete=delete_time_pass.asyncio_detailed,
-        commands=list_time_pass_commands.asyncio_detailed,
-        run_command=run_time_pass_command.asyncio_detailed,
+        list=list_time_passes.ENDPOINT,
+        get=get_time_pass.ENDPOINT,
+        create=create_time_pass.ENDPOINT,
+        update=update_time_pass.ENDPOINT,
+        delete=delete_time_pass.ENDPOINT,
+        commands=list_time_pass_commands.ENDPOINT,
+        run_command=run_time_pass_command.ENDPOINT,
         record=TimePass,
         page=TimePassPage,
         create_body=TimePassCreate,
         update_body=TimePassUpdate,
-        client=lambda transport: Client(transport=transport),
         action_result=ActionResult,
         command=Command,
         command_parameter=CommandParameter,

@@ -4,6 +4,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from nexudus_async._core.endpoint import Endpoint
 from nexudus_async._core.transport import HttpRequest, HttpResponse
 from nexudus_async._core.wire import (
     encode_query,
@@ -87,7 +88,7 @@ def _build_request(
 
 
 def _parse_response(
-    *, client: Client, response: HttpResponse
+    *, client: Client | None, response: HttpResponse
 ) -> Any | ErrorEnvelope | list[TimePassListItem] | TimePassPage | str | None:
     if response.status_code == 200:
         return structure(response.json(), list[TimePassListItem] | TimePassPage)
@@ -107,7 +108,7 @@ def _parse_response(
     if response.status_code == 500:
         return structure(response.json(), ErrorEnvelope)
 
-    if client.raise_on_unexpected_status:
+    if client is not None and client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     return None
 
@@ -339,3 +340,7 @@ async def asyncio(
             to_time_pass_minutes_included=to_time_pass_minutes_included,
         )
     ).parsed
+
+
+ENDPOINT = Endpoint(_build_request, _parse_response)
+"""What the facade's resource calls: build the request, read the answer."""
