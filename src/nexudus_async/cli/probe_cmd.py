@@ -14,6 +14,7 @@ from typing import Any
 
 import aiohttp
 
+from .._core.arguments import positive_number
 from .._core.auth import BearerToken
 from .._core.errors import NexudusError
 from ..probe.run import CHECK_NAMES, ProbeOptions, run_probe
@@ -43,16 +44,6 @@ def _positive_id(text: str) -> int:
     return int(text)
 
 
-def _scale(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number")
-    return value
-
-
 def add_probe_parser(sub: Any) -> None:
     p = sub.add_parser(
         "probe",
@@ -65,7 +56,7 @@ def add_probe_parser(sub: Any) -> None:
     add_connection_options(p)
     p.add_argument(
         "--time-scale",
-        type=_scale,
+        type=positive_number,
         default=1.0,
         help="scale of the rate limits' clock (an emulator's --time-scale); default 1",
     )
