@@ -16,11 +16,11 @@ import aiohttp
 
 from .._core.arguments import positive_number
 from .._core.auth import BearerToken
+from .._core.environment import ENV_PASSWORD
 from .._core.errors import NexudusError
 from ..probe.run import CHECK_NAMES, ProbeOptions, run_probe
 from ..probe.writes import MARK, STATE_FILE, WriteTargets
 from .connect import (
-    ENV_PASSWORD,
     Connection,
     CredentialsError,
     add_connection_options,
