@@ -39,7 +39,9 @@ def test_the_wheel_installs_into_a_fresh_virtualenv_and_its_command_runs(tmp_pat
     assert len(list(dist.glob("nexudus_async-*.tar.gz"))) == 1
     with zipfile.ZipFile(wheel) as archive:
         shipped = {n for n in archive.namelist() if n.endswith(".lua")}
-    assert shipped == {f"nexudus_async/_core/{n}.lua" for n in ("acquire", "throttled", "prime")}
+    assert shipped == {
+        f"nexudus_async/_core/{n}.lua" for n in ("clock", "acquire", "throttled", "prime")
+    }
 
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=False, system_site_packages=False)

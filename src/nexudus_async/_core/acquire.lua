@@ -7,14 +7,7 @@
 -- Returns {0, now, members, rank} when the request may go (it is recorded),
 -- {delay, now, members, rank} if not: members is how many limiters sent a
 -- heartbeat within its lifetime, rank this one's place among them by name.
-local function s(x) return string.format('%.0f', x) end
-local now
-if ARGV[7] ~= '' then
-  now = tonumber(ARGV[7])
-else
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-end
+local now = now_us(ARGV[7])
 local write = ARGV[1] == '1'
 redis.call('ZADD', KEYS[4], s(now + tonumber(ARGV[10])), ARGV[9])
 redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. s(now))

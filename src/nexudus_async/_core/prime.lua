@@ -2,14 +2,7 @@
 --   n periods of the all windows..., n periods of the write windows..., then the ages of
 --   the sends (microseconds). Adds, per window (writes first), the most recent sends the
 --   zset lacks (see throttle.unseen_sends); returns how many were added.
-local function s(x) return string.format('%.0f', x) end
-local now
-if ARGV[1] ~= '' then
-  now = tonumber(ARGV[1])
-else
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-end
+local now = now_us(ARGV[1])
 local at = 4
 local function periods()
   local n = tonumber(ARGV[at])

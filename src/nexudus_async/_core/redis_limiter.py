@@ -63,7 +63,8 @@ class _Script:
 
     def __init__(self, name: str) -> None:
         here = resources.files(__name__.rpartition(".")[0])
-        self.source = here.joinpath(name).read_text(encoding="utf-8")
+        parts = (here.joinpath(n).read_text(encoding="utf-8") for n in ("clock.lua", name))
+        self.source = "".join(parts)
         self.sha = hashlib.sha1(self.source.encode()).hexdigest()
 
     async def __call__(self, client: Any, keys: list[str], args: list[Any]) -> Any:
@@ -75,7 +76,7 @@ class _Script:
             return await client.eval(self.source, len(keys), *keys, *args)
 
 
-# Their KEYS and ARGV are described at the top of each file.
+# Their KEYS and ARGV are described at the top of each file; clock.lua comes first.
 _ACQUIRE = _Script("acquire.lua")
 _THROTTLED = _Script("throttled.lua")
 _PRIME = _Script("prime.lua")

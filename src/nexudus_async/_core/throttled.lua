@@ -1,13 +1,6 @@
 -- KEYS: state hash. ARGV: wait, widen step, widen max, ttl ms, test clock.
 -- Everybody pauses until now + wait; the spacing widens by a step (bounded).
-local function s(x) return string.format('%.0f', x) end
-local now
-if ARGV[5] ~= '' then
-  now = tonumber(ARGV[5])
-else
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-end
+local now = now_us(ARGV[5])
 local st = redis.call('HMGET', KEYS[1], 'paused', 'widened')
 local paused = math.max(tonumber(st[1]) or 0, now + tonumber(ARGV[1]))
 local widened = tonumber(st[2]) or 0
