@@ -191,7 +191,10 @@ def add_connection_options(p: argparse.ArgumentParser) -> None:
         "(default: HTTPS_PROXY / HTTP_PROXY, except the hosts in NO_PROXY; prefer the "
         "variables for a password: options show in `ps`)",
     )
+    _add_limit_options(p)
 
+
+def _add_limit_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("rate limits (the account's, shared)")
     g.add_argument(
         "--limits",
