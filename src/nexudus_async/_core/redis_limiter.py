@@ -295,13 +295,9 @@ class RedisRateLimiter:
                     elif turn := self._fallback.turn_delay():
                         await self._sleep(turn)  # the others may still keep to their turns
                         continue
-                try:
-                    delay = await self._redis_acquire(write)
-                except Exception as exc:
-                    if not _is_unreachable(exc):
-                        raise
-                    self._went_down(exc)
-                    continue
+                delay = await self._redis_acquire(write)
+                if delay is None:
+                    continue  # unreachable: the fallback decides from the next turn on
                 self._came_back()
                 if delay <= 0:
                     self.acquired += 1
@@ -329,27 +325,16 @@ class RedisRateLimiter:
         args = [self._now_arg(), sl.ttl_ms, 1 if write else 0, *sl.periods]
         args += [_us(max(wall - t, 0.0)) for t in sends]
         keys = [self._key("all"), self._key("writes"), self._key("state")]
-        try:
-            added = await self._eval(_PRIME, keys, args)
-        except Exception as exc:
-            if not _is_unreachable(exc):
-                raise
-            self._went_down(exc)
-            return local
-        return int(added)
+        added = await self._shared(_PRIME, keys, args)
+        return local if added is None else int(added)
 
     async def report_throttled(self, wait: float) -> None:
         self._fallback.throttled(wait)
         if self._limits is None or self._clock() < self._down_until:
             return
-        try:
-            sl = self._script_limits
-            args = [_us(wait), sl.widen_step, sl.widen_max, sl.ttl_ms, self._now_arg()]
-            await self._eval(_THROTTLED, [self._key("state")], args)
-        except Exception as exc:
-            if not _is_unreachable(exc):
-                raise
-            self._went_down(exc)
+        sl = self._script_limits
+        args = [_us(wait), sl.widen_step, sl.widen_max, sl.ttl_ms, self._now_arg()]
+        await self._shared(_THROTTLED, [self._key("state")], args)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -392,6 +377,16 @@ class RedisRateLimiter:
     def _now_arg(self) -> str:
         return "" if self._server_clock is None else str(_us(self._server_clock()))
 
+    async def _shared(self, script: _Script, keys: list[str], args: list[Any]) -> Any:
+        """Run a script; None when Redis is unreachable (noted: the fallback takes over)."""
+        try:
+            return await self._eval(script, keys, args)
+        except Exception as exc:
+            if not _is_unreachable(exc):
+                raise
+            self._went_down(exc)
+            return None
+
     async def _eval(self, script: _Script, keys: list[str], args: list[Any]) -> Any:
         """Run a script; a connection the server dropped is retried once on a fresh one."""
         try:
@@ -405,7 +400,8 @@ class RedisRateLimiter:
         async with asyncio.timeout(self._op_timeout):
             return await script(self._redis, keys, args)
 
-    async def _redis_acquire(self, write: bool) -> float:
+    async def _redis_acquire(self, write: bool) -> float | None:
+        """Seconds to wait (0: the request may go, recorded), None when Redis is unreachable."""
         keys = [self._key("state"), self._key("all"), self._key("writes"), self._key("members")]
         sl = self._script_limits
         args: list[Any] = [
@@ -422,7 +418,10 @@ class RedisRateLimiter:
             *sl.windows,
         ]
         asked = self._clock()
-        delay, _, sharers, rank = await self._eval(_ACQUIRE, keys, args)
+        answer = await self._shared(_ACQUIRE, keys, args)
+        if answer is None:
+            return None
+        delay, _, sharers, rank = answer
         self._sharers, self._rank = max(int(sharers), 1), int(rank)
         # Redis records the slot when it decides; the request leaves a round trip
         # later, late like a wake-up: it widens the spacing the same way.
