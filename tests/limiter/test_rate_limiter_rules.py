@@ -119,6 +119,10 @@ def test_the_effective_limits_every_limiter_reads() -> None:
     bare = exact(0.0, Window(3, 10.0)).effective()
     assert bare == EffectiveLimits(0.0, 0.0, 0.0, ((3, 10.0),), ())
     assert (bare.history_length(write=False), bare.history_length(write=True)) == (3, 1)
+    # no spacing asked: none kept, not even the margin (the windows keep theirs)
+    unspaced = RateLimits(min_interval=0.0, windows=(Window(3, 10.0),)).effective()
+    assert (unspaced.interval, unspaced.widen_step, unspaced.widen_max) == (0.0, 0.0, 0.0)
+    assert unspaced.all_windows == ((2, pytest.approx(10.21)),)
 
 
 def test_record_counts_a_send_decided_elsewhere_even_when_it_would_wait() -> None:
