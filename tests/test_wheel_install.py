@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import venv
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,11 @@ def test_the_wheel_installs_into_a_fresh_virtualenv_and_its_command_runs(tmp_pat
     assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
     (wheel,) = dist.glob("nexudus_async-*-py3-none-any.whl")
     assert len(list(dist.glob("nexudus_async-*.tar.gz"))) == 1
+    with zipfile.ZipFile(wheel) as archive:
+        shipped = {n for n in archive.namelist() if n.endswith(".lua")}
+    assert shipped == {
+        f"nexudus_async/_core/{n}.lua" for n in ("clock", "acquire", "throttled", "prime")
+    }
 
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=False, system_site_packages=False)
@@ -50,6 +56,10 @@ def test_the_wheel_installs_into_a_fresh_virtualenv_and_its_command_runs(tmp_pat
     where = _run(python, "-c", code, cwd=tmp_path)
     assert where.returncode == 0, where.stderr
     assert all(p.startswith(str(env_dir)) for p in where.stdout.split()), where.stdout
+    # The shared limiter's Lua scripts are package data, read from the installed package.
+    scripts = "from nexudus_async._core import redis_limiter as r; print(r._PRIME.source[:2])"
+    lua = _run(python, "-c", scripts, cwd=tmp_path)
+    assert (lua.returncode, lua.stdout) == (0, "--\n"), lua.stderr
 
     command = env_dir / "bin" / "nexudus-async"
     helped = _run(command, "--help", cwd=tmp_path)

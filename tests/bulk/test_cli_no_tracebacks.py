@@ -144,6 +144,15 @@ def test_export_with_the_insecure_opt_in_warns_then_fails_to_resolve() -> None:
     assert "sending credentials over plain http:// to nexudus.invalid" in warned.stderr
 
 
+def test_export_refuses_a_time_scale_that_is_not_positive_before_connecting() -> None:
+    proc = _run("export", "--time-scale", "0", "--base-url", f"http://127.0.0.1:{_closed_port()}")
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert proc.stderr.splitlines()[-1].endswith(
+        "argument --time-scale: '0' is not a positive number"
+    )
+
+
 def test_an_unexpected_error_is_one_line_and_v_shows_the_traceback(tmp_path: Path) -> None:
     path = tmp_path / "p.csv"
     path.write_text(HEADER + "1,1,1,x\n")

@@ -21,7 +21,6 @@ import pytest
 
 from nexudus_async._core.limiter import account_key
 from nexudus_async._core.local_limiter import ENV_STATE_DIR, shared_spending
-from nexudus_async._core.throttle import RateLimiter
 from nexudus_async.bulk.schedule import shared_schedule
 from nexudus_async.cli.connect import (
     ENV_REDIS_URL,
@@ -251,9 +250,9 @@ def _check_decisions(state: Path, emu: EmulatorProcess) -> None:
     reads, writes = shared_spending(limits, account, directory=state, now=0.0)
     sent = sorted([*reads, *writes])
     assert len(sent) == emu.admin.stats()["requests"]
-    ref = RateLimiter(limits)
-    assert min(b - a for a, b in itertools.pairwise(sent)) >= ref._interval
-    for times, windows in ((sent, ref._all_windows), (sorted(writes), ref._write_windows)):
+    ref = limits.effective()
+    assert min(b - a for a, b in itertools.pairwise(sent)) >= ref.interval
+    for times, windows in ((sent, ref.all_windows), (sorted(writes), ref.write_windows)):
         for limit, period in windows:
             for i in range(len(times) - limit):
                 assert times[i + limit] - times[i] >= period

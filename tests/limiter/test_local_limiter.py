@@ -28,7 +28,6 @@ from nexudus_async._core.local_limiter import (
     state_directory,
     store_path,
 )
-from nexudus_async._core.throttle import RateLimiter
 
 from ..client.conftest import FakeClock
 
@@ -120,7 +119,7 @@ async def test_a_throttle_seen_by_one_pauses_all_and_widens_the_spacing(tmp_path
         assert clock.sleeps == [2.5]
         clock.sleeps.clear()
         await one.acquire()
-        step = RateLimiter(LIMITS)._widen_step
+        step = LIMITS.effective().widen_step
         # 0.1 widened by a step, plus 0.1 more: 2 of the minute's 3 are spent
         assert clock.sleeps == [pytest.approx(0.2 + step, abs=1e-6)]
 
@@ -316,10 +315,10 @@ def test_processes_together_stay_under_the_limits(tmp_path: Path) -> None:
     sent, writes = LocalRateLimiter(limits, account="shared", directory=tmp_path).spent(now=0.0)
     everything = sorted([*sent, *writes])
     assert len(everything) == per_worker * workers and len(writes) == per_worker * workers // 2
-    ref = RateLimiter(limits)
+    ref = limits.effective()
     gaps = [b - a for a, b in itertools.pairwise(everything)]
-    assert min(gaps) >= ref._interval  # spaced, whichever process sent
-    for times, windows in ((everything, ref._all_windows), (sorted(writes), ref._write_windows)):
+    assert min(gaps) >= ref.interval  # spaced, whichever process sent
+    for times, windows in ((everything, ref.all_windows), (sorted(writes), ref.write_windows)):
         for limit, period in windows:
             for i in range(len(times) - limit):
                 assert times[i + limit] - times[i] >= period

@@ -15,6 +15,7 @@ import pytest
 
 from nexudus_async._core import throttle
 from nexudus_async._core.throttle import (
+    EffectiveLimits,
     RateLimiter,
     RateLimits,
     SpacingState,
@@ -99,6 +100,40 @@ async def test_safety_and_margin_stretch_the_spacing_and_lower_the_counts() -> N
         lim.take(clock.now, False)
         clock.now += lim.spacing * 2
     assert lim.take(clock.now, False) == pytest.approx(START + 120.5 - clock.now)
+
+
+def test_the_effective_limits_every_limiter_reads() -> None:
+    eff = RateLimits.published().effective()
+    assert eff == EffectiveLimits(
+        interval=pytest.approx(0.1 * 1.02 + 0.01),  # type: ignore[arg-type]
+        widen_step=pytest.approx(0.005),  # type: ignore[arg-type]
+        widen_max=pytest.approx(0.1),  # type: ignore[arg-type]
+        all_windows=(
+            (117, pytest.approx(60 * 1.02 + 0.01)),
+            (4900, pytest.approx(3600 * 1.02 + 0.01)),
+            (196_000, pytest.approx(86_400 * 1.02 + 0.01)),
+        ),
+        write_windows=((58, pytest.approx(61.21)), (4900, pytest.approx(88_128.01))),
+    )
+    assert (eff.history_length(write=False), eff.history_length(write=True)) == (196_000, 4900)
+    bare = exact(0.0, Window(3, 10.0)).effective()
+    assert bare == EffectiveLimits(0.0, 0.0, 0.0, ((3, 10.0),), ())
+    assert (bare.history_length(write=False), bare.history_length(write=True)) == (3, 1)
+    # no spacing asked: none kept, not even the margin (the windows keep theirs)
+    unspaced = RateLimits(min_interval=0.0, windows=(Window(3, 10.0),)).effective()
+    assert (unspaced.interval, unspaced.widen_step, unspaced.widen_max) == (0.0, 0.0, 0.0)
+    assert unspaced.all_windows == ((2, pytest.approx(10.21)),)
+
+
+def test_record_counts_a_send_decided_elsewhere_even_when_it_would_wait() -> None:
+    clock = FakeClock()
+    lim = limiter(exact(1.0, Window(5, 10.0), Window(1, 10.0, writes_only=True)), clock)
+    lim.record(START, True)
+    lim.record(START, True)  # a shared store let both go: both are counted
+    sent, writes = lim.histories()
+    assert (list(sent), list(writes), lim.acquired) == ([START, START], [START], 2)
+    assert lim.take(START + 1.0, False) == 0.0
+    assert lim.take(START + 1.5, True) == pytest.approx(8.5)
 
 
 def test_a_window_kept_in_reserve_still_lets_one_through() -> None:

@@ -21,6 +21,7 @@ from nexudus_async import (
     RedisRateLimiter,
     Window,
 )
+from nexudus_async._core import redis_limiter
 from nexudus_async._core.events import Event
 from nexudus_async._core.limiter import Limiter, account_key
 from nexudus_async._core.throttle import RateLimiter
@@ -111,22 +112,24 @@ async def test_a_throttle_seen_by_one_pauses_all_and_widens_the_spacing(
         assert clock.sleeps == [2.5]
         clock.sleeps.clear()
         await one.acquire()
-        step = RateLimiter(LIMITS)._widen_step
+        step = LIMITS.effective().widen_step
         # 0.1 widened by a step, plus 0.1 more: 2 of the minute's 3 are spent
         assert clock.sleeps == [pytest.approx(0.2 + step, abs=1e-6)]
 
 
-async def test_a_slow_redis_round_trip_widens_the_spacing(redis_server: RedisServer) -> None:
+async def test_a_slow_redis_round_trip_widens_the_spacing(
+    redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     clock = FakeClock()
     async with fake(redis_server, clock) as limiter:
-        script = limiter._acquire_script
+        script = redis_limiter._ACQUIRE
 
         async def slow(*args: object) -> object:
             answer = await script(*args)  # type: ignore[arg-type]
             clock.now += 0.004  # the answer comes back 4 ms after Redis decided
             return answer
 
-        limiter._acquire_script = slow  # type: ignore[assignment]
+        monkeypatch.setattr(redis_limiter, "_ACQUIRE", slow)
         await limiter.acquire()
         await limiter.acquire()
         # the request leaves 4 ms after its slot: the spacing asked of Redis
@@ -224,11 +227,11 @@ async def test_processes_together_stay_under_the_limits(
     sent = [s for _, s in await raw.zrange(key + "all", 0, -1, withscores=True)]
     writes = [s for _, s in await raw.zrange(key + "writes", 0, -1, withscores=True)]
     assert len(sent) == per_worker * workers and len(writes) == per_worker * workers // 2
-    ref = RateLimiter(RateLimits.published().scaled(0.02))
-    interval_us = ref._interval * 1e6
+    ref = RateLimits.published().scaled(0.02).effective()
+    interval_us = ref.interval * 1e6
     gaps = [b - a for a, b in itertools.pairwise(sent)]
     assert min(gaps) >= interval_us - 1  # spaced on Redis's clock, whichever process sent
-    for times, windows in ((sent, ref._all_windows), (writes, ref._write_windows)):
+    for times, windows in ((sent, ref.all_windows), (writes, ref.write_windows)):
         for limit, period in windows:
             for i in range(len(times) - limit):
                 assert times[i + limit] - times[i] >= period * 1e6 - 1

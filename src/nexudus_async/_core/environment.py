@@ -14,6 +14,7 @@ from .auth import Auth, BearerToken, PasswordGrant
 from .errors import InputError
 
 __all__ = [
+    "DEFAULT_BASE_URL",
     "ENV_BASE_URL",
     "ENV_EMAIL",
     "ENV_LOG",
@@ -23,6 +24,8 @@ __all__ = [
     "logging_from_environment",
 ]
 
+DEFAULT_BASE_URL = "https://spaces.nexudus.com"
+"""The live API (paths start with ``/api``): where a client or command connects unless told."""
 ENV_BASE_URL = "NEXUDUS_BASE_URL"
 ENV_EMAIL = "NEXUDUS_EMAIL"
 ENV_PASSWORD = "NEXUDUS_PASSWORD"

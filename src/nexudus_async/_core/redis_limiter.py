@@ -28,16 +28,20 @@ processes stay under the account's limits. Redis is tried again
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import math
 import os
 import secrets
 import time
 from collections.abc import Iterable
+from importlib import resources
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from . import events
-from .throttle import Clock, RateLimiter, RateLimits, Sleep
+from .throttle import Clock, EffectiveLimits, RateLimiter, RateLimits, Sleep
 
 if TYPE_CHECKING:
     import redis.asyncio
@@ -49,187 +53,19 @@ logger = logging.getLogger("nexudus_async")
 _US = 1_000_000
 _DAY_MS = 86_400_000
 
-# KEYS: state hash, all-requests zset, writes zset, members zset (heartbeats).
-# ARGV: write (0/1), interval, widen step, widen max, calm requests, ttl ms,
-#   test clock ('' = the server's TIME), extra interval while a window is half
-#   spent (RateLimiter.pressed), this limiter's member name, heartbeat lifetime,
-#   then n windows (limit, period)... for all requests, then n windows for
-#   writes. Times in microseconds.
-# Returns {0, now, members, rank} when the request may go (it is recorded),
-# {delay, now, members, rank} if not: members is how many limiters sent a
-# heartbeat within its lifetime, rank this one's place among them by name.
-_ACQUIRE = """
-local function s(x) return string.format('%.0f', x) end
-local now
-if ARGV[7] ~= '' then
-  now = tonumber(ARGV[7])
-else
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-end
-local write = ARGV[1] == '1'
-redis.call('ZADD', KEYS[4], s(now + tonumber(ARGV[10])), ARGV[9])
-redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. s(now))
-redis.call('PEXPIRE', KEYS[4], s(math.ceil(tonumber(ARGV[10]) / 1000)))
-local names = redis.call('ZRANGE', KEYS[4], 0, -1)
-table.sort(names)
-local rank = 0
-for i, name in ipairs(names) do if name == ARGV[9] then rank = i - 1 end end
-local st = redis.call('HMGET', KEYS[1], 'last', 'paused', 'widened', 'calm')
-local widened = tonumber(st[3]) or 0
-local delay = 0
-local paused = tonumber(st[2])
-if paused and paused - now > delay then delay = paused - now end
-local pressed = false
-local function windows(key, at, check)
-  local n = tonumber(ARGV[at])
-  local longest = 0
-  for w = 0, n - 1 do
-    local limit = tonumber(ARGV[at + 1 + 2 * w])
-    local period = tonumber(ARGV[at + 2 + 2 * w])
-    if period > longest then longest = period end
-    if check then
-      local since = '(' .. s(now - period)
-      local count = redis.call('ZCOUNT', key, since, '+inf')
-      local half = math.floor((limit + 1) / 2)
-      if half >= 2 and count >= half and limit * 2 * tonumber(ARGV[8]) <= period then
-        pressed = true
-      end
-      if count >= limit then
-        local e = redis.call('ZRANGEBYSCORE', key, since, '+inf', 'WITHSCORES', 'LIMIT',
-                             count - limit, 1)
-        local d = tonumber(e[2]) + period - now
-        if d > delay then delay = d end
-      end
-    end
-  end
-  return longest, at + 1 + 2 * n
-end
-local longest_all, at = windows(KEYS[2], 11, true)
-local longest_w = windows(KEYS[3], at, write)
-local last = tonumber(st[1])
-if last then
-  local spacing = tonumber(ARGV[2]) + widened
-  if pressed then spacing = spacing + tonumber(ARGV[8]) end
-  local d = last + spacing - now
-  if d > delay then delay = d end
-end
-if delay > 0 then return {math.ceil(delay), now, #names, rank} end
-local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
-local member = s(now) .. '-' .. s(seq)
-local ttl = tonumber(ARGV[6])
-if longest_all > 0 then
-  redis.call('ZADD', KEYS[2], s(now), member)
-  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. s(now - longest_all))
-  redis.call('PEXPIRE', KEYS[2], s(ttl))
-end
-if write and longest_w > 0 then
-  redis.call('ZADD', KEYS[3], s(now), member)
-  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. s(now - longest_w))
-  redis.call('PEXPIRE', KEYS[3], s(ttl))
-end
-local calm = tonumber(st[4]) or 0
-if widened > 0 then
-  calm = calm + 1
-  if calm >= tonumber(ARGV[5]) then
-    calm = 0
-    if widened < tonumber(ARGV[3]) then widened = 0 else widened = math.floor(widened / 2) end
-  end
-end
-redis.call('HSET', KEYS[1], 'last', s(now), 'widened', s(widened), 'calm', s(calm))
-redis.call('PEXPIRE', KEYS[1], s(ttl))
-return {0, now, #names, rank}
-"""
-
-# KEYS: state hash. ARGV: wait, widen step, widen max, ttl ms, test clock.
-# Everybody pauses until now + wait; the spacing widens by a step (bounded).
-_THROTTLED = """
-local function s(x) return string.format('%.0f', x) end
-local now
-if ARGV[5] ~= '' then
-  now = tonumber(ARGV[5])
-else
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-end
-local st = redis.call('HMGET', KEYS[1], 'paused', 'widened')
-local paused = math.max(tonumber(st[1]) or 0, now + tonumber(ARGV[1]))
-local widened = tonumber(st[2]) or 0
-if tonumber(ARGV[2]) > 0 then
-  widened = math.min(widened + tonumber(ARGV[2]), tonumber(ARGV[3]))
-end
-redis.call('HSET', KEYS[1], 'paused', s(paused), 'widened', s(widened), 'calm', '0')
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-return paused
-"""
-
-
-# KEYS: all-requests zset, writes zset, state hash. ARGV: test clock, ttl ms, write (0/1),
-#   n periods of the all windows..., n periods of the write windows..., then the ages of
-#   the sends (microseconds). Adds, per window (writes first), the most recent sends the
-#   zset lacks (see throttle.unseen_sends); returns how many were added.
-_PRIME = """
-local function s(x) return string.format('%.0f', x) end
-local now
-if ARGV[1] ~= '' then
-  now = tonumber(ARGV[1])
-else
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-end
-local at = 4
-local function periods()
-  local n = tonumber(ARGV[at])
-  local out = {}
-  for i = 1, n do out[i] = tonumber(ARGV[at + i]) end
-  at = at + n + 1
-  table.sort(out)
-  return out
-end
-local all_p = periods()
-local write_p = periods()
-local times = {}
-for i = at, #ARGV do times[#times + 1] = now - tonumber(ARGV[i]) end
-table.sort(times, function(a, b) return a > b end)
-local added = 0
-local function fill(key, ps, also)
-  local nxt = 1
-  for _, period in ipairs(ps) do
-    local start = now - period
-    local want = 0
-    for _, t in ipairs(times) do if t > start then want = want + 1 end end
-    local have = redis.call('ZCOUNT', key, '(' .. s(start), '+inf')
-    while want > have and nxt <= #times and times[nxt] > start do
-      local seq = redis.call('HINCRBY', KEYS[3], 'seq', 1)
-      local member = 'primed-' .. s(times[nxt]) .. '-' .. s(seq)
-      redis.call('ZADD', key, s(times[nxt]), member)
-      if also then redis.call('ZADD', also, s(times[nxt]), member) end
-      nxt = nxt + 1
-      have = have + 1
-      added = added + 1
-    end
-  end
-  if #ps > 0 then redis.call('PEXPIRE', key, ARGV[2]) end
-end
-if ARGV[3] == '1' then fill(KEYS[2], write_p, KEYS[1]) end
-fill(KEYS[1], all_p, nil)
-redis.call('PEXPIRE', KEYS[3], ARGV[2])
-return added
-"""
-
 
 def _us(seconds: float) -> int:
     return math.ceil(seconds * _US)
 
 
 class _Script:
-    """One Lua script, sent by EVALSHA and loaded again when the server lost it."""
+    """A Lua script beside this module, sent by EVALSHA and again whole when the server lost it."""
 
-    def __init__(self, source: str) -> None:
-        import hashlib
-
-        self.source = source
-        self.sha = hashlib.sha1(source.encode()).hexdigest()
+    def __init__(self, name: str) -> None:
+        here = resources.files(__name__.rpartition(".")[0])
+        parts = (here.joinpath(n).read_text(encoding="utf-8") for n in ("clock.lua", name))
+        self.source = "".join(parts)
+        self.sha = hashlib.sha1(self.source.encode()).hexdigest()
 
     async def __call__(self, client: Any, keys: list[str], args: list[Any]) -> Any:
         from redis.exceptions import NoScriptError
@@ -238,6 +74,76 @@ class _Script:
             return await client.evalsha(self.sha, len(keys), *keys, *args)
         except NoScriptError:  # a restarted or flushed server: send the script itself
             return await client.eval(self.source, len(keys), *keys, *args)
+
+
+# Their KEYS and ARGV are described at the top of each file; clock.lua comes first.
+_ACQUIRE = _Script("acquire.lua")
+_THROTTLED = _Script("throttled.lua")
+_PRIME = _Script("prime.lua")
+
+
+@attrs.frozen(slots=True)
+class _ScriptLimits:
+    """The effective limits (the in-memory limiter's own) in the scripts' units."""
+
+    interval: int
+    widen_step: int
+    widen_max: int
+    windows: tuple[int, ...]
+    """How many windows, then limit and period of each: all requests', then writes'."""
+    periods: tuple[int, ...]
+    """How many windows, then the period of each: all requests', then writes'."""
+    ttl_ms: int
+    """How long the keys outlive the last request: a day, or the longest window if longer."""
+
+    @classmethod
+    def of(cls, limits: RateLimits | None) -> _ScriptLimits:
+        eff = limits.effective() if limits is not None else EffectiveLimits()
+        windows: list[int] = []
+        periods: list[int] = []
+        for kind in (eff.all_windows, eff.write_windows):
+            windows += [len(kind), *(n for limit, p in kind for n in (limit, _us(p)))]
+            periods += [len(kind), *(_us(p) for _, p in kind)]
+        longest = max((math.ceil(p * 1000) + 1000 for _, p in eff.all_windows), default=0)
+        return cls(
+            interval=_us(eff.interval),
+            widen_step=_us(eff.widen_step),
+            widen_max=_us(eff.widen_max),
+            windows=tuple(windows),
+            periods=tuple(periods),
+            ttl_ms=max(_DAY_MS, longest),
+        )
+
+
+def _require_redis() -> None:
+    try:
+        import redis.asyncio  # noqa: F401
+    except ImportError as exc:  # pragma: no cover - exercised without the extra
+        raise ImportError(
+            "RedisRateLimiter needs redis-py: pip install 'nexudus-async[redis]'"
+        ) from exc
+
+
+def _connect(url: str, op_timeout: float, ca_bundle: str | os.PathLike[str] | None) -> Any:
+    """A Redis client for ``url`` that fails fast: connecting, each answer, no retries."""
+    import redis.asyncio as redis_asyncio
+    from redis.asyncio.retry import Retry
+    from redis.backoff import NoBackoff
+
+    tls: dict[str, Any] = {}
+    if ca_bundle is not None:
+        if not url.startswith("rediss://"):
+            raise ValueError("ca_bundle applies to a rediss:// (TLS) URL")
+        tls["ssl_ca_certs"] = os.fspath(ca_bundle)
+    # No retries inside redis-py: an unreachable server must fail fast, and
+    # this limiter has its own policy for that.
+    return redis_asyncio.Redis.from_url(
+        url,
+        socket_connect_timeout=op_timeout,
+        socket_timeout=op_timeout,
+        retry=Retry(NoBackoff(), 0),
+        **tls,
+    )
 
 
 class RedisRateLimiter:
@@ -292,38 +198,17 @@ class RedisRateLimiter:
         sleep: Sleep = asyncio.sleep,
         ca_bundle: str | os.PathLike[str] | None = None,
     ) -> None:
-        try:
-            import redis.asyncio as redis_asyncio
-            from redis.asyncio.retry import Retry
-            from redis.backoff import NoBackoff
-        except ImportError as exc:  # pragma: no cover - exercised without the extra
-            raise ImportError(
-                "RedisRateLimiter needs redis-py: pip install 'nexudus-async[redis]'"
-            ) from exc
+        _require_redis()
         if op_timeout <= 0 or retry_after < 0 or heartbeat <= 0:
             raise ValueError(
                 "op_timeout and heartbeat must be positive and retry_after not negative"
             )
-        if isinstance(redis, str):
-            tls: dict[str, Any] = {}
-            if ca_bundle is not None:
-                if not redis.startswith("rediss://"):
-                    raise ValueError("ca_bundle applies to a rediss:// (TLS) URL")
-                tls["ssl_ca_certs"] = os.fspath(ca_bundle)
-            # No retries inside redis-py: an unreachable server must fail fast, and
-            # this limiter has its own policy for that.
-            self._redis: Any = redis_asyncio.Redis.from_url(
-                redis,
-                socket_connect_timeout=op_timeout,
-                socket_timeout=op_timeout,
-                retry=Retry(NoBackoff(), 0),
-                **tls,
-            )
-            self._owns_redis = True
-        else:
-            self._redis = redis
-            self._owns_redis = False
+        self._owns_redis = isinstance(redis, str)
+        self._redis: Any = (
+            _connect(redis, op_timeout, ca_bundle) if isinstance(redis, str) else redis
+        )
         self._limits = limits
+        self._script_limits = _ScriptLimits.of(limits)
         self._fallback = fallback if fallback is not None else RateLimiter(limits, clock=clock)
         self._share_fallback = fallback is None
         self._member = secrets.token_hex(8)  # names this limiter's heartbeat, nothing else
@@ -343,20 +228,6 @@ class RedisRateLimiter:
         self._down_until = -math.inf
         self._down = False
         self._turns_until = -math.inf
-        self._acquire_script = _Script(_ACQUIRE)
-        self._throttled_script = _Script(_THROTTLED)
-        self._prime_script = _Script(_PRIME)
-        # The same effective windows as the in-memory limiter (reserve and margin applied).
-        ref = RateLimiter(limits)
-        self._interval = _us(ref._interval)
-        self._widen_step = _us(ref._widen_step)
-        self._widen_max = _us(ref._widen_max)
-        self._window_args: list[int] = []
-        for windows in (ref._all_windows, ref._write_windows):
-            self._window_args.append(len(windows))
-            for limit, period in windows:
-                self._window_args += [limit, _us(period)]
-        self._ttl_ms = max(_DAY_MS, *(math.ceil(p * 1000) + 1000 for _, p in ref._all_windows), 0)
         self.acquired = 0
         """Requests let through (by Redis or, during an outage, by the fallback)."""
         self.fallbacks = 0
@@ -424,13 +295,9 @@ class RedisRateLimiter:
                     elif turn := self._fallback.turn_delay():
                         await self._sleep(turn)  # the others may still keep to their turns
                         continue
-                try:
-                    delay = await self._redis_acquire(write)
-                except Exception as exc:
-                    if not _is_unreachable(exc):
-                        raise
-                    self._went_down(exc)
-                    continue
+                delay = await self._redis_acquire(write)
+                if delay is None:
+                    continue  # unreachable: the fallback decides from the next turn on
                 self._came_back()
                 if delay <= 0:
                     self.acquired += 1
@@ -454,35 +321,20 @@ class RedisRateLimiter:
         local = await self._fallback.prime(sends, write=write, now=wall)
         if self._limits is None or self._clock() < self._down_until:
             return local
-        ref = RateLimiter(self._limits)
-        args: list[Any] = [self._now_arg(), self._ttl_ms, 1 if write else 0]
-        for windows in (ref._all_windows, ref._write_windows):
-            args += [len(windows), *(_us(p) for _, p in windows)]
+        sl = self._script_limits
+        args = [self._now_arg(), sl.ttl_ms, 1 if write else 0, *sl.periods]
         args += [_us(max(wall - t, 0.0)) for t in sends]
         keys = [self._key("all"), self._key("writes"), self._key("state")]
-        try:
-            added = await self._eval(self._prime_script, keys, args)
-        except Exception as exc:
-            if not _is_unreachable(exc):
-                raise
-            self._went_down(exc)
-            return local
-        return int(added)
+        added = await self._shared(_PRIME, keys, args)
+        return local if added is None else int(added)
 
     async def report_throttled(self, wait: float) -> None:
         self._fallback.throttled(wait)
         if self._limits is None or self._clock() < self._down_until:
             return
-        try:
-            await self._eval(
-                self._throttled_script,
-                [self._key("state")],
-                [_us(wait), self._widen_step, self._widen_max, self._ttl_ms, self._now_arg()],
-            )
-        except Exception as exc:
-            if not _is_unreachable(exc):
-                raise
-            self._went_down(exc)
+        sl = self._script_limits
+        args = [_us(wait), sl.widen_step, sl.widen_max, sl.ttl_ms, self._now_arg()]
+        await self._shared(_THROTTLED, [self._key("state")], args)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -525,6 +377,16 @@ class RedisRateLimiter:
     def _now_arg(self) -> str:
         return "" if self._server_clock is None else str(_us(self._server_clock()))
 
+    async def _shared(self, script: _Script, keys: list[str], args: list[Any]) -> Any:
+        """Run a script; None when Redis is unreachable (noted: the fallback takes over)."""
+        try:
+            return await self._eval(script, keys, args)
+        except Exception as exc:
+            if not _is_unreachable(exc):
+                raise
+            self._went_down(exc)
+            return None
+
     async def _eval(self, script: _Script, keys: list[str], args: list[Any]) -> Any:
         """Run a script; a connection the server dropped is retried once on a fresh one."""
         try:
@@ -538,23 +400,28 @@ class RedisRateLimiter:
         async with asyncio.timeout(self._op_timeout):
             return await script(self._redis, keys, args)
 
-    async def _redis_acquire(self, write: bool) -> float:
+    async def _redis_acquire(self, write: bool) -> float | None:
+        """Seconds to wait (0: the request may go, recorded), None when Redis is unreachable."""
         keys = [self._key("state"), self._key("all"), self._key("writes"), self._key("members")]
+        sl = self._script_limits
         args: list[Any] = [
             1 if write else 0,
-            self._interval + _us(self._fallback.lateness_allowance),
-            self._widen_step,
-            self._widen_max,
+            sl.interval + _us(self._fallback.lateness_allowance),
+            sl.widen_step,
+            sl.widen_max,
             RateLimiter.CALM_REQUESTS,
-            self._ttl_ms,
+            sl.ttl_ms,
             self._now_arg(),
-            self._interval,
+            sl.interval,
             self._member,
             _us(self._heartbeat),
-            *self._window_args,
+            *sl.windows,
         ]
         asked = self._clock()
-        delay, _, sharers, rank = await self._eval(self._acquire_script, keys, args)
+        answer = await self._shared(_ACQUIRE, keys, args)
+        if answer is None:
+            return None
+        delay, _, sharers, rank = answer
         self._sharers, self._rank = max(int(sharers), 1), int(rank)
         # Redis records the slot when it decides; the request leaves a round trip
         # later, late like a wake-up: it widens the spacing the same way.
@@ -562,7 +429,7 @@ class RedisRateLimiter:
         if int(delay) <= 0:
             # The fallback sees this process's own requests, so an outage starts
             # from what this process really sent, not from an empty history.
-            self._fallback._record(self._clock(), write)
+            self._fallback.record(self._clock(), write)
         return int(delay) / _US
 
     def _went_down(self, exc: BaseException) -> None:

@@ -27,10 +27,12 @@ import attrs
 
 __all__ = [
     "SCALED_JITTER_FLOOR",
+    "EffectiveLimits",
     "RateLimiter",
     "RateLimits",
     "SpacingState",
     "Window",
+    "half_full",
     "unseen_sends",
 ]
 
@@ -124,6 +126,51 @@ class RateLimits:
         """The limits exactly as given (no reserve, no margin)."""
         return attrs.evolve(self, safety=0.0, margin=0.0)
 
+    def effective(self) -> EffectiveLimits:
+        """The limits as every limiter keeps them: the reserve taken, the margin added."""
+        keep = 1.0 - self.safety
+        stretch = 1.0 + self.safety
+        interval = widen_step = widen_max = 0.0
+        if self.min_interval > 0:
+            interval = self.min_interval * stretch + self.margin
+            # How far a throttled answer may widen the spacing: the jitter
+            # between our clock and the server's does not scale with the limits.
+            widen_step = max(self.margin / 2, self.min_interval * 0.05)
+            widen_max = max(4 * widen_step, self.min_interval)
+        all_windows: list[tuple[int, float]] = []
+        write_windows: list[tuple[int, float]] = []
+        for w in self.windows:
+            eff = (max(1, math.floor(w.limit * keep)), w.period * stretch + self.margin)
+            (write_windows if w.writes_only else all_windows).append(eff)
+        return EffectiveLimits(
+            interval, widen_step, widen_max, tuple(all_windows), tuple(write_windows)
+        )
+
+
+@attrs.frozen(slots=True)
+class EffectiveLimits:
+    """What :meth:`RateLimits.effective` returns: the numbers a limiter decides by.
+
+    The in-memory, the machine-local and the Redis limiter and the dry run's
+    schedule all read these, so the reserve and the margin have one definition.
+    """
+
+    interval: float = 0.0
+    """Seconds between two requests (reserve and margin included; 0: no spacing)."""
+    widen_step: float = 0.0
+    """Extra spacing a throttled answer adds."""
+    widen_max: float = 0.0
+    """The most the spacing widens (after throttled answers, or for late wake-ups)."""
+    all_windows: tuple[tuple[int, float], ...] = ()
+    """(limit, period) of every window that counts all requests."""
+    write_windows: tuple[tuple[int, float], ...] = ()
+    """(limit, period) of the windows that count writes only."""
+
+    def history_length(self, *, write: bool) -> int:
+        """How many send times the largest window of a kind counts (at least 1)."""
+        windows = self.write_windows if write else self.all_windows
+        return max((n for n, _ in windows), default=1)
+
 
 class RateLimiter:
     """Spaces out the requests of one client; shared by every call on it.
@@ -151,32 +198,19 @@ class RateLimiter:
         self._write_lock = asyncio.Lock()
         self._paused_until = -math.inf
         self._last = -math.inf
-        all_windows: list[tuple[int, float]] = []
-        write_windows: list[tuple[int, float]] = []
-        self._interval = 0.0
+        eff = limits.effective() if limits is not None else EffectiveLimits()
+        self._interval = eff.interval
+        self._widen_step = eff.widen_step
+        self._widen_max = eff.widen_max
         self._widened = 0.0
-        self._widen_step = 0.0
-        self._widen_max = 0.0
         self._calm = 0  # requests since the last widening or narrowing
         self._late = 0.0  # recent lateness of our own wake-ups (decaying maximum)
-        if limits is not None:
-            keep = 1.0 - limits.safety
-            stretch = 1.0 + limits.safety
-            if limits.min_interval > 0:
-                self._interval = limits.min_interval * stretch + limits.margin
-                # How far :meth:`throttled` may widen the spacing: the jitter
-                # between our clock and the server's does not scale with the limits.
-                self._widen_step = max(limits.margin / 2, limits.min_interval * 0.05)
-                self._widen_max = max(4 * self._widen_step, limits.min_interval)
-            for w in limits.windows:
-                eff = (max(1, math.floor(w.limit * keep)), w.period * stretch + limits.margin)
-                (write_windows if w.writes_only else all_windows).append(eff)
-        self._all_windows = self._full_all = tuple(all_windows)
-        self._write_windows = self._full_writes = tuple(write_windows)
+        self._all_windows = self._full_all = eff.all_windows
+        self._write_windows = self._full_writes = eff.write_windows
         self._share = 1
         self._turn = 0
-        self._sent: deque[float] = deque(maxlen=max((n for n, _ in all_windows), default=1))
-        self._writes: deque[float] = deque(maxlen=max((n for n, _ in write_windows), default=1))
+        self._sent: deque[float] = deque(maxlen=eff.history_length(write=False))
+        self._writes: deque[float] = deque(maxlen=eff.history_length(write=True))
         self.total_wait = 0.0
         """Seconds spent waiting in :meth:`acquire`, summed over all callers."""
         self.acquired = 0
@@ -316,17 +350,6 @@ class RateLimiter:
     def _write_delay(self, now: float) -> float:
         return self._window_delay(self._writes, self._write_windows, now)
 
-    def _half_full(
-        self, sent: deque[float], windows: tuple[tuple[int, float], ...], now: float
-    ) -> bool:
-        for limit, period in windows:
-            half = (limit + 1) // 2
-            if half < 2 or limit * 2 * self._interval > period:
-                continue  # doubled spacing would set this window's pace: leave it alone
-            if len(sent) >= half and sent[-half] > now - period:
-                return True
-        return False
-
     def pressed(self, now: float, write: bool) -> bool:
         """Whether a window is at least half spent: the job will wait for windows anyway.
 
@@ -341,8 +364,8 @@ class RateLimiter:
         """
         if self._interval <= 0:
             return False
-        return self._half_full(self._sent, self._all_windows, now) or (
-            write and self._half_full(self._writes, self._write_windows, now)
+        return half_full(self._sent, self._all_windows, now, self._interval) or (
+            write and half_full(self._writes, self._write_windows, now, self._interval)
         )
 
     def _delay(self, now: float, write: bool) -> float:
@@ -382,7 +405,7 @@ class RateLimiter:
         now = self._clock()
         if self._delay(now, write) > 0:
             return False
-        self._record(now, write)
+        self.record(now, write)
         return True
 
     async def acquire(self, *, write: bool = False) -> None:
@@ -401,13 +424,14 @@ class RateLimiter:
             # Nobody waits: if the request may go now, it goes without queueing.
             now = self._clock()
             if self._delay(now, write) <= 0:
-                self._record(now, write)
+                self.record(now, write)
                 return
         async with self._lock:
             now = await self._wait(lambda t: self._delay(t, write))
-            self._record(now, write)
+            self.record(now, write)
 
-    def _record(self, now: float, write: bool) -> None:
+    def record(self, now: float, write: bool) -> None:
+        """Count a request sent at ``now`` whoever decided it may go (a shared store did)."""
         if self._widened:
             self._calm += 1
             if self._calm >= self.CALM_REQUESTS:
@@ -447,7 +471,7 @@ class RateLimiter:
         """Record a request and return 0 if it may go at ``now``; else the seconds to wait."""
         delay = self._delay(now, write)
         if delay <= 0:
-            self._record(now, write)
+            self.record(now, write)
         return max(delay, 0.0)
 
 
@@ -466,6 +490,19 @@ class SpacingState:
     late: float = 0.0
     """Recent lateness of wake-ups (:meth:`RateLimiter.note_lateness`): shared, since
     one process sending late bunches its request with the next process's."""
+
+
+def half_full(
+    sent: Sequence[float], windows: Iterable[tuple[int, float]], now: float, interval: float
+) -> bool:
+    """Whether ``sent`` fills half of a window at ``now`` (see :meth:`RateLimiter.pressed`)."""
+    for limit, period in windows:
+        half = (limit + 1) // 2
+        if half < 2 or limit * 2 * interval > period:
+            continue  # doubled spacing would set this window's pace: leave it alone
+        if len(sent) >= half and sent[-half] > now - period:
+            return True
+    return False
 
 
 def unseen_sends(

@@ -23,7 +23,7 @@ from typing import Any
 
 import attrs
 
-from .._core.throttle import RateLimiter, RateLimits, Window
+from .._core.throttle import RateLimits, Window, half_full
 
 __all__ = [
     "HeldBy",
@@ -83,27 +83,27 @@ def schedule(
     """
     if limits is None or reads + writes <= 0:
         return Schedule(0.0, ())
-    ref = RateLimiter(limits)  # its effective windows: one definition of the reserve
+    eff = limits.effective()  # the limiter's own windows: one definition of the reserve
     # The published windows, in the order the limiter keeps their effective forms.
     published = [w for w in limits.windows if not w.writes_only]
     published += [w for w in limits.windows if w.writes_only]
-    effective = [*ref._all_windows, *ref._write_windows]
-    n_all = len(ref._all_windows)
+    effective = [*eff.all_windows, *eff.write_windows]
+    n_all = len(eff.all_windows)
     spent_all = sorted([*spent_reads, *spent_writes])
-    sent = deque(spent_all, maxlen=max((n for n, _ in ref._all_windows), default=1))
-    sent_w = deque(sorted(spent_writes), maxlen=max((n for n, _ in ref._write_windows), default=1))
+    sent = deque(spent_all, maxlen=eff.history_length(write=False))
+    sent_w = deque(sorted(spent_writes), maxlen=eff.history_length(write=True))
     held = [0] * len(effective)
     first = [0.0] * len(effective)
-    last = spent_all[-1] if spent_all else -ref._interval
+    last = spent_all[-1] if spent_all else -eff.interval
     t = 0.0
     times: list[float] = []
     for k in range(reads + writes):
         write = k >= reads
-        t = max(0.0, last + ref._interval)
-        if ref._half_full(sent, ref._all_windows, t) or (
-            write and ref._half_full(sent_w, ref._write_windows, t)
+        t = max(0.0, last + eff.interval)
+        if half_full(sent, eff.all_windows, t, eff.interval) or (
+            write and half_full(sent_w, eff.write_windows, t, eff.interval)
         ):
-            t = max(0.0, last + 2 * ref._interval)  # RateLimiter.pressed: the spacing doubles
+            t = max(0.0, last + 2 * eff.interval)  # RateLimiter.pressed: the spacing doubles
         binding = -1
         for i, (limit, period) in enumerate(effective):
             history = sent if i < n_all else sent_w

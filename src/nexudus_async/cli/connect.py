@@ -28,6 +28,7 @@ import aiohttp
 import attrs
 
 from .._core.auth import Auth, BasicAuth, BearerToken, PasswordGrant
+from .._core.environment import DEFAULT_BASE_URL, ENV_BASE_URL, ENV_EMAIL, ENV_PASSWORD, ENV_TOKEN
 from .._core.errors import InputError
 from .._core.limiter import account_key
 from .._core.local_limiter import (
@@ -52,13 +53,8 @@ __all__ = [
     "published_limits",
 ]
 
-ENV_BASE_URL = "NEXUDUS_BASE_URL"
-ENV_EMAIL = "NEXUDUS_EMAIL"
-ENV_PASSWORD = "NEXUDUS_PASSWORD"
-ENV_TOKEN = "NEXUDUS_TOKEN"
 ENV_REDIS_URL = "NEXUDUS_REDIS_URL"
 ENV_CA_BUNDLE = "NEXUDUS_CA_BUNDLE"
-DEFAULT_BASE_URL = "https://spaces.nexudus.com"
 
 
 class CredentialsError(Exception):
@@ -195,7 +191,10 @@ def add_connection_options(p: argparse.ArgumentParser) -> None:
         "(default: HTTPS_PROXY / HTTP_PROXY, except the hosts in NO_PROXY; prefer the "
         "variables for a password: options show in `ps`)",
     )
+    _add_limit_options(p)
 
+
+def _add_limit_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("rate limits (the account's, shared)")
     g.add_argument(
         "--limits",

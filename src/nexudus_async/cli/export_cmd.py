@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
+from .._core.argtypes import positive_number
 from .._core.decimals import json_dumps
 from .._core.entity import Entity
 from .._core.errors import NexudusError
@@ -98,7 +99,9 @@ def add_export_parser(sub: Any) -> None:
         default=None,
         help="records per list request (default: the largest the API allows, 1000)",
     )
-    p.add_argument("--time-scale", type=float, default=1.0, help="rate limits' time scale")
+    p.add_argument(
+        "--time-scale", type=positive_number, default=1.0, help="rate limits' time scale"
+    )
     add_connection_options(p)
     p.set_defaults(handler=_cli_export)
 

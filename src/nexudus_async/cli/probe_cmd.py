@@ -14,13 +14,14 @@ from typing import Any
 
 import aiohttp
 
+from .._core.argtypes import positive_number
 from .._core.auth import BearerToken
+from .._core.environment import ENV_PASSWORD
 from .._core.errors import NexudusError
 from .._core.transport import SendError
 from ..probe.run import CHECK_NAMES, ProbeOptions, run_probe
 from ..probe.writes import MARK, STATE_FILE, WriteTargets
 from .connect import (
-    ENV_PASSWORD,
     Connection,
     CredentialsError,
     add_connection_options,
@@ -44,16 +45,6 @@ def _positive_id(text: str) -> int:
     return int(text)
 
 
-def _scale(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number")
-    return value
-
-
 def add_probe_parser(sub: Any) -> None:
     p = sub.add_parser(
         "probe",
@@ -66,7 +57,7 @@ def add_probe_parser(sub: Any) -> None:
     add_connection_options(p)
     p.add_argument(
         "--time-scale",
-        type=_scale,
+        type=positive_number,
         default=1.0,
         help="scale of the rate limits' clock (an emulator's --time-scale); default 1",
     )
