@@ -1,6 +1,9 @@
-"""Serve one aiohttp application on a host and port (the recording proxy and replay)."""
+"""Serve one aiohttp application on a host and port (the emulator, the recording proxy
+and replay)."""
 
 from __future__ import annotations
+
+import ssl
 
 from aiohttp import web
 
@@ -12,10 +15,18 @@ _MAX_LINE = 1 << 20  # long query strings (id lookups) get an answer, not a prot
 class AppServer:
     """``await start()`` / ``await stop()`` (or ``async with``); ``base_url`` once listening."""
 
-    def __init__(self, app: web.Application, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        app: web.Application,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         self.app = app
         self.host = host
         self._port = port
+        self._ssl_context = ssl_context
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> AppServer:
@@ -30,7 +41,10 @@ class AppServer:
         )
         await runner.setup()
         try:
-            await web.TCPSite(runner, self.host, self._port, reuse_address=True).start()
+            site = web.TCPSite(
+                runner, self.host, self._port, reuse_address=True, ssl_context=self._ssl_context
+            )
+            await site.start()
         except BaseException:
             await runner.cleanup()
             raise
@@ -58,4 +72,5 @@ class AppServer:
     @property
     def base_url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        scheme = "https" if self._ssl_context is not None else "http"
+        return f"{scheme}://{host}:{self.port}"
