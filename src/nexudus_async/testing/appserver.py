@@ -7,9 +7,15 @@ import ssl
 
 from aiohttp import web
 
-__all__ = ["AppServer"]
+__all__ = ["AppServer", "base_url"]
 
 _MAX_LINE = 1 << 20  # long query strings (id lookups) get an answer, not a protocol error
+
+
+def base_url(host: str, port: int, *, tls: bool = False) -> str:
+    """``http://HOST:PORT`` (``https://`` with TLS), an IPv6 address in brackets."""
+    host = f"[{host}]" if ":" in host else host
+    return f"{'https' if tls else 'http'}://{host}:{port}"
 
 
 class AppServer:
@@ -71,6 +77,4 @@ class AppServer:
 
     @property
     def base_url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        scheme = "https" if self._ssl_context is not None else "http"
-        return f"{scheme}://{host}:{self.port}"
+        return base_url(self.host, self.port, tls=self._ssl_context is not None)

@@ -11,7 +11,7 @@ import attrs
 
 from .admin import is_loopback
 from .app import build_app
-from .appserver import AppServer
+from .appserver import AppServer, base_url
 from .config import FULL_ADMIN_ROLE, EmulatorConfig, FaultRule, ThrottleLimits, UserSpec
 from .state import EmulatorState
 from .stats import Stats
@@ -88,11 +88,7 @@ class EmulatorServer:
     def base_url(self) -> str:
         """``http://127.0.0.1:PORT`` (``https://`` with TLS); API paths are ``/api/token``
         and ``/api/billing/...``."""
-        host = self.config.host
-        if ":" in host:
-            host = f"[{host}]"
-        scheme = "https" if self.tls is not None else "http"
-        return f"{scheme}://{host}:{self.port}"
+        return base_url(self.config.host, self.port, tls=self.tls is not None)
 
     @property
     def ca_bundle(self) -> str | None:
