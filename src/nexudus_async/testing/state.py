@@ -1,6 +1,6 @@
 """What a running emulator holds (store, users, limits, faults, counters) and how it resets.
 
-The API routes (app.py) and the admin API (admin.py) both work on it; it
+The API handlers (handlers.py) and the admin API (admin.py) both work on it; it
 imports neither.
 """
 
