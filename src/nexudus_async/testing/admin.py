@@ -26,6 +26,7 @@ from typing import Any
 from aiohttp import web
 
 from .._core.decimals import json_dumps, json_loads
+from .answers import json_answer
 from .config import (
     FAULT_KINDS,
     FULL_ADMIN_ROLE,
@@ -109,12 +110,8 @@ def is_loopback(host: str) -> bool:
 
 
 # ----------------------------------------------------------------- answers
-def _json(body: Any, status: int = 200) -> web.Response:
-    return web.Response(text=json_dumps(body), status=status, content_type="application/json")
-
-
 def _error(status: int, error: str, message: str) -> web.Response:
-    return _json({"error": error, "message": message}, status=status)
+    return json_answer({"error": error, "message": message}, status=status)
 
 
 def _no_content() -> web.Response:
@@ -326,7 +323,7 @@ def _state(request: web.Request) -> EmulatorState:
 
 
 async def _health(request: web.Request) -> web.Response:
-    return _json({"status": "ok"})
+    return json_answer({"status": "ok"})
 
 
 async def _openapi(request: web.Request) -> web.Response:
@@ -345,7 +342,7 @@ async def _reset(request: web.Request) -> web.Response:
 
 async def _stats(request: web.Request) -> web.Response:
     state = _state(request)
-    return _json(state.stats.snapshot())
+    return json_answer(state.stats.snapshot())
 
 
 async def _journal(request: web.Request) -> web.Response:
@@ -356,14 +353,14 @@ async def _journal(request: web.Request) -> web.Response:
         if not text.isdigit() or not 1 <= int(text) <= JOURNAL_SIZE:
             raise _bad(f"limit: must be a whole number from 1 to {JOURNAL_SIZE}.")
         limit = int(text)
-    return _json({"entries": state.journal.entries(limit)})
+    return json_answer({"entries": state.journal.entries(limit)})
 
 
 async def _get_faults(request: web.Request) -> web.Response:
     state = _state(request)
     faults = state.faults
     rows = zip(faults.rules, faults.fired(), faults.remaining(), strict=True)
-    return _json([_fault_json(*row) for row in rows])
+    return json_answer([_fault_json(*row) for row in rows])
 
 
 async def _put_faults(request: web.Request) -> web.Response:
@@ -384,7 +381,7 @@ async def _clear_faults(request: web.Request) -> web.Response:
 
 async def _get_limits(request: web.Request) -> web.Response:
     state = _state(request)
-    return _json(_limits_json(state.throttle.limits))
+    return json_answer(_limits_json(state.throttle.limits))
 
 
 async def _put_limits(request: web.Request) -> web.Response:
@@ -411,7 +408,7 @@ async def _put_limits(request: web.Request) -> web.Response:
 
 async def _get_time_scale(request: web.Request) -> web.Response:
     state = _state(request)
-    return _json({"time_scale": state.config.time_scale})
+    return json_answer({"time_scale": state.config.time_scale})
 
 
 async def _put_time_scale(request: web.Request) -> web.Response:
@@ -426,7 +423,7 @@ async def _put_time_scale(request: web.Request) -> web.Response:
 
 async def _get_profile(request: web.Request) -> web.Response:
     state = _state(request)
-    return _json(profile_of(state.config))
+    return json_answer(profile_of(state.config))
 
 
 async def _put_profile(request: web.Request) -> web.Response:
@@ -443,7 +440,7 @@ async def _put_profile(request: web.Request) -> web.Response:
 
 async def _get_users(request: web.Request) -> web.Response:
     state = _state(request)
-    return _json([_user_json(u) for u in state.auth.users()])
+    return json_answer([_user_json(u) for u in state.auth.users()])
 
 
 async def _add_user(request: web.Request) -> web.Response:
@@ -465,7 +462,7 @@ async def _add_user(request: web.Request) -> web.Response:
         totp = _text(totp, "body.totp", 64)
     user = UserSpec(email, password, roles, totp)
     state.auth.add_user(user)
-    return _json(_user_json(user), status=201)
+    return json_answer(_user_json(user), status=201)
 
 
 async def _expire_tokens(request: web.Request) -> web.Response:
@@ -476,7 +473,7 @@ async def _expire_tokens(request: web.Request) -> web.Response:
 
 async def _counts(request: web.Request) -> web.Response:
     state = _state(request)
-    return _json({spec.path: state.store.count(spec) for spec in ENTITIES_BY_PATH.values()})
+    return json_answer({spec.path: state.store.count(spec) for spec in ENTITIES_BY_PATH.values()})
 
 
 async def _seed_all(request: web.Request) -> web.Response:
@@ -486,12 +483,12 @@ async def _seed_all(request: web.Request) -> web.Response:
         name: [state.store.insert(name, record) for record in records]
         for name, records in parsed.items()
     }
-    return _json(stored, status=201)
+    return json_answer(stored, status=201)
 
 
 async def _list_records(request: web.Request) -> web.Response:
     state = _state(request)
-    return _json(state.store.all(_collection(request)))
+    return json_answer(state.store.all(_collection(request)))
 
 
 async def _seed(request: web.Request) -> web.Response:
@@ -502,7 +499,7 @@ async def _seed(request: web.Request) -> web.Response:
         records = _records(spec, body, "body")
     else:
         records = [check_record(spec, body, "body")]
-    return _json([state.store.insert(spec, r) for r in records], status=201)
+    return json_answer([state.store.insert(spec, r) for r in records], status=201)
 
 
 async def _get_record(request: web.Request) -> web.Response:
@@ -514,7 +511,7 @@ async def _get_record(request: web.Request) -> web.Response:
     record = state.store.get(spec, int(text))
     if record is None:
         raise AdminError(404, "not_found", f"{spec.name} {text} is not in the store.")
-    return _json(record)
+    return json_answer(record)
 
 
 #: The admin API's routes, under ADMIN_PREFIX.
