@@ -16,6 +16,7 @@ from typing import Any, NoReturn
 
 import attrs
 
+from .._core.arguments import positive_number
 from .admin import ADMIN_PREFIX, AdminError, is_loopback, load_seed_file
 from .config import FAULT_KINDS, EmulatorConfig, FaultRule, ThrottleLimits
 from .profile import (
@@ -51,16 +52,6 @@ def _port(text: str) -> int:
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0 to 65535)")
     return port
-
-
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number")
-    return value
 
 
 def _fault(text: str) -> FaultRule:
@@ -134,7 +125,7 @@ def parser(prog: str = DEFAULT_PROG) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--time-scale",
-        type=_positive,
+        type=positive_number,
         default=1.0,
         help="multiply every time window (0.01: 100x faster throttling)",
     )
