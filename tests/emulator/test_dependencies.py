@@ -18,9 +18,8 @@ PYTEST_PLUGIN_ONLY = {"pytest", "pytest_asyncio"}
 OPTIONAL_EXTRA = {"tls.py": {"trustme"}}
 # The spec's meaning, as data and checks; nothing of the client.
 SPEC_LAYER = {"_core.entity", "_core.values", "_core.dates", "_core.decimals", "_generated.api"}
-# Of the runtime, one name each: which methods write (one definition of it), and the
-# argparse type both command lines share.
-RUNTIME_NAMES = {"_core.transport": {"WRITE_METHODS"}, "_core.arguments": {"positive_number"}}
+# Of the runtime, one fact and nothing else: which methods write (one definition of it).
+RUNTIME_NAMES = {"_core.transport": {"WRITE_METHODS"}}
 
 
 def imports(path: Path) -> list[tuple[int, str, set[str]]]:

@@ -16,7 +16,6 @@ from typing import Any, NoReturn
 
 import attrs
 
-from .._core.arguments import positive_number
 from .admin import ADMIN_PREFIX, AdminError, is_loopback, load_seed_file
 from .config import FAULT_KINDS, EmulatorConfig, FaultRule, ThrottleLimits
 from .profile import (
@@ -52,6 +51,16 @@ def _port(text: str) -> int:
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0 to 65535)")
     return port
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number")
+    return value
 
 
 def _fault(text: str) -> FaultRule:
@@ -125,7 +134,7 @@ def parser(prog: str = DEFAULT_PROG) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--time-scale",
-        type=positive_number,
+        type=_positive,
         default=1.0,
         help="multiply every time window (0.01: 100x faster throttling)",
     )
