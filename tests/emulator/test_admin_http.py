@@ -550,6 +550,7 @@ def test_the_cli_refuses_bad_input_in_one_line_with_exit_2(tmp_path: Path) -> No
         ("--seed-file", str(bad_json)): f"--seed-file {bad_json}: {where}",
         ("--port", "70000"): "argument --port: '70000' is not a port number (0 to 65535) "
         "(see --help)",
+        ("--time-scale", "0"): "argument --time-scale: '0' is not a positive number (see --help)",
     }
     for args, message in cases.items():
         result = run_cli(*args, env=env)

@@ -9,6 +9,8 @@ import aiohttp
 import pytest
 
 from nexudus_async.testing import EmulatorServer, FaultRule, ThrottleLimits, run_emulator
+from nexudus_async.testing.config import FAULT_KINDS
+from nexudus_async.testing.faults import FAULTS
 
 from .conftest import CTP, PTP, TTP, Api, coworker_pass
 
@@ -161,6 +163,17 @@ async def test_throttled_and_unauthenticated_requests_skip_faults(
     emu.set_faults([FaultRule(kind="error500")])
     assert (await api.get(CTP, authorization=None)).status == 401
     assert emu.stats.faults["error500"] == 0
+
+
+def test_every_kind_says_what_it_does_and_none_does_both() -> None:
+    assert list(FAULTS) == list(FAULT_KINDS)
+    for kind, fault in FAULTS.items():
+        assert fault.instead is None or fault.after is None, kind
+    # Neither: the plan's wait, or the handler plays the kind.
+    assert [k for k, f in FAULTS.items() if f.instead is f.after is None] == [
+        "latency",
+        "ids_array",
+    ]
 
 
 def test_fault_rules_are_checked() -> None:

@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 
 from nexudus_async.testing import EmulatorConfig, EmulatorServer, ThrottleLimits, run_emulator
-from nexudus_async.testing.app import throttled
+from nexudus_async.testing.answers import throttled
 from nexudus_async.testing.state import EmulatorState
 from nexudus_async.testing.throttle import Throttle
 

@@ -165,6 +165,11 @@ def parser(prog: str = DEFAULT_PROG) -> argparse.ArgumentParser:
     _add_limit_option(p)
     _add_account_options(p)
     add_record_options(p)
+    _add_tls_options(p)
+    return p
+
+
+def _add_tls_options(p: argparse.ArgumentParser) -> None:
     tls = p.add_argument_group("TLS (serve https://)")
     tls.add_argument(
         "--tls",
@@ -175,7 +180,6 @@ def parser(prog: str = DEFAULT_PROG) -> argparse.ArgumentParser:
     )
     tls.add_argument("--cert", metavar="PEM", help="serve https:// with this certificate chain")
     tls.add_argument("--key", metavar="PEM", help="the private key of --cert")
-    return p
 
 
 def _setting_type(setting: AccountSetting) -> Any:

@@ -1,4 +1,4 @@
-"""What the account settings (profile.py) change in answers and writes; app.py calls these.
+"""What the account settings (profile.py) change in answers and writes; handlers.py calls these.
 
 Pure functions of a request's parts and the config, so each setting reads in one place.
 """

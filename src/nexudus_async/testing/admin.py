@@ -21,11 +21,12 @@ import secrets
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
 from .._core.decimals import json_dumps, json_loads
+from .answers import json_answer
 from .config import (
     FAULT_KINDS,
     FULL_ADMIN_ROLE,
@@ -37,13 +38,12 @@ from .documents import ADMIN_DOCUMENT_PATH, admin_document, api_document, served
 from .entities import ENTITIES_BY_PATH, EntitySpec
 from .journal import JOURNAL_SIZE
 from .profile import profile_of
+from .state import STATE_KEY, EmulatorState
 from .validation import INT32_MAX, check_value
-
-if TYPE_CHECKING:
-    from .state import EmulatorState
 
 __all__ = [
     "ADMIN_PREFIX",
+    "ADMIN_ROUTES",
     "OPENAPI_PATH",
     "AdminError",
     "add_admin_routes",
@@ -110,12 +110,8 @@ def is_loopback(host: str) -> bool:
 
 
 # ----------------------------------------------------------------- answers
-def _json(body: Any, status: int = 200) -> web.Response:
-    return web.Response(text=json_dumps(body), status=status, content_type="application/json")
-
-
 def _error(status: int, error: str, message: str) -> web.Response:
-    return _json({"error": error, "message": message}, status=status)
+    return json_answer({"error": error, "message": message}, status=status)
 
 
 def _no_content() -> web.Response:
@@ -322,186 +318,235 @@ def _user_json(user: UserSpec) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- handlers
-def add_admin_routes(app: web.Application, state: EmulatorState) -> None:
-    """Register the ``/_emulator/`` routes (the pipeline hands them to admin_middleware)."""
+def _state(request: web.Request) -> EmulatorState:
+    return request.app[STATE_KEY]
 
-    async def health(request: web.Request) -> web.Response:
-        return _json({"status": "ok"})
 
-    async def openapi(request: web.Request) -> web.Response:
-        return served(admin_document(), request)
+async def _health(request: web.Request) -> web.Response:
+    return json_answer({"status": "ok"})
 
-    async def api_openapi(request: web.Request) -> web.Response:
-        return served(api_document(), request)
 
-    async def reset(request: web.Request) -> web.Response:
-        state.reset()
-        return _no_content()
+async def _openapi(request: web.Request) -> web.Response:
+    return served(admin_document(), request)
 
-    async def stats(request: web.Request) -> web.Response:
-        return _json(state.stats.snapshot())
 
-    async def journal(request: web.Request) -> web.Response:
-        limit = None
-        if "limit" in request.query:
-            text = request.query["limit"]
-            if not text.isdigit() or not 1 <= int(text) <= JOURNAL_SIZE:
-                raise _bad(f"limit: must be a whole number from 1 to {JOURNAL_SIZE}.")
-            limit = int(text)
-        return _json({"entries": state.journal.entries(limit)})
+async def _api_openapi(request: web.Request) -> web.Response:
+    return served(api_document(), request)
 
-    async def get_faults(request: web.Request) -> web.Response:
-        faults = state.faults
-        rows = zip(faults.rules, faults.fired(), faults.remaining(), strict=True)
-        return _json([_fault_json(*row) for row in rows])
 
-    async def put_faults(request: web.Request) -> web.Response:
-        body = await _body(request)
-        if not isinstance(body, list) or len(body) > MAX_FAULTS:
-            raise _bad(f"body: must be a JSON array of at most {MAX_FAULTS} fault rules.")
-        rules = [_fault_rule(item, f"body[{i}]") for i, item in enumerate(body)]
-        state.faults.set_rules(rules)
-        return await get_faults(request)
+async def _reset(request: web.Request) -> web.Response:
+    state = _state(request)
+    state.reset()
+    return _no_content()
 
-    async def clear_faults(request: web.Request) -> web.Response:
-        state.faults.set_rules(())
-        return _no_content()
 
-    async def get_limits(request: web.Request) -> web.Response:
-        return _json(_limits_json(state.throttle.limits))
+async def _stats(request: web.Request) -> web.Response:
+    state = _state(request)
+    return json_answer(state.stats.snapshot())
 
-    async def put_limits(request: web.Request) -> web.Response:
-        body = _object(await _body(request), "body", ("enabled", "min_interval", *_LIMIT_FIELDS))
-        values: dict[str, Any] = {}
-        if "enabled" in body:
-            if not isinstance(body["enabled"], bool):
-                raise _bad("body.enabled: must be true or false.")
-            values["enabled"] = body["enabled"]
-        if "min_interval" in body and body["min_interval"] is not None:
-            values["min_interval"] = _number(body["min_interval"], "body.min_interval", 0, 86400)
-        elif "min_interval" in body:
-            values["min_interval"] = None
-        for name in _LIMIT_FIELDS:
-            if name in body:
-                value = body[name]
-                if value is not None:
-                    value = _integer(value, f"body.{name}", 0, MAX_LIMIT)
-                values[name] = value
-        state.throttle.set_limits(ThrottleLimits(**values))
-        return await get_limits(request)
 
-    async def get_time_scale(request: web.Request) -> web.Response:
-        return _json({"time_scale": state.config.time_scale})
+async def _journal(request: web.Request) -> web.Response:
+    state = _state(request)
+    limit = None
+    if "limit" in request.query:
+        text = request.query["limit"]
+        if not text.isdigit() or not 1 <= int(text) <= JOURNAL_SIZE:
+            raise _bad(f"limit: must be a whole number from 1 to {JOURNAL_SIZE}.")
+        limit = int(text)
+    return json_answer({"entries": state.journal.entries(limit)})
 
-    async def put_time_scale(request: web.Request) -> web.Response:
-        body = _object(await _body(request), "body", ("time_scale",))
-        if "time_scale" not in body:
-            raise _bad("body.time_scale: is required.")
-        scale = _number(body["time_scale"], "body.time_scale", 0, MAX_TIME_SCALE, low_open=True)
-        state.set_time_scale(scale)
-        return await get_time_scale(request)
 
-    async def get_profile(request: web.Request) -> web.Response:
-        return _json(profile_of(state.config))
+async def _get_faults(request: web.Request) -> web.Response:
+    state = _state(request)
+    faults = state.faults
+    rows = zip(faults.rules, faults.fired(), faults.remaining(), strict=True)
+    return json_answer([_fault_json(*row) for row in rows])
 
-    async def put_profile(request: web.Request) -> web.Response:
-        body = await _body(request)
-        if not isinstance(body, dict):
-            raise _bad("body: must be a JSON object of account settings.")
-        try:
-            state.set_settings(**body)
-        except ValueError as exc:
-            raise _bad(f"body.{exc}.") from None
-        return await get_profile(request)
 
-    async def get_users(request: web.Request) -> web.Response:
-        return _json([_user_json(u) for u in state.auth.users()])
+async def _put_faults(request: web.Request) -> web.Response:
+    state = _state(request)
+    body = await _body(request)
+    if not isinstance(body, list) or len(body) > MAX_FAULTS:
+        raise _bad(f"body: must be a JSON array of at most {MAX_FAULTS} fault rules.")
+    rules = [_fault_rule(item, f"body[{i}]") for i, item in enumerate(body)]
+    state.faults.set_rules(rules)
+    return await _get_faults(request)
 
-    async def add_user(request: web.Request) -> web.Response:
-        body = _object(await _body(request), "body", ("email", "password", "roles", "totp"))
-        for name in ("email", "password"):
-            if name not in body:
-                raise _bad(f"body.{name}: is required.")
-        email = _text(body["email"], "body.email", 254)
-        password = _text(body["password"], "body.password", 256)
-        roles: tuple[str, ...] = (FULL_ADMIN_ROLE,)
-        if "roles" in body:
-            raw = body["roles"]
-            if not isinstance(raw, list) or len(raw) > 100:
-                raise _bad("body.roles: must be a JSON array of at most 100 role names.")
-            roles = tuple(_text(r, f"body.roles[{i}]", 100) for i, r in enumerate(raw))
-        totp = body.get("totp")
-        if totp is not None:
-            totp = _text(totp, "body.totp", 64)
-        user = UserSpec(email, password, roles, totp)
-        state.auth.add_user(user)
-        return _json(_user_json(user), status=201)
 
-    async def expire_tokens(request: web.Request) -> web.Response:
-        state.auth.expire_tokens()
-        return _no_content()
+async def _clear_faults(request: web.Request) -> web.Response:
+    state = _state(request)
+    state.faults.set_rules(())
+    return _no_content()
 
-    async def counts(request: web.Request) -> web.Response:
-        return _json({spec.path: state.store.count(spec) for spec in ENTITIES_BY_PATH.values()})
 
-    async def seed_all(request: web.Request) -> web.Response:
-        parsed = parse_seed(await _body(request))
-        stored = {
-            name: [state.store.insert(name, record) for record in records]
-            for name, records in parsed.items()
-        }
-        return _json(stored, status=201)
+async def _get_limits(request: web.Request) -> web.Response:
+    state = _state(request)
+    return json_answer(_limits_json(state.throttle.limits))
 
-    async def list_records(request: web.Request) -> web.Response:
-        return _json(state.store.all(_collection(request)))
 
-    async def seed(request: web.Request) -> web.Response:
-        spec = _collection(request)
-        body = await _body(request)
-        if isinstance(body, list):
-            records = _records(spec, body, "body")
-        else:
-            records = [check_record(spec, body, "body")]
-        return _json([state.store.insert(spec, r) for r in records], status=201)
+async def _put_limits(request: web.Request) -> web.Response:
+    state = _state(request)
+    body = _object(await _body(request), "body", ("enabled", "min_interval", *_LIMIT_FIELDS))
+    values: dict[str, Any] = {}
+    if "enabled" in body:
+        if not isinstance(body["enabled"], bool):
+            raise _bad("body.enabled: must be true or false.")
+        values["enabled"] = body["enabled"]
+    if "min_interval" in body and body["min_interval"] is not None:
+        values["min_interval"] = _number(body["min_interval"], "body.min_interval", 0, 86400)
+    elif "min_interval" in body:
+        values["min_interval"] = None
+    for name in _LIMIT_FIELDS:
+        if name in body:
+            value = body[name]
+            if value is not None:
+                value = _integer(value, f"body.{name}", 0, MAX_LIMIT)
+            values[name] = value
+    state.throttle.set_limits(ThrottleLimits(**values))
+    return await _get_limits(request)
 
-    async def get_record(request: web.Request) -> web.Response:
-        spec = _collection(request)
-        text = request.match_info["id"]
-        if not text.isdigit() or not 1 <= int(text) <= INT32_MAX:
-            raise _bad(f"id: must be a whole number from 1 to {INT32_MAX}.")
-        record = state.store.get(spec, int(text))
-        if record is None:
-            raise AdminError(404, "not_found", f"{spec.name} {text} is not in the store.")
-        return _json(record)
 
-    p = ADMIN_PREFIX
-    routes: tuple[tuple[str, str, Handler], ...] = (
-        ("GET", "/health", health),
-        ("GET", "/openapi.json", openapi),
-        ("GET", "/api-openapi.json", api_openapi),
-        ("POST", "/reset", reset),
-        ("GET", "/stats", stats),
-        ("GET", "/journal", journal),
-        ("GET", "/faults", get_faults),
-        ("PUT", "/faults", put_faults),
-        ("DELETE", "/faults", clear_faults),
-        ("GET", "/limits", get_limits),
-        ("PUT", "/limits", put_limits),
-        ("GET", "/time-scale", get_time_scale),
-        ("PUT", "/time-scale", put_time_scale),
-        ("GET", "/profile", get_profile),
-        ("PUT", "/profile", put_profile),
-        ("GET", "/users", get_users),
-        ("POST", "/users", add_user),
-        ("POST", "/tokens/expire", expire_tokens),
-        ("GET", "/records", counts),
-        ("POST", "/records", seed_all),
-        ("GET", "/records/{collection}", list_records),
-        ("POST", "/records/{collection}", seed),
-        ("GET", "/records/{collection}/{id}", get_record),
-    )
-    for method, path, handler in routes:
-        app.router.add_route(method, p + path, handler)
+async def _get_time_scale(request: web.Request) -> web.Response:
+    state = _state(request)
+    return json_answer({"time_scale": state.config.time_scale})
+
+
+async def _put_time_scale(request: web.Request) -> web.Response:
+    state = _state(request)
+    body = _object(await _body(request), "body", ("time_scale",))
+    if "time_scale" not in body:
+        raise _bad("body.time_scale: is required.")
+    scale = _number(body["time_scale"], "body.time_scale", 0, MAX_TIME_SCALE, low_open=True)
+    state.set_time_scale(scale)
+    return await _get_time_scale(request)
+
+
+async def _get_profile(request: web.Request) -> web.Response:
+    state = _state(request)
+    return json_answer(profile_of(state.config))
+
+
+async def _put_profile(request: web.Request) -> web.Response:
+    state = _state(request)
+    body = await _body(request)
+    if not isinstance(body, dict):
+        raise _bad("body: must be a JSON object of account settings.")
+    try:
+        state.set_settings(**body)
+    except ValueError as exc:
+        raise _bad(f"body.{exc}.") from None
+    return await _get_profile(request)
+
+
+async def _get_users(request: web.Request) -> web.Response:
+    state = _state(request)
+    return json_answer([_user_json(u) for u in state.auth.users()])
+
+
+async def _add_user(request: web.Request) -> web.Response:
+    state = _state(request)
+    body = _object(await _body(request), "body", ("email", "password", "roles", "totp"))
+    for name in ("email", "password"):
+        if name not in body:
+            raise _bad(f"body.{name}: is required.")
+    email = _text(body["email"], "body.email", 254)
+    password = _text(body["password"], "body.password", 256)
+    roles: tuple[str, ...] = (FULL_ADMIN_ROLE,)
+    if "roles" in body:
+        raw = body["roles"]
+        if not isinstance(raw, list) or len(raw) > 100:
+            raise _bad("body.roles: must be a JSON array of at most 100 role names.")
+        roles = tuple(_text(r, f"body.roles[{i}]", 100) for i, r in enumerate(raw))
+    totp = body.get("totp")
+    if totp is not None:
+        totp = _text(totp, "body.totp", 64)
+    user = UserSpec(email, password, roles, totp)
+    state.auth.add_user(user)
+    return json_answer(_user_json(user), status=201)
+
+
+async def _expire_tokens(request: web.Request) -> web.Response:
+    state = _state(request)
+    state.auth.expire_tokens()
+    return _no_content()
+
+
+async def _counts(request: web.Request) -> web.Response:
+    state = _state(request)
+    return json_answer({spec.path: state.store.count(spec) for spec in ENTITIES_BY_PATH.values()})
+
+
+async def _seed_all(request: web.Request) -> web.Response:
+    state = _state(request)
+    parsed = parse_seed(await _body(request))
+    stored = {
+        name: [state.store.insert(name, record) for record in records]
+        for name, records in parsed.items()
+    }
+    return json_answer(stored, status=201)
+
+
+async def _list_records(request: web.Request) -> web.Response:
+    state = _state(request)
+    return json_answer(state.store.all(_collection(request)))
+
+
+async def _seed(request: web.Request) -> web.Response:
+    state = _state(request)
+    spec = _collection(request)
+    body = await _body(request)
+    if isinstance(body, list):
+        records = _records(spec, body, "body")
+    else:
+        records = [check_record(spec, body, "body")]
+    return json_answer([state.store.insert(spec, r) for r in records], status=201)
+
+
+async def _get_record(request: web.Request) -> web.Response:
+    state = _state(request)
+    spec = _collection(request)
+    text = request.match_info["id"]
+    if not text.isdigit() or not 1 <= int(text) <= INT32_MAX:
+        raise _bad(f"id: must be a whole number from 1 to {INT32_MAX}.")
+    record = state.store.get(spec, int(text))
+    if record is None:
+        raise AdminError(404, "not_found", f"{spec.name} {text} is not in the store.")
+    return json_answer(record)
+
+
+#: The admin API's routes, under ADMIN_PREFIX.
+ADMIN_ROUTES: tuple[tuple[str, str, Handler], ...] = (
+    ("GET", "/health", _health),
+    ("GET", "/openapi.json", _openapi),
+    ("GET", "/api-openapi.json", _api_openapi),
+    ("POST", "/reset", _reset),
+    ("GET", "/stats", _stats),
+    ("GET", "/journal", _journal),
+    ("GET", "/faults", _get_faults),
+    ("PUT", "/faults", _put_faults),
+    ("DELETE", "/faults", _clear_faults),
+    ("GET", "/limits", _get_limits),
+    ("PUT", "/limits", _put_limits),
+    ("GET", "/time-scale", _get_time_scale),
+    ("PUT", "/time-scale", _put_time_scale),
+    ("GET", "/profile", _get_profile),
+    ("PUT", "/profile", _put_profile),
+    ("GET", "/users", _get_users),
+    ("POST", "/users", _add_user),
+    ("POST", "/tokens/expire", _expire_tokens),
+    ("GET", "/records", _counts),
+    ("POST", "/records", _seed_all),
+    ("GET", "/records/{collection}", _list_records),
+    ("POST", "/records/{collection}", _seed),
+    ("GET", "/records/{collection}/{id}", _get_record),
+)
+
+
+def add_admin_routes(app: web.Application) -> None:
+    """Register the ``/_emulator/`` routes (the pipeline hands them to admin_middleware);
+    their handlers work on the application's ``STATE_KEY``."""
+    for method, path, handler in ADMIN_ROUTES:
+        app.router.add_route(method, ADMIN_PREFIX + path, handler)
 
 
 def _fault_rule(item: Any, where: str) -> FaultRule:

@@ -1,21 +1,38 @@
-"""Serve one aiohttp application on a host and port (the recording proxy and replay)."""
+"""Serve one aiohttp application on a host and port (the emulator, the recording proxy
+and replay)."""
 
 from __future__ import annotations
 
+import ssl
+
 from aiohttp import web
 
-__all__ = ["AppServer"]
+__all__ = ["AppServer", "base_url"]
 
 _MAX_LINE = 1 << 20  # long query strings (id lookups) get an answer, not a protocol error
+
+
+def base_url(host: str, port: int, *, tls: bool = False) -> str:
+    """``http://HOST:PORT`` (``https://`` with TLS), an IPv6 address in brackets."""
+    host = f"[{host}]" if ":" in host else host
+    return f"{'https' if tls else 'http'}://{host}:{port}"
 
 
 class AppServer:
     """``await start()`` / ``await stop()`` (or ``async with``); ``base_url`` once listening."""
 
-    def __init__(self, app: web.Application, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        app: web.Application,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         self.app = app
         self.host = host
         self._port = port
+        self._ssl_context = ssl_context
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> AppServer:
@@ -30,7 +47,10 @@ class AppServer:
         )
         await runner.setup()
         try:
-            await web.TCPSite(runner, self.host, self._port, reuse_address=True).start()
+            site = web.TCPSite(
+                runner, self.host, self._port, reuse_address=True, ssl_context=self._ssl_context
+            )
+            await site.start()
         except BaseException:
             await runner.cleanup()
             raise
@@ -57,5 +77,4 @@ class AppServer:
 
     @property
     def base_url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return base_url(self.host, self.port, tls=self._ssl_context is not None)

@@ -8,18 +8,17 @@ from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 import attrs
-from aiohttp import web
 
 from .admin import is_loopback
-from .app import EmulatorState, build_app
+from .app import build_app
+from .appserver import AppServer, base_url
 from .config import FULL_ADMIN_ROLE, EmulatorConfig, FaultRule, ThrottleLimits, UserSpec
+from .state import EmulatorState
 from .stats import Stats
 from .store import Store
 from .tls import ServerCertificate
 
 __all__ = ["EmulatorServer", "run_emulator", "serve"]
-
-_MAX_LINE = 1 << 20
 
 
 class EmulatorServer:
@@ -47,45 +46,30 @@ class EmulatorServer:
         self.config = config
         self.tls = tls
         self._state = EmulatorState(config)
-        self._runner: web.AppRunner | None = None
-        self._port: int | None = None
+        self._server: AppServer | None = None
+        self._port: int | None = None  # kept after stop(): base_url still names it
 
     # ------------------------------------------------------------ lifecycle
     async def start(self) -> EmulatorServer:
-        if self._runner is not None:
+        if self._server is not None:
             return self
         if not self.config.admin_token and not is_loopback(self.config.host):
             raise ValueError(
                 f"refusing to listen on {self.config.host!r} without an admin token: "
                 "anyone who can reach it could control the emulator (admin_token=...)"
             )
-        app = build_app(self._state)
-        # Long query strings (id lookups, fuzzers) get an API answer, not a protocol error.
-        runner = web.AppRunner(
-            app,
-            access_log=None,
-            handle_signals=False,
-            max_line_size=_MAX_LINE,
-            max_field_size=_MAX_LINE,
-        )
         context = self.tls.server_context() if self.tls is not None else None
-        await runner.setup()
-        site = web.TCPSite(
-            runner, self.config.host, self.config.port, reuse_address=True, ssl_context=context
+        server = AppServer(
+            build_app(self._state), self.config.host, self.config.port, ssl_context=context
         )
-        try:
-            await site.start()
-        except BaseException:
-            await runner.cleanup()
-            raise
-        self._port = int(runner.addresses[0][1])
-        self._runner = runner
+        self._port = (await server.start()).port
+        self._server = server
         return self
 
     async def stop(self) -> None:
-        runner, self._runner = self._runner, None
-        if runner is not None:
-            await runner.cleanup()
+        server, self._server = self._server, None
+        if server is not None:
+            await server.stop()
 
     async def __aenter__(self) -> EmulatorServer:
         return await self.start()
@@ -104,11 +88,7 @@ class EmulatorServer:
     def base_url(self) -> str:
         """``http://127.0.0.1:PORT`` (``https://`` with TLS); API paths are ``/api/token``
         and ``/api/billing/...``."""
-        host = self.config.host
-        if ":" in host:
-            host = f"[{host}]"
-        scheme = "https" if self.tls is not None else "http"
-        return f"{scheme}://{host}:{self.port}"
+        return base_url(self.config.host, self.port, tls=self.tls is not None)
 
     @property
     def ca_bundle(self) -> str | None:
@@ -177,7 +157,7 @@ class EmulatorServer:
         self._state.auth.expire_tokens()
 
     def __repr__(self) -> str:
-        where = self.base_url if self._runner is not None else "not running"
+        where = self.base_url if self._server is not None else "not running"
         return f"<EmulatorServer {where}>"
 
 

@@ -1,6 +1,6 @@
 """What a running emulator holds (store, users, limits, faults, counters) and how it resets.
 
-The API routes (app.py) and the admin API (admin.py) both work on it; it
+The API handlers (handlers.py) and the admin API (admin.py) both work on it; it
 imports neither.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import attrs
+from aiohttp import web
 
 from .auth import Auth
 from .config import EmulatorConfig, UserSpec
@@ -19,7 +20,7 @@ from .stats import Stats
 from .store import Store
 from .throttle import Throttle
 
-__all__ = ["EmulatorState"]
+__all__ = ["STATE_KEY", "EmulatorState"]
 
 
 class EmulatorState:
@@ -66,3 +67,7 @@ class EmulatorState:
         self.config = attrs.evolve(self.config, time_scale=time_scale)
         self.throttle.set_time_scale(time_scale)
         self.auth.set_time_scale(time_scale)
+
+
+#: Where the application keeps the state its handlers (API and admin) work on.
+STATE_KEY: web.AppKey[EmulatorState] = web.AppKey("nexudus_emulator_state")
