@@ -91,3 +91,22 @@ def test_tests_replace_the_configured_selection_for_the_whole_run(mutate: Module
     done = subprocess.run(launch, capture_output=True, text=True, check=False, timeout=120)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == selection
+
+
+def test_a_module_configured_after_a_run_is_mutated_and_mapped_again(
+    mutate: ModuleType, tmp_path: Path
+) -> None:
+    # mutmut's plain copy of a module not configured then, and one it mutated
+    plain = tmp_path / "mutants" / MODULE
+    plain.parent.mkdir(parents=True)
+    plain.write_text("x = 1\n")
+    mutated = tmp_path / "mutants" / "src/nexudus_async/_core/gate.py"
+    mutated.write_text("def x_f__mutmut_1(): pass\n")
+    stats = tmp_path / "mutants" / "mutmut-stats.json"
+    stats.write_text("{}")
+    assert mutate.forget_unmutated_copies([MODULE, "src/nexudus_async/_core/gate.py"]) == [MODULE]
+    assert not plain.exists() and mutated.exists() and not stats.exists()
+    # nothing to forget: the saved test map stays
+    stats.write_text("{}")
+    assert mutate.forget_unmutated_copies([MODULE, "src/nexudus_async/_core/gate.py"]) == []
+    assert stats.exists()

@@ -95,6 +95,25 @@ sys.exit(cli())
 """
 
 
+def forget_unmutated_copies(paths: list[str]) -> list[str]:
+    """Remove mutmut's plain copy of a module added to ``only_mutate`` since its last run.
+
+    mutmut copies every source file into ``mutants/`` but mutates only the configured
+    ones; a copy newer than its source counts as mutated already, so a module
+    configured later would never be mutated, and the saved test map (which tests
+    call which function) would not know its functions. Both are dropped here.
+    """
+    forgotten = []
+    for path in paths:
+        copy = ROOT / "mutants" / path
+        if copy.exists() and "__mutmut_" not in copy.read_text(encoding="utf-8"):
+            copy.unlink()
+            forgotten.append(path)
+    if forgotten:
+        (ROOT / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
+    return forgotten
+
+
 def run_mutmut(globs: list[str], jobs: int, tests: list[str] | None = None) -> float:
     mutmut = shutil.which("mutmut", path=str(Path(sys.executable).parent)) or "mutmut"
     started = time.monotonic()
@@ -174,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     modules = configured_modules()
     paths = [pick(modules, args.module)] if args.module else modules
     if not args.table_only:
+        for path in forget_unmutated_copies(modules):
+            print(f"{path}: newly configured, mutated from scratch (tests mapped again)")
         globs = [mutant_prefix(p) + "*" for p in paths] if args.module else []
         elapsed = run_mutmut(globs, max(1, args.jobs), args.tests)
         tests = " ".join(args.tests) if args.tests else "the whole suite"
