@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from nexudus_async._core.auth import BasicAuth
+from nexudus_async._core.errors import ThrottledError
 from nexudus_async._core.retry import RetryPolicy
 from nexudus_async._generated.api import COWORKER_TIME_PASS
 from nexudus_async.bulk import (
@@ -331,3 +332,29 @@ async def test_a_second_job_over_an_unfinished_one_is_refused_with_the_way_out(
         assert f"unfinished job {first.job_id[:12]} (coworker_time_passes from first.csv" in message
         assert "new_job=True (--new-job)" in message
         assert other.ok and _stored(emu, b)["Notes"] == "n" and _stored(emu, a)["Notes"] != "n"
+
+
+class _ThrottledOnce(ResourceGateway):
+    """The first PUT is answered 409 (not executed), as a throttle the client did not absorb."""
+
+    def __init__(self, resource: Any) -> None:
+        super().__init__(resource)
+        self.refused = 0
+
+    async def replace(self, record_id: int, record: Any) -> Any:
+        if not self.refused:
+            self.refused += 1
+            raise ThrottledError("You must wait before accessing this url again.", status=409)
+        return await super().replace(record_id, record)
+
+
+async def test_a_throttled_write_is_sent_again_without_reading_again() -> None:
+    async with run_emulator(EmulatorConfig(limits=ThrottleLimits.off())) as emu:
+        [a] = seed(emu, 1)
+        async with client_for(emu) as client:
+            gateway = _ThrottledOnce(client.coworker_time_passes)
+            report = await run_job(plan_of(update(a, Notes="n")), gateway, throttle_backoff=0.001)
+        [result] = report.ops
+        assert (result.status, result.reads, result.writes) == ("updated", 1, 1)
+        assert gateway.refused == 1 and emu.stats.by_route[GET_ONE] == 1
+        assert emu.stats.by_route[PUT] == 1 and _stored(emu, a)["Notes"] == "n"
