@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
+from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 from nexudus_async._core.auth import BasicAuth
@@ -26,7 +30,10 @@ from nexudus_async.bulk import (
     UnfinishedJobError,
     run_job,
 )
+from nexudus_async.bulk.executor import rows_from_mappings
 from nexudus_async.bulk.journal import Journal
+from nexudus_async.bulk.plan import make_plan
+from nexudus_async.bulk.rows import validate_rows
 from nexudus_async.client import NexudusClient
 from nexudus_async.testing import (
     DEFAULT_ADMIN_EMAIL,
@@ -216,62 +223,69 @@ class _Killed(BaseException):
 
 
 class _KillingJournal(Journal):
-    """Dies right before (``after=False``) or after the ``n``-th journal transaction."""
+    """Dies right before (``after=False``) or right after the ``n``-th journal transaction."""
 
     def __init__(self, path: Path, n: int, *, after: bool) -> None:
         super().__init__(path)
-        self.n, self.after, self.seen = n, after, 0
+        self.n, self.after, self.seen, self.killed = n, after, 0, False
 
-    def _step(self) -> None:
+    @contextlib.contextmanager
+    def _transaction(self, *, durable: bool = False) -> Iterator[sqlite3.Connection]:
         self.seen += 1
-        if self.seen == self.n:
+        now = self.seen == self.n
+        self.killed |= now
+        if now and not self.after:
             raise _Killed
-
-    def mark_sending(self, *args: Any, **kwargs: Any) -> None:
-        if not self.after:
-            self._step()
-        super().mark_sending(*args, **kwargs)
-        if self.after:
-            self._step()
-
-    def settle(self, *args: Any, **kwargs: Any) -> None:
-        if not self.after:
-            self._step()
-        super().settle(*args, **kwargs)
-        if self.after:
-            self._step()
+        with super()._transaction(durable=durable) as db:
+            yield db
+        if now:
+            raise _Killed
 
 
 @pytest.mark.parametrize("after", [False, True])
-@pytest.mark.parametrize("step", [1, 2, 3, 4, 5, 6])
+@pytest.mark.parametrize("step", range(1, 12))
 async def test_a_kill_at_every_journal_step_then_a_rerun_finishes_exactly(
     tmp_path: Path, step: int, after: bool
 ) -> None:
-    """Ops: an update, a delete, an update already holding its value (one transaction)."""
+    """Two create groups (the snapshot, then two transactions each), then ops: an update,
+    a delete (two each), an update already holding its value (one): ten in all."""
     async with run_emulator(EmulatorConfig(limits=ThrottleLimits.off())) as emu:
         a, b, c = seed(emu, 3)
         emu.store.replace(ctp_spec(), {**_stored(emu, c), "Notes": "n"}, "x")
-        plan = JobPlan(
-            "apply", COWORKER_TIME_PASS, ops=(update(a, Notes="n"), delete(b), update(c, Notes="n"))
-        )
+        ops = (update(a, Notes="n"), delete(b), update(c, Notes="n"))
+        plan = attrs.evolve(_creates(501, 502), kind="apply", ops=ops)
         path = tmp_path / "j.sqlite"
         async with client_for(emu) as client:
             gateway = ResourceGateway(client.coworker_time_passes)
-            with _KillingJournal(path, step, after=after) as journal, contextlib.suppress(_Killed):
-                await run_job(plan, gateway, journal=journal, concurrency=1)
+            killing = _KillingJournal(path, step, after=after)
+            with killing, contextlib.suppress(_Killed):
+                await run_job(plan, gateway, journal=killing, concurrency=1)
+            assert killing.killed == (step <= 10)  # ten steps, each one killed
             puts, deletes = emu.stats.by_route[PUT], emu.stats.by_route[DELETE]
             with Journal(path) as journal:
                 again = await run_job(plan, gateway, journal=journal)
                 assert again.job_id is not None and journal.unfinished_jobs() == []
                 states = {k: g.state for k, g in journal.groups(again.job_id).items()}
         assert again.ok, [o.reason for o in again.ops]
-        assert states == dict.fromkeys([f"update:{a}", f"delete:{b}", f"update:{c}"], "done")
+        creates = Counter(r["CoworkerId"] for r in emu.store.all(CTP) if r["CoworkerId"] > 500)
+        assert creates == {501: 2, 502: 2}  # created once, through any kill
+        keys = [f"update:{a}", f"delete:{b}", f"update:{c}", *(g.key for g in plan.groups)]
+        assert states == dict.fromkeys(keys, "done")
         assert _stored(emu, a)["Notes"] == "n" and emu.store.get(CTP, b) is None
         # the rerun wrote only what the killed run had not: nothing twice
         assert emu.stats.by_route[PUT] + emu.stats.by_route[DELETE] <= 2
         assert (emu.stats.by_route[PUT] - puts) + (emu.stats.by_route[DELETE] - deletes) == (
             again.op_writes
         )
+
+
+def _creates(*customers: int) -> JobPlan:
+    rows = [
+        {"CoworkerId": c, "BusinessId": 1, "TimePassId": 1, "CreateMultiple": 2} for c in customers
+    ]
+    valid, errors = validate_rows(COWORKER_TIME_PASS, rows_from_mappings(rows))
+    assert not errors
+    return JobPlan.from_plan(make_plan(COWORKER_TIME_PASS, valid))
 
 
 def _stored(emu: EmulatorServer, rid: int) -> dict[str, Any]:
