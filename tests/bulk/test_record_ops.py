@@ -372,3 +372,23 @@ async def test_a_throttled_write_is_sent_again_without_reading_again() -> None:
         assert (result.status, result.reads, result.writes) == ("updated", 1, 1)
         assert gateway.refused == 1 and emu.stats.by_route[GET_ONE] == 1
         assert emu.stats.by_route[PUT] == 1 and _stored(emu, a)["Notes"] == "n"
+
+
+async def test_a_job_of_its_own_id_resumes_and_only_other_content_is_refused(
+    tmp_path: Path,
+) -> None:
+    stop = asyncio.Event()
+    stop.set()
+    async with run_emulator(EmulatorConfig(limits=ThrottleLimits.off())) as emu:
+        a, b = seed(emu, 2)
+        async with client_for(emu) as client:
+            gateway = ResourceGateway(client.coworker_time_passes)
+            with Journal(tmp_path / "j.sqlite") as journal:
+                plan = plan_of(update(a, Notes="n"))
+                first = await run_job(plan, gateway, journal=journal, job_id="nightly", stop=stop)
+                with pytest.raises(UnfinishedJobError, match="unfinished job nightly "):
+                    await run_job(plan_of(update(b, Notes="n")), gateway, journal=journal)
+                again = await run_job(plan, gateway, journal=journal, job_id="nightly")
+                assert first.interrupted and again.ok
+                assert [j.job_id for j in journal.jobs()] == ["nightly"]
+                assert journal.unfinished_jobs() == []

@@ -171,12 +171,14 @@ def _open_job(
     new_job: bool,
 ) -> JobRecord:
     """Open (or resume) the job; refuse one over an unfinished job of other content."""
+    job_id = job_id or job_hash
     if not new_job:
         for other in journal.unfinished_jobs():
-            if other.job_id.split(":", 1)[0] != job_hash:
+            # the same job (resumed), or one of the same content (``hash:2``, --new-job)
+            if other.job_id != job_id and other.job_id.split(":", 1)[0] != job_hash:
                 raise UnfinishedJobError(journal.path, other)
     return journal.open_job(
-        job_id or job_hash,
+        job_id,
         entity=plan.entity.attribute,
         since=since or since_for(),
         groups=len(plan.groups) + len(plan.ops),
