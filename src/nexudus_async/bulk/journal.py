@@ -17,6 +17,15 @@ reads it back:
   count the matching records again and send only what is missing
   (``expected - (now - baseline)``).
 
+Record ops (an update's PUT, a delete: :mod:`.record_step`) share the
+``groups`` table, keyed by the op's key (``update:1234``), with ``expected``
+1 and ``baseline`` 0: ``sending`` (durable) right before the op's first
+write, ``done`` or ``failed`` after (:meth:`Journal.settle`); an op settled
+by its read alone (equal values, a record already gone) writes only its
+outcome. A rerun settles a ``sending`` op by reading the record again.
+One format for every kind of job: journals of earlier versions open as
+they are.
+
 A journal written before snapshots existed has no snapshot tables: they
 are created on open, and its jobs, which have groups but no snapshot, go
 on with one count per group as they were started.
@@ -427,6 +436,31 @@ class Journal:
         self, job_id: str, group_key: str, *, created: int, requests: int, error: str
     ) -> None:
         self._update(job_id, group_key, "failed", created, requests, error)
+
+    def settle(
+        self,
+        job_id: str,
+        key: str,
+        *,
+        state: GroupState,
+        created: int,
+        requests: int,
+        error: str | None = None,
+    ) -> None:
+        """A record op's outcome, with or without an intent before it (one relaxed transaction).
+
+        Record ops share the groups table (``expected`` 1, ``baseline`` 0):
+        one journal format for every kind of job.
+        """
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO groups (job_id, group_key, state, expected, baseline, created,"
+                " requests, last_error, updated_at) VALUES (?, ?, ?, 1, 0, ?, ?, ?, ?)"
+                " ON CONFLICT (job_id, group_key) DO UPDATE SET state = excluded.state,"
+                " created = excluded.created, requests = groups.requests + excluded.requests,"
+                " last_error = excluded.last_error, updated_at = excluded.updated_at",
+                (job_id, key, state, created, requests, error, _now()),
+            )
 
     def _update(
         self,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import attrs
 
-from .plan import Plan
+from .plan import Group, Plan
 from .rows import RowError
 
 __all__ = [
@@ -15,18 +16,29 @@ __all__ = [
     "BulkProgress",
     "BulkReport",
     "GroupResult",
+    "OpResult",
+    "OpStatus",
     "RowResult",
     "RowStatus",
+    "errors_by_line",
+    "invalid_rows",
+    "op_rows",
     "row_results",
 ]
 
-RowStatus = Literal["created", "skipped", "failed", "duplicate", "not_sent"]
+RowStatus = Literal[
+    "created", "skipped", "failed", "duplicate", "not_sent", "updated", "deleted", "changed"
+]
+OpStatus = Literal["updated", "deleted", "skipped", "failed", "not_sent", "changed"]
+"""A record op: written now (``updated``, ``deleted``: also a record found already
+gone), ``skipped`` (already holds the values, or done by an earlier run),
+``changed`` (its ``expect`` fields moved: not written), ``failed``, ``not_sent``."""
 BaselineSource = Literal["snapshot", "journal", "per_group", "none"]
 """Where a run's baselines came from: a snapshot it read, the snapshot an earlier
 run of the job saved, one count per group, or nowhere (nothing to send)."""
 
 
-@attrs.frozen
+@attrs.define(unsafe_hash=True)  # built by the 100,000 on a stop: a plain init
 class RowResult:
     """What happened to one input row."""
 
@@ -38,7 +50,7 @@ class RowResult:
     reason: str | None = None
 
 
-@attrs.frozen
+@attrs.define(unsafe_hash=True)  # built by the 100,000 on a stop: a plain init
 class GroupResult:
     """What happened to one group (one CreateMultiple, possibly split)."""
 
@@ -58,6 +70,29 @@ class GroupResult:
     ids: tuple[int, ...] = ()
     """The Ids the API answered to this run's create requests, one per request
     (with CreateMultiple > 1 the API answers the first new record's Id only)."""
+
+
+@attrs.define(unsafe_hash=True)  # built by the 100,000 on a stop: a plain init
+class OpResult:
+    """What happened to one record op (:class:`~nexudus_async.bulk.ops.RecordOp`)."""
+
+    key: str
+    action: str
+    record_id: int
+    status: OpStatus
+    writes: int
+    """PUT or DELETE requests sent for the op in this run."""
+    reads: int
+    """Full reads of the record in this run."""
+    reason: str | None = None
+    lines: tuple[int, ...] = ()
+    resumed: bool = False
+    """The journal had the op (``sending`` or ``failed``) from an earlier run."""
+
+    @property
+    def settled(self) -> bool:
+        """Nothing left to do for it (``changed`` is reported, not retried)."""
+        return self.status in ("updated", "deleted", "skipped", "changed")
 
 
 @attrs.frozen
@@ -98,10 +133,16 @@ class BulkReport:
     entity: str
     rows: list[RowResult] = attrs.field(factory=list)
     groups: list[GroupResult] = attrs.field(factory=list)
+    ops: list[OpResult] = attrs.field(factory=list)
+    """Per record op (update, delete), in the plan's order."""
     invalid: list[RowError] = attrs.field(factory=list)
     create_requests: int = 0
     snapshot_requests: int = 0
     """List requests read for the baseline snapshot (usually 1)."""
+    op_reads: int = 0
+    """Full record reads the ops made (one per op, more to settle an unknown outcome)."""
+    op_writes: int = 0
+    """PUT and DELETE requests the ops sent."""
     count_requests: int = 0
     """One-record counts: after an unknown outcome, for a group re-run after a
     failure, and one before each group when the snapshot was abandoned."""
@@ -131,6 +172,11 @@ class BulkReport:
         return sum(max(0, g.expected - g.created) for g in self.groups)
 
     @property
+    def ops_unsettled(self) -> int:
+        """Ops not done: failed, or not sent (a rerun does them)."""
+        return sum(not o.settled for o in self.ops)
+
+    @property
     def created_ids(self) -> dict[str, list[int]]:
         """Per group key, the Ids the API answered to this run's creates."""
         return {g.key: list(g.ids) for g in self.groups if g.ids}
@@ -148,9 +194,21 @@ class BulkReport:
     @property
     def ok(self) -> bool:
         """Every row valid and every group created (now or before)."""
-        return not self.invalid and not self.interrupted and self.records_missing == 0
+        return (
+            not self.invalid
+            and not self.interrupted
+            and self.records_missing == 0
+            and self.ops_unsettled == 0
+        )
 
     def to_json(self) -> dict[str, Any]:
+        out = self._groups_json()
+        if self.ops:  # a job of record ops (an import's report keeps its shape)
+            out.update(op_reads=self.op_reads, op_writes=self.op_writes)
+            out["ops"] = [_op_json(o) for o in self.ops]
+        return out
+
+    def _groups_json(self) -> dict[str, Any]:
         return {
             "entity": self.entity,
             "job_id": self.job_id,
@@ -195,31 +253,68 @@ def _row_json(r: RowResult, ids: Mapping[str, list[int]] | None = None) -> dict[
     return out
 
 
+def _op_json(o: OpResult) -> dict[str, Any]:
+    out: dict[str, Any] = {"key": o.key, "action": o.action, "id": o.record_id, "status": o.status}
+    if o.lines:
+        out["lines"] = list(o.lines)
+    if o.reason is not None:
+        out["reason"] = o.reason
+    return out
+
+
+def errors_by_line(errors: Sequence[RowError]) -> dict[int, list[RowError]]:
+    """A row's problems together, lines in the order they were found (the one grouping)."""
+    by_line: dict[int, list[RowError]] = {}
+    for e in errors:
+        by_line.setdefault(e.line, []).append(e)
+    return by_line
+
+
+def invalid_rows(errors: Sequence[RowError]) -> list[RowResult]:
+    """One failed row per invalid line, its problems joined."""
+    return [
+        RowResult(line, "failed", 0, None, "; ".join(str(e) for e in errs))
+        for line, errs in errors_by_line(errors).items()
+    ]
+
+
+def op_rows(ops: Sequence[OpResult]) -> list[RowResult]:
+    """Per source line of the ops that have one."""
+    return [RowResult(line, o.status, 1, o.key, o.reason) for o in ops for line in o.lines]
+
+
 def row_results(plan: Plan, results: Sequence[GroupResult]) -> list[RowResult]:
     """Per row, from the results of the plan's groups (in the plan's order)."""
     rows: list[RowResult] = []
+    add = rows.append
     for group, res in zip(plan.groups, results, strict=True):
-        # Passes of a group are identical: give the created ones to rows in order.
-        left = res.created
-        for line, count in zip(group.lines, group.row_counts, strict=True):
-            if res.status in ("created", "skipped"):
-                rows.append(RowResult(line, res.status, count, group.key, res.reason))
-            elif left >= count:
-                left -= count
-                rows.append(RowResult(line, "created", count, group.key))
-            else:
-                left = 0
-                status: RowStatus = "not_sent" if res.status == "not_sent" else "failed"
-                rows.append(RowResult(line, status, count, group.key, res.reason))
+        if len(group.lines) == 1 and (res.created == 0 or res.status in _DONE):
+            # most groups: one row, all or nothing
+            add(RowResult(group.lines[0], res.status, group.row_counts[0], group.key, res.reason))
+        else:
+            rows.extend(_group_rows(group, res))
         for line in group.duplicates:
-            rows.append(
-                RowResult(
-                    line,
-                    "duplicate",
-                    1,
-                    group.key,
-                    f"identical to line {group.lines[0]}; not sent again",
-                )
-            )
-    rows.sort(key=lambda r: r.line)
+            why = f"identical to line {group.lines[0]}; not sent again"
+            add(RowResult(line, "duplicate", 1, group.key, why))
+    rows.sort(key=operator.attrgetter("line"))
+    return rows
+
+
+_DONE = ("created", "skipped")
+
+
+def _group_rows(group: Group, res: GroupResult) -> list[RowResult]:
+    """The rows of one group: its created passes go to its rows in order."""
+    rows: list[RowResult] = []
+    left = res.created
+    for line, count in zip(group.lines, group.row_counts, strict=True):
+        if res.status in ("created", "skipped"):
+            rows.append(RowResult(line, res.status, count, group.key, res.reason))
+        elif left >= count:
+            left -= count
+            rows.append(RowResult(line, "created", count, group.key))
+        else:
+            left = 0
+            status: RowStatus = "not_sent" if res.status == "not_sent" else "failed"
+            rows.append(RowResult(line, status, count, group.key, res.reason))
     return rows
