@@ -19,7 +19,16 @@ from ..bulk.lock import JobLock, JobLockedError, JobLockError, job_identity
 from .connect import Connection
 from .failures import EXIT_USAGE, failure_line
 
-__all__ = ["Held", "JobWords", "choose_job", "default_journal", "hold_job", "same_content"]
+__all__ = [
+    "Held",
+    "JobWords",
+    "choose_job",
+    "default_journal",
+    "hold_job",
+    "lock_job",
+    "open_journal",
+    "same_content",
+]
 
 
 @attrs.frozen
@@ -39,7 +48,8 @@ class Held:
 
     path: Path
     journal: Journal
-    lock: JobLock
+    lock: JobLock | None
+    """Taken by :func:`lock_job` (None while only the journal is open)."""
     created: bool
     """The journal file did not exist before this run."""
 
@@ -49,7 +59,8 @@ class Held:
         if unused:  # stopped before its job began (bad rows): leave no file behind
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{self.path}{suffix}").unlink(missing_ok=True)
-        self.lock.release()
+        if self.lock is not None:
+            self.lock.release()
 
 
 def default_journal(source: Path) -> Path:
@@ -68,15 +79,31 @@ async def hold_job(
     err: TextIO,
 ) -> Held | int:
     """Open the journal and lock the job: exit 2 if either cannot be, 75 if another run has it."""
-    from ..client import normalize_base_url  # the facade only when a command connects
-
-    opened = _open(path, err)
+    opened = open_journal(path, err)
     if isinstance(opened, int):
         return opened
     journal, created = opened
+    return await lock_job(
+        Held(path, journal, None, created), conn, job_hash, source_name, wait=wait, out=out, err=err
+    )
+
+
+async def lock_job(
+    held: Held,
+    conn: Connection,
+    job_hash: str,
+    source_name: str,
+    *,
+    wait: bool,
+    out: TextIO,
+    err: TextIO,
+) -> Held | int:
+    """Take the job's lock for an open journal (closed again if it cannot be taken)."""
+    from ..client import normalize_base_url  # the facade only when a command connects
+
     account = account_key(normalize_base_url(conn.base_url), conn.auth.user())
     identity = job_identity(account, job_hash)
-    lock = JobLock(identity, journal=path, job=f"{job_hash[:12]} ({source_name})")
+    lock = JobLock(identity, journal=held.path, job=f"{job_hash[:12]} ({source_name})")
     try:
         try:
             lock.try_acquire()
@@ -86,14 +113,15 @@ async def hold_job(
             print(f"waiting: {exc} (--wait)", file=out, flush=True)
             await lock.acquire(wait=True)
     except (JobLockedError, JobLockError) as exc:
-        journal.close()
+        held.close()
         code, text = failure_line(exc, conn, resumable=False)
         print(text if code != EXIT_USAGE else f"{text}; nothing was sent", file=err)
         return code
-    return Held(path, journal, lock, created)
+    held.lock = lock
+    return held
 
 
-def _open(path: Path, err: TextIO) -> tuple[Journal, bool] | int:
+def open_journal(path: Path, err: TextIO) -> tuple[Journal, bool] | int:
     """The journal, and whether this run created its file; or exit 2."""
     created = not path.exists()
     try:

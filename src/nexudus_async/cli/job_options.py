@@ -70,9 +70,12 @@ def add_file_options(p: argparse.ArgumentParser) -> None:
     add_ignore_options(p)
 
 
-def add_run_options(p: argparse.ArgumentParser, journal_default: str) -> None:
+def add_run_options(p: argparse.ArgumentParser, journal_default: str | None) -> None:
+    """``--dry-run``, ``--journal`` (unless ``journal_default`` is None), ``--report``,
+    ``--concurrency``."""
     p.add_argument("--dry-run", action="store_true", help="validate and print the plan only")
-    p.add_argument("--journal", type=Path, help=f"journal file (default: {journal_default})")
+    if journal_default is not None:
+        p.add_argument("--journal", type=Path, help=f"journal file (default: {journal_default})")
     p.add_argument("--report", type=Path, help="write a JSON report here")
     p.add_argument("--concurrency", type=int, default=4, help="requests in flight (default 4)")
 
