@@ -65,8 +65,8 @@ def update_rows(
         first_line[rid] = row.line
         if not changes and not problems:
             errors.append(RowError(row.line, None, None, "gives no field to change"))
-            continue
-        wanted.append((rid, (row.line,), changes))
+        elif not problems:
+            wanted.append((rid, (row.line,), changes))
     return wanted, errors
 
 
