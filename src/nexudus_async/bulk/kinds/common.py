@@ -104,10 +104,31 @@ class Planned:
     """Records left alone with a reason (a used pass an undo does not delete)."""
     rows: int = 0
     """Input rows (0 for a query)."""
+    lines: Mapping[int, tuple[int, ...]] = attrs.field(factory=dict)
+    """Source lines of the records in ``unchanged`` and ``gone``, by Id."""
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    def to_json(self) -> dict[str, Any]:
+        """What a dry run prints: the plan's size, what needs nothing, the problems."""
+        plan = self.plan
+        return {
+            "kind": plan.kind,
+            "entity": plan.entity.attribute,
+            "rows": self.rows,
+            "creates": sum(g.count for g in plan.groups),
+            "updates": sum(1 for o in plan.ops if o.action == "update"),
+            "deletes": sum(1 for o in plan.ops if o.action == "delete"),
+            "unchanged": len(self.unchanged),
+            "gone": len(self.gone),
+            "kept": [{"id": k.record_id, "reason": k.reason} for k in self.kept],
+            "requests": self.estimate.to_json(),
+            "invalid": [
+                {"line": e.line, "field": e.field, "error": e.problem} for e in self.errors
+            ],
+        }
 
     @property
     def estimate(self) -> RequestEstimate:

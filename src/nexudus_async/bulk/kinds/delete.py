@@ -68,4 +68,6 @@ def plan_delete(
         else:
             gone.append(rid)
     plan = JobPlan("delete", entity, ops=tuple(ops), planning_reads=planning_reads)
-    return Planned(plan, tuple(sorted(errors, key=lambda e: e.line)), gone=tuple(gone), rows=rows)
+    problems = tuple(sorted(errors, key=lambda e: e.line))
+    lines = {rid: wanted[rid] for rid in gone if wanted[rid]}
+    return Planned(plan, problems, gone=tuple(gone), rows=rows, lines=lines)

@@ -65,8 +65,8 @@ def update_rows(
         first_line[rid] = row.line
         if not changes and not problems:
             errors.append(RowError(row.line, None, None, "gives no field to change"))
-            continue
-        wanted.append((rid, (row.line,), changes))
+        elif not problems:
+            wanted.append((rid, (row.line,), changes))
     return wanted, errors
 
 
@@ -100,6 +100,7 @@ def plan_update(
     problems = list(errors)
     ops: list[RecordOp] = []
     unchanged: list[int] = []
+    lines_of: dict[int, tuple[int, ...]] = {}
     for rid, lines, changes in sorted(wanted, key=lambda w: w[0]):
         record = current.get(rid)
         if record is None:
@@ -109,11 +110,13 @@ def plan_update(
         key = f"update:{rid}"
         if key not in prior and not changed_fields(entity, record, changes):
             unchanged.append(rid)
+            if lines:
+                lines_of[rid] = lines
             continue
         ops.append(RecordOp(key, "update", rid, changes, lines=lines))
     plan = JobPlan("update", entity, ops=tuple(ops), planning_reads=planning_reads)
     problems.sort(key=lambda e: e.line)
-    return Planned(plan, tuple(problems), tuple(unchanged), rows=rows)
+    return Planned(plan, tuple(problems), tuple(unchanged), rows=rows, lines=lines_of)
 
 
 def query_wanted(current: Mapping[int, Current], changes: Mapping[str, Any]) -> list[UpdateRow]:
