@@ -14,9 +14,11 @@ from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
 
 from .._core import values as _values
-from .._core.entity import Entity, Field
+from .._core.entity import NO_DEFAULT, Entity, Field
+from .._core.errors import NotFoundError
 from .._core.limiter import Limiter, account_key
 from .._core.resource import Resource
+from .._core.wire import structure
 from .snapshot import KeyedPage
 
 __all__ = ["BulkGateway", "ResourceGateway", "SnapshotGateway"]
@@ -147,6 +149,42 @@ class ResourceGateway:
             for item in result.items
         ]
         return KeyedPage(int(result.total_items), records)
+
+    # ---------------------------------------------------------------- record ops (update, delete)
+
+    async def read(self, record_id: int) -> Mapping[str, Any] | None:
+        """The full record (single-record shape, API names, JSON values); None: no such record."""
+        try:
+            record = await self.resource.get(record_id)
+        except NotFoundError:
+            return None
+        data: dict[str, Any] = record.to_dict()
+        return data
+
+    async def replace(self, record_id: int, record: Mapping[str, Any]) -> Any:
+        """PUT a full record back (a fresh read with the op's changes applied).
+
+        The update fields are sent as read (a required one the record lacks
+        takes the spec's default), and properties the spec does not know too:
+        a PUT clears what it lacks.
+        """
+        body: dict[str, Any] = {
+            k: v for k, v in record.items() if self.entity.field(k) is None and k != "Id"
+        }
+        for field in self.entity.update_fields():
+            value = record.get(field.json_name)
+            if value is None and field.update == "required" and field.default is not NO_DEFAULT:
+                value = field.default
+            if value is not None or field.json_name in record:
+                body[field.json_name] = value
+        body["Id"] = record_id
+        ops = self.resource._operations
+        model: Any = structure(body, ops.update_body)
+        return await self.resource._write(ops.update, "PUT", self.entity.path, body=model)
+
+    async def delete(self, record_id: int) -> Any:
+        """DELETE the record (the resource takes a 404 after a lost answer as done)."""
+        return await self.resource.delete(record_id)
 
 
 def _list_value(value: Any) -> Any:

@@ -428,6 +428,31 @@ class Journal:
     ) -> None:
         self._update(job_id, group_key, "failed", created, requests, error)
 
+    def settle(
+        self,
+        job_id: str,
+        key: str,
+        *,
+        state: GroupState,
+        created: int,
+        requests: int,
+        error: str | None = None,
+    ) -> None:
+        """A record op's outcome, with or without an intent before it (one relaxed transaction).
+
+        Record ops share the groups table (``expected`` 1, ``baseline`` 0):
+        one journal format for every kind of job.
+        """
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO groups (job_id, group_key, state, expected, baseline, created,"
+                " requests, last_error, updated_at) VALUES (?, ?, ?, 1, 0, ?, ?, ?, ?)"
+                " ON CONFLICT (job_id, group_key) DO UPDATE SET state = excluded.state,"
+                " created = excluded.created, requests = groups.requests + excluded.requests,"
+                " last_error = excluded.last_error, updated_at = excluded.updated_at",
+                (job_id, key, state, created, requests, error, _now()),
+            )
+
     def _update(
         self,
         job_id: str,

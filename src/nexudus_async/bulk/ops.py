@@ -21,7 +21,7 @@ from typing import Any, Literal
 import attrs
 
 from .._core.entity import Entity
-from .plan import Group
+from .plan import Group, Plan, _hash as content_hash
 
 __all__ = ["JobKind", "JobPlan", "OpAction", "RecordOp"]
 
@@ -57,6 +57,31 @@ class JobPlan:
     ops: tuple[RecordOp, ...] = ()
     planning_reads: int = 0
     """Read requests the planning itself made (scope pages, records by id)."""
+    cap: int | None = None
+    """Most records one create asks for (``max_per_request``), as :class:`Plan`'s."""
+    rows: int = 0
+    """Source rows the plan was made from (for the report)."""
+
+    @classmethod
+    def from_plan(cls, plan: Plan) -> JobPlan:
+        """An import's plan (create groups only) as a job plan: same groups, same job hash."""
+        return cls("import", plan.entity, plan.groups, cap=plan.cap, rows=plan.rows)
+
+    def job_hash(self) -> str:
+        """Content hash of the job: the journal's key, so the same plan resumes the same job.
+
+        An import's is :class:`Plan`'s (journals of earlier versions resume); every
+        other kind hashes its kind and ops too. Computed once per run.
+        """
+        head: list[Any] = [self.entity.attribute, [(g.key, g.count) for g in self.groups]]
+        if self.kind == "import" and not self.ops:
+            return content_hash(head)
+        ops = [(o.key, o.action, o.record_id, dict(o.changes), dict(o.expect)) for o in self.ops]
+        return content_hash([self.kind, *head, ops])
+
+    def create_plan(self, job_hash: str) -> Plan:
+        """The create groups as the create step runs them."""
+        return Plan(self.entity, self.groups, self.rows, self.cap, job_hash)
 
     @property
     def op_reads(self) -> int:

@@ -15,12 +15,23 @@ __all__ = [
     "BulkProgress",
     "BulkReport",
     "GroupResult",
+    "OpResult",
+    "OpStatus",
     "RowResult",
     "RowStatus",
+    "errors_by_line",
+    "invalid_rows",
+    "op_rows",
     "row_results",
 ]
 
-RowStatus = Literal["created", "skipped", "failed", "duplicate", "not_sent"]
+RowStatus = Literal[
+    "created", "skipped", "failed", "duplicate", "not_sent", "updated", "deleted", "changed"
+]
+OpStatus = Literal["updated", "deleted", "skipped", "failed", "not_sent", "changed"]
+"""A record op: written now (``updated``, ``deleted``: also a record found already
+gone), ``skipped`` (already holds the values, or done by an earlier run),
+``changed`` (its ``expect`` fields moved: not written), ``failed``, ``not_sent``."""
 BaselineSource = Literal["snapshot", "journal", "per_group", "none"]
 """Where a run's baselines came from: a snapshot it read, the snapshot an earlier
 run of the job saved, one count per group, or nowhere (nothing to send)."""
@@ -61,6 +72,29 @@ class GroupResult:
 
 
 @attrs.frozen
+class OpResult:
+    """What happened to one record op (:class:`~nexudus_async.bulk.ops.RecordOp`)."""
+
+    key: str
+    action: str
+    record_id: int
+    status: OpStatus
+    writes: int
+    """PUT or DELETE requests sent for the op in this run."""
+    reads: int
+    """Full reads of the record in this run."""
+    reason: str | None = None
+    lines: tuple[int, ...] = ()
+    resumed: bool = False
+    """The journal had the op (``sending`` or ``failed``) from an earlier run."""
+
+    @property
+    def settled(self) -> bool:
+        """Nothing left to do for it (``changed`` is reported, not retried)."""
+        return self.status in ("updated", "deleted", "skipped", "changed")
+
+
+@attrs.frozen
 class BulkProgress:
     """A snapshot passed to the progress callback after each group and request."""
 
@@ -98,10 +132,16 @@ class BulkReport:
     entity: str
     rows: list[RowResult] = attrs.field(factory=list)
     groups: list[GroupResult] = attrs.field(factory=list)
+    ops: list[OpResult] = attrs.field(factory=list)
+    """Per record op (update, delete), in the plan's order."""
     invalid: list[RowError] = attrs.field(factory=list)
     create_requests: int = 0
     snapshot_requests: int = 0
     """List requests read for the baseline snapshot (usually 1)."""
+    op_reads: int = 0
+    """Full record reads the ops made (one per op, more to settle an unknown outcome)."""
+    op_writes: int = 0
+    """PUT and DELETE requests the ops sent."""
     count_requests: int = 0
     """One-record counts: after an unknown outcome, for a group re-run after a
     failure, and one before each group when the snapshot was abandoned."""
@@ -131,6 +171,11 @@ class BulkReport:
         return sum(max(0, g.expected - g.created) for g in self.groups)
 
     @property
+    def ops_unsettled(self) -> int:
+        """Ops not done: failed, or not sent (a rerun does them)."""
+        return sum(not o.settled for o in self.ops)
+
+    @property
     def created_ids(self) -> dict[str, list[int]]:
         """Per group key, the Ids the API answered to this run's creates."""
         return {g.key: list(g.ids) for g in self.groups if g.ids}
@@ -148,9 +193,21 @@ class BulkReport:
     @property
     def ok(self) -> bool:
         """Every row valid and every group created (now or before)."""
-        return not self.invalid and not self.interrupted and self.records_missing == 0
+        return (
+            not self.invalid
+            and not self.interrupted
+            and self.records_missing == 0
+            and self.ops_unsettled == 0
+        )
 
     def to_json(self) -> dict[str, Any]:
+        out = self._groups_json()
+        if self.ops:  # a job of record ops (an import's report keeps its shape)
+            out.update(op_reads=self.op_reads, op_writes=self.op_writes)
+            out["ops"] = [_op_json(o) for o in self.ops]
+        return out
+
+    def _groups_json(self) -> dict[str, Any]:
         return {
             "entity": self.entity,
             "job_id": self.job_id,
@@ -193,6 +250,36 @@ def _row_json(r: RowResult, ids: Mapping[str, list[int]] | None = None) -> dict[
     if r.reason is not None:
         out["reason"] = r.reason
     return out
+
+
+def _op_json(o: OpResult) -> dict[str, Any]:
+    out: dict[str, Any] = {"key": o.key, "action": o.action, "id": o.record_id, "status": o.status}
+    if o.lines:
+        out["lines"] = list(o.lines)
+    if o.reason is not None:
+        out["reason"] = o.reason
+    return out
+
+
+def errors_by_line(errors: Sequence[RowError]) -> dict[int, list[RowError]]:
+    """A row's problems together, lines in the order they were found (the one grouping)."""
+    by_line: dict[int, list[RowError]] = {}
+    for e in errors:
+        by_line.setdefault(e.line, []).append(e)
+    return by_line
+
+
+def invalid_rows(errors: Sequence[RowError]) -> list[RowResult]:
+    """One failed row per invalid line, its problems joined."""
+    return [
+        RowResult(line, "failed", 0, None, "; ".join(str(e) for e in errs))
+        for line, errs in errors_by_line(errors).items()
+    ]
+
+
+def op_rows(ops: Sequence[OpResult]) -> list[RowResult]:
+    """Per source line of the ops that have one."""
+    return [RowResult(line, o.status, 1, o.key, o.reason) for o in ops for line in o.lines]
 
 
 def row_results(plan: Plan, results: Sequence[GroupResult]) -> list[RowResult]:

@@ -778,6 +778,7 @@ async def _send(
                 job_id=job_id,
                 throttle_backoff=max(opts.time_scale, 0.001),
                 lock=held.lock,
+                new_job=opts.new_job,
             )
         )
         with _signals(stopper, task, err):

@@ -1,0 +1,333 @@
+"""Record ops (update, delete) through ``run_job``, in-process, against the emulator.
+
+Each op reads its record in full, compares, and PUTs it back with only its
+changes (or DELETEs it); these tests say so by the store's contents, what
+the emulator received, the journal's records and the report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nexudus_async._core.auth import BasicAuth
+from nexudus_async._core.retry import RetryPolicy
+from nexudus_async._generated.api import COWORKER_TIME_PASS
+from nexudus_async.bulk import (
+    BulkProgress,
+    JobPlan,
+    RecordOp,
+    ResourceGateway,
+    UnfinishedJobError,
+    run_job,
+)
+from nexudus_async.bulk.journal import Journal
+from nexudus_async.client import NexudusClient
+from nexudus_async.testing import (
+    DEFAULT_ADMIN_EMAIL,
+    DEFAULT_ADMIN_PASSWORD,
+    EmulatorConfig,
+    EmulatorServer,
+    FaultRule,
+    ThrottleLimits,
+    run_emulator,
+)
+
+from .helpers import CTP
+
+BILLING = f"/api/billing/{CTP}"
+GET_ONE = f"GET {BILLING}/{{Id}}"
+PUT = f"PUT {BILLING}"
+DELETE = f"DELETE {BILLING}/{{Id}}"
+FAST = RetryPolicy(backoff_initial=0.01, backoff_max=0.05)
+NEW_DATE = "2027-06-30T00:00:00Z"
+
+
+def client_for(emu: EmulatorServer, retry: RetryPolicy = FAST) -> NexudusClient:
+    auth = BasicAuth(DEFAULT_ADMIN_EMAIL, DEFAULT_ADMIN_PASSWORD)
+    return NexudusClient(emu.base_url, auth, rate_limits=None, retry=retry)
+
+
+def seed(emu: EmulatorServer, n: int, **fields: Any) -> list[int]:
+    base = {"CoworkerId": 7, "BusinessId": 1, "TimePassId": 1, "Notes": "keep me", "Used": False}
+    return [emu.store.insert(CTP, {**base, **fields})["Id"] for _ in range(n)]
+
+
+def update(record_id: int, line: int = 0, **changes: Any) -> RecordOp:
+    lines = (line,) if line else ()
+    return RecordOp(f"update:{record_id}", "update", record_id, changes, lines=lines)
+
+
+def delete(record_id: int, **expect: Any) -> RecordOp:
+    return RecordOp(f"delete:{record_id}", "delete", record_id, expect=expect)
+
+
+def plan_of(*ops: RecordOp, kind: Any = "update") -> JobPlan:
+    return JobPlan(kind, COWORKER_TIME_PASS, ops=ops)
+
+
+async def test_an_update_puts_the_full_record_back_with_only_its_changes() -> None:
+    async with run_emulator(EmulatorConfig(limits=ThrottleLimits.off())) as emu:
+        a, b = seed(emu, 2, Price=12.5)
+        async with client_for(emu) as client:
+            gateway = ResourceGateway(client.coworker_time_passes)
+            ops = (update(a, 3, ExpireDate=NEW_DATE), update(b, 4, ExpireDate=NEW_DATE))
+            report = await run_job(plan_of(*ops), gateway)
+        assert report.ok
+        assert [o.status for o in report.ops] == ["updated", "updated"]
+        assert [(r.line, r.status) for r in report.rows] == [(3, "updated"), (4, "updated")]
+        assert (report.op_reads, report.op_writes, report.create_requests) == (2, 2, 0)
+        for rid in (a, b):
+            stored = emu.store.get(CTP, rid)
+            assert stored is not None
+            assert stored["ExpireDate"] == NEW_DATE
+            # what the op did not name is sent back as read, not cleared
+            assert (stored["Notes"], str(stored["Price"]), stored["CoworkerId"]) == (
+                "keep me", "12.5", 7,
+            )  # fmt: skip
+        assert emu.stats.by_route[GET_ONE] == 2 and emu.stats.by_route[PUT] == 2
+
+
+async def test_an_update_whose_record_already_holds_the_values_sends_no_put(
+    tmp_path: Path,
+) -> None:
+    async with run_emulator(EmulatorConfig(limits=ThrottleLimits.off())) as emu:
+        [a] = seed(emu, 1, ExpireDate=NEW_DATE, Price=10.5)
+        async with client_for(emu) as client:
+            gateway = ResourceGateway(client.coworker_time_passes)
+            with Journal(tmp_path / "j.sqlite") as journal:
+                # the same values in other spellings: a date, a price with a trailing zero
+                op = update(a, ExpireDate="2027-06-30T00:00:00Z", Price="10.50")
+                report = await run_job(plan_of(op), gateway, journal=journal)
+                assert report.job_id is not None
+                record = journal.group(report.job_id, op.key)
+                assert journal.durable_commits == 0  # no write, so no intent either
+        [result] = report.ops
+        assert (result.status, result.reason) == ("skipped", "already holds the values")
+        assert report.ok and report.op_writes == 0
+        assert emu.stats.by_route[PUT] == 0 and emu.stats.by_route[GET_ONE] == 1
+        assert record is not None and (record.state, record.requests) == ("done", 0)
+
+
+async def test_a_delete_of_a_record_already_gone_is_done_without_a_write() -> None:
+    async with run_emulator(EmulatorConfig(limits=ThrottleLimits.off())) as emu:
+        a, b = seed(emu, 2)
+        emu.store.delete(ctp_spec(), b)
+        async with client_for(emu) as client:
+            gateway = ResourceGateway(client.coworker_time_passes)
+            report = await run_job(plan_of(delete(a), delete(b), kind="delete"), gateway)
+        assert report.ok
+        assert [(o.status, o.reason) for o in report.ops] == [
+            ("deleted", None), ("deleted", "already gone"),
+        ]  # fmt: skip
+        assert emu.store.all(CTP) == []
+        assert emu.stats.by_route[DELETE] == 1 and report.op_writes == 1
+
+
+def ctp_spec() -> Any:
+    from nexudus_async.testing.store import entity
+
+    return entity(CTP)
+
+
+async def test_a_delete_whose_record_moved_is_reported_not_written() -> None:
+    async with run_emulator(EmulatorConfig(limits=ThrottleLimits.off())) as emu:
+        [a] = seed(emu, 1, Used=True)
+        async with client_for(emu) as client:
+            gateway = ResourceGateway(client.coworker_time_passes)
+            report = await run_job(plan_of(delete(a, Used=False), kind="undo"), gateway)
+        [result] = report.ops
+        assert result.status == "changed"
+        assert result.reason == "changed meanwhile: Used is True, expected False"
+        assert emu.store.get(CTP, a) is not None and emu.stats.by_route[DELETE] == 0
+
+
+async def test_an_update_of_an_id_that_does_not_exist_fails_with_the_id() -> None:
+    async with run_emulator(EmulatorConfig(limits=ThrottleLimits.off())) as emu:
+        async with client_for(emu) as client:
+            gateway = ResourceGateway(client.coworker_time_passes)
+            report = await run_job(plan_of(update(999_999, Notes="x")), gateway)
+        [result] = report.ops
+        assert (result.status, result.reason) == (
+            "failed",
+            "CoworkerTimePass 999999 does not exist",
+        )
+        assert not report.ok and emu.stats.by_route[PUT] == 0
+
+
+@pytest.mark.parametrize("kind", ["drop_after", "error500_after", "not_json"])
+async def test_a_write_whose_outcome_is_unknown_is_settled_by_reading_not_resent(
+    kind: str,
+) -> None:
+    """The server executes the PUT and the answer is lost: a read finds it done."""
+    faults = (FaultRule(method="PUT", path=BILLING, kind=kind, times=1),)
+    config = EmulatorConfig(limits=ThrottleLimits.off(), faults=faults)
+    async with run_emulator(config) as emu:
+        [a] = seed(emu, 1)
+        async with client_for(emu, RetryPolicy.never()) as client:
+            gateway = ResourceGateway(client.coworker_time_passes)
+            report = await run_job(plan_of(update(a, Notes="new")), gateway)
+        [result] = report.ops
+        assert (result.status, result.writes, result.reads) == ("updated", 1, 2)
+        assert emu.stats.by_route[PUT] == 1 and emu.stats.executed[PUT] == 1
+        stored = emu.store.get(CTP, a)
+        assert stored is not None and stored["Notes"] == "new"
+
+
+async def test_a_delete_whose_answer_was_lost_is_settled_by_reading() -> None:
+    faults = (FaultRule(method="DELETE", path=f"{BILLING}/*", kind="drop_after", times=1),)
+    config = EmulatorConfig(limits=ThrottleLimits.off(), faults=faults)
+    async with run_emulator(config) as emu:
+        [a] = seed(emu, 1)
+        async with client_for(emu, RetryPolicy.never()) as client:
+            gateway = ResourceGateway(client.coworker_time_passes)
+            report = await run_job(plan_of(delete(a), kind="delete"), gateway)
+        [result] = report.ops
+        assert (result.status, result.reads) == ("deleted", 2)
+        assert emu.stats.by_route[DELETE] == 1 and emu.store.all(CTP) == []
+
+
+async def test_a_rerun_of_a_finished_job_sends_nothing(tmp_path: Path) -> None:
+    async with run_emulator(EmulatorConfig(limits=ThrottleLimits.off())) as emu:
+        ids = seed(emu, 3)
+        plan = plan_of(*(update(i, Notes="n") for i in ids))
+        async with client_for(emu) as client:
+            gateway = ResourceGateway(client.coworker_time_passes)
+            with Journal(tmp_path / "j.sqlite") as journal:
+                first = await run_job(plan, gateway, journal=journal)
+                sent = sum(emu.stats.by_route.values())
+                commits = journal.commits
+                again = await run_job(plan, gateway, journal=journal)
+                # two transactions per written op: the durable intent, the outcome
+                assert (commits, journal.durable_commits) == (3 * 2, 3)
+        assert first.ok and again.ok
+        assert sum(emu.stats.by_route.values()) == sent  # not one request
+        assert [o.status for o in again.ops] == ["skipped"] * 3
+        assert (again.op_reads, again.op_writes) == (0, 0)
+
+
+class _Killed(BaseException):
+    """A kill at a journal step: nothing after it runs (BaseException: no handler eats it)."""
+
+
+class _KillingJournal(Journal):
+    """Dies right before (``after=False``) or after the ``n``-th journal transaction."""
+
+    def __init__(self, path: Path, n: int, *, after: bool) -> None:
+        super().__init__(path)
+        self.n, self.after, self.seen = n, after, 0
+
+    def _step(self) -> None:
+        self.seen += 1
+        if self.seen == self.n:
+            raise _Killed
+
+    def mark_sending(self, *args: Any, **kwargs: Any) -> None:
+        if not self.after:
+            self._step()
+        super().mark_sending(*args, **kwargs)
+        if self.after:
+            self._step()
+
+    def settle(self, *args: Any, **kwargs: Any) -> None:
+        if not self.after:
+            self._step()
+        super().settle(*args, **kwargs)
+        if self.after:
+            self._step()
+
+
+@pytest.mark.parametrize("after", [False, True])
+@pytest.mark.parametrize("step", [1, 2, 3, 4, 5, 6])
+async def test_a_kill_at_every_journal_step_then_a_rerun_finishes_exactly(
+    tmp_path: Path, step: int, after: bool
+) -> None:
+    """Ops: an update, a delete, an update already holding its value (one transaction)."""
+    async with run_emulator(EmulatorConfig(limits=ThrottleLimits.off())) as emu:
+        a, b, c = seed(emu, 3)
+        emu.store.replace(ctp_spec(), {**_stored(emu, c), "Notes": "n"}, "x")
+        plan = JobPlan(
+            "apply", COWORKER_TIME_PASS, ops=(update(a, Notes="n"), delete(b), update(c, Notes="n"))
+        )
+        path = tmp_path / "j.sqlite"
+        async with client_for(emu) as client:
+            gateway = ResourceGateway(client.coworker_time_passes)
+            with _KillingJournal(path, step, after=after) as journal, contextlib.suppress(_Killed):
+                await run_job(plan, gateway, journal=journal, concurrency=1)
+            puts, deletes = emu.stats.by_route[PUT], emu.stats.by_route[DELETE]
+            with Journal(path) as journal:
+                again = await run_job(plan, gateway, journal=journal)
+                assert again.job_id is not None and journal.unfinished_jobs() == []
+                states = {k: g.state for k, g in journal.groups(again.job_id).items()}
+        assert again.ok, [o.reason for o in again.ops]
+        assert states == dict.fromkeys([f"update:{a}", f"delete:{b}", f"update:{c}"], "done")
+        assert _stored(emu, a)["Notes"] == "n" and emu.store.get(CTP, b) is None
+        # the rerun wrote only what the killed run had not: nothing twice
+        assert emu.stats.by_route[PUT] + emu.stats.by_route[DELETE] <= 2
+        assert (emu.stats.by_route[PUT] - puts) + (emu.stats.by_route[DELETE] - deletes) == (
+            again.op_writes
+        )
+
+
+def _stored(emu: EmulatorServer, rid: int) -> dict[str, Any]:
+    record = emu.store.get(CTP, rid)
+    assert record is not None
+    return record
+
+
+async def test_a_stop_leaves_the_rest_not_sent_in_one_journal_transaction(
+    tmp_path: Path,
+) -> None:
+    stop = asyncio.Event()
+
+    async def progress(p: BulkProgress) -> None:
+        if p.groups_done == 2:
+            stop.set()
+
+    async with run_emulator(EmulatorConfig(limits=ThrottleLimits.off())) as emu:
+        ids = seed(emu, 6)
+        plan = plan_of(*(update(i, Notes="n") for i in ids))
+        async with client_for(emu) as client:
+            gateway = ResourceGateway(client.coworker_time_passes)
+            with Journal(tmp_path / "j.sqlite") as journal:
+                report = await run_job(
+                    plan, gateway, journal=journal, concurrency=1, progress=progress, stop=stop
+                )
+                # two ops of two transactions each, and the stop's one
+                assert journal.commits == 2 * 2 + 1
+                again = await run_job(plan, gateway, journal=journal)
+        assert report.interrupted and not report.ok
+        assert [o.status for o in report.ops] == ["updated"] * 2 + ["not_sent"] * 4
+        assert again.ok and [o.status for o in again.ops] == ["skipped"] * 2 + ["updated"] * 4
+        assert emu.stats.by_route[PUT] == 6
+
+
+async def test_a_second_job_over_an_unfinished_one_is_refused_with_the_way_out(
+    tmp_path: Path,
+) -> None:
+    stop = asyncio.Event()
+    stop.set()
+    async with run_emulator(EmulatorConfig(limits=ThrottleLimits.off())) as emu:
+        a, b = seed(emu, 2)
+        async with client_for(emu) as client:
+            gateway = ResourceGateway(client.coworker_time_passes)
+            with Journal(tmp_path / "j.sqlite") as journal:
+                first = await run_job(plan_of(update(a, Notes="n")), gateway, journal=journal,
+                                      stop=stop, source="first.csv")  # fmt: skip
+                assert first.interrupted
+                with pytest.raises(UnfinishedJobError) as caught:
+                    await run_job(plan_of(update(b, Notes="n")), gateway, journal=journal)
+                assert emu.stats.by_route[GET_ONE] == 0
+                other = await run_job(
+                    plan_of(update(b, Notes="n")), gateway, journal=journal, new_job=True
+                )
+        assert first.job_id is not None
+        message = str(caught.value)
+        assert message.startswith("nothing was sent: the journal ")
+        assert f"unfinished job {first.job_id[:12]} (coworker_time_passes from first.csv" in message
+        assert "new_job=True (--new-job)" in message
+        assert other.ok and _stored(emu, b)["Notes"] == "n" and _stored(emu, a)["Notes"] != "n"
