@@ -322,38 +322,47 @@ def test_apply_counts_bad_rows() -> None:
 
 def test_undo_takes_the_newest_passes_of_each_key_and_keeps_used_ones() -> None:
     groups = [
-        UndoGroup("g1", {"CoworkerId": 101, "TimePassId": 7, "BusinessId": 1}, 2),
-        UndoGroup("g2", {"CoworkerId": 101, "TimePassId": 7, "BusinessId": 1, "Notes": "x"}, 1),
+        UndoGroup("g1", {"CoworkerId": 101, "TimePassId": 7, "BusinessId": 1}, 2, baseline=1),
+        UndoGroup("g2", {"CoworkerId": 101, "TimePassId": 7, "Notes": "x"}, 1, baseline=3),
         UndoGroup("g3", {"CoworkerId": 102, "TimePassId": 7, "BusinessId": 1}, 2),
     ]
     current = {
-        1: ctp(1),
-        5: ctp(5),
-        6: ctp(6, Used=True),
-        7: ctp(7),  # 101: the import's are 5, 6, 7
+        1: ctp(1), 5: ctp(5), 6: ctp(6, Used=True), 7: ctp(7),  # 101: the import's are 5, 6, 7
         8: ctp(8, Coworker=102),  # 102: only one of two left
         9: ctp(9, Coworker=103),
-    }
-    planned = plan_undo(CTP, groups, current)
-    assert [(o.record_id, dict(o.expect)) for o in planned.plan.ops] == [
-        (5, {"Used": False}), (7, {"Used": False}), (8, {"Used": False})
-    ]  # fmt: skip
+    }  # fmt: skip
+    planned = plan_undo(CTP, groups, current, import_job="J" * 20)
+    assert [(o.key, dict(o.expect)) for o in planned.plan.ops] == [
+        ('undo:JJJJJJJJJJJJJJJJ:5:["101","7"]', {"Used": False}),
+        ('undo:JJJJJJJJJJJJJJJJ:7:["101","7"]', {"Used": False}),
+        ('undo:JJJJJJJJJJJJJJJJ:8:["102","7"]', {"Used": False}),
+    ]
     assert [(k.record_id, k.reason) for k in planned.kept] == [
         (6, "CoworkerId=101, TimePassId=7: used since; kept (include_used deletes it)"),
         (0, "CoworkerId=102, TimePassId=7: 1 of the 2 passes are gone already"),
     ]
-    every = plan_undo(CTP, groups, current, include_used=True)
+    every = plan_undo(CTP, groups, current, import_job="J", include_used=True)
     assert [(o.record_id, dict(o.expect)) for o in every.plan.ops] == [
         (5, {}), (6, {}), (7, {}), (8, {})
     ]  # fmt: skip
 
 
+def test_undo_never_takes_a_pass_of_the_baseline() -> None:
+    """Passes that existed before the import are not its, though some of its are gone."""
+    groups = [UndoGroup("g1", {"CoworkerId": 101, "TimePassId": 7}, 3, baseline=2)]
+    planned = plan_undo(CTP, groups, {1: ctp(1), 2: ctp(2), 4: ctp(4)}, import_job="J")
+    assert [o.record_id for o in planned.plan.ops] == [4]
+    assert [k.reason for k in planned.kept] == [
+        "CoworkerId=101, TimePassId=7: 2 of the 3 passes are gone already"
+    ]
+
+
 def test_undo_rerun_counts_what_it_deleted_and_takes_no_older_pass() -> None:
     groups = [UndoGroup("g1", {"CoworkerId": 101, "TimePassId": 7}, 2)]
-    first = plan_undo(CTP, groups, {1: ctp(1), 2: ctp(2), 3: ctp(3)})
+    first = plan_undo(CTP, groups, {1: ctp(1), 2: ctp(2), 3: ctp(3)}, import_job="J")
     assert [o.record_id for o in first.plan.ops] == [2, 3]
     # The first run deleted 3, then stopped: a rerun plans the same two ops.
-    done = [first.plan.ops[1].key]
-    rerun = plan_undo(CTP, groups, {1: ctp(1), 2: ctp(2)}, prior=done)
+    done = [first.plan.ops[1].key, "undo:K:1:x", "update:1"]  # another import's, another kind's
+    rerun = plan_undo(CTP, groups, {1: ctp(1), 2: ctp(2)}, import_job="J", prior=done)
     assert rerun.plan.ops == first.plan.ops
     assert rerun.kept == ()
