@@ -16,7 +16,7 @@ import pytest
 
 from nexudus_async._core.auth import BasicAuth
 from nexudus_async._core.retry import RetryPolicy
-from nexudus_async.bulk import BulkInputError, BulkProgress
+from nexudus_async.bulk import BulkInputError, BulkProgress, UnfinishedJobError
 from nexudus_async.bulk.jobs import bulk_undo, plan_apply_for, plan_undo
 from nexudus_async.bulk.journal import Journal
 from nexudus_async.client import NexudusClient
@@ -325,3 +325,99 @@ async def test_update_rows_read_with_the_spreadsheet_options(
     assert (str(record["Price"]), record["ExpireDate"], record["Notes"]) == (
         "12.50", NEW_DATE, "keep me"
     )  # fmt: skip
+
+
+async def test_a_stopped_apply_is_finished_by_its_rerun(
+    tmp_path: Path, emu: EmulatorServer, client: NexudusClient
+) -> None:
+    stale = [
+        emu.store.insert(PTP, {"ProductId": 5, "TimePassId": t, "PassesIncluded": 1})["Id"]
+        for t in (1, 2, 3)
+    ]
+    extra = emu.store.insert(PTP, {"ProductId": 5, "TimePassId": 9, "PassesIncluded": 1})["Id"]
+    rows = [{"ProductId": 5, "TimePassId": t, "PassesIncluded": 2} for t in (1, 2, 3, 4, 5)]
+    args: dict[str, Any] = {"key": "ProductId+TimePassId", "prune": True, "where": {"product": 5}}
+    ptp = client.product_time_passes
+    with Journal(tmp_path / "job.sqlite") as journal:
+        stop, progress = stop_after(3)
+        first = await ptp.bulk_apply(
+            rows, journal=journal, stop=stop, progress=progress, concurrency=1, **args
+        )
+        assert first.interrupted
+        rerun = await ptp.bulk_apply(rows, journal=journal, **args)
+        assert rerun.ok
+    held = {r["TimePassId"]: r for r in emu.store.all(PTP)}
+    assert {t: r["PassesIncluded"] for t, r in held.items()} == {t: 2 for t in (1, 2, 3, 4, 5)}
+    assert [held[t]["Id"] for t in (1, 2, 3)] == stale and extra not in {
+        r["Id"] for r in held.values()
+    }
+    route = f"/api/billing/{PTP}"
+    assert emu.stats.by_route[f"POST {route}"] == 2  # each missing link created once
+    assert emu.stats.by_route[f"PUT {route}"] == 3
+    assert emu.stats.by_route[f"DELETE {route}/{{Id}}"] == 1
+
+
+async def test_a_stopped_apply_by_count_is_finished_by_its_rerun(
+    tmp_path: Path, emu: EmulatorServer, client: NexudusClient
+) -> None:
+    for c in (101, 102, 103):
+        seed(emu, 4, CoworkerId=c)
+    rows = [
+        {"CoworkerId": c, "BusinessId": 1, "TimePassId": 1, "Count": n}
+        for c, n in ((101, 1), (102, 2), (103, 6), (104, 2))
+    ]
+    ctp = client.coworker_time_passes
+    with Journal(tmp_path / "job.sqlite") as journal:
+        stop, progress = stop_after(3)
+        first = await ctp.bulk_apply(
+            rows, prune=True, where={"time_pass": 1}, journal=journal, stop=stop,
+            progress=progress, concurrency=1,
+        )  # fmt: skip
+        assert first.interrupted
+        rerun = await ctp.bulk_apply(rows, prune=True, where={"time_pass": 1}, journal=journal)
+        assert rerun.ok
+    held = {c: emu.store.count(CTP, CoworkerId=c) for c in (101, 102, 103, 104)}
+    assert held == {101: 1, 102: 2, 103: 6, 104: 2}
+    assert emu.stats.by_route[DELETE] == 5  # 3 of 101's and 2 of 102's, once each
+    assert emu.stats.by_route[POST] == 2
+
+
+async def test_a_second_job_over_an_unfinished_one_is_refused(
+    tmp_path: Path, emu: EmulatorServer, client: NexudusClient
+) -> None:
+    seed(emu, 4)
+    ctp = client.coworker_time_passes
+    with Journal(tmp_path / "job.sqlite") as journal:
+        stop, progress = stop_after(1)
+        first = await ctp.bulk_update(
+            where={"coworker": 101}, set={"Notes": "a"}, journal=journal, stop=stop,
+            progress=progress, concurrency=1,
+        )  # fmt: skip
+        assert first.interrupted
+        puts = emu.stats.by_route[PUT]
+        with pytest.raises(UnfinishedJobError, match="new_job=True"):
+            await ctp.bulk_update(where={"coworker": 101}, set={"Notes": "b"}, journal=journal)
+        assert emu.stats.by_route[PUT] == puts
+        other = await ctp.bulk_update(
+            where={"coworker": 101}, set={"Notes": "b"}, journal=journal, new_job=True
+        )
+        assert other.ok
+    assert {r["Notes"] for r in emu.store.all(CTP)} == {"b"}
+
+
+async def test_apply_time_passes_by_business_and_name(
+    emu: EmulatorServer, client: NexudusClient
+) -> None:
+    existing = {r["Name"]: r for r in emu.store.all("timepasses")}
+    name, record = next(iter(existing.items()))
+    rows = [
+        {"BusinessId": record["BusinessId"], "Name": name, "Price": "99.5"},
+        {"BusinessId": record["BusinessId"], "Name": "Brand new pass", "Price": "5",
+         "CurrencyId": record["CurrencyId"]},
+    ]  # fmt: skip
+    report = await client.time_passes.bulk_apply(rows, key="BusinessId+Name")
+    assert report.ok
+    after = {r["Name"]: r for r in emu.store.all("timepasses")}
+    assert str(after[name]["Price"]) in ("99.5", "99.50")
+    assert after[name]["Id"] == record["Id"] and "Brand new pass" in after
+    assert len(after) == len(existing) + 1

@@ -274,7 +274,7 @@ def test_apply_counts_creates_the_shortfall_and_prunes_the_surplus_newest_first(
         {"CoworkerId": 101, "BusinessId": 1, "TimePassId": 7, "Count": 5},
         {"CoworkerId": 102, "BusinessId": 1, "TimePassId": 7, "Count": "1"},
     )
-    planned = plan_apply_counts(CTP, file, current, prune=True)
+    planned = plan_apply_counts(CTP, file, current, prune_scope=list(current))
     assert planned.errors == ()
     (group,) = planned.plan.groups
     assert group.count == 3 and group.fields["CoworkerId"] == 101  # the used pass does not count
@@ -366,3 +366,11 @@ def test_undo_rerun_counts_what_it_deleted_and_takes_no_older_pass() -> None:
     rerun = plan_undo(CTP, groups, {1: ctp(1), 2: ctp(2)}, import_job="J", prior=done)
     assert rerun.plan.ops == first.plan.ops
     assert rerun.kept == ()
+
+
+def test_apply_counts_prunes_only_inside_the_scope() -> None:
+    """Passes read because a row could describe them, outside ``where``, are never pruned."""
+    current = {1: ctp(1), 2: ctp(2), 3: ctp(3, Coworker=109), 4: ctp(4, Coworker=110)}
+    file = rows({"CoworkerId": 101, "BusinessId": 1, "TimePassId": 7, "Count": 1})
+    planned = plan_apply_counts(CTP, file, current, prune_scope=[1, 4])
+    assert [o.record_id for o in planned.plan.ops] == [1, 4]  # not 2, nor the stray 3

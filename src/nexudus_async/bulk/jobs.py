@@ -194,6 +194,28 @@ async def _union(reader: Reader, queries: list[dict[str, Any]]) -> dict[int, Cur
     return found
 
 
+async def _plan_counts(
+    reader: Reader,
+    source: list[SourceRow],
+    prune_where: Mapping[str, Any] | None,
+    common: dict[str, Any],
+) -> Planned:
+    """By count: the unused passes the rows could describe, and with a prune scope, its own."""
+    entity, resource = reader.entity, reader.resource
+    checked, errors, _ = count_rows(entity, source, lenient=common["lenient"])
+    if errors:
+        return plan_apply_counts(entity, source, {}, **common)
+    unused = {"used": False}
+    shared = narrowing(resource, (r.alike for r in checked), entity.reconcile)
+    query = {**prune_where, **unused} if prune_where is not None else None
+    scope = await reader.scope(query) if query is not None else None
+    wanted = {**shared, **unused}
+    current = {**(scope or {}), **(await reader.scope(wanted) if wanted != query else {})}
+    return plan_apply_counts(
+        entity, source, current, prune_scope=scope, planning_reads=reader.reads, **common
+    )
+
+
 async def plan_apply_for(
     resource: Resource[Any, Any],
     rows: Rows,
@@ -228,15 +250,7 @@ async def plan_apply_for(
     if source and COUNT_COLUMN in source[0].data:
         if key is not None or entity.count_field is None:
             raise TypeError(f"rows with {COUNT_COLUMN} apply {entity.name}s by count: no key=")
-        checked, errors, _ = count_rows(entity, source, lenient=lenient)
-        shared = narrowing(resource, (r.alike for r in checked), entity.reconcile)
-        used_filter = {"used": False}
-        queries = [{**(where or {}), **used_filter}] if prune else []
-        queries.append({**shared, **used_filter})
-        current = await _union(reader, queries) if not errors else {}
-        return plan_apply_counts(
-            entity, source, current, prune=prune, planning_reads=reader.reads, **common
-        )
+        return await _plan_counts(reader, source, where if prune else None, common)
     if key is None:
         raise TypeError("bulk_apply() needs key= (Id, SystemId or a natural key such as "
                         f"{'+'.join(entity.reconcile) or 'ProductId+TimePassId'})")  # fmt: skip
