@@ -374,3 +374,22 @@ def test_apply_counts_prunes_only_inside_the_scope() -> None:
     file = rows({"CoworkerId": 101, "BusinessId": 1, "TimePassId": 7, "Count": 1})
     planned = plan_apply_counts(CTP, file, current, prune_scope=[1, 4])
     assert [o.record_id for o in planned.plan.ops] == [1, 4]  # not 2, nor the stray 3
+
+
+def test_the_estimate_counts_split_creates_and_the_time_the_limits_set() -> None:
+    from nexudus_async._core.throttle import RateLimits
+    from nexudus_async.bulk.schedule import finish_seconds
+
+    file = rows({"CoworkerId": 101, "BusinessId": 1, "TimePassId": 7, "Count": 5})
+    planned = plan_apply_counts(CTP, file, {9: ctp(9, Coworker=102)}, prune_scope=[9], cap=2)
+    est = planned.estimate
+    assert (est.creates, est.deletes, est.full_reads, est.baseline_reads) == (3, 1, 1, 1)
+    assert (est.reads, est.writes) == (2, 4)
+    published = RateLimits.published()
+    assert est.seconds() == finish_seconds(published, reads=2, writes=4) > 0
+    summary = planned.to_json()
+    assert summary["creates"] == 5 and summary["deletes"] == 1
+    assert summary["requests"] == {
+        "planning_reads": 0, "full_reads": 1, "puts": 0, "deletes": 1, "creates": 3,
+        "baseline_reads": 1, "total": 6,
+    }  # fmt: skip

@@ -234,7 +234,9 @@ def plan_apply(
         ops += [delete_op(rid) for rid in sorted(set(prune_scope) - state.matched)]
     ops += [delete_op(rid) for rid in _prior_deletes(prior, ops)]
     groups = make_plan(entity, state.creates, cap=cap).groups if state.creates else ()
-    plan = JobPlan("apply", entity, _prior_groups(groups, prior), tuple(ops), planning_reads)
+    plan = JobPlan(
+        "apply", entity, _prior_groups(groups, prior), tuple(ops), planning_reads, cap=cap, rows=n
+    )
     errors = tuple(sorted(state.errors, key=lambda e: e.line))
     return Planned(plan, errors, tuple(sorted(state.unchanged)), rows=n)
 
@@ -370,5 +372,7 @@ def plan_apply_counts(
     ops += [delete_op(rid, (), UNUSED) for rid in _prior_deletes(prior, ops)]
     ops.sort(key=lambda o: o.record_id)
     groups = make_plan(entity, creates, cap=cap).groups if creates else ()
-    plan = JobPlan("apply", entity, _prior_groups(groups, prior), tuple(ops), planning_reads)
+    plan = JobPlan(
+        "apply", entity, _prior_groups(groups, prior), tuple(ops), planning_reads, cap=cap, rows=n
+    )
     return Planned(plan, tuple(sorted(errors, key=lambda e: e.line)), rows=n)
