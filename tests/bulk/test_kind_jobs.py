@@ -421,3 +421,74 @@ async def test_apply_time_passes_by_business_and_name(
     assert str(after[name]["Price"]) in ("99.5", "99.50")
     assert after[name]["Id"] == record["Id"] and "Brand new pass" in after
     assert len(after) == len(existing) + 1
+
+
+async def test_an_update_whose_changes_leave_its_scope_is_finished_by_its_rerun(
+    tmp_path: Path, emu: EmulatorServer, client: NexudusClient
+) -> None:
+    """Records a stopped run updated no longer match ``where``: the rerun still plans them
+    (from the journal), so its plan is the first run's and the job is the same job."""
+    ids = seed(emu, 6)
+    where, changes = {"notes": "keep me"}, {"Notes": "done"}
+    ctp = client.coworker_time_passes
+    with Journal(tmp_path / "job.sqlite") as journal:
+        stop, progress = stop_after(2)
+        first = await ctp.bulk_update(
+            where=where, set=changes, journal=journal, stop=stop, progress=progress, concurrency=1
+        )
+        assert first.interrupted
+        rerun = await ctp.bulk_update(where=where, set=changes, journal=journal)
+        assert rerun.ok and rerun.job_id == first.job_id
+    assert emu.stats.by_route[PUT] == len(ids)
+    assert {r["Notes"] for r in emu.store.all(CTP)} == {"done"}
+
+
+async def _cancel_after(done: int, job: Any) -> None:
+    """Run ``job(progress)``, cancelled from inside once ``done`` units are done."""
+    task = asyncio.current_task()
+    assert task is not None
+
+    async def progress(p: BulkProgress) -> None:
+        if p.records_done >= done:
+            task.cancel()
+
+    with pytest.raises(asyncio.CancelledError):
+        await job(progress)
+    task.uncancel()
+
+
+@pytest.mark.parametrize("done", [1, 3])
+async def test_every_kind_cancelled_mid_run_is_finished_by_its_rerun_writing_nothing_twice(
+    tmp_path: Path, emu: EmulatorServer, client: NexudusClient, done: int
+) -> None:
+    ctp = client.coworker_time_passes
+    seed(emu, 5, CoworkerId=201)
+    seed(emu, 5, CoworkerId=202)
+    counts = [{"CoworkerId": 203, "BusinessId": 1, "TimePassId": 1, "Count": 1}]
+    imported = [{"CoworkerId": 204, "BusinessId": 1, "TimePassId": 1, "CreateMultiple": 5}]
+    with Journal(tmp_path / "update.sqlite") as j:
+        update = {"where": {"coworker": 201}, "set": {"Notes": "u"}, "journal": j}
+        await _cancel_after(done, lambda p: ctp.bulk_update(**update, progress=p, concurrency=1))
+        assert (await ctp.bulk_update(**update)).ok
+    with Journal(tmp_path / "delete.sqlite") as j:
+        delete = {"where": {"coworker": 202}, "journal": j}
+        await _cancel_after(done, lambda p: ctp.bulk_delete(**delete, progress=p, concurrency=1))
+        assert (await ctp.bulk_delete(**delete)).ok
+    seed(emu, 5, CoworkerId=203)
+    with Journal(tmp_path / "apply.sqlite") as j:
+        apply = {"prune": True, "where": {"coworker": 203}, "journal": j}
+        await _cancel_after(
+            done, lambda p: ctp.bulk_apply(counts, **apply, progress=p, concurrency=1)
+        )
+        assert (await ctp.bulk_apply(counts, **apply)).ok
+    with Journal(tmp_path / "import.sqlite") as j:
+        assert (await ctp.bulk_create(imported, journal=j)).ok
+        undo = {"rows": imported}
+        await _cancel_after(done, lambda p: bulk_undo(client, j, **undo, progress=p, concurrency=1))
+        assert (await bulk_undo(client, j, **undo)).ok
+    assert emu.stats.by_route[PUT] == 5
+    assert emu.stats.by_route[DELETE] == 5 + 4 + 5
+    assert {r["Notes"] for r in emu.store.all(CTP) if r["CoworkerId"] == 201} == {"u"}
+    assert {c: emu.store.count(CTP, CoworkerId=c) for c in (201, 202, 203, 204)} == {
+        201: 5, 202: 0, 203: 1, 204: 0
+    }  # fmt: skip
