@@ -274,7 +274,7 @@ def test_apply_counts_creates_the_shortfall_and_prunes_the_surplus_newest_first(
         {"CoworkerId": 101, "BusinessId": 1, "TimePassId": 7, "Count": 5},
         {"CoworkerId": 102, "BusinessId": 1, "TimePassId": 7, "Count": "1"},
     )
-    planned = plan_apply_counts(CTP, file, current, prune=True)
+    planned = plan_apply_counts(CTP, file, current, prune_scope=list(current))
     assert planned.errors == ()
     (group,) = planned.plan.groups
     assert group.count == 3 and group.fields["CoworkerId"] == 101  # the used pass does not count
@@ -322,38 +322,74 @@ def test_apply_counts_bad_rows() -> None:
 
 def test_undo_takes_the_newest_passes_of_each_key_and_keeps_used_ones() -> None:
     groups = [
-        UndoGroup("g1", {"CoworkerId": 101, "TimePassId": 7, "BusinessId": 1}, 2),
-        UndoGroup("g2", {"CoworkerId": 101, "TimePassId": 7, "BusinessId": 1, "Notes": "x"}, 1),
+        UndoGroup("g1", {"CoworkerId": 101, "TimePassId": 7, "BusinessId": 1}, 2, baseline=1),
+        UndoGroup("g2", {"CoworkerId": 101, "TimePassId": 7, "Notes": "x"}, 1, baseline=3),
         UndoGroup("g3", {"CoworkerId": 102, "TimePassId": 7, "BusinessId": 1}, 2),
     ]
     current = {
-        1: ctp(1),
-        5: ctp(5),
-        6: ctp(6, Used=True),
-        7: ctp(7),  # 101: the import's are 5, 6, 7
+        1: ctp(1), 5: ctp(5), 6: ctp(6, Used=True), 7: ctp(7),  # 101: the import's are 5, 6, 7
         8: ctp(8, Coworker=102),  # 102: only one of two left
         9: ctp(9, Coworker=103),
-    }
-    planned = plan_undo(CTP, groups, current)
-    assert [(o.record_id, dict(o.expect)) for o in planned.plan.ops] == [
-        (5, {"Used": False}), (7, {"Used": False}), (8, {"Used": False})
-    ]  # fmt: skip
+    }  # fmt: skip
+    planned = plan_undo(CTP, groups, current, import_job="J" * 20)
+    assert [(o.key, dict(o.expect)) for o in planned.plan.ops] == [
+        ('undo:JJJJJJJJJJJJJJJJ:5:["101","7"]', {"Used": False}),
+        ('undo:JJJJJJJJJJJJJJJJ:7:["101","7"]', {"Used": False}),
+        ('undo:JJJJJJJJJJJJJJJJ:8:["102","7"]', {"Used": False}),
+    ]
     assert [(k.record_id, k.reason) for k in planned.kept] == [
         (6, "CoworkerId=101, TimePassId=7: used since; kept (include_used deletes it)"),
         (0, "CoworkerId=102, TimePassId=7: 1 of the 2 passes are gone already"),
     ]
-    every = plan_undo(CTP, groups, current, include_used=True)
+    every = plan_undo(CTP, groups, current, import_job="J", include_used=True)
     assert [(o.record_id, dict(o.expect)) for o in every.plan.ops] == [
         (5, {}), (6, {}), (7, {}), (8, {})
     ]  # fmt: skip
 
 
+def test_undo_never_takes_a_pass_of_the_baseline() -> None:
+    """Passes that existed before the import are not its, though some of its are gone."""
+    groups = [UndoGroup("g1", {"CoworkerId": 101, "TimePassId": 7}, 3, baseline=2)]
+    planned = plan_undo(CTP, groups, {1: ctp(1), 2: ctp(2), 4: ctp(4)}, import_job="J")
+    assert [o.record_id for o in planned.plan.ops] == [4]
+    assert [k.reason for k in planned.kept] == [
+        "CoworkerId=101, TimePassId=7: 2 of the 3 passes are gone already"
+    ]
+
+
 def test_undo_rerun_counts_what_it_deleted_and_takes_no_older_pass() -> None:
     groups = [UndoGroup("g1", {"CoworkerId": 101, "TimePassId": 7}, 2)]
-    first = plan_undo(CTP, groups, {1: ctp(1), 2: ctp(2), 3: ctp(3)})
+    first = plan_undo(CTP, groups, {1: ctp(1), 2: ctp(2), 3: ctp(3)}, import_job="J")
     assert [o.record_id for o in first.plan.ops] == [2, 3]
     # The first run deleted 3, then stopped: a rerun plans the same two ops.
-    done = [first.plan.ops[1].key]
-    rerun = plan_undo(CTP, groups, {1: ctp(1), 2: ctp(2)}, prior=done)
+    done = [first.plan.ops[1].key, "undo:K:1:x", "update:1"]  # another import's, another kind's
+    rerun = plan_undo(CTP, groups, {1: ctp(1), 2: ctp(2)}, import_job="J", prior=done)
     assert rerun.plan.ops == first.plan.ops
     assert rerun.kept == ()
+
+
+def test_apply_counts_prunes_only_inside_the_scope() -> None:
+    """Passes read because a row could describe them, outside ``where``, are never pruned."""
+    current = {1: ctp(1), 2: ctp(2), 3: ctp(3, Coworker=109), 4: ctp(4, Coworker=110)}
+    file = rows({"CoworkerId": 101, "BusinessId": 1, "TimePassId": 7, "Count": 1})
+    planned = plan_apply_counts(CTP, file, current, prune_scope=[1, 4])
+    assert [o.record_id for o in planned.plan.ops] == [1, 4]  # not 2, nor the stray 3
+
+
+def test_the_estimate_counts_split_creates_and_the_time_the_limits_set() -> None:
+    from nexudus_async._core.throttle import RateLimits
+    from nexudus_async.bulk.schedule import finish_seconds
+
+    file = rows({"CoworkerId": 101, "BusinessId": 1, "TimePassId": 7, "Count": 5})
+    planned = plan_apply_counts(CTP, file, {9: ctp(9, Coworker=102)}, prune_scope=[9], cap=2)
+    est = planned.estimate
+    assert (est.creates, est.deletes, est.full_reads, est.baseline_reads) == (3, 1, 1, 1)
+    assert (est.reads, est.writes) == (2, 4)
+    published = RateLimits.published()
+    assert est.seconds() == finish_seconds(published, reads=2, writes=4) > 0
+    summary = planned.to_json()
+    assert summary["creates"] == 5 and summary["deletes"] == 1
+    assert summary["requests"] == {
+        "planning_reads": 0, "full_reads": 1, "puts": 0, "deletes": 1, "creates": 3,
+        "baseline_reads": 1, "total": 6,
+    }  # fmt: skip

@@ -28,25 +28,25 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .._core.entity import Entity
 from .._core.resource import Resource
+from .engine import run_job
 from .executor import BulkInputError, rows_from_mappings
 from .formatted_rows import CELL_OPTIONS, formatted_rows
+from .gateway import ResourceGateway
 from .journal import JobRecord, Journal
 from .kinds.apply import COUNT_COLUMN, count_rows, parse_key, plan_apply, plan_apply_counts, row_key
 from .kinds.common import Planned
 from .kinds.delete import delete_ids, plan_delete
 from .kinds.read import Reader, narrowing
 from .kinds.records import Current
-from .kinds.undo import UndoGroup, plan_undo as plan_undo_records, undo_keys
+from .kinds.undo import UndoGroup, plan_undo as plan_undo_records, undo_keys, undo_tag
 from .kinds.update import check_set, plan_update, query_wanted, update_rows
 from .plan import make_plan
+from .report import BulkReport, OpResult, op_rows
 from .rows import SourceRow, validate_rows
-
-if TYPE_CHECKING:
-    from .report import BulkReport
 
 __all__ = [
     "bulk_apply_for",
@@ -129,7 +129,7 @@ async def plan_update_for(
             raise TypeError("bulk_update() takes set= with where= only: rows give the changes")
         source = _source_rows(rows, cells)
         wanted, errors = update_rows(entity, source, lenient=lenient)
-        current = await reader.by_ids(w[0] for w in wanted) if not errors else {}
+        current = await reader.by_ids(w[0] for w in wanted)  # all problems in one go
         return plan_update(
             entity, wanted, current, errors=errors, planning_reads=reader.reads,
             rows=len(source), prior=prior,
@@ -194,6 +194,28 @@ async def _union(reader: Reader, queries: list[dict[str, Any]]) -> dict[int, Cur
     return found
 
 
+async def _plan_counts(
+    reader: Reader,
+    source: list[SourceRow],
+    prune_where: Mapping[str, Any] | None,
+    common: dict[str, Any],
+) -> Planned:
+    """By count: the unused passes the rows could describe, and with a prune scope, its own."""
+    entity, resource = reader.entity, reader.resource
+    checked, errors, _ = count_rows(entity, source, lenient=common["lenient"])
+    if errors:
+        return plan_apply_counts(entity, source, {}, **common)
+    unused = {"used": False}
+    shared = narrowing(resource, (r.alike for r in checked), entity.reconcile)
+    query = {**prune_where, **unused} if prune_where is not None else None
+    scope = await reader.scope(query) if query is not None else None
+    wanted = {**shared, **unused}
+    current = {**(scope or {}), **(await reader.scope(wanted) if wanted != query else {})}
+    return plan_apply_counts(
+        entity, source, current, prune_scope=scope, planning_reads=reader.reads, **common
+    )
+
+
 async def plan_apply_for(
     resource: Resource[Any, Any],
     rows: Rows,
@@ -228,15 +250,7 @@ async def plan_apply_for(
     if source and COUNT_COLUMN in source[0].data:
         if key is not None or entity.count_field is None:
             raise TypeError(f"rows with {COUNT_COLUMN} apply {entity.name}s by count: no key=")
-        checked, errors, _ = count_rows(entity, source, lenient=lenient)
-        shared = narrowing(resource, (r.alike for r in checked), entity.reconcile)
-        used_filter = {"used": False}
-        queries = [{**(where or {}), **used_filter}] if prune else []
-        queries.append({**shared, **used_filter})
-        current = await _union(reader, queries) if not errors else {}
-        return plan_apply_counts(
-            entity, source, current, prune=prune, planning_reads=reader.reads, **common
-        )
+        return await _plan_counts(reader, source, where if prune else None, common)
     if key is None:
         raise TypeError("bulk_apply() needs key= (Id, SystemId or a natural key such as "
                         f"{'+'.join(entity.reconcile) or 'ProductId+TimePassId'})")  # fmt: skip
@@ -260,7 +274,7 @@ async def plan_apply_for(
 
 
 def _is_op(key: str) -> bool:
-    return key.startswith(("update:", "delete:"))
+    return key.startswith(("update:", "delete:", "undo:"))
 
 
 def import_job(journal: Journal, job_id: str | None = None) -> JobRecord:
@@ -301,7 +315,7 @@ def undo_groups(
             "journal nor the rows given say their customer and time pass: pass the "
             "import's rows (rows=...)"
         )
-    return [UndoGroup(k, fields[k], g.created) for k, g in records.items() if g.created]
+    return [UndoGroup(k, fields[k], g.created, g.baseline) for k, g in records.items() if g.created]
 
 
 def _since(job: JobRecord) -> _dt.datetime:
@@ -354,26 +368,56 @@ async def plan_undo(
     groups = undo_groups(journal, job, entity, rows, **cells)
     reader = Reader(resource)
     current = await _window(reader, groups, _since(job)) if groups else {}
-    prior = prior_units(journal, entity.attribute, new_job=new_job)
+    tag = undo_tag(job.job_id)
+    prior = [k for j in journal.jobs() for k in journal.groups(j.job_id) if k.startswith(tag)]
     return plan_undo_records(
-        entity, groups, current, include_used=include_used, planning_reads=reader.reads,
-        prior=prior,
+        entity, groups, current, import_job=job.job_id, include_used=include_used,
+        planning_reads=reader.reads, prior=[] if new_job else prior,
     )  # fmt: skip
 
 
 # ---------------------------------------------------------------- running
 
 
-async def _run(resource: Resource[Any, Any], planned: Planned, options: dict[str, Any]) -> Any:
-    """Run a plan through the engine; bad input found by planning raises, nothing sent."""
+async def _run(
+    resource: Resource[Any, Any], planned: Planned, options: dict[str, Any]
+) -> BulkReport:
+    """Run a plan through the engine; bad input found by planning raises, nothing sent.
+
+    The report also says what planning settled without a request: records
+    already holding the values (``skipped``), already gone (``deleted``), kept
+    with a reason (an undo's used pass: ``changed``).
+    """
     if planned.errors:
         raise BulkInputError(list(planned.errors))
-    import importlib
+    report = await run_job(planned.plan, ResourceGateway(resource), **options)
+    settled = _settled(planned)
+    if settled:
+        report.ops.extend(settled)
+        report.rows = sorted([*report.rows, *op_rows(settled)], key=lambda r: r.line)
+    return report
 
-    from .gateway import ResourceGateway
 
-    engine = importlib.import_module("nexudus_async.bulk.engine")
-    return await engine.run_job(planned.plan, ResourceGateway(resource), **options)
+def _settled(planned: Planned) -> list[OpResult]:
+    """Results for what planning settled: no request was needed for them."""
+    lines = planned.lines
+    out = [
+        OpResult(f"update:{rid}", "update", rid, "skipped", 0, 0, "already holds the values",
+                 lines.get(rid, ()))
+        for rid in planned.unchanged
+    ]  # fmt: skip
+    out += [
+        OpResult(
+            f"delete:{rid}", "delete", rid, "deleted", 0, 0, "already gone", lines.get(rid, ())
+        )
+        for rid in planned.gone
+    ]
+    out += [
+        OpResult(f"kept:{k.record_id or i}", "delete", k.record_id,
+                 "changed" if k.record_id else "deleted", 0, 0, k.reason, k.lines)
+        for i, k in enumerate(planned.kept)
+    ]  # fmt: skip
+    return out
 
 
 def _planning(options: dict[str, Any]) -> dict[str, Any]:
@@ -402,8 +446,7 @@ async def bulk_update_for(
         resource, rows, where=where, set=set, allow_unknown_enum_values=lenient,
         **_planning(options),
     )  # fmt: skip
-    report: BulkReport = await _run(resource, planned, options)
-    return report
+    return await _run(resource, planned, options)
 
 
 async def bulk_delete_for(
@@ -418,8 +461,7 @@ async def bulk_delete_for(
     A record already gone counts as deleted.
     """
     planned = await plan_delete_for(resource, rows, where=where, **_planning(options))
-    report: BulkReport = await _run(resource, planned, options)
-    return report
+    return await _run(resource, planned, options)
 
 
 async def bulk_apply_for(
@@ -440,8 +482,7 @@ async def bulk_apply_for(
     if "max_per_request" in options:
         planning["max_per_request"] = options.pop("max_per_request")
     planned = await plan_apply_for(resource, rows, key=key, prune=prune, where=where, **planning)
-    report: BulkReport = await _run(resource, planned, options)
-    return report
+    return await _run(resource, planned, options)
 
 
 async def bulk_undo(
@@ -465,5 +506,4 @@ async def bulk_undo(
     job = import_job(journal, job_id)
     resource: Resource[Any, Any] = getattr(client, job.entity)
     options["journal"] = journal
-    report: BulkReport = await _run(resource, planned, options)
-    return report
+    return await _run(resource, planned, options)

@@ -234,7 +234,9 @@ def plan_apply(
         ops += [delete_op(rid) for rid in sorted(set(prune_scope) - state.matched)]
     ops += [delete_op(rid) for rid in _prior_deletes(prior, ops)]
     groups = make_plan(entity, state.creates, cap=cap).groups if state.creates else ()
-    plan = JobPlan("apply", entity, _prior_groups(groups, prior), tuple(ops), planning_reads)
+    plan = JobPlan(
+        "apply", entity, _prior_groups(groups, prior), tuple(ops), planning_reads, cap=cap, rows=n
+    )
     errors = tuple(sorted(state.errors, key=lambda e: e.line))
     return Planned(plan, errors, tuple(sorted(state.unchanged)), rows=n)
 
@@ -336,16 +338,16 @@ def plan_apply_counts(
     rows: Iterable[SourceRow],
     current: Mapping[int, Current],
     *,
-    prune: bool = False,
+    prune_scope: Collection[int] | None = None,
     planning_reads: int = 0,
     lenient: bool = False,
     cap: int | None = None,
     prior: Mapping[str, int] | None = None,
 ) -> Planned:
-    """The shortfall of each row's unused passes created; with ``prune``, surpluses (newest
-    first) and the scope's unused passes no row describes deleted. ``current``: the unused
-    passes of the scope, by Id. ``prior``: as for :func:`plan_apply` (a journaled group
-    keeps its count, a journaled delete stays)."""
+    """The shortfall of each row's unused passes created. With ``prune_scope`` (the Ids
+    of the job's scope), its passes beyond a row's count (newest first) and those no row
+    describes are deleted. ``current``: the unused passes read, by Id. ``prior``: as for
+    :func:`plan_apply` (a journaled group keeps its count, a journaled delete stays)."""
     prior = prior or {}
     checked, errors, n = count_rows(entity, rows, lenient=lenient)
     held: dict[int, list[int]] = {r.line: [] for r in checked}
@@ -358,17 +360,19 @@ def plan_apply_counts(
         (held[owner.line] if owner is not None else strays).append(rid)
     creates: list[ValidRow] = []
     ops: list[RecordOp] = []
+    in_scope = set(prune_scope) if prune_scope is not None else set()
     for r in checked:
         have = held[r.line]
-        if len(have) < r.want or group_key(entity, r.valid) in prior:
+        if len(have) < r.want or (prior and group_key(entity, r.valid) in prior):
             creates.append(attrs.evolve(r.valid, count=max(r.want - len(have), 1)))
-        elif prune and len(have) > r.want:
-            surplus = sorted(have, reverse=True)[: len(have) - r.want]
-            ops += [delete_op(rid, (r.line,), UNUSED) for rid in surplus]
-    if prune:
-        ops += [delete_op(rid, (), UNUSED) for rid in strays]
+        elif len(have) > r.want:
+            surplus = [rid for rid in sorted(have, reverse=True) if rid in in_scope]
+            ops += [delete_op(rid, (r.line,), UNUSED) for rid in surplus[: len(have) - r.want]]
+    ops += [delete_op(rid, (), UNUSED) for rid in strays if rid in in_scope]
     ops += [delete_op(rid, (), UNUSED) for rid in _prior_deletes(prior, ops)]
     ops.sort(key=lambda o: o.record_id)
     groups = make_plan(entity, creates, cap=cap).groups if creates else ()
-    plan = JobPlan("apply", entity, _prior_groups(groups, prior), tuple(ops), planning_reads)
+    plan = JobPlan(
+        "apply", entity, _prior_groups(groups, prior), tuple(ops), planning_reads, cap=cap, rows=n
+    )
     return Planned(plan, tuple(sorted(errors, key=lambda e: e.line)), rows=n)

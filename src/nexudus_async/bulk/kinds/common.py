@@ -134,11 +134,7 @@ class Planned:
     def estimate(self) -> RequestEstimate:
         plan = self.plan
         ops = plan.ops
-        creates = 0
-        if plan.groups:
-            count = plan.entity.field(plan.entity.count_field) if plan.entity.count_field else None
-            cap = count.maximum if count is not None else None
-            creates = sum(g.requests(cap) if cap is not None else 1 for g in plan.groups)
+        creates = plan.create_plan("").create_requests if plan.groups else 0
         return RequestEstimate(
             planning_reads=plan.planning_reads,
             full_reads=len(ops),

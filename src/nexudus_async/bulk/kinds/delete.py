@@ -67,7 +67,7 @@ def plan_delete(
             ops.append(delete_op(rid, wanted[rid], expect))
         else:
             gone.append(rid)
-    plan = JobPlan("delete", entity, ops=tuple(ops), planning_reads=planning_reads)
+    plan = JobPlan("delete", entity, ops=tuple(ops), planning_reads=planning_reads, rows=rows)
     problems = tuple(sorted(errors, key=lambda e: e.line))
     lines = {rid: wanted[rid] for rid in gone if wanted[rid]}
     return Planned(plan, problems, gone=tuple(gone), rows=rows, lines=lines)

@@ -1,17 +1,26 @@
 """Planning an undo: delete what an import created, by its journal.
 
 Pure; the passes come in already read (:mod:`.records`). The journal knows,
-per group, the customer and time pass and how many passes the import
-created, and the job's window (its ``since``: the lower bound every count of
-the job used). The undo deletes, per customer and time pass, that many of
-the matching passes created in the window, **newest first**: the same
-assumption reconciliation documents (while the import ran, nothing else
-created passes for the same customer and time pass), so the newest ones are
-the import's.
+per group, how many passes the import created and its *baseline* (the
+matching passes that existed before it was sent), and the job's window (its
+``since``: the lower bound every count of the job used); the customer and
+time pass of a group come from the journal or from the import's rows.
+
+Per customer and time pass, the passes of the window in ``Id`` order are: the
+``baseline`` older ones (never touched), then the import's, then any created
+since. The undo deletes as many as the import created, **newest first**, from
+after the baseline: the assumption reconciliation documents (while the
+import ran, nothing else created passes for the same customer and time pass).
 
 A pass used since then is reported and kept, unless ``include_used``; every
 delete of an unused one carries ``expect={"Used": False}``, so a pass used
 between planning and its delete is reported, not deleted.
+
+Every op's journal key names the import and the customer and time pass
+(``undo:<import>:<Id>:<key>``): a later undo of the same import, after a stop
+or after it finished, counts what earlier ones deleted and plans them again,
+so it never takes an older pass in place of one already deleted, and its plan
+is the first one's.
 """
 
 from __future__ import annotations
@@ -26,7 +35,7 @@ from ..ops import JobPlan, RecordOp
 from ..snapshot import key_text
 from .common import Kept, Planned
 
-__all__ = ["UndoGroup", "plan_undo", "undo_keys"]
+__all__ = ["UndoGroup", "plan_undo", "undo_keys", "undo_tag"]
 
 UNUSED = {"Used": False}
 
@@ -41,7 +50,8 @@ class UndoGroup:
     """Its create fields (API names): at least the entity's reconcile fields."""
     created: int
     """Passes the import created for it (the journal's count)."""
-    lines: tuple[int, ...] = ()
+    baseline: int = 0
+    """Matching passes in the window before the group was sent (the journal's)."""
 
 
 def _key(entity: Entity, fields: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -57,21 +67,40 @@ def undo_keys(entity: Entity, groups: Iterable[UndoGroup]) -> dict[tuple[Any, ..
     return want
 
 
-def undo_op(record_id: int, key: tuple[Any, ...], guard: bool) -> RecordOp:
-    """The delete of one pass (``guard``: only while unused); its journal key names its
-    customer and time pass, so a rerun knows which key a pass deleted earlier counted for."""
+def undo_tag(import_job: str) -> str:
+    """The prefix of every op key of an undo of ``import_job``."""
+    return f"undo:{import_job[:16]}:"
+
+
+def undo_op(tag: str, record_id: int, key: tuple[Any, ...], guard: bool) -> RecordOp:
+    """The delete of one pass (``guard``: only while unused)."""
     expect = UNUSED if guard else {}
-    return RecordOp(f"delete:{record_id}:{key_text(key)}", "delete", record_id, expect=expect)
+    return RecordOp(f"{tag}{record_id}:{key_text(key)}", "delete", record_id, expect=expect)
 
 
-def _prior(prior: Iterable[str]) -> dict[str, list[int]]:
-    """Journaled undo ops by key text: ``delete:<Id>:<key>``."""
+def _prior(tag: str, prior: Iterable[str]) -> dict[str, list[int]]:
+    """Ops earlier undos of the import journaled, by key text."""
     out: dict[str, list[int]] = {}
     for unit in prior:
-        parts = unit.split(":", 2)
-        if len(parts) == 3 and parts[0] == "delete" and parts[1].isdigit():
-            out.setdefault(parts[2], []).append(int(parts[1]))
+        if unit.startswith(tag):
+            rid, _, text = unit[len(tag) :].partition(":")
+            if rid.isdigit():
+                out.setdefault(text, []).append(int(rid))
     return out
+
+
+def _candidates(
+    entity: Entity, groups: list[UndoGroup], current: Mapping[int, Mapping[str, Any]]
+) -> dict[tuple[Any, ...], list[int]]:
+    """Per key, the passes after the baseline, newest first."""
+    before: dict[tuple[Any, ...], int] = {}
+    for g in groups:
+        k = _key(entity, g.fields)
+        before[k] = min(before.get(k, g.baseline), g.baseline)
+    by_key: dict[tuple[Any, ...], list[int]] = {}
+    for rid in sorted(current):  # Ids grow with time
+        by_key.setdefault(_key(entity, current[rid]), []).append(rid)
+    return {k: ids[before.get(k, 0) :][::-1] for k, ids in by_key.items()}
 
 
 def plan_undo(
@@ -79,30 +108,31 @@ def plan_undo(
     groups: Iterable[UndoGroup],
     current: Mapping[int, Mapping[str, Any]],
     *,
+    import_job: str,
     include_used: bool = False,
     planning_reads: int = 0,
     prior: Iterable[str] = (),
 ) -> Planned:
-    """Delete ops for the newest matching passes of each key, as many as the import made.
+    """Delete ops for the newest passes of each key after its baseline, as many as the
+    import created (see the module's docstring).
 
-    ``current``: the passes created in the import's window (by Id), at least those of
-    its keys. A key with fewer passes than the import made deletes what there is, and
-    the plan's ``kept`` says how many were not found (record id 0). ``prior``: unit
-    keys an unfinished run of this undo journaled: planned again, and counted for
-    their key, so the rerun takes no older pass in place of one it deleted.
+    ``current``: the passes created in the import's window, by Id. ``prior``: unit
+    keys of earlier undos of the import (any journaled job): planned again and counted.
+    A key short of passes deletes what there is; ``kept`` says how many were gone
+    (record id 0) and which used passes stay.
     """
+    groups = list(groups)
+    tag = undo_tag(import_job)
     want = undo_keys(entity, groups)
-    done = _prior(prior)
+    done = _prior(tag, prior)
+    found = _candidates(entity, groups, current)
     guard = not include_used and entity.field("Used") is not None
-    by_key: dict[tuple[Any, ...], list[int]] = {}
-    for rid in sorted(current, reverse=True):  # newest first: Ids grow with time
-        by_key.setdefault(_key(entity, current[rid]), []).append(rid)
     ops: list[RecordOp] = []
     kept: list[Kept] = []
     for k in sorted(want, key=lambda t: tuple(str(x) for x in t)):
         again = done.get(key_text(k), [])
-        ops += [undo_op(rid, k, guard) for rid in again]
-        taken = [rid for rid in by_key.get(k, []) if rid not in again][: want[k] - len(again)]
+        ops += [undo_op(tag, rid, k, guard) for rid in again]
+        taken = [rid for rid in found.get(k, []) if rid not in again][: want[k] - len(again)]
         shown = ", ".join(f"{n}={v}" for n, v in zip(entity.reconcile, k, strict=True))
         if len(again) + len(taken) < want[k]:
             missing = want[k] - len(again) - len(taken)
@@ -111,7 +141,7 @@ def plan_undo(
             if current[rid].get("Used") is True and guard:
                 kept.append(Kept(rid, f"{shown}: used since; kept (include_used deletes it)"))
             else:
-                ops.append(undo_op(rid, k, guard))
+                ops.append(undo_op(tag, rid, k, guard))
     ops.sort(key=lambda o: o.record_id)
     plan = JobPlan("undo", entity, ops=tuple(ops), planning_reads=planning_reads)
     return Planned(plan, kept=tuple(kept))

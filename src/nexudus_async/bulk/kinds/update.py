@@ -114,7 +114,7 @@ def plan_update(
                 lines_of[rid] = lines
             continue
         ops.append(RecordOp(key, "update", rid, changes, lines=lines))
-    plan = JobPlan("update", entity, ops=tuple(ops), planning_reads=planning_reads)
+    plan = JobPlan("update", entity, ops=tuple(ops), planning_reads=planning_reads, rows=rows)
     problems.sort(key=lambda e: e.line)
     return Planned(plan, tuple(problems), tuple(unchanged), rows=rows, lines=lines_of)
 
