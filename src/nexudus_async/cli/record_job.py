@@ -21,9 +21,10 @@ import attrs
 from .._core.errors import NexudusError
 from ..bulk.engine import run_job
 from ..bulk.gateway import ResourceGateway
+from ..bulk.jobs import _settled  # what planning settled (kinds: make it public)
 from ..bulk.journal import Journal
 from ..bulk.kinds.common import Planned
-from ..bulk.report import BulkReport
+from ..bulk.report import BulkReport, op_rows
 from ..bulk.rows import PLAIN_CELLS, CellFormat, RowError
 from ..bulk.stopping import stop_trace_config
 from .connect import Connection, published_limits
@@ -116,6 +117,15 @@ async def run_record_job(
     finally:
         if held is not None:
             held.close()
+
+
+def with_settled(report: BulkReport, planned: Planned) -> BulkReport:
+    """The report with the records planning settled without a request (already as
+    asked, already gone, kept with a reason), as the library's ``bulk_*`` report them."""
+    settled = _settled(planned)
+    report.ops.extend(settled)
+    report.rows = sorted([*report.rows, *op_rows(settled)], key=lambda r: r.line)
+    return report
 
 
 def _journal_for_planning(job: RecordJob, err: TextIO) -> Held | int | None:
@@ -225,7 +235,7 @@ class _Sender:
         )
         with stop_on_signals(self.stopper, task, self.err):
             try:
-                return await task
+                return with_settled(await task, self.planned)
             except asyncio.CancelledError:
                 print(
                     "aborted: records in flight are journaled as 'sending' and will be "

@@ -76,12 +76,16 @@ def print_record_summary(
 ) -> None:
     """One line of counts and requests, then each failed record, then how to finish."""
     status = Counter(o.status for o in report.ops)
-    parts = [f"{status[s]} {s}" for s in ("updated", "deleted") if status[s]]
+    parts = [f"{status['updated']} updated"] if status["updated"] else []
+    if status["deleted"]:
+        gone = f" ({len(planned.gone)} already gone)" if planned.gone else ""
+        parts.append(f"{status['deleted']} deleted{gone}")
     if report.groups:
         parts.append(f"{report.records_created} {noun(planned.plan.entity)} created")
-    parts.append(f"{status['skipped'] + len(planned.unchanged)} already as asked (skipped)")
+    if status["skipped"] or not parts:
+        parts.append(f"{status['skipped']} already as asked (skipped)")
     if status["changed"]:
-        parts.append(f"{status['changed']} changed meanwhile (not written)")
+        parts.append(f"{status['changed']} changed meanwhile or kept (not written)")
     if status["failed"]:
         parts.append(f"{status['failed']} failed")
     if status["not_sent"]:
