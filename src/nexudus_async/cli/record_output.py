@@ -43,7 +43,7 @@ def describe_record_plan(
     if plan.groups:
         records = sum(g.count for g in plan.groups)
         lines.append(
-            f"to create:        {records} {noun(plan.entity)} in {len(plan.groups)} groups"
+            f"to create:        {records} {noun(plan.entity)} in {_n(len(plan.groups), 'group')}"
         )
     if planned.unchanged:
         lines.append(f"unchanged:        {len(planned.unchanged)} already as asked, nothing sent")
