@@ -303,3 +303,80 @@ def test_a_stopped_update_is_finished_by_its_rerun_without_writing_twice(tmp_pat
         assert "resuming the unfinished job started" in out
         assert emu.route_count(PUT) == 12  # each record written once, over both runs
         assert all((record(emu, rid) or {}).get("ExpireDate") == NEW_DATE for rid in ids)
+
+
+SHARED = ("--dry-run", "--report", "--concurrency", "--new-job", "--wait", "--progress",
+          "--emulator", "--time-scale", "--decimal", "--date-format", "--base-url")  # fmt: skip
+
+
+@pytest.mark.parametrize("command", ["update", "delete", "apply", "undo"])
+def test_every_record_command_has_imports_options_and_exit_codes(command: str) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "nexudus_async.cli", command, "--help"],
+        env={**os.environ, "COLUMNS": "100"}, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert (proc.returncode, proc.stderr) == (0, "")
+    for option in SHARED:
+        assert f"  {option}" in proc.stdout, option
+    assert ("  --journal" in proc.stdout) == (command != "undo")  # undo's is its argument
+    assert "75   another process runs the same job" in proc.stdout
+    assert "after 1, 130 or 143: run the same command again to finish the job" in proc.stdout
+
+
+def test_a_killed_delete_is_finished_by_its_rerun(tmp_path: Path) -> None:
+    hold = FaultRule(method="DELETE", path=BILLING, kind="latency", latency=0.1)
+    config = EmulatorConfig(time_scale=float(SCALE), faults=[hold], limits=ThrottleLimits.off())
+    with threaded_emulator(config) as emu:
+        ids = seed(emu, 15)
+        (keep,) = seed(emu, 1, TimePassId=2)
+        (tmp_path / "ids.csv").write_text("Id\n" + "".join(f"{i}\n" for i in ids))
+        proc = _cli(emu, tmp_path, "delete", "ids.csv", "--concurrency", "2")
+        deadline = time.monotonic() + 60
+        while emu.route_count(DELETE) < 3:
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.01)
+        proc.kill()  # SIGKILL: no handler runs, the journal is as the last write left it
+        proc.communicate(timeout=30)
+        assert any(record(emu, rid) is not None for rid in ids)
+        code, out, err = run(emu, tmp_path, "delete", "ids.csv")
+        assert (code, err) == (0, "")
+        assert "resuming the unfinished job started" in out
+        assert [rid for rid in ids if record(emu, rid) is not None] == []
+        assert record(emu, keep) is not None
+        code, out, err = run(emu, tmp_path, "delete", "ids.csv")
+        assert (code, out.splitlines()[-1]) == (0, "nothing to send: every record is as asked")
+
+
+def test_a_different_job_over_an_unfinished_one_is_refused_with_the_way_out(
+    tmp_path: Path,
+) -> None:
+    hold = FaultRule(method="PUT", path=BILLING, kind="latency", latency=0.2)
+    config = EmulatorConfig(time_scale=float(SCALE), faults=[hold], limits=ThrottleLimits.off())
+    with threaded_emulator(config) as emu:
+        seed(emu, 8, TimePassId=7, ExpireDate=OLD_DATE)
+        first = ["update", "--where", "time_pass=7", "--set", "ExpireDate=2027-06-30"]
+        proc = _cli(emu, tmp_path, *first)
+        deadline = time.monotonic() + 60
+        while emu.route_count(PUT) == 0:
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=120)
+        assert proc.returncode == 143
+        puts = emu.route_count(PUT)
+        other = ["update", "--where", "time_pass=7", "--set", "Notes=other"]
+        other += ["--journal", "nexudus-update-coworker.journal.sqlite"]
+        code, out, err = run(emu, tmp_path, *other)
+        assert code == 2
+        assert err.startswith(
+            "error: the journal nexudus-update-coworker.journal.sqlite holds an unfinished job "
+            "started "
+        )
+        assert err.rstrip().endswith(
+            "Finish that job with its original file, or pass --new-job (or another --journal)."
+        )
+        assert emu.route_count(PUT) == puts  # nothing sent
+        code, out, err = run(emu, tmp_path, *first)
+        assert "resuming the unfinished job started" in out
+        assert (code, err) == (0, "")
+        assert emu.route_count(PUT) == 8
