@@ -492,3 +492,37 @@ async def test_every_kind_cancelled_mid_run_is_finished_by_its_rerun_writing_not
     assert {c: emu.store.count(CTP, CoworkerId=c) for c in (201, 202, 203, 204)} == {
         201: 5, 202: 0, 203: 1, 204: 0
     }  # fmt: skip
+
+
+async def test_undo_leaves_passes_created_before_and_after_the_import(
+    tmp_path: Path, emu: EmulatorServer, client: NexudusClient
+) -> None:
+    before = seed(emu, 2)
+    rows = [{"CoworkerId": 101, "BusinessId": 1, "TimePassId": 1, "CreateMultiple": 3}]
+    with Journal(tmp_path / "import.sqlite") as journal:
+        assert (await client.coworker_time_passes.bulk_create(rows, journal=journal)).ok
+        after = seed(emu, 2)  # a later import of the same customer and time pass
+        report = await bulk_undo(client, journal, rows=rows)
+        assert report.ok
+    assert sorted(r["Id"] for r in emu.store.all(CTP)) == sorted(before + after)
+
+
+async def test_apply_coworker_passes_by_system_id(
+    emu: EmulatorServer, client: NexudusClient
+) -> None:
+    (known,) = seed(emu, 1, SystemId="m-1", Price=5)
+    rows = [
+        {"SystemId": "m-1", "CoworkerId": 101, "BusinessId": 1, "TimePassId": 1, "Price": "7"},
+        {"SystemId": "m-2", "CoworkerId": 102, "BusinessId": 1, "TimePassId": 1, "Price": "7"},
+    ]
+    ctp = client.coworker_time_passes
+    report = await ctp.bulk_apply(rows, key="SystemId")
+    assert report.ok
+    held = {r["SystemId"]: r for r in emu.store.all(CTP)}
+    assert held["m-1"]["Id"] == known and str(held["m-1"]["Price"]) in ("7", "7.00")
+    assert held["m-2"]["CoworkerId"] == 102
+    emu.stats.reset()
+    assert (await ctp.bulk_apply(rows, key="SystemId")).ok
+    assert set(requests(emu)) == {LIST}
+    with pytest.raises(BulkInputError, match="stands for one record"):
+        await ctp.bulk_apply([{**rows[0], "SystemId": "m-3", "CreateMultiple": 2}], key="SystemId")

@@ -357,15 +357,27 @@ def test_undo_never_takes_a_pass_of_the_baseline() -> None:
     ]
 
 
+def test_undo_never_takes_a_pass_created_after_the_import() -> None:
+    groups = [UndoGroup("g1", {"CoworkerId": 101, "TimePassId": 7}, 2, baseline=1)]
+    current = {1: ctp(1), 2: ctp(2), 3: ctp(3), 8: ctp(8), 9: ctp(9)}  # 8, 9: a later import
+    planned = plan_undo(CTP, groups, current, import_job="J")
+    assert [o.record_id for o in planned.plan.ops] == [2, 3]
+
+
 def test_undo_rerun_counts_what_it_deleted_and_takes_no_older_pass() -> None:
-    groups = [UndoGroup("g1", {"CoworkerId": 101, "TimePassId": 7}, 2)]
+    groups = [UndoGroup("g1", {"CoworkerId": 101, "TimePassId": 7}, 2, baseline=1)]
     first = plan_undo(CTP, groups, {1: ctp(1), 2: ctp(2), 3: ctp(3)}, import_job="J")
     assert [o.record_id for o in first.plan.ops] == [2, 3]
     # The first run deleted 3, then stopped: a rerun plans the same two ops.
     done = [first.plan.ops[1].key, "undo:K:1:x", "update:1"]  # another import's, another kind's
-    rerun = plan_undo(CTP, groups, {1: ctp(1), 2: ctp(2)}, import_job="J", prior=done)
+    later = {1: ctp(1), 2: ctp(2), 8: ctp(8)}  # 8: created after the import
+    rerun = plan_undo(CTP, groups, later, import_job="J", prior=done)
     assert rerun.plan.ops == first.plan.ops
     assert rerun.kept == ()
+    finished = plan_undo(
+        CTP, groups, {1: ctp(1), 8: ctp(8)}, import_job="J", prior=[*done, first.plan.ops[0].key]
+    )
+    assert finished.plan.ops == first.plan.ops and finished.kept == ()
 
 
 def test_apply_counts_prunes_only_inside_the_scope() -> None:

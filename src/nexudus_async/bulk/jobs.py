@@ -360,7 +360,8 @@ async def plan_undo(
     ``client``: a :class:`~nexudus_async.NexudusClient` (the job's entity names its
     namespace). ``job_id``: the import (default: the journal's latest). ``rows``: the
     import's rows, when the journal does not record its groups' fields. A used pass
-    is in ``kept``, not deleted, unless ``include_used``.
+    is in ``kept``, not deleted, unless ``include_used``. ``new_job`` changes nothing
+    here: an undo always counts what earlier undos of the import deleted.
     """
     job = import_job(journal, job_id)
     resource: Resource[Any, Any] = getattr(client, job.entity)
@@ -372,7 +373,7 @@ async def plan_undo(
     prior = [k for j in journal.jobs() for k in journal.groups(j.job_id) if k.startswith(tag)]
     return plan_undo_records(
         entity, groups, current, import_job=job.job_id, include_used=include_used,
-        planning_reads=reader.reads, prior=[] if new_job else prior,
+        planning_reads=reader.reads, prior=prior,
     )  # fmt: skip
 
 

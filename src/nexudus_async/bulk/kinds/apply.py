@@ -42,6 +42,7 @@ COUNT_COLUMN = "Count"
 """The column of a by-count row: how many unused passes alike there should be."""
 
 _ID_NAMES = frozenset({"Id", "id"})
+ONE_PER_ROW = f"a row applied by key stands for one record (give {COUNT_COLUMN} to apply by count)"
 UNUSED = {"Used": False}
 
 
@@ -197,10 +198,13 @@ class _Apply:
         if only_prior:
             if isinstance(valid, ValidRow) and group_key(self.entity, valid) in self.prior:
                 self.creates.append(valid)
-        elif isinstance(valid, ValidRow):
-            self.creates.append(valid)
-        else:
+        elif isinstance(valid, list):
             self.errors.extend(valid)
+        elif valid.count != 1:
+            count = self.entity.count_field
+            self.errors.append(RowError(row.line, count, valid.count, ONE_PER_ROW))
+        else:
+            self.creates.append(valid)
 
 
 def plan_apply(

@@ -13,6 +13,7 @@ and the executor's full read decides.
 from __future__ import annotations
 
 import decimal
+import functools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -27,8 +28,19 @@ Current = Mapping[str, Any]
 
 def canonical(field: Field, value: Any) -> Any:
     """``value`` of ``field`` in one comparable form (JSON form, money as a plain string)."""
-    if value is None:
-        return None
+    if value is None or value is True or value is False:
+        return value
+    if isinstance(value, (str, int)):
+        return _canonical_text(field, value)  # list pages repeat their values: read each once
+    return _canonical(field, value)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _canonical_text(field: Field, value: str | int) -> Any:
+    return _canonical(field, value)
+
+
+def _canonical(field: Field, value: Any) -> Any:
     try:
         checked = _values.check(field, value, source="json", allow_unknown_enum_values=True)
     except _values.Invalid:

@@ -8,9 +8,10 @@ time pass of a group come from the journal or from the import's rows.
 
 Per customer and time pass, the passes of the window in ``Id`` order are: the
 ``baseline`` older ones (never touched), then the import's, then any created
-since. The undo deletes as many as the import created, **newest first**, from
-after the baseline: the assumption reconciliation documents (while the
-import ran, nothing else created passes for the same customer and time pass).
+since (never touched either). The undo deletes the import's, newest first:
+the assumption reconciliation documents (while the import ran, nothing else
+created passes for the same customer and time pass), and that none of the
+older passes was deleted since (else the slice shifts by as many).
 
 A pass used since then is reported and kept, unless ``include_used``; every
 delete of an unused one carries ``expect={"Used": False}``, so a pass used
@@ -89,18 +90,30 @@ def _prior(tag: str, prior: Iterable[str]) -> dict[str, list[int]]:
     return out
 
 
-def _candidates(
+def _passes(
     entity: Entity, groups: list[UndoGroup], current: Mapping[int, Mapping[str, Any]]
-) -> dict[tuple[Any, ...], list[int]]:
-    """Per key, the passes after the baseline, newest first."""
+) -> tuple[dict[tuple[Any, ...], int], dict[tuple[Any, ...], list[int]]]:
+    """Per key, the passes before the import (its first group's baseline) and every pass
+    of the window in ``Id`` order (Ids grow with time)."""
     before: dict[tuple[Any, ...], int] = {}
     for g in groups:
         k = _key(entity, g.fields)
         before[k] = min(before.get(k, g.baseline), g.baseline)
     by_key: dict[tuple[Any, ...], list[int]] = {}
-    for rid in sorted(current):  # Ids grow with time
+    for rid in sorted(current):
         by_key.setdefault(_key(entity, current[rid]), []).append(rid)
-    return {k: ids[before.get(k, 0) :][::-1] for k, ids in by_key.items()}
+    return before, by_key
+
+
+def _imported(
+    ids: list[int], before: int, want: int, again: list[int], present: Mapping[int, Any]
+) -> list[int]:
+    """The import's passes not planned yet, newest first: after the ``before`` older
+    ones, as many as it created less those an earlier undo already deleted (so passes
+    created after the import are never taken)."""
+    planned = set(again)
+    gone = sum(1 for rid in again if rid not in present)
+    return [rid for rid in ids[before : before + want - gone] if rid not in planned][::-1]
 
 
 def plan_undo(
@@ -125,14 +138,14 @@ def plan_undo(
     tag = undo_tag(import_job)
     want = undo_keys(entity, groups)
     done = _prior(tag, prior)
-    found = _candidates(entity, groups, current)
+    before, found = _passes(entity, groups, current)
     guard = not include_used and entity.field("Used") is not None
     ops: list[RecordOp] = []
     kept: list[Kept] = []
     for k in sorted(want, key=lambda t: tuple(str(x) for x in t)):
         again = done.get(key_text(k), [])
         ops += [undo_op(tag, rid, k, guard) for rid in again]
-        taken = [rid for rid in found.get(k, []) if rid not in again][: want[k] - len(again)]
+        taken = _imported(found.get(k, []), before.get(k, 0), want[k], again, current)
         shown = ", ".join(f"{n}={v}" for n, v in zip(entity.reconcile, k, strict=True))
         if len(again) + len(taken) < want[k]:
             missing = want[k] - len(again) - len(taken)
