@@ -49,7 +49,7 @@ __all__ = [
 def add_record_parser(
     sub: Any, name: str, *, help: str, description: str
 ) -> argparse.ArgumentParser:
-    """A record command's parser with the options every bulk command shares."""
+    """A record command's parser, the exit codes as its epilog (options: below)."""
     p: argparse.ArgumentParser = sub.add_parser(name, help=help, description=description)
     p.epilog = EXIT_CODES_HELP
     p.formatter_class = argparse.RawDescriptionHelpFormatter
