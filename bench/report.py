@@ -54,6 +54,7 @@ def render(results: dict[str, Any], benchmarks: dict[str, tuple[str, str]]) -> s
         "b7": b7,
         "b8": b8,
         "b9": b9,
+        "b10": b10,
     }
     for i, (key, (_, title)) in enumerate(benchmarks.items(), 1):
         out.append(f"## {i}. {title}\n")
@@ -491,3 +492,9 @@ def b9(res: dict[str, Any]) -> str:
     import b9_scale
 
     return b9_scale.render(res)
+
+
+def b10(res: dict[str, Any]) -> str:
+    import b10_jobs
+
+    return b10_jobs.render(res)

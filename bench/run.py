@@ -38,6 +38,7 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "b7": ("b7_validation", "Validation speed"),
     "b8": ("b8_jobs", "Two and three import jobs at once on one account: one budget"),
     "b9": ("b9_scale", "Big jobs: cost per group at 1,000 to 100,000 groups, and a stop"),
+    "b10": ("b10_jobs", "Update, apply twice, undo: requests against the minimum, and time"),
 }
 
 

@@ -176,6 +176,52 @@ class Resource(Listing[ItemT], Generic[RecordT, ItemT]):
         rows = _formatted_rows(rows, options)
         return await bulk_create_for(self, rows, **options)
 
+    async def bulk_update(
+        self,
+        rows: Iterable[Mapping[str, Any] | Any] | None = None,
+        *,
+        where: Mapping[str, Any] | None = None,
+        set: Mapping[str, Any] | None = None,  # the command line's --set
+        **options: Any,
+    ) -> BulkReport:
+        """Change fields of many records: rows keyed by ``Id``, or ``where=`` filters
+        (as :meth:`list` takes them) plus ``set={...}``. Each changed record is read
+        in full and PUT back with only those fields changed; one already holding the
+        values costs no write. Options: :func:`nexudus_async.bulk.jobs.bulk_update_for`."""
+        from ..bulk.jobs import bulk_update_for
+
+        return await bulk_update_for(self, rows, where=where, set=set, **options)
+
+    async def bulk_delete(
+        self,
+        rows: Iterable[Mapping[str, Any] | Any] | None = None,
+        *,
+        where: Mapping[str, Any] | None = None,
+        **options: Any,
+    ) -> BulkReport:
+        """Delete many records: rows of ``Id`` s, or ``where=`` filters; a record already
+        gone counts as deleted. Options: :func:`nexudus_async.bulk.jobs.bulk_delete_for`."""
+        from ..bulk.jobs import bulk_delete_for
+
+        return await bulk_delete_for(self, rows, where=where, **options)
+
+    async def bulk_apply(
+        self,
+        rows: Iterable[Mapping[str, Any] | Any],
+        *,
+        key: str | None = None,
+        prune: bool = False,
+        where: Mapping[str, Any] | None = None,
+        **options: Any,
+    ) -> BulkReport:
+        """Make the records match ``rows``, matched by ``key`` (``Id``, ``SystemId``,
+        ``ProductId+TimePassId``...): create the missing, update the changed, and with
+        ``prune`` delete the records of ``where`` the rows lack; coworker passes by
+        ``Count`` take no key. Options: :func:`nexudus_async.bulk.jobs.bulk_apply_for`."""
+        from ..bulk.jobs import bulk_apply_for
+
+        return await bulk_apply_for(self, rows, key=key, prune=prune, where=where, **options)
+
 
 def _formatted_rows(rows: Iterable[Any], options: dict[str, Any]) -> Iterable[Any]:
     """The rows read with the cell options (``decimal=","``, ``date_format="%d/%m/%Y"``),

@@ -77,16 +77,19 @@ def read_rows(
     cells: CellFormat = PLAIN_CELLS,
     ignore: Iterable[str] = (),
     ignore_unknown: bool = False,
+    record_columns: bool = False,
 ) -> InputFile:
     """Read ``path`` (format from ``fmt`` or the suffix: .csv, .jsonl/.ndjson).
 
     ``ignore``: columns (JSON Lines keys) to leave out, matched
     case-insensitively; ``ignore_unknown``: leave out every column the
-    entity does not have (listed in :attr:`InputFile.ignored`).
+    entity does not have (listed in :attr:`InputFile.ignored`);
+    ``record_columns``: columns name any field of a record (update, delete,
+    apply), kept for the job's planning to check; none is required.
     """
     text = _decode(path, encoding)
     named = {name.strip().lower(): name.strip() for name in ignore if name.strip()}
-    skip = _Skip(entity, set(named), ignore_unknown)
+    skip = _Skip(entity, set(named), ignore_unknown, record_columns)
     if (fmt or _format_of(path)) == "jsonl":
         source = _read_jsonl(path, text, cells, skip)
     else:
@@ -99,8 +102,9 @@ def read_rows(
 class _Skip:
     """Which columns a read leaves out, and what it found of them."""
 
-    def __init__(self, entity: Entity, named: set[str], unknown: bool) -> None:
+    def __init__(self, entity: Entity, named: set[str], unknown: bool, record: bool) -> None:
         self.entity = entity
+        self.record = record
         self.named = named
         self.all_unknown = unknown
         self.seen: set[str] = set()
@@ -115,6 +119,37 @@ class _Skip:
                 self.unknown.append(name)
             return True
         return False
+
+    def known(self, name: str) -> bool:
+        """A column the entity's rows may have (apply's ``Count`` too)."""
+        return self.field(name) is not None or (self.record and name == "Count")
+
+    def field(self, name: str) -> Field | None:
+        """The field a column names (any field of a record, or a create field)."""
+        if self.record:
+            return self.entity.field(name) or _by_lower(self.entity.fields).get(name.lower())
+        return create_field(self.entity, name)
+
+
+def _by_lower(fields: Iterable[Field]) -> dict[str, Field]:
+    by_lower: dict[str, Field] = {}
+    for f in fields:
+        by_lower.setdefault(f.json_name.lower(), f)
+        by_lower.setdefault(f.name.lower(), f)
+    return by_lower
+
+
+def _record_columns(header: list[str], skip: _Skip) -> list[str | None]:
+    """A record job's columns: a field's name as the API writes it, any other kept as written
+    (the job's planning names what it cannot use, with the line)."""
+    keys: list[str | None] = []
+    for name in header:
+        spec = skip.field(name) if name else None
+        if not name or skip.skips(name, known=skip.known(name)):
+            keys.append(None)
+        else:
+            keys.append(spec.json_name if spec is not None else name)
+    return keys
 
 
 def _decode(path: Path, encoding: str | None) -> str:
@@ -156,6 +191,8 @@ def _match_columns(
     An exact API or snake_case name is kept as written (the row validation
     checks it); a name differing only in case becomes the API name.
     """
+    if skip.record:
+        return _record_columns(header, skip), []
     by_lower: dict[str, Field] = {}
     for f in entity.create_fields():
         by_lower.setdefault(f.json_name.lower(), f)
@@ -200,12 +237,12 @@ def _match_columns(
 
 
 def _repeated_columns(
-    header: list[str], keys: list[str | None], entity: Entity, line: int
+    header: list[str], keys: list[str | None], skip: _Skip, line: int
 ) -> list[RowError]:
     """A field named by two columns (``CoworkerId`` twice, or also ``coworker_id``)."""
     columns: dict[str, list[int]] = {}
     for number, key in enumerate(keys, start=1):
-        spec = create_field(entity, key) if key else None
+        spec = skip.field(key) if key else None
         if spec is not None:
             columns.setdefault(spec.json_name, []).append(number)
     return [
@@ -277,7 +314,7 @@ def _read_csv(
             if header is None:
                 header = [h.strip() for h in record]
                 keys, header_errors = _match_columns(header, entity, line, skip)
-                repeated = _repeated_columns(header, keys, entity, line)
+                repeated = _repeated_columns(header, keys, skip, line)
                 if repeated:  # which column holds the value is anybody's guess: read no row
                     return InputFile(path, [], repeated)
                 if any(e.message.startswith("required column") for e in header_errors):
@@ -376,10 +413,6 @@ def _read_jsonl(path: Path, text: str, cells: CellFormat, skip: _Skip) -> InputF
         if not isinstance(obj, dict):
             errors.append(RowError(line, None, None, "not a JSON object"))
             continue
-        kept = {
-            k: v
-            for k, v in obj.items()
-            if not skip.skips(k, known=create_field(skip.entity, k) is not None)
-        }
+        kept = {k: v for k, v in obj.items() if not skip.skips(k, known=skip.known(k))}
         rows.append(SourceRow(line, kept, cells))
     return InputFile(path, rows, errors)

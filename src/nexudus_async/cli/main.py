@@ -3,6 +3,8 @@
 Commands:
 
 - ``import FILE``: create time passes from CSV or JSON Lines, resumable.
+- ``update``, ``delete``, ``apply FILE``, ``undo JOURNAL``: the other bulk jobs, with
+  import's options, journal, signals and exit codes.
 - ``export``: write time passes as CSV (through the pagination iterator).
 - ``probe``: check how the account answers where the API's pages disagree.
 - ``emulator``: run the local emulator (``python -m nexudus_async.testing``).
@@ -18,11 +20,15 @@ import traceback
 from collections.abc import Sequence
 
 from .. import __version__
+from .apply_cmd import add_apply_parser
+from .delete_cmd import add_delete_parser
 from .export_cmd import add_export_parser
 from .failures import EXIT_INTERNAL, EXIT_SIGINT
 from .import_cmd import add_import_parser
 from .log_lines import setup_cli_logging
 from .probe_cmd import add_probe_parser
+from .undo_cmd import add_undo_parser
+from .update_cmd import add_update_parser
 
 __all__ = ["build_parser", "main"]
 
@@ -36,6 +42,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="store_true", help="log requests to stderr")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
     add_import_parser(sub)
+    add_update_parser(sub)
+    add_delete_parser(sub)
+    add_apply_parser(sub)
+    add_undo_parser(sub)
     add_export_parser(sub)
     add_probe_parser(sub)
     sub.add_parser(
