@@ -51,10 +51,6 @@ def cannot_connect(exc: BaseException) -> bool:
     return (
         isinstance(exc, TransportError) and not exc.connected and not isinstance(exc, TimeoutError)
     )
-        if isinstance(seen, aiohttp.ClientConnectorError):
-            return True
-        seen = seen.__cause__
-    return False
 
 
 @attrs.frozen
