@@ -28,7 +28,7 @@ from .arguments import DateRange, IntRange, NumberRange
 from .endpoint import Endpoint, Operations, Owner, WriteResult, expect
 from .errors import FieldsClearedWarning, InputError, NotFoundError
 from .listing import Listing
-from .wire import UNSET
+from .wire import UNSET, structure
 
 if TYPE_CHECKING:
     from ..bulk import BulkReport
@@ -152,6 +152,16 @@ class Resource(Listing[ItemT], Generic[RecordT, ItemT]):
                 message=f"{self._entity.name} {id} is gone: an earlier attempt, whose answer "
                 "was lost, deleted it",
             )
+
+    async def replace(self, record: Mapping[str, Any]) -> WriteResult:
+        """PUT a full record (API names, ``Id`` included) as given: no read first.
+
+        For code that has just read the record in full and changed some fields
+        (the bulk jobs); :meth:`update` reads the record itself.
+        """
+        endpoint = self._operations.update
+        body: Any = structure(dict(record), self._operations.update_body)
+        return await self._write(endpoint, self._request(endpoint, body=body))
 
     async def create_from(self, fields: Mapping[str, Any]) -> WriteResult:
         """:meth:`create` with the fields as a mapping (``{"coworker_id": 42, ...}``), for

@@ -18,7 +18,6 @@ from .._core.entity import NO_DEFAULT, Entity, Field
 from .._core.errors import NotFoundError
 from .._core.limiter import Limiter, account_key
 from .._core.resource import Resource
-from .._core.wire import structure
 from .snapshot import KeyedPage
 
 __all__ = ["BulkGateway", "ResourceGateway", "SnapshotGateway"]
@@ -175,22 +174,11 @@ class ResourceGateway:
             if value is not None or field.json_name in record:
                 body[field.json_name] = value
         body["Id"] = record_id
-        return await _put(self.resource, body)
+        return await self.resource.replace(body)
 
     async def delete(self, record_id: int) -> Any:
         """DELETE the record (the resource takes a 404 after a lost answer as done)."""
         return await self.resource.delete(record_id)
-
-
-async def _put(resource: Resource[Any, Any], body: Mapping[str, Any]) -> Any:
-    """PUT a full record body (JSON names) through the resource's own write path.
-
-    The one private reach of record ops: the resource has no public "PUT this
-    full record" yet (its ``update`` reads the record itself, a second read).
-    """
-    ops = resource._operations
-    model: Any = structure(body, ops.update_body)
-    return await resource._write(ops.update, "PUT", resource.entity.path, body=model)
 
 
 def _list_value(value: Any) -> Any:

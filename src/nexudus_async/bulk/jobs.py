@@ -76,7 +76,7 @@ def _split(options: dict[str, Any]) -> dict[str, Any]:
 def _lenient(resource: Resource[Any, Any], given: bool | None) -> bool:
     if given is not None:
         return given
-    return getattr(resource._owner, "allow_unknown_enum_values", False) is True
+    return resource.client.allow_unknown_enum_values is True
 
 
 def prior_units(journal: Journal | None, entity: str, *, new_job: bool = False) -> dict[str, int]:

@@ -12,7 +12,8 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..._core.resource import GET_MANY_CHUNK, Resource
+from ..._core.listing import GET_MANY_CHUNK
+from ..._core.resource import Resource
 from .records import Current, from_list_item
 
 __all__ = ["PAGE", "Reader", "pages_needed"]
@@ -44,7 +45,9 @@ class Reader:
         """One page of the records matching ``where`` (ascending Id) and the total."""
         size = size or self.size
         self.reads += 1
-        page = await self.resource._list(number, size, "Id", "ascending", where)
+        page = await self.resource.list_page(
+            where, page=number, size=size, order_by="Id", direction="ascending"
+        )
         records: dict[int, Current] = {
             int(item.id): from_list_item(self.entity, item) for item in page.items
         }
