@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import aiohttp
 import pytest
 
 from nexudus_async._core.errors import (
@@ -24,12 +23,8 @@ from nexudus_async.bulk.stopping import SendingStopped
 
 
 def _refused_connection() -> TransportError:
-    """A transport error whose cause is a refused connection (nothing was sent)."""
-    key = aiohttp.client_reqrep.ConnectionKey("h", 1, False, True, None, None, None)
-    cause = aiohttp.ClientConnectorError(key, OSError(111, "refused"))
-    err = TransportError("cannot connect")
-    err.__cause__ = cause
-    return err
+    """A refused connection as the transport reports it: never connected, nothing sent."""
+    return TransportError("cannot connect", connected=False, may_have_reached_server=False)
 
 
 ROWS: list[tuple[BaseException, bool, tuple[str, str, str, str]]] = [
