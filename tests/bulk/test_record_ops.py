@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
+from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 from nexudus_async._core.auth import BasicAuth
+from nexudus_async._core.errors import ThrottledError
 from nexudus_async._core.retry import RetryPolicy
 from nexudus_async._generated.api import COWORKER_TIME_PASS
 from nexudus_async.bulk import (
@@ -25,7 +30,10 @@ from nexudus_async.bulk import (
     UnfinishedJobError,
     run_job,
 )
+from nexudus_async.bulk.executor import rows_from_mappings
 from nexudus_async.bulk.journal import Journal
+from nexudus_async.bulk.plan import make_plan
+from nexudus_async.bulk.rows import validate_rows
 from nexudus_async.client import NexudusClient
 from nexudus_async.testing import (
     DEFAULT_ADMIN_EMAIL,
@@ -215,62 +223,69 @@ class _Killed(BaseException):
 
 
 class _KillingJournal(Journal):
-    """Dies right before (``after=False``) or after the ``n``-th journal transaction."""
+    """Dies right before (``after=False``) or right after the ``n``-th journal transaction."""
 
     def __init__(self, path: Path, n: int, *, after: bool) -> None:
         super().__init__(path)
-        self.n, self.after, self.seen = n, after, 0
+        self.n, self.after, self.seen, self.killed = n, after, 0, False
 
-    def _step(self) -> None:
+    @contextlib.contextmanager
+    def _transaction(self, *, durable: bool = False) -> Iterator[sqlite3.Connection]:
         self.seen += 1
-        if self.seen == self.n:
+        now = self.seen == self.n
+        self.killed |= now
+        if now and not self.after:
             raise _Killed
-
-    def mark_sending(self, *args: Any, **kwargs: Any) -> None:
-        if not self.after:
-            self._step()
-        super().mark_sending(*args, **kwargs)
-        if self.after:
-            self._step()
-
-    def settle(self, *args: Any, **kwargs: Any) -> None:
-        if not self.after:
-            self._step()
-        super().settle(*args, **kwargs)
-        if self.after:
-            self._step()
+        with super()._transaction(durable=durable) as db:
+            yield db
+        if now:
+            raise _Killed
 
 
 @pytest.mark.parametrize("after", [False, True])
-@pytest.mark.parametrize("step", [1, 2, 3, 4, 5, 6])
+@pytest.mark.parametrize("step", range(1, 12))
 async def test_a_kill_at_every_journal_step_then_a_rerun_finishes_exactly(
     tmp_path: Path, step: int, after: bool
 ) -> None:
-    """Ops: an update, a delete, an update already holding its value (one transaction)."""
+    """Two create groups (the snapshot, then two transactions each), then ops: an update,
+    a delete (two each), an update already holding its value (one): ten in all."""
     async with run_emulator(EmulatorConfig(limits=ThrottleLimits.off())) as emu:
         a, b, c = seed(emu, 3)
         emu.store.replace(ctp_spec(), {**_stored(emu, c), "Notes": "n"}, "x")
-        plan = JobPlan(
-            "apply", COWORKER_TIME_PASS, ops=(update(a, Notes="n"), delete(b), update(c, Notes="n"))
-        )
+        ops = (update(a, Notes="n"), delete(b), update(c, Notes="n"))
+        plan = attrs.evolve(_creates(501, 502), kind="apply", ops=ops)
         path = tmp_path / "j.sqlite"
         async with client_for(emu) as client:
             gateway = ResourceGateway(client.coworker_time_passes)
-            with _KillingJournal(path, step, after=after) as journal, contextlib.suppress(_Killed):
-                await run_job(plan, gateway, journal=journal, concurrency=1)
+            killing = _KillingJournal(path, step, after=after)
+            with killing, contextlib.suppress(_Killed):
+                await run_job(plan, gateway, journal=killing, concurrency=1)
+            assert killing.killed == (step <= 10)  # ten steps, each one killed
             puts, deletes = emu.stats.by_route[PUT], emu.stats.by_route[DELETE]
             with Journal(path) as journal:
                 again = await run_job(plan, gateway, journal=journal)
                 assert again.job_id is not None and journal.unfinished_jobs() == []
                 states = {k: g.state for k, g in journal.groups(again.job_id).items()}
         assert again.ok, [o.reason for o in again.ops]
-        assert states == dict.fromkeys([f"update:{a}", f"delete:{b}", f"update:{c}"], "done")
+        creates = Counter(r["CoworkerId"] for r in emu.store.all(CTP) if r["CoworkerId"] > 500)
+        assert creates == {501: 2, 502: 2}  # created once, through any kill
+        keys = [f"update:{a}", f"delete:{b}", f"update:{c}", *(g.key for g in plan.groups)]
+        assert states == dict.fromkeys(keys, "done")
         assert _stored(emu, a)["Notes"] == "n" and emu.store.get(CTP, b) is None
         # the rerun wrote only what the killed run had not: nothing twice
         assert emu.stats.by_route[PUT] + emu.stats.by_route[DELETE] <= 2
         assert (emu.stats.by_route[PUT] - puts) + (emu.stats.by_route[DELETE] - deletes) == (
             again.op_writes
         )
+
+
+def _creates(*customers: int) -> JobPlan:
+    rows = [
+        {"CoworkerId": c, "BusinessId": 1, "TimePassId": 1, "CreateMultiple": 2} for c in customers
+    ]
+    valid, errors = validate_rows(COWORKER_TIME_PASS, rows_from_mappings(rows))
+    assert not errors
+    return JobPlan.from_plan(make_plan(COWORKER_TIME_PASS, valid))
 
 
 def _stored(emu: EmulatorServer, rid: int) -> dict[str, Any]:
@@ -331,3 +346,49 @@ async def test_a_second_job_over_an_unfinished_one_is_refused_with_the_way_out(
         assert f"unfinished job {first.job_id[:12]} (coworker_time_passes from first.csv" in message
         assert "new_job=True (--new-job)" in message
         assert other.ok and _stored(emu, b)["Notes"] == "n" and _stored(emu, a)["Notes"] != "n"
+
+
+class _ThrottledOnce(ResourceGateway):
+    """The first PUT is answered 409 (not executed), as a throttle the client did not absorb."""
+
+    def __init__(self, resource: Any) -> None:
+        super().__init__(resource)
+        self.refused = 0
+
+    async def replace(self, record_id: int, record: Any) -> Any:
+        if not self.refused:
+            self.refused += 1
+            raise ThrottledError("You must wait before accessing this url again.", status=409)
+        return await super().replace(record_id, record)
+
+
+async def test_a_throttled_write_is_sent_again_without_reading_again() -> None:
+    async with run_emulator(EmulatorConfig(limits=ThrottleLimits.off())) as emu:
+        [a] = seed(emu, 1)
+        async with client_for(emu) as client:
+            gateway = _ThrottledOnce(client.coworker_time_passes)
+            report = await run_job(plan_of(update(a, Notes="n")), gateway, throttle_backoff=0.001)
+        [result] = report.ops
+        assert (result.status, result.reads, result.writes) == ("updated", 1, 1)
+        assert gateway.refused == 1 and emu.stats.by_route[GET_ONE] == 1
+        assert emu.stats.by_route[PUT] == 1 and _stored(emu, a)["Notes"] == "n"
+
+
+async def test_a_job_of_its_own_id_resumes_and_only_other_content_is_refused(
+    tmp_path: Path,
+) -> None:
+    stop = asyncio.Event()
+    stop.set()
+    async with run_emulator(EmulatorConfig(limits=ThrottleLimits.off())) as emu:
+        a, b = seed(emu, 2)
+        async with client_for(emu) as client:
+            gateway = ResourceGateway(client.coworker_time_passes)
+            with Journal(tmp_path / "j.sqlite") as journal:
+                plan = plan_of(update(a, Notes="n"))
+                first = await run_job(plan, gateway, journal=journal, job_id="nightly", stop=stop)
+                with pytest.raises(UnfinishedJobError, match="unfinished job nightly "):
+                    await run_job(plan_of(update(b, Notes="n")), gateway, journal=journal)
+                again = await run_job(plan, gateway, journal=journal, job_id="nightly")
+                assert first.interrupted and again.ok
+                assert [j.job_id for j in journal.jobs()] == ["nightly"]
+                assert journal.unfinished_jobs() == []

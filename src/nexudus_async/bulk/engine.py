@@ -7,12 +7,45 @@ its units with bounded concurrency: groups by :mod:`.create_step`, record
 ops by :mod:`.record_step`, every failure through :mod:`.policy`'s table.
 Once stopped, the units not taken are settled at once: one journal
 transaction and one log line, however many there are.
+
+A create group is sent with ``CreateMultiple`` and reconciled by counting
+(:mod:`.executor` says how). A record op reads its record in full, then PUTs
+it back with only its ``changes`` applied, or DELETEs it; a record already
+holding the values, or already gone, needs no write, and one whose
+``expect`` fields moved is reported ``changed``, not written.
+
+Options of :func:`run_job`:
+
+- ``journal``: makes the job resumable (default: an in-memory one). Per unit
+  a durable intent before its first write, its outcome after.
+- ``concurrency``: units in flight at once (default 4).
+- ``progress``: ``async def progress(p: BulkProgress)``, awaited after each
+  unit (and each create request of a split group).
+- ``stop``: once set, no new request goes out: units in flight finish, the
+  rest is settled ``not_sent`` at once (the report says ``interrupted``).
+  Cancelling the task is safe too: the journal keeps units in flight
+  ``sending`` and the next run settles them by reading.
+- ``max_attempts``: attempts per unit (throttled, or settled after an unknown
+  outcome) and per read, before giving up; ``throttle_backoff``: seconds
+  (times the attempt number) before a retry the client did not absorb.
+- ``source``: names the input in the journal and lock messages; ``since``:
+  lower bound of the counts' creation-date filter (default a day ago; a
+  resumed job keeps its first).
+- ``job_id``: the journal's key of the job (default the plan's content hash,
+  so the same plan resumes the same job).
+- ``lock``, ``wait_for_lock``: one runner per job (:mod:`.lock`,
+  :mod:`.lease`): a lock the caller holds, or wait for another run instead
+  of raising :class:`~nexudus_async.bulk.lock.JobLockedError`.
+- ``new_job``: start even though the journal holds an unfinished job for
+  different content (default: :class:`UnfinishedJobError`, nothing sent).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as _dt
+import gc
 import logging
 import time
 from collections.abc import Iterator, Mapping
@@ -93,41 +126,14 @@ async def run_job(
 ) -> BulkReport:
     """Run a job of any kind; resume it from ``journal`` when it was started before.
 
-    Args:
-        plan: Create groups (sent with ``CreateMultiple``, reconciled by
-            counting) and record ops (each record read in full, then PUT back
-            with only ``changes`` applied or DELETEd; equal records and records
-            already gone need no write; ``expect`` not met: ``changed``).
-        gateway: What sends: ``create``/``count`` (and ``snapshot_page``) for
-            groups, ``read``/``replace``/``delete`` for ops
-            (:class:`~nexudus_async.bulk.gateway.ResourceGateway` has them all).
-        journal: Makes the job resumable (default: an in-memory one). Per
-            unit: a durable intent before its first write, its outcome after.
-        concurrency: Units in flight at once (default 4).
-        progress: ``async def progress(p: BulkProgress)``, awaited after each
-            unit (and each create request of a split group).
-        stop: Once set, no new request goes out: units in flight finish, the
-            rest is settled as ``not_sent`` at once (the report says
-            ``interrupted``). Cancelling the task is safe too.
-        max_attempts: Attempts per unit (throttled, or settled after an
-            unknown outcome) and per read, before giving up.
-        throttle_backoff: Seconds (times the attempt number) to wait before a
-            retry the client's own waits did not absorb.
-        source: Names the input in the journal and lock messages.
-        since: Lower bound of the creation-date filter of counts (default a
-            day before now; a resumed job keeps its first one).
-        job_id: The journal's key of the job (default: the plan's content
-            hash, so the same plan resumes the same job).
-        lock, wait_for_lock: One runner per job (:mod:`.lock`, :mod:`.lease`):
-            a held lock, or wait for another run instead of raising
-            :class:`~nexudus_async.bulk.lock.JobLockedError`.
-        new_job: Start this job even though the journal holds an unfinished
-            job for different content (default: raise
-            :class:`UnfinishedJobError`, nothing sent).
-
-    Returns:
-        A :class:`~nexudus_async.bulk.report.BulkReport`: per group and row as
-        an import's, per op in ``ops``, and the requests sent.
+    ``plan``: create groups and record ops; ``gateway``: what sends (a
+    :class:`~nexudus_async.bulk.gateway.ResourceGateway` has every call).
+    The options are the module's (above). Returns a
+    :class:`~nexudus_async.bulk.report.BulkReport`: per group and row as an
+    import's, per op in ``ops``, and the requests sent. Raises
+    :class:`UnfinishedJobError` (nothing sent) over an unfinished job for
+    other content unless ``new_job``; the policy's fatal error (credentials,
+    a host never reached) once every unit is settled.
     """
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
@@ -165,12 +171,14 @@ def _open_job(
     new_job: bool,
 ) -> JobRecord:
     """Open (or resume) the job; refuse one over an unfinished job of other content."""
+    job_id = job_id or job_hash
     if not new_job:
         for other in journal.unfinished_jobs():
-            if other.job_id.split(":", 1)[0] != job_hash:
+            # the same job (resumed), or one of the same content (``hash:2``, --new-job)
+            if other.job_id != job_id and other.job_id.split(":", 1)[0] != job_hash:
                 raise UnfinishedJobError(journal.path, other)
     return journal.open_job(
-        job_id or job_hash,
+        job_id,
         entity=plan.entity.attribute,
         since=since or since_for(),
         groups=len(plan.groups) + len(plan.ops),
@@ -214,7 +222,8 @@ async def _run_held(
         raise run.fatal
     if run.lost:
         raise JobLockError("the job's lease in Redis", run.lost[0], temporary=True)
-    return _report(plan, creates.groups, loop, create, run)
+    with no_collections():
+        return _report(plan, creates.groups, loop, create, run)
 
 
 def _units(
@@ -255,6 +264,22 @@ def _report(
     return report
 
 
+@contextlib.contextmanager
+def no_collections() -> Iterator[None]:
+    """No cyclic garbage collection while results are built by the 100,000.
+
+    They make no cycles; but allocating that many at once runs full collections
+    over every object of the plan, which took most of a stop's time.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 class _Loop:
     """A few workers take the units in order; once stopped, the rest is settled at once."""
 
@@ -287,7 +312,8 @@ class _Loop:
                 raise group_error.exceptions[0] from None
             raise
         if self.run.stopped():
-            self.settle_unsent(list(units))
+            with no_collections():
+                self.settle_unsent(list(units))
 
     async def run_unit(self, unit: Unit) -> None:
         state = self.states.get(unit.key)
@@ -302,35 +328,54 @@ class _Loop:
         await self.run.report_progress()
 
     def settle_unsent(self, rest: list[Unit]) -> None:
-        """The units a stopped job never took: one journal transaction, one log line."""
+        """The units a stopped job never took: one journal transaction, one log line.
+
+        Most were never journaled: each is one result object, nothing else (no
+        journal read, no progress line), so a stop of 100,000 takes a moment.
+        """
         run = self.run
         keys = [u.key for u in rest if u.key in self.states]
         prior = run.journal.groups_of(run.job_id, keys) if keys else {}
-        why = "interrupted; the journal keeps it 'sending': re-run to settle it"
+        reason = run.stop_reason()
+        units = records = 0
         for unit in rest:
-            record = prior.get(unit.key)
-            state = record.state if record is not None else None
-            reason = why if state == "sending" else None
-            if isinstance(unit, RecordOp):
-                self.ops[unit.key] = op = self.unsent_op(unit, state, reason)
-                run.count_result(op.status, 1, 0, 0)
-                continue
-            created = record.created if record is not None else 0
-            res = (
-                skipped(unit, created)
-                if state == "done"
-                else self.create.not_sent(unit, created, reason)
-            )
-            self.groups[unit.key] = res
-            run.count_result(res.status, res.expected, res.created, res.created_before)
+            record = prior.get(unit.key) if prior else None
+            if record is not None:
+                self.settle_journaled(unit, record.state, record.created)
+            elif isinstance(unit, RecordOp):
+                self.ops[unit.key] = self.record.not_sent(unit, reason)
+                units, records = units + 1, records + 1
+            else:
+                self.groups[unit.key] = GroupResult(
+                    unit.key, unit.fields, unit.count, 0, "not_sent", 0, reason
+                )
+                units, records = units + 1, records + unit.count
+        run.c.units_done += units
+        run.c.units_not_sent += units
+        run.c.records_not_sent += records
         units, records = run.c.units_not_sent, run.c.records_not_sent
         if units:  # every unit this run did not send, those the workers left too
-            reason = run.stop_reason()
             run.journal.record_stop(
                 run.job_id, groups_left=units, records_left=records, reason=reason
             )
             log.info("bulk job %s: %d records in %d units not sent (%s)",
                      run.job_id[:12], records, units, reason)  # fmt: skip
+
+    def settle_journaled(self, unit: Unit, state: str, created: int) -> None:
+        """A unit an earlier run journaled that this stopped run did not take."""
+        why = None
+        if state == "sending":
+            why = "interrupted; the journal keeps it 'sending': re-run to settle it"
+        if isinstance(unit, RecordOp):
+            self.ops[unit.key] = op = self.unsent_op(unit, state, why)
+            self.run.count_result(op.status, 1, 0, 0)
+            return
+        if state == "done":
+            res = skipped(unit, created)
+        else:
+            res = self.create.not_sent(unit, created, why)
+        self.groups[unit.key] = res
+        self.run.count_result(res.status, res.expected, res.created, res.created_before)
 
     def unsent_op(self, op: RecordOp, state: str | None, reason: str | None) -> OpResult:
         if state == "done":

@@ -17,6 +17,15 @@ reads it back:
   count the matching records again and send only what is missing
   (``expected - (now - baseline)``).
 
+Record ops (an update's PUT, a delete: :mod:`.record_step`) share the
+``groups`` table, keyed by the op's key (``update:1234``), with ``expected``
+1 and ``baseline`` 0: ``sending`` (durable) right before the op's first
+write, ``done`` or ``failed`` after (:meth:`Journal.settle`); an op settled
+by its read alone (equal values, a record already gone) writes only its
+outcome. A rerun settles a ``sending`` op by reading the record again.
+One format for every kind of job: journals of earlier versions open as
+they are.
+
 A journal written before snapshots existed has no snapshot tables: they
 are created on open, and its jobs, which have groups but no snapshot, go
 on with one count per group as they were started.

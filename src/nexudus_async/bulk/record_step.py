@@ -76,6 +76,9 @@ class _OpRun:
     reads: int = 0
     marked: bool = False
     note: str | None = None
+    unchanged: Mapping[str, Any] | None = None
+    """The last read, when the write after it was not executed (throttled): no need
+    to read again before resending."""
 
 
 class RecordStep:
@@ -143,12 +146,12 @@ class RecordStep:
             if op.action == "delete":
                 return self.settle(o, "deleted", None if o.writes else "already gone")
             return self.settle(o, "failed", f"{self.entity.name} {op.record_id} does not exist")
-        moved = [
+        moved = [  # a field the op itself changes is its own doing
             f"{k} is {current.get(k)!r}, expected {v!r}"
             for k, v in op.expect.items()
-            if not same_value(self.entity, k, current.get(k), v)
+            if k not in op.changes and not same_value(self.entity, k, current.get(k), v)
         ]
-        if moved and not o.writes:
+        if moved:
             return self.settle(o, "changed", "changed meanwhile: " + "; ".join(moved))
         if op.action == "update" and all(
             same_value(self.entity, k, current.get(k), v) for k, v in op.changes.items()
@@ -160,7 +163,7 @@ class RecordStep:
     async def _attempts(self, o: _OpRun) -> OpResult:
         run = self.run
         for attempt in range(1, run.max_attempts + 1):
-            current = await self.read(o)
+            current, o.unchanged = o.unchanged or await self.read(o), None
             end = self.verdict(o, current)
             if end is not None:
                 return end
@@ -182,7 +185,7 @@ class RecordStep:
         try:
             await stopping.unless_stopped(run.stop, lambda: self._send(op, current))
         except (NexudusError, SendingStopped) as exc:
-            return await self.after_error(o, exc, attempt)
+            return await self.after_error(o, exc, attempt, current)
         finally:
             run.c.requests_sent += 1
             run.c.op_writes += 1
@@ -197,7 +200,11 @@ class RecordStep:
         return await self.gateway.replace(op.record_id, {**current, **op.changes})
 
     async def after_error(
-        self, o: _OpRun, exc: NexudusError | SendingStopped, attempt: int
+        self,
+        o: _OpRun,
+        exc: NexudusError | SendingStopped,
+        attempt: int,
+        current: Mapping[str, Any],
     ) -> OpResult | None:
         run = self.run
         decision = decide(exc, o.op.action, answered=run.answered)
@@ -209,12 +216,14 @@ class RecordStep:
         if action == "done":  # a DELETE's 404: already gone
             o.writes += 1
             return self.settle(o, "deleted", "already gone")
-        if action in ("reconcile", "retry"):
-            o.writes += action == "reconcile"  # it may have been executed
+        if action == "reconcile":  # it may have been executed: the next read settles it
+            o.writes += 1
             o.note = decision.why
-            if action == "retry":
-                await run.backoff(attempt)
-            return None  # read again: the read settles it
+            return None
+        if action == "retry":  # not executed: the same write again, after a pause
+            o.note, o.unchanged = decision.why, current
+            await run.backoff(attempt)
+            return None
         if action == "stop" and isinstance(exc, NexudusError):
             run.stop_job(exc)
         return self.settle(o, "failed", str(exc))

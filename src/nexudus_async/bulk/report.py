@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import attrs
 
-from .plan import Plan
+from .plan import Group, Plan
 from .rows import RowError
 
 __all__ = [
@@ -37,7 +38,7 @@ BaselineSource = Literal["snapshot", "journal", "per_group", "none"]
 run of the job saved, one count per group, or nowhere (nothing to send)."""
 
 
-@attrs.frozen
+@attrs.define(unsafe_hash=True)  # built by the 100,000 on a stop: a plain init
 class RowResult:
     """What happened to one input row."""
 
@@ -49,7 +50,7 @@ class RowResult:
     reason: str | None = None
 
 
-@attrs.frozen
+@attrs.define(unsafe_hash=True)  # built by the 100,000 on a stop: a plain init
 class GroupResult:
     """What happened to one group (one CreateMultiple, possibly split)."""
 
@@ -71,7 +72,7 @@ class GroupResult:
     (with CreateMultiple > 1 the API answers the first new record's Id only)."""
 
 
-@attrs.frozen
+@attrs.define(unsafe_hash=True)  # built by the 100,000 on a stop: a plain init
 class OpResult:
     """What happened to one record op (:class:`~nexudus_async.bulk.ops.RecordOp`)."""
 
@@ -285,28 +286,35 @@ def op_rows(ops: Sequence[OpResult]) -> list[RowResult]:
 def row_results(plan: Plan, results: Sequence[GroupResult]) -> list[RowResult]:
     """Per row, from the results of the plan's groups (in the plan's order)."""
     rows: list[RowResult] = []
+    add = rows.append
     for group, res in zip(plan.groups, results, strict=True):
-        # Passes of a group are identical: give the created ones to rows in order.
-        left = res.created
-        for line, count in zip(group.lines, group.row_counts, strict=True):
-            if res.status in ("created", "skipped"):
-                rows.append(RowResult(line, res.status, count, group.key, res.reason))
-            elif left >= count:
-                left -= count
-                rows.append(RowResult(line, "created", count, group.key))
-            else:
-                left = 0
-                status: RowStatus = "not_sent" if res.status == "not_sent" else "failed"
-                rows.append(RowResult(line, status, count, group.key, res.reason))
+        if len(group.lines) == 1 and (res.created == 0 or res.status in _DONE):
+            # most groups: one row, all or nothing
+            add(RowResult(group.lines[0], res.status, group.row_counts[0], group.key, res.reason))
+        else:
+            rows.extend(_group_rows(group, res))
         for line in group.duplicates:
-            rows.append(
-                RowResult(
-                    line,
-                    "duplicate",
-                    1,
-                    group.key,
-                    f"identical to line {group.lines[0]}; not sent again",
-                )
-            )
-    rows.sort(key=lambda r: r.line)
+            why = f"identical to line {group.lines[0]}; not sent again"
+            add(RowResult(line, "duplicate", 1, group.key, why))
+    rows.sort(key=operator.attrgetter("line"))
+    return rows
+
+
+_DONE = ("created", "skipped")
+
+
+def _group_rows(group: Group, res: GroupResult) -> list[RowResult]:
+    """The rows of one group: its created passes go to its rows in order."""
+    rows: list[RowResult] = []
+    left = res.created
+    for line, count in zip(group.lines, group.row_counts, strict=True):
+        if res.status in ("created", "skipped"):
+            rows.append(RowResult(line, res.status, count, group.key, res.reason))
+        elif left >= count:
+            left -= count
+            rows.append(RowResult(line, "created", count, group.key))
+        else:
+            left = 0
+            status: RowStatus = "not_sent" if res.status == "not_sent" else "failed"
+            rows.append(RowResult(line, status, count, group.key, res.reason))
     return rows

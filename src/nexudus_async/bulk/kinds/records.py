@@ -6,7 +6,7 @@ their properties to the single-record names (``Coworker`` -> ``CoworkerId``)
 and :func:`canonical` puts every value in the form a row's value takes once
 validated, so ``2027-06-30``, ``2027-06-30T00:00:00Z`` and a datetime compare
 equal, and so do ``10`` and ``10.00``. A field that list records lack
-(``PurchaseOrder``) cannot be compared there: :func:`differs` says "maybe",
+(``PurchaseOrder``) cannot be compared there: :func:`changed_fields` counts it,
 and the executor's full read decides.
 """
 
@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import decimal
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from ..._core import values as _values
 from ..._core.entity import Entity, Field
 
-__all__ = ["Current", "canonical", "differs", "from_list_item", "listed"]
+__all__ = ["Current", "canonical", "changed_fields", "from_list_item", "listed"]
 
 Current = Mapping[str, Any]
 """One record as planning knows it: single-record JSON names to canonical values."""
@@ -69,11 +69,6 @@ def from_list_item(entity: Entity, item: Any) -> dict[str, Any]:
     return out
 
 
-def differs(entity: Entity, current: Current, changes: Mapping[str, Any]) -> bool:
-    """Whether the record may not hold ``changes`` yet (a field lists lack counts as maybe)."""
-    return bool(changed_fields(entity, current, changes))
-
-
 def changed_fields(entity: Entity, current: Current, changes: Mapping[str, Any]) -> list[str]:
     """The fields of ``changes`` the record does not hold, or may not (lists lack them)."""
     out: list[str] = []
@@ -83,8 +78,3 @@ def changed_fields(entity: Entity, current: Current, changes: Mapping[str, Any])
         if name not in current or current[name] != canonical(field, value):
             out.append(name)
     return out
-
-
-def index(records: Iterable[Current]) -> dict[int, Current]:
-    """Records by Id."""
-    return {int(r["Id"]): r for r in records}
