@@ -168,6 +168,7 @@ def test_bad_input_is_one_line_naming_line_field_and_value_and_nothing_is_sent(
         line.startswith("bad.csv:line 4: ") and "Price='abc': must be a number" in line
         for line in err.splitlines()
     ), err
+    assert not any(line.startswith("bad.csv:line 2:") for line in err.splitlines())  # exists
     assert err.splitlines()[-1].endswith("in bad.csv; nothing was sent")
 
     code, out, err = run(
