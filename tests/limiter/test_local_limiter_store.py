@@ -18,6 +18,7 @@ from nexudus_async._core.local_limiter import (
 )
 
 from ..client.conftest import FakeClock
+from .test_local_limiter_queues import bounded
 
 LIMITS = RateLimits(
     min_interval=0.1, windows=(Window(3, 60.0), Window(2, 60.0, writes_only=True))
@@ -58,7 +59,7 @@ async def test_a_store_is_made_in_a_directory_that_does_not_exist_yet(tmp_path: 
     async with LocalRateLimiter(
         LIMITS, account="acct", directory=where, clock=clock, sleep=clock.sleep
     ) as limiter:
-        await limiter.acquire(write=True)
+        await bounded(limiter.acquire(write=True))
         assert limiter.path == store_path(where, "acct", LIMITS)
         assert mode(where / "limits") == 0o700
         # a header and two rings of 8-byte times: 3 sends of all kinds, 2 writes
@@ -75,10 +76,10 @@ async def test_the_default_directory_is_the_state_directory(
         LIMITS, account="acct", directory=tmp_path / "elsewhere", clock=clock
     ) as limiter:
         assert limiter.path == store_path(tmp_path / "elsewhere", "acct", LIMITS)
-        await limiter.acquire()
+        await bounded(limiter.acquire())
     async with LocalRateLimiter(LIMITS, account="acct", clock=clock) as limiter:
         assert limiter.path == store_path(tmp_path / "state", "acct", LIMITS)
-        await limiter.acquire(write=True)
+        await bounded(limiter.acquire(write=True))
     assert shared_spending(LIMITS, "acct", now=clock.now) == ([], [0.0])
 
 
@@ -139,7 +140,7 @@ async def test_a_store_not_ours_is_started_again(tmp_path: Path) -> None:
     async with LocalRateLimiter(
         LIMITS, account="acct", directory=tmp_path, clock=clock, sleep=clock.sleep
     ) as limiter:
-        await limiter.acquire()
+        await bounded(limiter.acquire())
         assert limiter.spent(now=clock.now) == ([0.0], [])
         assert path.stat().st_size == 128 + 8 * (3 + 2)
 
@@ -153,10 +154,10 @@ async def test_a_read_that_wraps_around_the_ring_sees_each_send_once(tmp_path: P
         LocalRateLimiter(limits, **kw) as two,  # type: ignore[arg-type]
     ):
         for _ in range(2):
-            await one.acquire()
+            await bounded(one.acquire())
             clock.now += 1.0
         for _ in range(2):  # the ring's third slot, then its first again
-            await two.acquire()
+            await bounded(two.acquire())
             clock.now += 1.0
         assert one.spent(now=clock.now) == ([-3.0, -2.0, -1.0], [])
 
@@ -175,8 +176,8 @@ async def test_a_primed_store_is_read_again_in_full_writes_from_the_writes_ring(
         LocalRateLimiter(limits, **kw) as two,  # type: ignore[arg-type]
     ):
         assert two.spent(now=wall) == ([], [])  # two holds the store's first generation
-        assert await one.prime([wall - 500.0], write=False, now=wall) == 1
-        assert await one.prime([wall - 300.0, wall - 200.0], now=wall) == 2
+        assert await bounded(one.prime([wall - 500.0], write=False, now=wall)) == 1
+        assert await bounded(one.prime([wall - 300.0, wall - 200.0], now=wall)) == 2
         assert two.spent(now=wall) == ([-500.0], [-300.0, -200.0])
 
 
