@@ -8,9 +8,9 @@ test instead of hanging it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -27,6 +27,7 @@ LIMITS = RateLimits(
 SPACED = RateLimits(min_interval=0.1, windows=(Window(100, 60.0),)).without_safety()
 HOUR = 3600.0
 STEPS = 200
+T = TypeVar("T")
 
 
 async def steps_until(done: Callable[[], bool]) -> None:
@@ -35,6 +36,17 @@ async def steps_until(done: Callable[[], bool]) -> None:
         if done():
             return
         await asyncio.sleep(0)
+
+
+async def bounded(call: Coroutine[Any, Any, T]) -> T:
+    """Await ``call`` within STEPS turns of the loop (the fake clock's sleeps take one each)."""
+    task = asyncio.ensure_future(call)
+    try:
+        await steps_until(task.done)
+        assert task.done(), "still waiting after every step allowed"
+    finally:
+        await cancelled(task)
+    return task.result()
 
 
 async def cancelled(*tasks: asyncio.Future[Any]) -> None:
@@ -85,9 +97,9 @@ async def test_without_limits_everything_goes_and_nothing_is_stored(tmp_path: Pa
     clock = FakeClock()
     limiter = limiter_on(tmp_path, clock, limits=None)  # type: ignore[arg-type]
     assert limiter.try_acquire() is True and limiter.try_acquire(write=True) is True
-    await limiter.acquire(write=True)
-    await limiter.report_throttled(30.0)
-    assert await limiter.prime([clock.now - 10.0], now=clock.now) == 0
+    await bounded(limiter.acquire(write=True))
+    await bounded(limiter.report_throttled(30.0))
+    assert await bounded(limiter.prime([clock.now - 10.0], now=clock.now)) == 0
     assert limiter.spent() == ([], [])
     assert limiter.path is None and clock.sleeps == []
     assert not (tmp_path / "limits").exists()
@@ -155,8 +167,8 @@ async def test_primed_reads_count_as_reads_only(tmp_path: Path) -> None:
     clock = FakeClock(start=1_800_000_000.0)
     wall = clock.now
     async with limiter_on(tmp_path, clock, limits) as limiter:
-        assert await limiter.prime([wall - 100.0], write=False, now=wall) == 1
-        await limiter.acquire(write=True)  # the hour's one write is still free
+        assert await bounded(limiter.prime([wall - 100.0], write=False, now=wall)) == 1
+        await bounded(limiter.acquire(write=True))  # the hour's one write is still free
         assert clock.sleeps == []
         assert limiter.spent(now=wall) == ([pytest.approx(-100.0)], [0.0])
 
@@ -166,27 +178,27 @@ async def test_a_clock_set_back_moves_the_writes_window_and_the_pause_with_it(
 ) -> None:
     clock = FakeClock(start=1_800_000_000.0)
     async with limiter_on(tmp_path, clock) as one, limiter_on(tmp_path, clock) as two:
-        await one.acquire(write=True)
-        await one.acquire(write=True)
+        await bounded(one.acquire(write=True))
+        await bounded(one.acquire(write=True))
         assert clock.sleeps == [0.1]
         clock.now -= HOUR  # an NTP step back
-        await two.acquire(write=True)
+        await bounded(two.acquire(write=True))
         # the minute's two writes are over once the first one (moved back) leaves it
         assert clock.sleeps[1:] == [pytest.approx(59.9, abs=1e-5)]
 
     clock = FakeClock(start=1_800_000_000.0)
     async with limiter_on(tmp_path / "b", clock) as one, limiter_on(tmp_path / "b", clock) as two:
-        await one.acquire()
-        await one.report_throttled(2.5)
+        await bounded(one.acquire())
+        await bounded(one.report_throttled(2.5))
         clock.now -= HOUR
-        await two.acquire()  # the pause moved back with the clock: 2.5 s, not an hour more
+        await bounded(two.acquire())  # the pause moved back with the clock: 2.5 s, not an hour more
         assert clock.sleeps == [pytest.approx(2.5, abs=1e-6)]
 
 
 async def test_a_clock_set_back_by_one_second_is_not_a_step(tmp_path: Path) -> None:
     clock = FakeClock()
     async with limiter_on(tmp_path, clock) as limiter:
-        await limiter.acquire()
+        await bounded(limiter.acquire())
         clock.now -= 1.0  # within _CLOCK_STEP: the timeline stays, the spacing counts from it
-        await limiter.acquire()
+        await bounded(limiter.acquire())
         assert clock.sleeps == [pytest.approx(1.1, abs=1e-9)]
