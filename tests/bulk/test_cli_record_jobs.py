@@ -281,6 +281,22 @@ def test_undo_takes_back_an_import_but_a_used_pass_unless_include_used(
     assert left == sorted(before)
 
 
+def test_undo_needs_only_the_journal_once_the_imports_file_is_gone(
+    emu: ThreadedEmulator, tmp_path: Path
+) -> None:
+    before = seed(emu, 1, CoworkerId=1001, TimePassId=1)  # not the import's: kept
+    (tmp_path / "p.csv").write_text(
+        "CoworkerId,BusinessId,TimePassId,CreateMultiple\n1001,1,1,2\n1002,1,2,3\n"
+    )
+    code, out, err = run(emu, tmp_path, "import", "p.csv")
+    assert (code, err) == (0, "")
+    (tmp_path / "p.csv").unlink()  # the journal kept each group's fields
+    code, out, err = run(emu, tmp_path, "undo", "p.csv.journal.sqlite")
+    assert (code, err) == (0, ""), out
+    left = sorted(r["Id"] for r in emu.call(lambda: emu.server.store.all(CTP)))
+    assert left == sorted(before)
+
+
 def test_a_stopped_update_is_finished_by_its_rerun_without_writing_twice(tmp_path: Path) -> None:
     hold = FaultRule(method="PUT", path=BILLING, kind="latency", latency=0.2)
     config = EmulatorConfig(time_scale=float(SCALE), faults=[hold], limits=ThrottleLimits.off())

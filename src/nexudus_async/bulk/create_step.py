@@ -335,7 +335,11 @@ class CreateStep:
         run.journal.record_send(run.job_id, write=True)
         if s.need_mark:  # the intent: one durable transaction, with the send time
             run.journal.mark_sending(
-                run.job_id, group.key, expected=group.count, baseline=s.baseline
+                run.job_id,
+                group.key,
+                expected=group.count,
+                baseline=s.baseline,
+                fields=group.fields,
             )
             s.need_mark = False
         try:

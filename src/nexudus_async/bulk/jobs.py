@@ -300,9 +300,7 @@ def undo_groups(
     """
     records = {k: g for k, g in journal.groups(job.job_id).items() if not _is_op(k)}
     fields: dict[str, Mapping[str, Any]] = {}
-    recorded = getattr(journal, "group_fields", None)
-    if callable(recorded):
-        fields.update(recorded(job.job_id))
+    fields.update(journal.group_fields(job.job_id))
     if rows is not None:
         valid, errors = validate_rows(entity, _source_rows(rows, cells))
         if errors:

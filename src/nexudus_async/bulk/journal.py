@@ -54,12 +54,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import json
 import os
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import attrs
 
@@ -88,6 +89,7 @@ CREATE TABLE IF NOT EXISTS groups (
     requests     INTEGER NOT NULL DEFAULT 0,
     last_error   TEXT,
     updated_at   TEXT NOT NULL,
+    fields       TEXT,
     PRIMARY KEY (job_id, group_key)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS snapshots (
@@ -116,7 +118,8 @@ CREATE TABLE IF NOT EXISTS snapshot_counts (
 );
 """
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
+"""4: a create group's fields (JSON), so an undo needs nothing but the journal."""
 """1: jobs and groups; 2: snapshots; 3: send times (older journals are upgraded on open)."""
 
 SEND_HISTORY = 2 * 86_400.0
@@ -197,6 +200,7 @@ class Journal:
                     "another journal"
                 )
             self._db.executescript(_SCHEMA)
+            _add_group_fields(self._db)
             self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         except sqlite3.DatabaseError as exc:
             self._db.close()
@@ -404,23 +408,42 @@ class Journal:
             out.update((r["group_key"], _group(r)) for r in rows)
         return out
 
-    def mark_sending(self, job_id: str, group_key: str, *, expected: int, baseline: int) -> None:
+    def mark_sending(
+        self,
+        job_id: str,
+        group_key: str,
+        *,
+        expected: int,
+        baseline: int,
+        fields: Mapping[str, Any] | None = None,
+    ) -> None:
         """The group may be sent from now on: its baseline, fsync'd before this returns.
 
         Called right before a group's first create request (with the send time
         recorded just before), and again for a group that failed definitely
         (its ``created`` is exact) with a fresh baseline; never for a group
-        whose outcome is unknown.
+        whose outcome is unknown. ``fields``: a create group's body, kept so
+        that an undo finds its passes from the journal alone.
         """
+        text = None if fields is None else json.dumps(dict(fields), sort_keys=True, default=str)
         with self._transaction(durable=True) as db:
             db.execute(
-                "INSERT INTO groups (job_id, group_key, state, expected, baseline, updated_at)"
-                " VALUES (?, ?, 'sending', ?, ?, ?)"
+                "INSERT INTO groups (job_id, group_key, state, expected, baseline, updated_at,"
+                " fields) VALUES (?, ?, 'sending', ?, ?, ?, ?)"
                 " ON CONFLICT (job_id, group_key) DO UPDATE SET state = 'sending',"
                 " expected = excluded.expected, baseline = excluded.baseline,"
-                " updated_at = excluded.updated_at",
-                (job_id, group_key, expected, baseline, _now()),
+                " updated_at = excluded.updated_at,"
+                " fields = COALESCE(excluded.fields, groups.fields)",
+                (job_id, group_key, expected, baseline, _now(), text),
             )
+
+    def group_fields(self, job_id: str) -> dict[str, dict[str, Any]]:
+        """The create groups' fields the journal kept (journals before schema 4 kept none)."""
+        rows = self._db.execute(
+            "SELECT group_key, fields FROM groups WHERE job_id = ? AND fields IS NOT NULL",
+            (job_id,),
+        )
+        return {r["group_key"]: json.loads(r["fields"]) for r in rows}
 
     def mark_sent(self, job_id: str, group_key: str, *, created: int, requests: int) -> None:
         """A create request was answered: progress within a group still sending.
@@ -499,7 +522,15 @@ def _connect(path: str) -> sqlite3.Connection:
     return db
 
 
+def _add_group_fields(db: sqlite3.Connection) -> None:
+    """A journal of schema 3 or earlier gains the groups' ``fields`` column (empty)."""
+    columns = {r[1] for r in db.execute("PRAGMA table_info(groups)")}
+    if "fields" not in columns:
+        db.execute("ALTER TABLE groups ADD COLUMN fields TEXT")
+
+
 def _group(row: sqlite3.Row) -> GroupRecord:
     d = dict(row)
     d.pop("updated_at", None)
+    d.pop("fields", None)
     return GroupRecord(**d)

@@ -1,8 +1,9 @@
 """``nexudus-async undo JOURNAL``: take back what an import created, exactly.
 
-The import's journal knows per group the count and the job's window; the
-customer and time pass of each group come from the import's rows (the file
-the journal names, or ``--rows``). The undo deletes that many of the
+The import's journal knows per group the count, the job's window and (from
+journal schema 4 on) the group's fields; for an older journal the customer
+and time pass of each group come from the import's rows (the file the
+journal names, or ``--rows``). The undo deletes that many of the
 matching passes created in the window (the assumption reconciliation
 documents), journaled in the same journal and resumable itself. A pass used
 meanwhile is reported, not deleted, unless ``--include-used``.
@@ -65,13 +66,23 @@ def _cli_undo(args: argparse.Namespace) -> int:
 
     async def plan(client: Any, journal: Journal | None) -> Planned:
         assert journal is not None  # undo's journal exists (checked before planning)
-        rows = _import_rows(args, journal)
+        rows = None if _journal_knows_fields(args, journal) else _import_rows(args, journal)
         return await plan_undo(
             client, journal, job_id=args.job, include_used=args.include_used,
             rows=rows, new_job=args.new_job,
         )  # fmt: skip
 
     return run_record_cli(args, job, plan)
+
+
+def _journal_knows_fields(args: argparse.Namespace, journal: Journal) -> bool:
+    """Whether the journal kept every created group's fields (``--rows`` still wins)."""
+    if args.rows:
+        return False
+    imported = import_job(journal, args.job)
+    kept = journal.group_fields(imported.job_id)
+    created = [k for k, g in journal.groups(imported.job_id).items() if g.created]
+    return all(k in kept for k in created)
 
 
 def _import_rows(args: argparse.Namespace, journal: Journal) -> list[SourceRow]:
