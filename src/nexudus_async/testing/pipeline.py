@@ -15,13 +15,15 @@ import attrs
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from .._core.transport import WRITE_METHODS
 from .admin import Handler, admin_middleware, is_admin_path
 from .answers import error_envelope, json_answer, throttled, unauthorized
 from .entities import EntitySpec
 from .faults import FAULTS, Dropped, Fault, with_unknown_enums
 from .handlers import FAULT_KEY, USER_KEY
 from .state import EmulatorState
+
+# The server's own copy: the emulator never imports the client's runtime (DESIGN.md).
+WRITE_METHODS = frozenset({"POST", "PUT", "DELETE", "PATCH"})
 
 __all__ = ["Route", "api_middleware"]
 
