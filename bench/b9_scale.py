@@ -217,6 +217,15 @@ class _TransactionCount:
             self.durable += self._full
 
 
+def _peak_rss_kib() -> int:
+    """This process's own peak RSS (VmHWM). Not ``ru_maxrss``: Linux keeps that across
+    exec, so a child of a big parent (``bench/run.py``) would report the parent's peak."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # without /proc
+
+
 def _child(out: str, argv: list[str]) -> int:
     """Run the command line in this process, then write what it cost."""
     from nexudus_async.bulk import journal as journal_module
@@ -236,7 +245,7 @@ def _child(out: str, argv: list[str]) -> int:
     io = dict(line.split(": ") for line in Path("/proc/self/io").read_text().splitlines())
     Path(out).write_text(json.dumps({
         "cpu_job": cpu,
-        "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "maxrss_kb": _peak_rss_kib(),
         "write_bytes": int(io["write_bytes"]),
         "transactions": count.transactions,
         "durable": count.durable,

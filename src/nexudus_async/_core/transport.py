@@ -15,7 +15,9 @@ that, and the errors it raises carry the same two facts).
 
 from __future__ import annotations
 
+import errno
 import logging
+import socket
 import ssl
 from collections.abc import Mapping
 from decimal import Decimal
@@ -43,6 +45,7 @@ __all__ = [
     "Transport",
     "dumps",
     "loads",
+    "reach_problem",
     "tls_error",
 ]
 
@@ -370,3 +373,44 @@ def tls_error(exc: aiohttp.ClientSSLError, method: str, path: str) -> TLSError |
     return TLSError(
         text, host=host, port=port, problem=problem, summary=summary, method=method, path=path
     )
+
+
+# A failure to connect in the user's words (``cannot reach 127.0.0.1:9 (connection
+# refused)``), read here because only the transport reads aiohttp's exceptions.
+_ERRNO_WORDS = {
+    errno.ECONNREFUSED: "connection refused",
+    errno.ENETUNREACH: "network unreachable",
+    errno.EHOSTUNREACH: "no route to host",
+    errno.ETIMEDOUT: "timed out",
+    errno.ECONNRESET: "connection reset",
+}
+
+
+def reach_problem(exc: BaseException) -> str | None:
+    """``cannot reach HOST:PORT (why)`` when ``exc`` (or its cause) is a failure to connect."""
+    seen: BaseException | None = exc
+    for _ in range(8):  # the cause chain is short; bound it anyway
+        if seen is None:
+            return None
+        if isinstance(seen, aiohttp.ClientConnectorError):
+            return f"cannot reach {seen.host}:{seen.port} ({_why(seen.os_error)})"
+        if isinstance(seen, aiohttp.ConnectionTimeoutError):
+            return "cannot reach the API (connecting timed out)"
+        seen = seen.__cause__
+    return None
+
+
+def _why(error: OSError) -> str:
+    if isinstance(error, socket.gaierror):
+        return "the host name does not resolve"
+    if isinstance(error, TimeoutError):
+        return "timed out"
+    if error.errno in _ERRNO_WORDS:
+        return _ERRNO_WORDS[error.errno]
+    # asyncio's "Multiple exceptions: [Errno 111] ..., [Errno 111] ..." (IPv4 and IPv6)
+    # keeps only their text.
+    text = str(error)
+    for number, words in _ERRNO_WORDS.items():
+        if f"[Errno {number}]" in text:
+            return words
+    return error.strerror or type(error).__name__

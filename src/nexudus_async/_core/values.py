@@ -222,6 +222,20 @@ def to_json(value: Any) -> Any:
     return value
 
 
+def _no_value(
+    field: Field, value: Any, update: bool, clean: dict[str, Any], problems: list[Problem]
+) -> None:
+    """A field absent (``MISSING``) or null in a body: required, a null, or nothing."""
+    name = field.json_name
+    if (field.update if update else field.create) == "required":
+        problems.append(Problem(name, None, "is required"))
+    elif value is None:
+        if field.nullable:
+            clean[name] = None
+        else:
+            problems.append(Problem(name, None, "must not be null"))
+
+
 def check_body(
     entity: Entity,
     body: Mapping[str, Any],
@@ -252,13 +266,7 @@ def check_body(
         if value is MISSING and defaults and field.default is not NO_DEFAULT:
             value = field.default
         if value is MISSING or value is None:
-            if (field.update if update else field.create) == "required":
-                problems.append(Problem(name, None, "is required"))
-            elif value is None:
-                if field.nullable:
-                    clean[name] = None
-                else:
-                    problems.append(Problem(name, None, "must not be null"))
+            _no_value(field, value, update, clean, problems)
             continue
         if type(value) is str:
             if field.kind == "string":  # nothing to parse

@@ -133,6 +133,30 @@ def _counts(members: Sequence[ValidRow]) -> tuple[int, ...]:
     return tuple(r.count for r in members)
 
 
+def _group(entity: Entity, key: str, members: Sequence[ValidRow]) -> Group:
+    """The group of identical rows ``members``: one record each for a link entity."""
+    first = members[0]
+    rkey = tuple(first.values.get(f) for f in entity.reconcile)
+    if entity.count_field is None:
+        return Group(
+            key=key,
+            fields=first.values,  # shared, not copied: a 100,000-row plan stays small
+            count=1,
+            lines=(first.line,),
+            row_counts=(1,),
+            reconcile_key=rkey,
+            duplicates=tuple(r.line for r in members[1:]),
+        )
+    return Group(
+        key=key,
+        fields=first.values,
+        count=sum(r.count for r in members),
+        lines=tuple(r.line for r in members),
+        row_counts=_counts(members),
+        reconcile_key=rkey,
+    )
+
+
 def make_plan(
     entity: Entity,
     rows: Sequence[ValidRow],
@@ -165,28 +189,7 @@ def make_plan(
     groups: list[Group] = []
     while buckets:  # popped as they become groups: the peak holds one of the two
         key, members = buckets.popitem()
-        first = members[0]
-        rkey = tuple(first.values.get(f) for f in entity.reconcile)
-        if entity.count_field is None:
-            group = Group(
-                key=key,
-                fields=first.values,  # shared, not copied: a 100,000-row plan stays small
-                count=1,
-                lines=(first.line,),
-                row_counts=(1,),
-                reconcile_key=rkey,
-                duplicates=tuple(r.line for r in members[1:]),
-            )
-        else:
-            group = Group(
-                key=key,
-                fields=first.values,
-                count=sum(r.count for r in members),
-                lines=tuple(r.line for r in members),
-                row_counts=_counts(members),
-                reconcile_key=rkey,
-            )
-        groups.append(group)
+        groups.append(_group(entity, key, members))
 
     # Deterministic order whatever the input order: by reconciliation key, then key.
     groups.sort(key=lambda g: (tuple(str(x) for x in g.reconcile_key), g.key))

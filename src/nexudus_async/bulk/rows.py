@@ -175,14 +175,8 @@ _PLAIN = (int, str, bool, decimal.Decimal)
 """Checked values that already are their JSON form (dates and UUIDs are not)."""
 
 
-def validate_row(
-    entity: Entity, row: SourceRow, *, allow_unknown_enum_values: bool = False
-) -> ValidRow | list[RowError]:
-    """Validate one row; return it normalized, or every problem it has.
-
-    ``allow_unknown_enum_values``: enum cells may hold values the API's
-    documentation does not list (the client's option of the same name).
-    """
+def _given_cells(entity: Entity, row: SourceRow) -> tuple[list[RowError], dict[str, Any], set[str]]:
+    """The row's non-empty cells by API name, read; the column problems; the fields reported."""
     errors: list[RowError] = []
     given: dict[str, Any] = {}
     keys: dict[str, str] = {}  # API name -> the row's key for it, blank or not
@@ -229,6 +223,18 @@ def validate_row(
                 reported.add(spec.json_name)  # reported: check_body must not add "is required"
                 continue
         given[spec.json_name] = raw
+    return errors, given, reported
+
+
+def validate_row(
+    entity: Entity, row: SourceRow, *, allow_unknown_enum_values: bool = False
+) -> ValidRow | list[RowError]:
+    """Validate one row; return it normalized, or every problem it has.
+
+    ``allow_unknown_enum_values``: enum cells may hold values the API's
+    documentation does not list (the client's option of the same name).
+    """
+    errors, given, reported = _given_cells(entity, row)
     clean, problems = _values.check_body(
         entity,
         given,

@@ -123,6 +123,21 @@ def reads_needed(total: int, size: int) -> int:
             return reads
 
 
+def _over_budget(budget: int, total: int, reads: int) -> SnapshotAbandoned:
+    return SnapshotAbandoned(
+        f"it would take more than {budget} list requests ({total:,} records in the window)",
+        reads,
+    )
+
+
+def _too_big(budget: int, total: int, size: int, reads: int) -> SnapshotAbandoned:
+    return SnapshotAbandoned(
+        f"{total:,} records in the window would take {reads_needed(total, size)} list "
+        f"requests, more than the {budget} counts it saves",
+        reads,
+    )
+
+
 async def take_snapshot(
     fetch: FetchPage,
     keys: Collection[str],
@@ -152,11 +167,7 @@ async def take_snapshot(
             except ValueError as exc:  # only with tiny pages: a server capping them
                 raise SnapshotAbandoned(str(exc), reads) from None
             if reads >= budget:
-                raise SnapshotAbandoned(
-                    f"it would take more than {budget} list requests "
-                    f"({total:,} records in the window)",
-                    reads,
-                )
+                raise _over_budget(budget, total, reads)
             got = await fetch(page, z)
             reads += 1
             total = got.total_items
@@ -176,20 +187,12 @@ async def take_snapshot(
                 ids.append(rid)
                 counts[key_text(key)] += 1
             if offset == 0 and reads_needed(total, size) + reads - 1 > budget:
-                raise SnapshotAbandoned(
-                    f"{total:,} records in the window would take "
-                    f"{reads_needed(total, size)} list requests, more than the {budget} "
-                    "counts it saves",
-                    reads,
-                )
+                raise _too_big(budget, total, size, reads)
             if total == 0:
                 break
         if restart is None:
             wanted = set(keys)
-            return Snapshot(
-                counts={k: n for k, n in counts.items() if k in wanted},
-                reads=reads,
-                records=len(ids),
-            )
+            counted = {k: n for k, n in counts.items() if k in wanted}
+            return Snapshot(counts=counted, reads=reads, records=len(ids))
         why = restart
     raise SnapshotAbandoned(f"the list could not be read exactly ({why})", reads)
