@@ -8,6 +8,7 @@ the job without writing anything twice.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -274,16 +275,26 @@ async def test_a_stopped_undo_is_finished_by_its_rerun_without_touching_older_pa
     assert sorted(r["Id"] for r in emu.store.all(CTP)) == before
 
 
-async def test_undo_needs_the_groups_fields(
+async def test_undo_plans_from_the_journal_alone_and_an_older_journal_needs_the_rows(
     tmp_path: Path, emu: EmulatorServer, client: NexudusClient
 ) -> None:
     rows = [{"CoworkerId": 101, "BusinessId": 1, "TimePassId": 1, "CreateMultiple": 2}]
-    with Journal(tmp_path / "import.sqlite") as journal:
+    path = tmp_path / "import.sqlite"
+    with Journal(path) as journal:
         assert (await client.coworker_time_passes.bulk_create(rows, journal=journal)).ok
-        if callable(getattr(journal, "group_fields", None)):
-            pytest.skip("the journal records the groups' fields")
+        planned = await plan_undo(client, journal)
+        assert [op.action for op in planned.plan.ops] == ["delete", "delete"]
+    db = sqlite3.connect(path)  # as a schema 3 journal holds it: no fields kept
+    try:
+        with db:
+            db.execute("UPDATE groups SET fields = NULL")
+    finally:
+        db.close()
+    with Journal(path) as journal:
         with pytest.raises(ValueError, match="pass the import's rows"):
             await plan_undo(client, journal)
+        planned = await plan_undo(client, journal, rows=rows)
+        assert [op.action for op in planned.plan.ops] == ["delete", "delete"]
 
 
 async def test_the_dry_run_estimate_is_what_the_job_sends(
