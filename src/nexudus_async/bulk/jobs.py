@@ -57,6 +57,7 @@ __all__ = [
     "plan_delete_for",
     "plan_undo",
     "plan_update_for",
+    "settled_results",
     "undo_groups",
 ]
 
@@ -390,14 +391,14 @@ async def _run(
     if planned.errors:
         raise BulkInputError(list(planned.errors))
     report = await run_job(planned.plan, ResourceGateway(resource), **options)
-    settled = _settled(planned)
+    settled = settled_results(planned)
     if settled:
         report.ops.extend(settled)
         report.rows = sorted([*report.rows, *op_rows(settled)], key=lambda r: r.line)
     return report
 
 
-def _settled(planned: Planned) -> list[OpResult]:
+def settled_results(planned: Planned) -> list[OpResult]:
     """Results for what planning settled: no request was needed for them."""
     lines = planned.lines
     out = [

@@ -21,7 +21,7 @@ import attrs
 from .._core.errors import NexudusError
 from ..bulk.engine import run_job
 from ..bulk.gateway import ResourceGateway
-from ..bulk.jobs import _settled  # what planning settled (kinds: make it public)
+from ..bulk.jobs import settled_results
 from ..bulk.journal import Journal
 from ..bulk.kinds.common import Planned
 from ..bulk.report import BulkReport, op_rows
@@ -122,7 +122,7 @@ async def run_record_job(
 def with_settled(report: BulkReport, planned: Planned) -> BulkReport:
     """The report with the records planning settled without a request (already as
     asked, already gone, kept with a reason), as the library's ``bulk_*`` report them."""
-    settled = _settled(planned)
+    settled = settled_results(planned)
     report.ops.extend(settled)
     report.rows = sorted([*report.rows, *op_rows(settled)], key=lambda r: r.line)
     return report
