@@ -16,7 +16,12 @@ from typing import Any, Literal
 import aiohttp
 
 from ._core.auth import Auth
-from ._core.environment import ENV_BASE_URL, auth_from_environment, logging_from_environment
+from ._core.environment import (
+    ENV_BASE_URL,
+    auth_from_environment,
+    logging_from_environment,
+    normalize_base_url,
+)
 from ._core.errors import InputError
 from ._core.events import EventHook
 from ._core.limiter import Limiter, account_key
@@ -48,23 +53,6 @@ class _FromEnvironment:
 
 FROM_ENVIRONMENT: Any = _FromEnvironment()
 """The default of ``base_url`` and ``auth``: read from the environment variables."""
-
-
-def normalize_base_url(base_url: str) -> str:
-    """``https://host[:port][/prefix]`` without a trailing ``/`` or ``/api``."""
-    if not isinstance(base_url, str):
-        raise TypeError(f"base_url must be a string, not {type(base_url).__name__}")
-    parts = urllib.parse.urlsplit(base_url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"base_url must be an http(s) URL such as {DEFAULT_BASE_URL!r}")
-    if parts.username or parts.password:
-        raise ValueError("base_url must not contain credentials; pass auth= instead")
-    if parts.query or parts.fragment:
-        raise ValueError("base_url must not have a query string or fragment")
-    path = parts.path.rstrip("/")
-    if path.lower().endswith("/api"):
-        path = path[: -len("/api")]
-    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path.rstrip("/"), "", ""))
 
 
 def _network(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import urllib.parse
 from collections.abc import Mapping
 
 from .auth import Auth, BearerToken, PasswordGrant
@@ -79,3 +80,29 @@ def logging_from_environment(env: Mapping[str, str]) -> None:
         handler = _StderrHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         logger.addHandler(handler)
+
+
+def normalize_base_url(base_url: str) -> str:
+    """``https://host[:port][/prefix]`` without a trailing ``/`` or ``/api``."""
+    if not isinstance(base_url, str):
+        raise TypeError(f"base_url must be a string, not {type(base_url).__name__}")
+    try:
+        parts = urllib.parse.urlsplit(base_url.strip())
+        parts.port  # noqa: B018 - raises for a port that is not a number
+    except ValueError:  # "Invalid IPv6 URL", "Port could not be cast ..."
+        parts = None
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or any(c.isspace() for c in base_url.strip())
+    ):
+        raise ValueError(f"base_url must be an http(s) URL such as {DEFAULT_BASE_URL!r}")
+    if parts.username or parts.password:
+        raise ValueError("base_url must not contain credentials; pass auth= instead")
+    if parts.query or parts.fragment:
+        raise ValueError("base_url must not have a query string or fragment")
+    path = parts.path.rstrip("/")
+    if path.lower().endswith("/api"):
+        path = path[: -len("/api")]
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path.rstrip("/"), "", ""))

@@ -19,7 +19,7 @@ import errno
 import logging
 import socket
 import ssl
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -42,7 +42,9 @@ __all__ = [
     "HttpRequest",
     "HttpResponse",
     "SendError",
+    "TraceConfig",
     "Transport",
+    "before_send_hook",
     "dumps",
     "loads",
     "reach_problem",
@@ -414,3 +416,22 @@ def _why(error: OSError) -> str:
         if f"[Errno {number}]" in text:
             return words
     return error.strerror or type(error).__name__
+
+
+TraceConfig = aiohttp.TraceConfig
+"""Request hooks as the session takes them (``NexudusClient(trace_configs=...)``)."""
+
+
+def before_send_hook(hook: Callable[[str, str], Awaitable[None]]) -> TraceConfig:
+    """Hooks that await ``hook(method, path)`` as each request starts, before it connects.
+
+    What ``hook`` raises, aiohttp re-raises from the send, so a refused request
+    never reaches the network.
+    """
+
+    async def on_request_start(_session: Any, _ctx: Any, params: Any) -> None:
+        await hook(params.method, params.url.path)
+
+    config = aiohttp.TraceConfig()
+    config.on_request_start.append(on_request_start)
+    return config

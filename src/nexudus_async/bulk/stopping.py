@@ -18,9 +18,9 @@ import contextlib
 import contextvars
 import weakref
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
-import aiohttp
+from .._core.transport import TraceConfig, before_send_hook
 
 __all__ = ["SendingStopped", "WireMark", "guarded", "stop_trace_config", "unless_stopped"]
 
@@ -53,24 +53,18 @@ class SendingStopped(Exception):
     """The job was told to stop before this request went out: it was not sent."""
 
 
-def stop_trace_config(stop: asyncio.Event) -> aiohttp.TraceConfig:
-    """A trace config whose request-start hook refuses every request once ``stop`` is set.
+def stop_trace_config(stop: asyncio.Event) -> TraceConfig:
+    """Request hooks that refuse every request once ``stop`` is set, before it connects."""
 
-    aiohttp calls the hook before it connects, and re-raises what it raises, so
-    the refused request never reaches the network.
-    """
-
-    async def on_request_start(session: Any, ctx: Any, params: Any) -> None:
+    async def starting(method: str, path: str) -> None:
         if stop.is_set():
-            raise SendingStopped(f"stopping: {params.method} {params.url.path} not sent")
+            raise SendingStopped(f"stopping: {method} {path} not sent")
         mark = _mark.get()
         if mark is not None:
             mark.started = True
 
     _guarded.add(stop)
-    config = aiohttp.TraceConfig()
-    config.on_request_start.append(on_request_start)
-    return config
+    return before_send_hook(starting)
 
 
 async def unless_stopped(stop: asyncio.Event | None, send: Callable[[], Awaitable[_T]]) -> _T:

@@ -24,11 +24,17 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-import aiohttp
 import attrs
 
 from .._core.auth import Auth, BasicAuth, BearerToken, PasswordGrant
-from .._core.environment import DEFAULT_BASE_URL, ENV_BASE_URL, ENV_EMAIL, ENV_PASSWORD, ENV_TOKEN
+from .._core.environment import (
+    DEFAULT_BASE_URL,
+    ENV_BASE_URL,
+    ENV_EMAIL,
+    ENV_PASSWORD,
+    ENV_TOKEN,
+    normalize_base_url,
+)
 from .._core.errors import InputError
 from .._core.limiter import account_key
 from .._core.local_limiter import (
@@ -40,6 +46,7 @@ from .._core.local_limiter import (
 )
 from .._core.network import Proxy, parse_proxy, proxy_from_env, ssl_context_from_bundle
 from .._core.throttle import RateLimits
+from .._core.transport import TraceConfig
 
 if TYPE_CHECKING:
     from .._core.redis_limiter import RedisRateLimiter
@@ -92,7 +99,7 @@ class Connection:
 
     @contextlib.asynccontextmanager
     async def client(
-        self, limits: RateLimits, trace_configs: Sequence[aiohttp.TraceConfig] = ()
+        self, limits: RateLimits, trace_configs: Sequence[TraceConfig] = ()
     ) -> AsyncIterator[NexudusClient]:
         """A client for this connection under ``limits``, shared as :attr:`sharing` says
         (``async with conn.client(limits) as client``)."""
@@ -213,6 +220,15 @@ def _add_limit_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _check_base_url(url: str, source: str) -> None:
+    """One line naming where a base URL that is not one came from; its credentials unshown."""
+    try:
+        normalize_base_url(url)
+    except ValueError as exc:
+        shown = "(not shown: it holds credentials)" if "@" in url else repr(url)
+        raise CredentialsError(f"{source} {shown}: {exc}") from None
+
+
 def connection_from(
     args: argparse.Namespace,
     env: Mapping[str, str] | None = None,
@@ -234,6 +250,7 @@ def connection_from(
     # The API lives under /api; accept a base URL given with or without it.
     if base_url.endswith("/api"):
         base_url = base_url[: -len("/api")]
+    _check_base_url(base_url, "--base-url" if args.base_url else ENV_BASE_URL)
     token = args.token or env.get(ENV_TOKEN)
     email = args.email or env.get(ENV_EMAIL) or default_email
     password = args.password or env.get(ENV_PASSWORD) or default_password

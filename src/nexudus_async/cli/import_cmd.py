@@ -25,12 +25,12 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-import aiohttp
 import attrs
 
 from .._core.entity import Entity
 from .._core.errors import NexudusError
 from .._core.retry import RetryPolicy
+from .._core.transport import TraceConfig
 from .._generated.api import COWORKER_TIME_PASS
 from ..bulk.executor import BulkReport, run_bulk
 from ..bulk.gateway import ResourceGateway
@@ -190,7 +190,7 @@ async def run_import(
     *,
     out: TextIO | None = None,
     err: TextIO | None = None,
-    trace_configs: Sequence[aiohttp.TraceConfig] = (),
+    trace_configs: Sequence[TraceConfig] = (),
 ) -> ImportOutcome:
     """Validate, plan, and (unless a dry run) send the file, journaled."""
     out = out or sys.stdout
@@ -270,7 +270,7 @@ async def _import_planned(
     spent: tuple[Sequence[float], Sequence[float]],
     out: TextIO,
     err: TextIO,
-    trace_configs: Sequence[aiohttp.TraceConfig],
+    trace_configs: Sequence[TraceConfig],
 ) -> ImportOutcome:
     """Check the time passes, print the plan (after what other jobs ``spent``), and unless
     a dry run send it."""
@@ -306,7 +306,7 @@ async def _send_journaled(
     held: Held,
     out: TextIO,
     err: TextIO,
-    trace_configs: Sequence[aiohttp.TraceConfig],
+    trace_configs: Sequence[TraceConfig],
 ) -> ImportOutcome:
     """The journal's part: which job, send it, and the summary."""
     job_id = choose_job(held, plan.job_hash, new_job=opts.new_job, out=out, err=err)
@@ -340,7 +340,7 @@ async def _check_definitions(
     opts: ImportOptions,
     conn: Connection | None,
     plan: Plan,
-    trace_configs: Sequence[aiohttp.TraceConfig],
+    trace_configs: Sequence[TraceConfig],
 ) -> str | list[RowError]:
     """Every referenced TimePass exists and is not archived: a line for the plan, or bad rows.
 
@@ -377,7 +377,7 @@ async def _send(
     held: Held,
     out: TextIO,
     err: TextIO,
-    trace_configs: Sequence[aiohttp.TraceConfig],
+    trace_configs: Sequence[TraceConfig],
     stopper: Stopper,
     job_id: str,
 ) -> BulkReport | None:

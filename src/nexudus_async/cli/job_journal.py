@@ -13,6 +13,7 @@ from typing import TextIO
 
 import attrs
 
+from .._core.environment import normalize_base_url
 from .._core.limiter import account_key
 from ..bulk.journal import JobRecord, Journal, JournalError
 from ..bulk.lock import JobLock, JobLockedError, JobLockError, job_identity
@@ -99,8 +100,6 @@ async def lock_job(
     err: TextIO,
 ) -> Held | int:
     """Take the job's lock for an open journal (closed again if it cannot be taken)."""
-    from ..client import normalize_base_url  # the facade only when a command connects
-
     account = account_key(normalize_base_url(conn.base_url), conn.auth.user())
     identity = job_identity(account, job_hash)
     lock = JobLock(identity, journal=held.path, job=f"{job_hash[:12]} ({source_name})")

@@ -12,8 +12,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-
 from .._core.argtypes import positive_number
 from .._core.auth import BearerToken
 from .._core.environment import ENV_PASSWORD
@@ -155,7 +153,7 @@ def run_probe_command(args: argparse.Namespace) -> int:
         code, line = failure_line(exc, conn, resumable=False)
         print(conn.auth.redact(line), file=err)
         return code
-    except (SendError, aiohttp.ClientError, OSError, TimeoutError) as exc:
+    except (SendError, OSError, TimeoutError) as exc:
         what = conn.auth.redact(str(exc) or type(exc).__name__)
         print(f"error: cannot reach {conn.base_url}: {what}", file=err)
         return EXIT_UNREACHABLE

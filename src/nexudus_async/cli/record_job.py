@@ -15,10 +15,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-import aiohttp
 import attrs
 
 from .._core.errors import NexudusError
+from .._core.transport import TraceConfig
 from ..bulk.engine import run_job
 from ..bulk.gateway import ResourceGateway
 from ..bulk.jobs import settled_results
@@ -77,7 +77,7 @@ async def run_record_job(
     *,
     out: TextIO,
     err: TextIO,
-    trace_configs: Sequence[aiohttp.TraceConfig] = (),
+    trace_configs: Sequence[TraceConfig] = (),
 ) -> int:
     """Plan, print and (unless a dry run) send the job; the exit code."""
     held = _journal_for_planning(job, err)
