@@ -43,6 +43,7 @@ STOP_AT = 0.1
 CPU_RATIO_GOAL = 1.2
 RSS_GOAL_MB = 150.0
 STOP_GOAL_S = 2.0
+BEYOND_GOAL_MS = 1.0
 
 
 def _write_rows(path: Path, n: int) -> None:
@@ -108,10 +109,24 @@ def _one(n: int, *, stop: bool, tmp: Path) -> dict[str, Any]:
     return res
 
 
+def _one_baseline(tmp: Path) -> dict[str, Any]:
+    spec = json.dumps({"time_scale": TIME_SCALE, "limits": "published"})
+    with common.child_server(
+        [common.PY, os.path.join(common.BENCH, "emulator_child.py"), spec]
+    ) as emu:
+        res = _baseline(emu.url, tmp / "calls.json")
+    res["per_call_ms"] = res["cpu"] / res["calls"] * 1000
+    return res
+
+
 def run() -> dict[str, Any]:
     sizes = SIZES[:2] if common.QUICK else SIZES
     res: dict[str, Any] = {"time_scale": TIME_SCALE, "concurrency": CONCURRENCY, "sizes": {}}
     with tempfile.TemporaryDirectory(prefix="nexudus-b9-") as tmpdir:
+        res["call"] = _one_baseline(Path(tmpdir))
+        print(
+            f"[b9] a create as a client call: {res['call']['per_call_ms']:.2f} ms CPU", flush=True
+        )
         for n in sizes:
             full = _one(n, stop=False, tmp=Path(tmpdir))
             stopped = _one(n, stop=True, tmp=Path(tmpdir))
@@ -135,12 +150,14 @@ def render(res: dict[str, Any]) -> str:
     sizes = res["sizes"]
     rows = []
     per_group = {}
+    call_ms = res["call"]["per_call_ms"]
     for r in sizes.values():
         full, stopped = r["full"], r["stopped"]
         n = full["groups"]
         per_group[n] = full["cpu_job"] / n * 1000
         rows.append([
             f"{n:,}", str(full["exit"]), f"{per_group[n]:.2f} ms",
+            f"{per_group[n] - call_ms:.2f} ms",
             f"{full['write_bytes'] / n / 1024:.1f} KiB",
             f"{full['transactions'] / n:.2f} ({full['durable'] / n:.2f} fsync'd)",
             f"{full['maxrss_kb'] / 1024:.0f} MB",
@@ -150,6 +167,7 @@ def render(res: dict[str, Any]) -> str:
     small, big = min(per_group), max(per_group)
     ratio = per_group[big] / per_group[small]
     big_rss = sizes[str(big)]["full"]["maxrss_kb"] / 1024
+    beyond = per_group[big] - call_ms
     stops = [r["stopped"].get("stop_s", float("nan")) for r in sizes.values()]
     return (
         f"`nexudus-async import` of N distinct rows (N groups), `--progress log`, "
@@ -157,12 +175,17 @@ def render(res: dict[str, Any]) -> str:
         f"time scale {res['time_scale']:g} (the API's limits do not bound the job). The import "
         "measures itself: CPU from the command's start to its exit, bytes written to storage "
         "(`/proc/self/io`), journal transactions (SQLite's trace), peak RSS. The stop: SIGTERM "
-        f"once {STOP_AT:.0%} of the groups are done, to the process's exit.\n\n"
+        f"once {STOP_AT:.0%} of the groups are done, to the process's exit. The HTTP call: "
+        f"{res['call']['calls']:,} creates as plain client calls (`client.coworker_time_passes"
+        f".create`, the same limits and concurrency, a child process of its own) cost "
+        f'{call_ms:.2f} ms of CPU each; "beyond the HTTP call" is the group\'s CPU less that.'
+        "\n\n"
         + common.table(
             [
                 "groups",
                 "exit",
                 "CPU per group",
+                "beyond the HTTP call",
                 "written per group",
                 "journal transactions per group",
                 "peak RSS",
@@ -178,6 +201,11 @@ def render(res: dict[str, Any]) -> str:
                     f"CPU per group at {big:,} within {CPU_RATIO_GOAL}x of {small:,}",
                     f"{ratio:.2f}x",
                     common.verdict(ratio <= CPU_RATIO_GOAL),
+                ],
+                [
+                    f"CPU per group beyond the HTTP call < {BEYOND_GOAL_MS:.0f} ms (at {big:,})",
+                    f"{beyond:.2f} ms",
+                    common.verdict(beyond < BEYOND_GOAL_MS),
                 ],
                 [
                     f"peak RSS of the {big:,}-row import <= {RSS_GOAL_MB:.0f} MB",
@@ -217,6 +245,45 @@ class _TransactionCount:
             self.durable += self._full
 
 
+BASELINE_CALLS = 2_000
+
+
+def _baseline(url: str, out: Path) -> dict[str, Any]:
+    """CPU per create as a plain client call (the same client, limits and concurrency as
+    the import's), in a child like the import's: the HTTP call the engine adds to."""
+    cmd = [common.PY, os.path.abspath(__file__), "--calls", str(out), url]
+    subprocess.run(cmd, check=True, cwd=common.ROOT, timeout=600)
+    res: dict[str, Any] = json.loads(out.read_text())
+    return res
+
+
+def _calls_child(out: str, url: str) -> int:
+    import asyncio
+
+    from nexudus_async import NexudusClient, PasswordGrant, RateLimits
+
+    async def calls() -> float:
+        auth = PasswordGrant("admin@example.com", "demo-password")
+        limits = RateLimits.published().scaled(TIME_SCALE)
+        async with NexudusClient(url, auth, rate_limits=limits) as client:
+            slots = asyncio.Semaphore(CONCURRENCY)
+
+            async def one(i: int) -> None:
+                async with slots:
+                    await client.coworker_time_passes.create(
+                        coworker_id=200_000 + i, business_id=1, time_pass_id=1 + i % 2
+                    )
+
+            await one(-1)  # log in and open the connection first, as the import has
+            cpu0 = time.process_time()
+            await asyncio.gather(*(one(i) for i in range(BASELINE_CALLS)))
+            return time.process_time() - cpu0
+
+    cpu = asyncio.run(calls())
+    Path(out).write_text(json.dumps({"calls": BASELINE_CALLS, "cpu": cpu}))
+    return 0
+
+
 def _peak_rss_kib() -> int:
     """This process's own peak RSS (VmHWM). Not ``ru_maxrss``: Linux keeps that across
     exec, so a child of a big parent (``bench/run.py``) would report the parent's peak."""
@@ -254,6 +321,8 @@ def _child(out: str, argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--calls"]:
+        raise SystemExit(_calls_child(sys.argv[2], sys.argv[3]))
     if sys.argv[1:2] == ["--child"]:
         raise SystemExit(_child(sys.argv[2], sys.argv[4:]))
     sizes = tuple(int(a) for a in sys.argv[1:]) or SIZES
