@@ -7,10 +7,12 @@ things (a field's JSON name, a parameter's wire name) and never encode.
 One cattrs :data:`converter` does all (un)structuring. Each generated model
 registers itself with :func:`register_model`, naming each field's JSON name
 once; its hooks are built the first time the model is used, then reused.
-Structuring a model runs a function generated for it that calls the model
-once with every value (an object with every documented key is read by
-subscript); only when that fails does cattrs' ``make_dict_structure_fn`` hook
-run, to raise the error a bad answer has always raised.
+Structuring a model runs a function generated for it: one ``itemgetter``
+call reads an object with every documented key, dates, UUIDs and money are
+converted inline, and the fields are stored as the model's plain ``__init__``
+would store them (a page's records in one loop). Only when that fails does
+cattrs' ``make_dict_structure_fn`` hook run, to raise the error a bad answer
+has always raised.
 
 Absent versus null
     :data:`UNSET` means "not sent": a field left UNSET is omitted from the JSON
@@ -573,7 +575,7 @@ def _fast_structure(
     body, values = _fast_body(cls, spec, names, exact=exact)
     known = frozenset(spec.renames.values())
     names.update(known=known, n_known=len(known), known_has_all=known.issuperset)
-    extra = "len(o) != n_known" if exact else "len(o) > n_known or not known_has_all(o)"
+    extra = f"len(o) != {len(known)}" if exact else "len(o) > n_known or not known_has_all(o)"
     build = [
         *body,
         *_construct(cls, values, names),
@@ -671,7 +673,9 @@ def _construct(
 # The bodies of the usual hooks, inlined: a record has several dates and UUIDs.
 # ``{x}`` is the variable holding the JSON value, replaced by the field's value.
 _INLINE: dict[Any, tuple[str, ...]] = {
-    _structure_datetime: ("{x} = fromiso({x}[:-1]) if {x}[-1] == 'Z' else with_offset({x})",),
+    _structure_datetime: (  # removesuffix: faster than the slice, which builds a slice object
+        "{x} = fromiso(remove_z({x}, 'Z')) if {x}[-1] == 'Z' else with_offset({x})",
+    ),
     _structure_uuid: (  # _parse_uuid's usual path; anything else fails over to it
         "digits = {x}.replace('-', '')",
         "if len(digits) != 32:",
@@ -686,6 +690,7 @@ _INLINE: dict[Any, tuple[str, ...]] = {
 }
 _INLINE_NAMES = {
     "fromiso": _fromisoformat,
+    "remove_z": str.removesuffix,
     "with_offset": dates.parse_with_offset,
     "new_object": _new_object,
     "UUID": uuid.UUID,
