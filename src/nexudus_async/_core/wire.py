@@ -648,6 +648,8 @@ def _construct(
         and not hasattr(cls, "__attrs_pre_init__")
         and not hasattr(cls, "__attrs_post_init__")
         and all(f.validator is None and f.converter is None for f in fields)
+        # slotted, with no slot of attrs' own (a cached hash) that __init__ would set
+        and set(vars(cls).get("__slots__", ("?",))) <= {f.name for f in fields} | {"__weakref__"}
     )
     if not plain:
         args = [f"{f.alias}={v}" if f.kw_only else v for f, v in values]
