@@ -473,3 +473,16 @@ def test_every_key_records_in_a_page_structure_as_the_explaining_hook_does(
         a, b = getattr(got, name), getattr(want, name)
         assert type(a) is type(b) and str(a) == str(b)
         assert getattr(a, "tzinfo", None) == getattr(b, "tzinfo", None)
+
+
+def test_enums_in_every_key_records_keep_null_and_unknown_values() -> None:
+    from nexudus_async._core import wire
+    from nexudus_async._generated.models import ProductTimePassListItem, ProductTimePassPage
+
+    names = wire._resolve(ProductTimePassListItem).renames.values()
+    record = {name: None for name in names} | {"Id": 1}
+    records = [record | {"ExpirationType": v} for v in (None, 42, 2)]
+    page = structure(_page(*records), ProductTimePassPage)
+    kinds = [r.expiration_type for r in page.records]
+    assert kinds[0] is None and kinds[2] is ExpirationType.DAY
+    assert isinstance(kinds[1], ExpirationType) and kinds[1].value == 42

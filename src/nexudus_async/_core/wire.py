@@ -722,12 +722,25 @@ def _fast_conversion(tp: Any, i: int, names: dict[str, Any]) -> list[str]:
     elif hook in _INLINE:
         names.update(_INLINE_NAMES)
         lines = list(_INLINE[hook])
+    elif (members := _enum_of(tp, hook)) is not None:
+        names[f"e{i}"] = members
+        lines = [f"{{x}} = e{i}({{x}})"]  # unknown integer values: the generated _missing_
     else:
         names[f"h{i}"], names[f"t{i}"] = hook, tp
         lines = [f"{{x}} = h{i}({{x}}, t{i})"]
     if _is_union(tp):  # every union hook answers None for None (see _union_structure)
         lines = ["if {x} is not None:", *_indent(lines, 4)]
     return lines
+
+
+def _enum_of(tp: Any, hook: Any) -> Any:
+    """The enum a field holds when its hook only calls it (an enum, or an optional one)."""
+    if hook is _structure_enum:
+        return tp
+    rest = [a for a in _union_args(tp) or () if a is not Unset and a is not type(None)]
+    if len(rest) == 1 and converter.get_structure_hook(rest[0]) is _structure_enum:
+        return rest[0]
+    return None
 
 
 def _model_unstructure(cls: type) -> Callable[[Any], Any]:
