@@ -486,3 +486,21 @@ def test_enums_in_every_key_records_keep_null_and_unknown_values() -> None:
     kinds = [r.expiration_type for r in page.records]
     assert kinds[0] is None and kinds[2] is ExpirationType.DAY
     assert isinstance(kinds[1], ExpirationType) and kinds[1].value == 42
+
+
+def test_a_list_of_records_structures_as_its_records_do() -> None:
+    from nexudus_async._generated.models import CoworkerTimePassListItem
+
+    explain = _explaining(CoworkerTimePassListItem)
+    records = [_FULL_ITEM, _GOOD_ITEM, {**_FULL_ITEM, "Notes": "n"}]
+    got = structure(records, list[CoworkerTimePassListItem])
+    assert got == [explain(r, CoworkerTimePassListItem) for r in records]  # type: ignore[operator]
+    assert [r.additional_properties for r in got] == [{"Unknown": {"kept": True}}] * 3
+    bad = {**_FULL_ITEM, "CreatedOn": "yesterday"}
+    with pytest.raises(ValueError) as slow:
+        explain(bad, CoworkerTimePassListItem)  # type: ignore[operator]
+    with pytest.raises(ValueError) as fast:
+        structure([_FULL_ITEM, bad], list[CoworkerTimePassListItem])
+    assert str(fast.value) == str(slow.value)
+    with pytest.raises(TypeError, match="not iterable"):
+        structure(None, list[CoworkerTimePassListItem])

@@ -77,6 +77,7 @@ from typing import Any, Literal, TypeVar
 
 import attrs
 import cattrs
+from cattrs.cols import list_structure_factory
 from cattrs.fns import identity
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
@@ -773,5 +774,24 @@ def _model_unstructure(cls: type) -> Callable[[Any], Any]:
     return unstructure_model
 
 
+def _is_model_list(tp: Any) -> bool:
+    return typing.get_origin(tp) is list and typing.get_args(tp)[0] in _SPECS
+
+
+def _model_list_structure(tp: Any) -> Callable[[Any, Any], Any]:
+    """``list[Model]``: the model's own loop, as for a page's records."""
+    item = typing.get_args(tp)[0]
+    converter.get_structure_hook(item)  # builds the model's hooks, its loop included
+    many = _MANY_HOOKS.get(item)
+    if many is None:  # a model that contains itself: its hooks are still being built
+        return list_structure_factory(tp, converter)
+
+    def structure_list(data: Any, _: Any) -> Any:
+        return many(data)
+
+    return structure_list
+
+
 converter.register_structure_hook_factory(_SPECS.__contains__, _model_structure)
+converter.register_structure_hook_factory(_is_model_list, _model_list_structure)
 converter.register_unstructure_hook_factory(_SPECS.__contains__, _model_unstructure)
