@@ -687,8 +687,11 @@ _INLINE: dict[Any, tuple[str, ...]] = {
         "set_uuid_int({x}, int(digits, 16))",
         "set_uuid_is_safe({x}, SAFE_UNKNOWN)",
     ),
-    _structure_decimal: (  # a price seen before: its Decimal, without a call
-        "{x} = (from_float({x}) if type({x}) is float else None) or to_decimal({x}, None)",
+    _structure_decimal: (  # a price seen before, or the exact decoder's: without a call
+        "if type({x}) is float:",
+        "    {x} = from_float({x}) or to_decimal({x}, None)",
+        "elif type({x}) is not Decimal:",
+        "    {x} = to_decimal({x}, None)",
     ),
 }
 _INLINE_NAMES = {
@@ -702,6 +705,7 @@ _INLINE_NAMES = {
     "SAFE_UNKNOWN": _SAFE_UNKNOWN,
     "from_float": _FROM_FLOAT.get,  # only ever cleared, never replaced
     "to_decimal": _structure_decimal,
+    "Decimal": _Decimal,
 }
 
 
