@@ -423,3 +423,84 @@ def test_a_bad_answer_raises_the_explaining_hooks_error(bad: object) -> None:
         with pytest.raises(type(slow.value)) as fast:
             structure(data, CoworkerTimePassPage)
         assert str(fast.value) == str(slow.value)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("CreatedOn", "2025-01-15T10:30:00Z"),
+        ("CreatedOn", "2025-01-15T10:30:00.1234567Z"),
+        ("CreatedOn", "2025-01-15T10:30:00+00:00"),
+        ("CreatedOn", "2025-01-15T10:30:00+02:00"),
+        ("CreatedOn", "2025-01-15T10:30:00"),
+        ("CreatedOn", "Z"),
+        ("CreatedOn", ""),
+        ("CreatedOn", ["Z"]),
+        ("UniqueId", "{db54a929-6dd1-4907-a9db-2538d7e522b0}"),
+        ("UniqueId", "urn:uuid:db54a929-6dd1-4907-a9db-2538d7e522b0"),
+        ("UniqueId", "+b54a929-6dd1-4907-a9db-2538d7e522b0"),
+        ("UniqueId", " b54a929-6dd1-4907-a9db-2538d7e522b0"),
+        ("UniqueId", "db54a929-6dd1-4907-a9db-2538d7e522"),
+        ("UniqueId", 7),
+        ("Price", 12),
+        ("Price", 0.0),
+        ("Price", -0.0),
+        ("Price", decimal.Decimal("12.50")),
+        ("Price", True),
+        ("Price", "12.5"),
+    ],
+)
+def test_every_key_records_in_a_page_structure_as_the_explaining_hook_does(
+    key: str, value: object
+) -> None:
+    # records with every documented key take the one-loop path; the edge values
+    # there must give what cattrs' hook for the record gives, value or error
+    from nexudus_async._generated.models import CoworkerTimePassListItem, CoworkerTimePassPage
+
+    explain = _explaining(CoworkerTimePassListItem)
+    record = {**_FULL_ITEM, key: value}
+    data = _page(_FULL_ITEM, record, _FULL_ITEM)
+    try:
+        want = explain(record, CoworkerTimePassListItem)  # type: ignore[operator]
+    except Exception as exc:
+        with pytest.raises(type(exc)) as fast:
+            structure(data, CoworkerTimePassPage)
+        assert str(fast.value) == str(exc)
+        return
+    got = structure(data, CoworkerTimePassPage).records[1]
+    assert got == want and got.additional_properties == want.additional_properties
+    for name in ("created_on", "unique_id", "price"):
+        a, b = getattr(got, name), getattr(want, name)
+        assert type(a) is type(b) and str(a) == str(b)
+        assert getattr(a, "tzinfo", None) == getattr(b, "tzinfo", None)
+
+
+def test_enums_in_every_key_records_keep_null_and_unknown_values() -> None:
+    from nexudus_async._core import wire
+    from nexudus_async._generated.models import ProductTimePassListItem, ProductTimePassPage
+
+    names = wire._resolve(ProductTimePassListItem).renames.values()
+    record = {name: None for name in names} | {"Id": 1}
+    records = [record | {"ExpirationType": v} for v in (None, 42, 2)]
+    page = structure(_page(*records), ProductTimePassPage)
+    kinds = [r.expiration_type for r in page.records]
+    assert kinds[0] is None and kinds[2] is ExpirationType.DAY
+    assert isinstance(kinds[1], ExpirationType) and kinds[1].value == 42
+
+
+def test_a_list_of_records_structures_as_its_records_do() -> None:
+    from nexudus_async._generated.models import CoworkerTimePassListItem
+
+    explain = _explaining(CoworkerTimePassListItem)
+    records = [_FULL_ITEM, _GOOD_ITEM, {**_FULL_ITEM, "Notes": "n"}]
+    got = structure(records, list[CoworkerTimePassListItem])
+    assert got == [explain(r, CoworkerTimePassListItem) for r in records]  # type: ignore[operator]
+    assert [r.additional_properties for r in got] == [{"Unknown": {"kept": True}}] * 3
+    bad = {**_FULL_ITEM, "CreatedOn": "yesterday"}
+    with pytest.raises(ValueError) as slow:
+        explain(bad, CoworkerTimePassListItem)  # type: ignore[operator]
+    with pytest.raises(ValueError) as fast:
+        structure([_FULL_ITEM, bad], list[CoworkerTimePassListItem])
+    assert str(fast.value) == str(slow.value)
+    with pytest.raises(TypeError, match="not iterable"):
+        structure(None, list[CoworkerTimePassListItem])

@@ -7,10 +7,12 @@ things (a field's JSON name, a parameter's wire name) and never encode.
 One cattrs :data:`converter` does all (un)structuring. Each generated model
 registers itself with :func:`register_model`, naming each field's JSON name
 once; its hooks are built the first time the model is used, then reused.
-Structuring a model runs a function generated for it that calls the model
-once with every value (an object with every documented key is read by
-subscript); only when that fails does cattrs' ``make_dict_structure_fn`` hook
-run, to raise the error a bad answer has always raised.
+Structuring a model runs a function generated for it: one ``itemgetter``
+call reads an object with every documented key, dates, UUIDs and money are
+converted inline, and the fields are stored as the model's plain ``__init__``
+would store them (a page's records in one loop). Only when that fails does
+cattrs' ``make_dict_structure_fn`` hook run, to raise the error a bad answer
+has always raised.
 
 Absent versus null
     :data:`UNSET` means "not sent": a field left UNSET is omitted from the JSON
@@ -65,6 +67,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import enum
+import operator
 import types
 import typing
 import urllib.parse
@@ -74,6 +77,7 @@ from typing import Any, Literal, TypeVar
 
 import attrs
 import cattrs
+from cattrs.cols import list_structure_factory
 from cattrs.fns import identity
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
@@ -477,6 +481,8 @@ class _ModelSpec:
 _SPECS: dict[type, _ModelSpec] = {}
 _STRUCTURE_HOOKS: dict[type, Callable[[Any, Any], Any]] = {}
 _UNSTRUCTURE_HOOKS: dict[type, Callable[[Any], Any]] = {}
+# A model's structure hook as a loop over a list of its objects (see _fast_structure).
+_MANY_HOOKS: dict[type, Callable[[Any], list[Any]]] = {}
 
 
 def register_model(
@@ -508,11 +514,12 @@ def _model_structure(cls: type) -> Callable[[Any, Any], Any]:
     # Registered before the fast hooks are built, so a model that contains
     # itself finds a hook (the explaining one) instead of recursing.
     _STRUCTURE_HOOKS[cls] = explain
-    hook = _fast_structure(cls, spec, explain, exact=False)
+    hook, many = _fast_structure(cls, spec, explain, exact=False)
     read = {spec.renames.get(f.name, f.name) for f in attrs.fields(cls) if f.init}
     if read == set(spec.renames.values()):  # every documented key is a field it reads
-        hook = _fast_structure(cls, spec, hook, exact=True)
+        hook, many = _fast_structure(cls, spec, hook, exact=True)
     _STRUCTURE_HOOKS[cls] = hook
+    _MANY_HOOKS[cls] = many
     return hook
 
 
@@ -546,95 +553,199 @@ def _explaining_structure(cls: type, spec: _ModelSpec) -> Callable[[Any, Any], A
 
 _ABSENT = object()
 
+_Hook = Callable[[Any, Any], Any]
+_Many = Callable[[Any], list[Any]]
+
 
 def _fast_structure(
-    cls: type, spec: _ModelSpec, fallback: Callable[[Any, Any], Any], *, exact: bool
-) -> Callable[[Any, Any], Any]:
-    """A hook that builds the model in one positional call and checks nothing twice.
+    cls: type, spec: _ModelSpec, fallback: _Hook, *, exact: bool
+) -> tuple[_Hook, _Many]:
+    """A hook that builds the model without cattrs' per-field dict and keyword call.
 
-    It computes what the explaining hook computes, from the same hooks,
-    without cattrs' per-field dict and keyword call; on any failure it hands
-    the data to ``fallback``, so the error users see is always the explaining
-    hook's. ``exact``: for an object with every documented key (the usual
-    answer), read by subscript, and "no other key" is one length test.
+    It computes what the explaining hook computes, with the usual conversions
+    (dates, UUIDs, money) inlined; on any failure it hands the data to
+    ``fallback``, so the error users see is always the explaining hook's.
+    ``exact``: for an object with every documented key (the usual answer),
+    all values are read by one ``itemgetter`` call, and "no other key" is
+    one length test.
+
+    Also returns ``many``: the same body in a loop over a list of objects (a
+    page's records), without a call per record; one that fails goes to ``fallback``.
     """
-    names: dict[str, Any] = {"cls": cls, "fallback": fallback, "UNSET": UNSET, "ABSENT": _ABSENT}
-    lines = ["def fast(o, _=None):", "    try:", "        get = o.get"]
-    args: list[str] = []
-    for i, field in enumerate(attrs.fields(cls)):
-        if not field.init:
-            continue
-        key = repr(spec.renames.get(field.name, field.name))
-        value = _fast_field(field, key, i, names, lines, exact=exact)
-        args.append(f"{field.alias}={value}" if field.kw_only else value)
+    names: dict[str, Any] = {"cls": cls, "fallback": fallback, "ABSENT": _ABSENT}
+    body, values = _fast_body(cls, spec, names, exact=exact)
     known = frozenset(spec.renames.values())
     names.update(known=known, n_known=len(known), known_has_all=known.issuperset)
-    extra = "len(o) != n_known" if exact else "len(o) > n_known or not known_has_all(o)"
-    lines += [
-        f"        obj = cls({', '.join(args)})",
-        f"        if {extra}:",
-        "            obj.additional_properties = {k: v for k, v in o.items() if k not in known}",
-        "        return obj",
-        "    except Exception:",
-        "        return fallback(o, cls)",
+    extra = f"len(o) != {len(known)}" if exact else "len(o) > n_known or not known_has_all(o)"
+    build = [
+        *body,
+        *_construct(cls, values, names),
+        f"if {extra}:",
+        "    obj.additional_properties = {k: v for k, v in o.items() if k not in known}",
     ]
-    source = "\n".join(lines)
+    lines = ["def fast(o, _=None):", "    try:", *_indent(build, 8), "        return obj"]
+    lines += ["    except Exception:", "        return fallback(o, cls)", ""]
+    lines += ["def many(items):", "    out = []", "    append = out.append", "    for o in items:"]
+    lines += ["        try:", *_indent(build, 12), "        except Exception:"]
+    lines += ["            obj = fallback(o, cls)", "        append(obj)", "    return out"]
     where = f"<nexudus_async {'exact' if exact else 'fast'} structure {cls.__qualname__}>"
-    exec(compile(source, where, "exec"), names)
-    fast: Callable[[Any, Any], Any] = names["fast"]
-    return fast
+    exec(compile("\n".join(lines), where, "exec"), names)
+    return names["fast"], names["many"]
 
 
-_INLINE: dict[Any, str] = {
-    _structure_datetime: "(fromiso({0}[:-1]) if {0}[-1:] == 'Z' else with_offset({0}))",
-    _structure_uuid: "parse_uuid({0})",
+def _indent(lines: Iterable[str], width: int) -> list[str]:
+    return [" " * width + line for line in lines]
+
+
+def _fast_body(
+    cls: type, spec: _ModelSpec, names: dict[str, Any], *, exact: bool
+) -> tuple[list[str], list[tuple[attrs.Attribute[Any], str]]]:
+    """The statements that compute the fields' values, and each init field's value."""
+    fields = [f for f in attrs.fields(cls) if f.init]
+    keys = [spec.renames.get(f.name, f.name) for f in fields]
+    lines: list[str] = []
+    if exact and len(fields) > 1:  # one C call reads them all (KeyError if one is missing)
+        names["get_all"] = operator.itemgetter(*keys)
+        lines.append(f"{', '.join(f'a{i}' for i in range(len(fields)))} = get_all(o)")
+    elif exact and fields:
+        lines.append(f"a0 = o[{keys[0]!r}]")
+    elif not exact:
+        lines.append("get = o.get")
+    values: list[tuple[attrs.Attribute[Any], str]] = []
+    for i, (field, key) in enumerate(zip(fields, keys, strict=True)):
+        convert = [line.format(x=f"a{i}") for line in _fast_conversion(field.type, i, names)]
+        value = f"a{i}"
+        if exact or field.default is attrs.NOTHING:
+            if not exact:
+                lines.append(f"a{i} = o[{key!r}]")
+            lines += convert
+        elif isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
+            raise TypeError(f"{field.name}: a factory default is not supported on the wire")
+        else:
+            names[f"d{i}"] = field.default
+            if not convert:
+                value = f"get({key!r}, d{i})"
+            else:  # the default as it is, not converted
+                lines += [f"a{i} = get({key!r}, ABSENT)", f"if a{i} is ABSENT:"]
+                lines += [f"    a{i} = d{i}", "else:", *_indent(convert, 4)]
+        values.append((field, value))
+    return lines, values
+
+
+def _construct(
+    cls: type, values: list[tuple[attrs.Attribute[Any], str]], names: dict[str, Any]
+) -> list[str]:
+    """The statements that build ``obj`` from the values.
+
+    A model whose ``__init__`` only stores its arguments (no validator,
+    converter or hook: what the generator writes) gets them stored directly,
+    as that ``__init__`` would, without the call through the class.
+    """
+    fields = attrs.fields(cls)
+    init_code = getattr(vars(cls).get("__init__"), "__code__", None)
+    plain = (
+        getattr(init_code, "co_filename", "").startswith("<attrs generated")
+        and cls.__setattr__ is object.__setattr__  # type: ignore[comparison-overlap]
+        and not hasattr(cls, "__attrs_pre_init__")
+        and not hasattr(cls, "__attrs_post_init__")
+        and all(f.validator is None and f.converter is None for f in fields)
+        # slotted, with no slot of attrs' own (a cached hash) that __init__ would set
+        and set(vars(cls).get("__slots__", ("?",))) <= {f.name for f in fields} | {"__weakref__"}
+    )
+    if not plain:
+        args = [f"{f.alias}={v}" if f.kw_only else v for f, v in values]
+        return [f"obj = cls({', '.join(args)})"]
+    names["new_object"] = _new_object
+    lines = ["obj = new_object(cls)", *(f"obj.{f.name} = {v}" for f, v in values)]
+    for i, field in enumerate(fields):
+        if field.init or field.default is attrs.NOTHING:
+            continue
+        default = field.default
+        if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+            if default.takes_self:
+                raise TypeError(f"{field.name}: a factory taking self is not supported")
+            names[f"f{i}"] = default.factory
+            new = "{}" if default.factory is dict else f"f{i}()"  # a literal: no call
+            lines.append(f"obj.{field.name} = {new}")
+        else:
+            names[f"i{i}"] = default
+            lines.append(f"obj.{field.name} = i{i}")
+    return lines
+
+
+# The bodies of the usual hooks, inlined: a record has several dates and UUIDs.
+# ``{x}`` is the variable holding the JSON value, replaced by the field's value.
+_INLINE: dict[Any, tuple[str, ...]] = {
+    _structure_datetime: (  # removesuffix: faster than the slice, which builds a slice object
+        "{x} = fromiso(remove_z({x}, 'Z')) if {x}[-1] == 'Z' else with_offset({x})",
+    ),
+    _structure_uuid: (  # _parse_uuid's usual path; anything else fails over to it
+        "digits = {x}.replace('-', '')",
+        "if len(digits) != 32:",
+        "    raise ValueError(digits)",
+        "{x} = new_object(UUID)",
+        "set_uuid_int({x}, int(digits, 16))",
+        "set_uuid_is_safe({x}, SAFE_UNKNOWN)",
+    ),
+    _structure_decimal: (  # a price seen before, or the exact decoder's: without a call
+        "if type({x}) is float:",
+        "    {x} = from_float({x}) or to_decimal({x}, None)",
+        "elif type({x}) is not Decimal:",
+        "    {x} = to_decimal({x}, None)",
+    ),
 }
 _INLINE_NAMES = {
     "fromiso": _fromisoformat,
+    "remove_z": str.removesuffix,
     "with_offset": dates.parse_with_offset,
-    "parse_uuid": _parse_uuid,
+    "new_object": _new_object,
+    "UUID": uuid.UUID,
+    "set_uuid_int": _set_uuid_int,
+    "set_uuid_is_safe": _set_uuid_is_safe,
+    "SAFE_UNKNOWN": _SAFE_UNKNOWN,
+    "from_float": _FROM_FLOAT.get,  # only ever cleared, never replaced
+    "to_decimal": _structure_decimal,
+    "Decimal": _Decimal,
 }
 
 
-def _fast_field(
-    field: attrs.Attribute[Any],
-    key: str,
-    i: int,
-    names: dict[str, Any],
-    lines: list[str],
-    *,
-    exact: bool,
-) -> str:
-    """The expression of one field's value, with the statements it needs added to ``lines``."""
-    tp = field.type
+def _fast_conversion(tp: Any, i: int, names: dict[str, Any]) -> list[str]:
+    """The statements turning a field's JSON value, in place, into its value (none: as it is)."""
     hook = converter.get_structure_hook(tp)
     item = typing.get_args(tp)[0] if typing.get_origin(tp) is list else None
-    if item is not None and item in _SPECS:  # a page's records: the item's own fast hook
-        names[f"h{i}"] = converter.get_structure_hook(item)
-        call = f"[h{i}(e, None) for e in {{}}]"
+    if item is not None and item in _SPECS:  # a page's records: the item's own fast loop
+        item_hook = converter.get_structure_hook(item)
+        many = _MANY_HOOKS.get(item)
+        if many is not None:
+            names[f"m{i}"] = many
+            lines = [f"{{x}} = m{i}({{x}})"]
+        else:  # a model that contains itself: its hook is still being built
+            names[f"h{i}"] = item_hook
+            lines = [f"{{x}} = [h{i}(e, None) for e in {{x}}]"]
     elif hook is _passthrough:
-        call = "{}"
-    elif hook in _INLINE:  # the hook's body, inlined: records have several dates and UUIDs
+        return []
+    elif hook in _INLINE:
         names.update(_INLINE_NAMES)
-        call = _INLINE[hook]
+        lines = list(_INLINE[hook])
+    elif (members := _enum_of(tp, hook)) is not None:
+        names[f"e{i}"] = members
+        lines = [f"{{x}} = e{i}({{x}})"]  # unknown integer values: the generated _missing_
     else:
         names[f"h{i}"], names[f"t{i}"] = hook, tp
-        call = f"h{i}({{}}, t{i})"
-    value = call.format("v")
+        lines = [f"{{x}} = h{i}({{x}}, t{i})"]
     if _is_union(tp):  # every union hook answers None for None (see _union_structure)
-        value = f"None if v is None else {value}"
-    if field.default is attrs.NOTHING or exact:
-        if call == "{}":
-            return f"o[{key}]"
-        lines += [f"        v = o[{key}]", f"        v{i} = {value}"]
-        return f"v{i}"
-    if isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
-        raise TypeError(f"{field.name}: a factory default is not supported on the wire")
-    names[f"d{i}"] = field.default
-    if call == "{}":
-        return f"get({key}, d{i})"
-    lines += [f"        v = get({key}, ABSENT)", f"        v{i} = d{i} if v is ABSENT else {value}"]
-    return f"v{i}"
+        lines = ["if {x} is not None:", *_indent(lines, 4)]
+    return lines
+
+
+def _enum_of(tp: Any, hook: Any) -> Any:
+    """The enum a field holds when its hook only calls it (an enum, or an optional one)."""
+    if hook is _structure_enum:
+        return tp
+    rest = [a for a in _union_args(tp) or () if a is not Unset and a is not type(None)]
+    if len(rest) == 1 and converter.get_structure_hook(rest[0]) is _structure_enum:
+        return rest[0]
+    return None
 
 
 def _model_unstructure(cls: type) -> Callable[[Any], Any]:
@@ -667,5 +778,24 @@ def _model_unstructure(cls: type) -> Callable[[Any], Any]:
     return unstructure_model
 
 
+def _is_model_list(tp: Any) -> bool:
+    return typing.get_origin(tp) is list and typing.get_args(tp)[0] in _SPECS
+
+
+def _model_list_structure(tp: Any) -> Callable[[Any, Any], Any]:
+    """``list[Model]``: the model's own loop, as for a page's records."""
+    item = typing.get_args(tp)[0]
+    converter.get_structure_hook(item)  # builds the model's hooks, its loop included
+    many = _MANY_HOOKS.get(item)
+    if many is None:  # a model that contains itself: its hooks are still being built
+        return list_structure_factory(tp, converter)
+
+    def structure_list(data: Any, _: Any) -> Any:
+        return many(data)
+
+    return structure_list
+
+
 converter.register_structure_hook_factory(_SPECS.__contains__, _model_structure)
+converter.register_structure_hook_factory(_is_model_list, _model_list_structure)
 converter.register_unstructure_hook_factory(_SPECS.__contains__, _model_unstructure)
