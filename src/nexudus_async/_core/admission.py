@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 
 from . import events
-from .auth import Auth
+from .auth import Auth, cached_reader
 from .call import Call
 from .gate import Gate, Warmup
 from .limiter import Limiter
@@ -49,11 +48,7 @@ class Admission:
         self._on_event = on_event
         # Credentials are read again after the limiter wait; an Auth that cannot
         # tell without awaiting keeps what it gave before the wait.
-        self._cached_authorization: Callable[[], tuple[str, object] | None] | None = (
-            auth.cached_authorization
-            if auth is not None and type(auth).cached_authorization is not Auth.cached_authorization
-            else None
-        )
+        self._cached_authorization = cached_reader(auth)
 
     async def warming_up(self, request: HttpRequest, call: Call) -> HttpResponse:
         """Send through the warm-up: the first request alone, the others after it."""

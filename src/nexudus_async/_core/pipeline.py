@@ -44,7 +44,7 @@ from typing import Any
 
 from . import answers, decisions, events
 from .admission import Admission, TokenExpiredWhileQueued
-from .auth import TOKEN_PATH, Auth
+from .auth import TOKEN_PATH, Auth, cached_reader
 from .call import Call
 from .decisions import Action, Outcome
 from .errors import MalformedResponseError, NexudusError, ServerError
@@ -86,6 +86,7 @@ class Pipeline:
     __slots__ = (
         "_admission",
         "_auth",
+        "_cached",
         "_gate",
         "_headers",
         "_inner",
@@ -127,6 +128,7 @@ class Pipeline:
         )
         self._limiter = limiter
         self._auth = auth
+        self._cached = cached_reader(auth)
         self._retry = retry if retry is not None else RetryPolicy()
         self._timeout = timeout
         self._headers = dict(headers or {})
@@ -204,14 +206,18 @@ class Pipeline:
 
     async def _send(self, request: HttpRequest, *, authenticate: bool) -> HttpResponse:
         call = Call(request, self._auth if authenticate else None, self._headers, self._timeout)
-        auth, admission, policy = call.auth, self._admission, self._retry
+        auth, admission, policy, cached = call.auth, self._admission, self._retry, self._cached
         while True:
             call.attempt += 1
             budget = call.timeout if call.deadline is None else _attempt_budget(call)
             outgoing = call.request
             if auth is not None:
                 # Before the queue: a token request (if one is due) is not held up behind us.
-                value, call.token_marker = await auth.authorization(self.send_unauthenticated)
+                # Credentials at hand are read without awaiting (the usual case).
+                current = cached() if cached is not None else None
+                if current is None:
+                    current = await auth.authorization(self.send_unauthenticated)
+                value, call.token_marker = current
                 outgoing = call.with_credentials(value, budget)
             call.sent_at = time.perf_counter()
             try:
