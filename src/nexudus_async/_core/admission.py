@@ -76,17 +76,15 @@ class Admission:
         :class:`TokenExpiredWhileQueued`, or what the transport raises.
         """
         # The usual case (a free place, the limiter lets the request go now)
-        # suspends nowhere but in the transport: entering a gate that is not
-        # full returns at once, and try_acquire is synchronous.
+        # suspends nowhere but in the transport: try_enter and try_acquire are synchronous.
         gate = self._gate
-        entered = gate is None or not gate.full()
-        if entered and gate is not None:
-            await gate.enter()
+        entered = gate is None or gate.try_enter()
         if not (entered and self._limiter.try_acquire(write=call.write)):
             await self._queue(gate, entered, call)
         try:
-            if self._cached_authorization is not None and "Authorization" in request.headers:
-                current = self._cached_authorization()
+            cached = self._cached_authorization
+            if cached is not None and "Authorization" in request.headers:
+                current = cached()
                 if current is None:
                     raise TokenExpiredWhileQueued  # renew before sending anything
                 if current[0] != request.headers["Authorization"]:

@@ -42,10 +42,22 @@ class Gate:
       is free it returns without suspending.
     * ``gate.full()``: whether :meth:`enter` would wait (no place free, or
       somebody waits already).
+    * ``gate.try_enter()``: take a place if one is free and nobody waits, without
+      suspending; False when :meth:`enter` should be awaited instead.
     * ``gate.leave()``: give the place back (to the first waiter, if any).
     """
 
     __slots__ = ("_semaphore", "enter", "full", "leave")
+
+    def try_enter(self) -> bool:
+        # What Semaphore.acquire does before it would wait, without its coroutine, and
+        # without locked()'s scan of the waiters (any waiter at all: False, enter() sorts
+        # out cancelled ones).
+        semaphore = self._semaphore
+        if semaphore._value > 0 and not semaphore._waiters:
+            semaphore._value -= 1
+            return True
+        return False
 
     def __init__(self, size: int) -> None:
         if size < 1:

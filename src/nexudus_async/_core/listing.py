@@ -39,6 +39,8 @@ class Listing(Caller, Generic[ItemT]):
         filters: Mapping[str, Any],
         call: str = "list",
     ) -> dict[str, Any]:
+        if order_by is None and direction is None and not filters:
+            return {}  # what the two below answer for a plain list
         wire_direction = self._operations.sort_direction
         return {
             **_args.ordering(self._entity, wire_direction, order_by, direction),
@@ -88,7 +90,7 @@ class Listing(Caller, Generic[ItemT]):
     async def _fetch_page(
         self, number: int, size: int, query: Mapping[str, Any], rewrite: Rewrite | None = None
     ) -> Page[ItemT]:
-        descending = rewrite is None and self._is_descending(query)
+        descending = rewrite is None and bool(query) and self._is_descending(query)
         if descending and self._learned.descending not in (None, "descending"):
             rewrite = respell_dir(self._learned.descending)
         page = await self._fetch_once(number, size, query, rewrite)

@@ -91,15 +91,6 @@ class Resource(Listing[ItemT], Generic[RecordT, ItemT]):
         endpoint = self._operations.update
         return await self._write(endpoint, self._request(endpoint, body=body))
 
-    async def _get(self, id: int) -> RecordT:
-        _args.record_id(self._entity, "id", id)
-        endpoint = self._operations.get
-        request = self._request(endpoint, id=id)
-        record: RecordT = expect(
-            await self._send(endpoint, request), self._operations.record, request
-        )
-        return record
-
     async def _commands(self) -> builtins.list[Any]:
         endpoint = self._operations.commands
         request = self._request(endpoint)
@@ -130,7 +121,16 @@ class Resource(Listing[ItemT], Generic[RecordT, ItemT]):
         Raises:
             NotFoundError: No record has this Id.
         """
-        return await self._get(id)
+        _args.record_id(self._entity, "id", id)
+        ops = self._operations
+        endpoint = ops.get
+        request = self._request(endpoint, id=id)
+        record: RecordT = await self._send(endpoint, request)
+        if not isinstance(record, ops.record):
+            expect(record, ops.record, request)  # raises
+        return record
+
+    _get = get  # update() reads through it, whatever a subclass makes of get()
 
     async def delete(self, id: int) -> WriteResult:
         """Delete the record with this Id.
