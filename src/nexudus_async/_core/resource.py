@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import builtins
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from . import arguments as _args
@@ -62,11 +62,13 @@ class Resource(Listing[ItemT], Generic[RecordT, ItemT]):
             allow_unknown_enum_values=self._owner.allow_unknown_enum_values,
         )
 
-    async def _create(self, fields: Mapping[str, Any]) -> WriteResult:
+    def _create(self, fields: Mapping[str, Any]) -> Coroutine[Any, Any, WriteResult]:
+        # Checks and builds, then hands over the coroutine that sends (awaited by the caller,
+        # it raises what these raise, with no frame of its own).
         values = _args.create_values(self._entity, self._checked(fields, update=False))
         endpoint = self._operations.create
         body = self._operations.create_body(**values)
-        return await self._write(endpoint, self._request(endpoint, body=body))
+        return self._write(endpoint, self._request(endpoint, body=body))
 
     async def _update(self, id: int, changes: Mapping[str, Any]) -> WriteResult:
         entity = self._entity
