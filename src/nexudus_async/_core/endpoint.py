@@ -157,6 +157,7 @@ class Caller:
         # Read once: a client's (or view's) pipeline and options never change.
         self._transport = owner.transport
         self._numeric_dir = owner.sort_direction_format == "numeric"
+        self._unknown_enums = owner.allow_unknown_enum_values
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} of {self._owner!r}>"
@@ -220,7 +221,9 @@ class Caller:
             parsed = await self._send(endpoint, request)
             if parsed is None:
                 return WriteResult(id=None, message=None, raw=None)
-            result = expect(parsed, self._operations.action_result, request)
+            result = parsed
+            if not isinstance(result, self._operations.action_result):
+                expect(result, self._operations.action_result, request)  # raises
         except MalformedResponseError as exc:
             if request.method in IDEMPOTENT_METHODS:
                 raise

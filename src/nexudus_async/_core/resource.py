@@ -59,7 +59,7 @@ class Resource(Listing[ItemT], Generic[RecordT, ItemT]):
             fields,
             update=update,
             enums=self._operations.enums,
-            allow_unknown_enum_values=self._owner.allow_unknown_enum_values,
+            allow_unknown_enum_values=self._unknown_enums,
         )
 
     def _create(self, fields: Mapping[str, Any]) -> Coroutine[Any, Any, WriteResult]:
