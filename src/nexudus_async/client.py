@@ -232,8 +232,12 @@ class _SessionTransport:
         self._state = state
 
     def send(self, request: HttpRequest) -> Coroutine[Any, Any, HttpResponse]:
-        # The session's transport does the awaiting: no frame of our own.
-        return self._state.transport().send(request)
+        # The session's transport does the awaiting: no frame of our own. Not open yet,
+        # or closed (close() drops it): transport() opens it, or raises.
+        transport = self._state._transport
+        if transport is None:
+            transport = self._state.transport()
+        return transport.send(request)
 
 
 class _RawCall:

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 
 from . import events
-from .auth import Auth
+from .auth import Auth, cached_reader
 from .call import Call
 from .gate import Gate, Warmup
 from .limiter import Limiter
@@ -49,11 +48,7 @@ class Admission:
         self._on_event = on_event
         # Credentials are read again after the limiter wait; an Auth that cannot
         # tell without awaiting keeps what it gave before the wait.
-        self._cached_authorization: Callable[[], tuple[str, object] | None] | None = (
-            auth.cached_authorization
-            if auth is not None and type(auth).cached_authorization is not Auth.cached_authorization
-            else None
-        )
+        self._cached_authorization = cached_reader(auth)
 
     async def warming_up(self, request: HttpRequest, call: Call) -> HttpResponse:
         """Send through the warm-up: the first request alone, the others after it."""
@@ -81,17 +76,15 @@ class Admission:
         :class:`TokenExpiredWhileQueued`, or what the transport raises.
         """
         # The usual case (a free place, the limiter lets the request go now)
-        # suspends nowhere but in the transport: entering a gate that is not
-        # full returns at once, and try_acquire is synchronous.
+        # suspends nowhere but in the transport: try_enter and try_acquire are synchronous.
         gate = self._gate
-        entered = gate is None or not gate.full()
-        if entered and gate is not None:
-            await gate.enter()
+        entered = gate is None or gate.try_enter()
         if not (entered and self._limiter.try_acquire(write=call.write)):
             await self._queue(gate, entered, call)
         try:
-            if self._cached_authorization is not None and "Authorization" in request.headers:
-                current = self._cached_authorization()
+            cached = self._cached_authorization
+            if cached is not None and "Authorization" in request.headers:
+                current = cached()
                 if current is None:
                     raise TokenExpiredWhileQueued  # renew before sending anything
                 if current[0] != request.headers["Authorization"]:

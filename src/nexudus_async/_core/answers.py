@@ -56,10 +56,13 @@ caller (OutcomeUnknownError: never resent).
 """
 
 
+_JSON_STARTS = (b"{", b"[", b'"')
+
+
 def _is_json(response: HttpResponse) -> bool:
     # The body's first byte first: it settles the usual JSON answer without a header lookup
     # (a JSON string too: the older pages' 404 answers "Not found", quotes included).
-    if response.content[:1] in (b"{", b"[", b'"'):
+    if response.content[:1] in _JSON_STARTS:
         return True
     return "json" in response.headers.get("Content-Type", "").lower()
 
@@ -116,7 +119,8 @@ def unreadable_success(
     """Raise for ``WasSuccessful: false``; return the error for an unreadable body."""
     if response.status_code == 204:
         return None
-    if not response.content or not _is_json(response):
+    content = response.content
+    if content[:1] not in _JSON_STARTS and (not content or not _is_json(response)):
         if call.method not in _ANSWERED_WITH_THE_ENVELOPE:
             return None  # the caller judges it (a POST's: OutcomeUnknownError)
         kind = response.headers.get("Content-Type", "").split(";")[0].strip()

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime
 import difflib
 import math
+import uuid
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from enum import IntEnum
@@ -102,6 +103,13 @@ def record_id(entity: Entity, name: str, value: Any) -> int:
     """A record Id argument (``id``, each of ``ids``), checked."""
     field = entity.field("Id")
     assert field is not None  # every entity has one
+    if (
+        type(value) is int
+        and field.kind == "int"
+        and (field.minimum is None or value >= field.minimum)
+        and (field.maximum is None or value <= field.maximum)
+    ):
+        return value  # what the check answers, without its dispatch
     try:
         number: int = _values.check(field, value)
     except _values.Invalid as exc:
@@ -208,6 +216,32 @@ def writable(entity: Entity, name: str, *, update: bool) -> Field:
     return field
 
 
+_Rule = tuple[Field, Any, int | None, int | None, frozenset[int] | None]
+"""A create/update argument's field, and the values taken as given without the full check:
+the exact type, the bounds and the documented values of a whole number."""
+
+_EXACT: dict[str, type] = {"int": int, "enum": int, "string": str, "bool": bool, "uuid": uuid.UUID}
+_TABLES: dict[tuple[int, bool], tuple[Entity, Mapping[str, _Rule]]] = {}
+_CREATE_TABLES: dict[int, tuple[Entity, tuple[tuple[str, Any], ...], tuple[str, ...]]] = {}
+
+
+def _rules(entity: Entity, update: bool) -> Mapping[str, _Rule]:
+    """The entity's create (update) arguments by name, built once per entity."""
+    hit = _TABLES.get((id(entity), update))
+    if hit is not None and hit[0] is entity:
+        return hit[1]
+    rules: dict[str, _Rule] = {}
+    for f in entity.update_fields() if update else entity.create_fields():
+        if entity.argument(f.name, update=update) is not f:
+            continue
+        ints = f.kind in ("int", "enum")
+        allowed = frozenset(f.enum) if f.kind == "enum" else None
+        lo, hi = (f.minimum, f.maximum) if ints else (None, None)
+        rules[f.name] = (f, _EXACT.get(f.kind), lo, hi, allowed)
+    _TABLES[(id(entity), update)] = (entity, rules)
+    return rules
+
+
 def body_values(
     entity: Entity,
     given: Mapping[str, Any],
@@ -217,9 +251,21 @@ def body_values(
     allow_unknown_enum_values: bool,
 ) -> dict[str, Any]:
     """Checked create/update arguments in the form the generated body takes."""
+    rules = _rules(entity, update)
     out: dict[str, Any] = {}
     for name, value in given.items():
-        field = writable(entity, name, update=update)
+        rule = rules.get(name)
+        field = rule[0] if rule is not None else writable(entity, name, update=update)
+        if rule is not None and type(value) is rule[1]:
+            # A value of the kind's own type within its bounds is what the check answers.
+            _, _, lo, hi, allowed = rule
+            if (
+                (lo is None or value >= lo)
+                and (hi is None or value <= hi)
+                and (allowed is None or value in allowed)
+            ):
+                out[name] = value if field.enum_name is None else enums[field.enum_name](value)
+                continue
         if value is not None and not isinstance(value, Unset):
             value = check_field(field, value, allow_unknown_enum_values=allow_unknown_enum_values)
             if field.enum_name is not None:
@@ -228,15 +274,26 @@ def body_values(
     return out
 
 
+def _create_table(entity: Entity) -> tuple[tuple[tuple[str, Any], ...], tuple[str, ...]]:
+    """The create fields' defaults and the required ones, read once per entity."""
+    hit = _CREATE_TABLES.get(id(entity))
+    if hit is not None and hit[0] is entity:
+        return hit[1], hit[2]
+    fields = entity.create_fields()
+    defaults = tuple((f.name, f.default) for f in fields if f.default is not NO_DEFAULT)
+    required = tuple(f.name for f in fields if f.create == "required")
+    _CREATE_TABLES[id(entity)] = (entity, defaults, required)
+    return defaults, required
+
+
 def create_values(entity: Entity, checked: Mapping[str, Any]) -> dict[str, Any]:
     """Checked create arguments with the spec's defaults (CreateMultiple: 1) filled in."""
     values = dict(checked)
-    for field in entity.create_fields():
-        if field.name not in values and field.default is not NO_DEFAULT:
-            values[field.name] = field.default
-    missing = [
-        f.name for f in entity.create_fields() if f.create == "required" and f.name not in values
-    ]
+    defaults, required = _create_table(entity)
+    for name, default in defaults:
+        if name not in values:
+            values[name] = default
+    missing = [name for name in required if name not in values]
     if missing:
         plural = "s" if len(missing) > 1 else ""
         raise TypeError(

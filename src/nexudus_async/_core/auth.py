@@ -29,7 +29,7 @@ from .errors import (
 )
 from .transport import HttpRequest, HttpResponse, loads
 
-__all__ = ["TOKEN_PATH", "Auth", "BasicAuth", "BearerToken", "PasswordGrant"]
+__all__ = ["TOKEN_PATH", "Auth", "BasicAuth", "BearerToken", "PasswordGrant", "cached_reader"]
 
 TOKEN_PATH = "/api/token"
 """The token endpoint (it needs no authentication itself)."""
@@ -112,6 +112,14 @@ class Auth:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(<credentials hidden>)"
+
+
+def cached_reader(auth: Auth | None) -> Callable[[], tuple[str, object] | None] | None:
+    """``auth.cached_authorization``, or None for an Auth that cannot tell without awaiting
+    (one that does not override it): its callers then await :meth:`Auth.authorization`."""
+    if auth is None or type(auth).cached_authorization is Auth.cached_authorization:
+        return None
+    return auth.cached_authorization
 
 
 class BasicAuth(Auth):

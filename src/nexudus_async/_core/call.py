@@ -15,7 +15,7 @@ from . import decisions
 from .auth import TOKEN_PATH, Auth
 from .errors import NexudusError, RequestTimeoutError
 from .retry import IDEMPOTENT_METHODS
-from .transport import HttpRequest
+from .transport import WRITE_METHODS, HttpRequest
 
 __all__ = ["Call"]
 
@@ -74,7 +74,7 @@ class Call:
         self.path = path = request.path
         # The token request creates nothing, so it is safe to repeat.
         self.idempotent = method in IDEMPOTENT_METHODS or path == TOKEN_PATH
-        self.write = request.is_write
+        self.write = request.method in WRITE_METHODS  # request.is_write, without a call
         self.timeout = timeout
         self.deadline = None if timeout is None else time.monotonic() + timeout
         self.auth = auth

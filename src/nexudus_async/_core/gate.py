@@ -35,17 +35,20 @@ class Gate:
 
     An :class:`asyncio.Semaphore` (its waiters are served in order, a
     cancelled waiter passes on a place handed to it, and nobody overtakes a
-    waiter) under the names the pipeline uses, bound to it directly so that a
-    call costs no frame of ours:
+    waiter) under the names the pipeline uses; ``enter`` and ``full`` are bound to
+    it directly, and the pipeline's usual case (``try_enter``, ``leave``) reads its
+    counter without a coroutine or a scan of its waiters:
 
     * ``await gate.enter()``: take a place, waiting if none is free; while one
       is free it returns without suspending.
     * ``gate.full()``: whether :meth:`enter` would wait (no place free, or
       somebody waits already).
+    * ``gate.try_enter()``: take a place if one is free and nobody waits, without
+      suspending; False when :meth:`enter` should be awaited instead.
     * ``gate.leave()``: give the place back (to the first waiter, if any).
     """
 
-    __slots__ = ("_semaphore", "enter", "full", "leave")
+    __slots__ = ("_semaphore", "enter", "full")
 
     def __init__(self, size: int) -> None:
         if size < 1:
@@ -53,4 +56,20 @@ class Gate:
         self._semaphore = semaphore = asyncio.Semaphore(size)
         self.enter: Callable[[], Coroutine[Any, Any, bool]] = semaphore.acquire
         self.full: Callable[[], bool] = semaphore.locked
-        self.leave: Callable[[], None] = semaphore.release
+
+    def try_enter(self) -> bool:
+        # What Semaphore.acquire does before it would wait, without its coroutine, and
+        # without locked()'s scan of the waiters (any waiter at all: False, enter() sorts
+        # out cancelled ones).
+        semaphore = self._semaphore
+        if semaphore._value > 0 and not semaphore._waiters:
+            semaphore._value -= 1
+            return True
+        return False
+
+    def leave(self) -> None:
+        semaphore = self._semaphore
+        if semaphore._waiters:
+            semaphore.release()  # hands the place to the first waiter
+        else:
+            semaphore._value += 1  # what release() does when nobody waits

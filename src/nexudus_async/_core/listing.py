@@ -9,7 +9,7 @@ and the namespace remembers it.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from typing import Any, Generic, TypeVar
 
 from . import arguments as _args
@@ -39,24 +39,29 @@ class Listing(Caller, Generic[ItemT]):
         filters: Mapping[str, Any],
         call: str = "list",
     ) -> dict[str, Any]:
+        if order_by is None and direction is None and not filters:
+            return {}  # what the two below answer for a plain list
         wire_direction = self._operations.sort_direction
         return {
             **_args.ordering(self._entity, wire_direction, order_by, direction),
             **_args.filters(self._entity, filters, call),
         }
 
-    async def _list(
+    # _list and _fetch_page check and choose, then hand over the coroutine that fetches:
+    # awaited by their caller, it raises what they raise, with no frame of their own.
+
+    def _list(
         self,
         page: int,
         size: int,
         order_by: str | None,
         direction: SortDirection | str | int | None,
         filters: Mapping[str, Any],
-    ) -> Page[ItemT]:
+    ) -> Coroutine[Any, Any, Page[ItemT]]:
         check_paging(
             size=size, max_items=None, prefetch=1, page=page, max_size=self._entity.max_page_size
         )
-        return await self._fetch_page(page, size, self._query(order_by, direction, filters))
+        return self._fetch_page(page, size, self._query(order_by, direction, filters))
 
     def _pages(
         self,
@@ -85,14 +90,21 @@ class Listing(Caller, Generic[ItemT]):
             on_size=learned,
         )  # fmt: skip
 
-    async def _fetch_page(
+    def _fetch_page(
         self, number: int, size: int, query: Mapping[str, Any], rewrite: Rewrite | None = None
+    ) -> Coroutine[Any, Any, Page[ItemT]]:
+        if rewrite is None and query and self._is_descending(query):
+            return self._fetch_descending(number, size, query)
+        return self._fetch_once(number, size, query, rewrite)
+
+    async def _fetch_descending(
+        self, number: int, size: int, query: Mapping[str, Any]
     ) -> Page[ItemT]:
-        descending = rewrite is None and self._is_descending(query)
-        if descending and self._learned.descending not in (None, "descending"):
+        rewrite = None
+        if self._learned.descending not in (None, "descending"):
             rewrite = respell_dir(self._learned.descending)
         page = await self._fetch_once(number, size, query, rewrite)
-        if descending and self._learned.descending is None:
+        if self._learned.descending is None:
             page = await self._learn_descending(page, number, size, query)
         return page
 

@@ -44,7 +44,7 @@ from typing import Any
 
 from . import answers, decisions, events
 from .admission import Admission, TokenExpiredWhileQueued
-from .auth import TOKEN_PATH, Auth
+from .auth import TOKEN_PATH, Auth, cached_reader
 from .call import Call
 from .decisions import Action, Outcome
 from .errors import MalformedResponseError, NexudusError, ServerError
@@ -86,6 +86,7 @@ class Pipeline:
     __slots__ = (
         "_admission",
         "_auth",
+        "_cached",
         "_gate",
         "_headers",
         "_inner",
@@ -94,6 +95,7 @@ class Pipeline:
         "_rand",
         "_retry",
         "_sleep",
+        "_success",
         "_timeout",
         "_wall_clock",
         "_warmup",
@@ -127,7 +129,9 @@ class Pipeline:
         )
         self._limiter = limiter
         self._auth = auth
+        self._cached = cached_reader(auth)
         self._retry = retry if retry is not None else RetryPolicy()
+        self._success = _success_statuses(self._retry)
         self._timeout = timeout
         self._headers = dict(headers or {})
         self._sleep = sleep
@@ -204,14 +208,20 @@ class Pipeline:
 
     async def _send(self, request: HttpRequest, *, authenticate: bool) -> HttpResponse:
         call = Call(request, self._auth if authenticate else None, self._headers, self._timeout)
-        auth, admission, policy = call.auth, self._admission, self._retry
+        auth, admission, success, cached = call.auth, self._admission, self._success, self._cached
+        fresh = call.timeout is not None and call.timeout > 0  # the first attempt has all of it
         while True:
             call.attempt += 1
-            budget = call.timeout if call.deadline is None else _attempt_budget(call)
+            budget = call.timeout if fresh or call.deadline is None else _attempt_budget(call)
+            fresh = False
             outgoing = call.request
             if auth is not None:
                 # Before the queue: a token request (if one is due) is not held up behind us.
-                value, call.token_marker = await auth.authorization(self.send_unauthenticated)
+                # Credentials at hand are read without awaiting (the usual case).
+                current = cached() if cached is not None else None
+                if current is None:
+                    current = await auth.authorization(self.send_unauthenticated)
+                value, call.token_marker = current
                 outgoing = call.with_credentials(value, budget)
             call.sent_at = time.perf_counter()
             try:
@@ -231,30 +241,36 @@ class Pipeline:
             status = response.status_code
             if logger.isEnabledFor(logging.DEBUG):
                 _log_answer(call, status)
-            renewable = auth is not None and not call.renewed_after_401
-            outcome = decisions.classify_status(status, policy.retry_statuses, renewable=renewable)
-            if outcome is Outcome.SUCCESS:
+            if status in success:
                 unreadable = answers.unreadable_success(response, call, self.redact)
                 if unreadable is None:
                     record_response(response)
                     return response
                 await self._after_transient(call, unreadable, status, None)
                 continue
-            if outcome is Outcome.THROTTLED:
-                await self._after_throttle(call, response)
-                continue
-            if outcome is Outcome.UNAUTHORIZED:
-                if await self._renewed(call, status):
-                    continue
-                outcome = decisions.classify_status(status, policy.retry_statuses, renewable=False)
-            error = answers.status_error(response, call, self.redact)
-            if outcome is Outcome.FAILED:
-                error.after_uncertain_attempt = call.may_have_run
-                raise error
-            if not isinstance(error, ServerError):
-                raise error  # a transient status, but for example a validation failure sent as 500
-            asked = parse_retry_after(response.headers, now=self._wall_clock)
-            await self._after_transient(call, error, status, asked)
+            await self._after_status(call, response)
+
+    async def _after_status(self, call: Call, response: HttpResponse) -> None:
+        """Any status but a success: raise its error, or return to resend (after a wait,
+        renewed credentials or a backoff)."""
+        status, policy = response.status_code, self._retry
+        renewable = call.auth is not None and not call.renewed_after_401
+        outcome = decisions.classify_status(status, policy.retry_statuses, renewable=renewable)
+        if outcome is Outcome.THROTTLED:
+            await self._after_throttle(call, response)
+            return
+        if outcome is Outcome.UNAUTHORIZED:
+            if await self._renewed(call, status):
+                return
+            outcome = decisions.classify_status(status, policy.retry_statuses, renewable=False)
+        error = answers.status_error(response, call, self.redact)
+        if outcome is Outcome.FAILED:
+            error.after_uncertain_attempt = call.may_have_run
+            raise error
+        if not isinstance(error, ServerError):
+            raise error  # a transient status, but for example a validation failure sent as 500
+        asked = parse_retry_after(response.headers, now=self._wall_clock)
+        await self._after_transient(call, error, status, asked)
 
     # ------------------------------------------------------------------ after an attempt
 
@@ -372,6 +388,20 @@ class Pipeline:
             extra=call.extra(status, attempt, 0.0),
         )
         return True
+
+
+def _success_statuses(policy: RetryPolicy) -> frozenset[int]:
+    """The statuses :func:`decisions.classify_status` calls a success under ``policy``
+    (whether or not credentials could be renewed), asked once instead of per answer."""
+    return frozenset(
+        status
+        for status in range(100, 600)
+        if all(
+            decisions.classify_status(status, policy.retry_statuses, renewable=renewable)
+            is Outcome.SUCCESS
+            for renewable in (False, True)
+        )
+    )
 
 
 def _attempt_budget(call: Call) -> float | None:

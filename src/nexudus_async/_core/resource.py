@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import builtins
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from . import arguments as _args
@@ -59,14 +59,16 @@ class Resource(Listing[ItemT], Generic[RecordT, ItemT]):
             fields,
             update=update,
             enums=self._operations.enums,
-            allow_unknown_enum_values=self._owner.allow_unknown_enum_values,
+            allow_unknown_enum_values=self._unknown_enums,
         )
 
-    async def _create(self, fields: Mapping[str, Any]) -> WriteResult:
+    def _create(self, fields: Mapping[str, Any]) -> Coroutine[Any, Any, WriteResult]:
+        # Checks and builds, then hands over the coroutine that sends (awaited by the caller,
+        # it raises what these raise, with no frame of its own).
         values = _args.create_values(self._entity, self._checked(fields, update=False))
         endpoint = self._operations.create
         body = self._operations.create_body(**values)
-        return await self._write(endpoint, self._request(endpoint, body=body))
+        return self._write(endpoint, self._request(endpoint, body=body))
 
     async def _update(self, id: int, changes: Mapping[str, Any]) -> WriteResult:
         entity = self._entity
@@ -90,15 +92,6 @@ class Resource(Listing[ItemT], Generic[RecordT, ItemT]):
         body.additional_properties.update(getattr(record, "additional_properties", {}))
         endpoint = self._operations.update
         return await self._write(endpoint, self._request(endpoint, body=body))
-
-    async def _get(self, id: int) -> RecordT:
-        _args.record_id(self._entity, "id", id)
-        endpoint = self._operations.get
-        request = self._request(endpoint, id=id)
-        record: RecordT = expect(
-            await self._send(endpoint, request), self._operations.record, request
-        )
-        return record
 
     async def _commands(self) -> builtins.list[Any]:
         endpoint = self._operations.commands
@@ -130,7 +123,16 @@ class Resource(Listing[ItemT], Generic[RecordT, ItemT]):
         Raises:
             NotFoundError: No record has this Id.
         """
-        return await self._get(id)
+        _args.record_id(self._entity, "id", id)
+        ops = self._operations
+        endpoint = ops.get
+        request = self._request(endpoint, id=id)
+        record: RecordT = await self._send(endpoint, request)
+        if not isinstance(record, ops.record):
+            expect(record, ops.record, request)  # raises
+        return record
+
+    _get = get  # update() reads through it, whatever a subclass makes of get()
 
     async def delete(self, id: int) -> WriteResult:
         """Delete the record with this Id.
