@@ -29,3 +29,41 @@ async def test_a_gate_of_n_lets_exactly_n_in_without_waiting() -> None:
     async with asyncio.timeout(5):
         assert await waiting is True
     assert gate.full()
+
+
+async def test_try_enter_takes_a_free_place_and_never_overtakes_a_waiter() -> None:
+    gate = Gate(2)
+    assert gate.try_enter() is True
+    assert gate.try_enter() is True
+    assert gate.try_enter() is False and gate.full()
+    first = asyncio.ensure_future(gate.enter())
+    second = asyncio.ensure_future(gate.enter())
+    await asyncio.sleep(0)
+    gate.leave()  # the place goes to the first waiter, not to whoever asks next
+    assert gate.try_enter() is False
+    async with asyncio.timeout(5):
+        assert await first is True
+    assert not second.done()
+    gate.leave()
+    async with asyncio.timeout(5):
+        assert await second is True
+    gate.leave()
+    gate.leave()  # nobody waits: the places are free again, exactly two
+    assert gate.try_enter() is True and gate.try_enter() is True
+    assert gate.try_enter() is False
+
+
+async def test_a_cancelled_waiter_passes_its_place_on() -> None:
+    gate = Gate(1)
+    assert gate.try_enter() is True
+    cancelled = asyncio.ensure_future(gate.enter())
+    waiting = asyncio.ensure_future(gate.enter())
+    await asyncio.sleep(0)
+    cancelled.cancel()
+    gate.leave()
+    async with asyncio.timeout(5):
+        assert await waiting is True
+    assert cancelled.cancelled()
+    gate.leave()
+    assert gate.try_enter() is True  # one place, not two: none was lost or doubled
+    assert gate.try_enter() is False
