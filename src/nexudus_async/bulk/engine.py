@@ -245,7 +245,8 @@ def _report(
     plan: JobPlan, groups: tuple[Group, ...], loop: _Loop, create: CreateStep, run: Run
 ) -> BulkReport:
     by_key = loop.groups
-    results = [by_key.pop(g.key) for g in groups]  # the dict goes as the list fills
+    results = [by_key.pop(g.key) for g in groups]
+    by_key.clear()  # an emptied dict keeps its table (5 MB at 100,000) until cleared
     ops = [loop.ops.pop(op.key) for op in plan.ops]
     rows = row_results(create.plan, results)
     if ops:
