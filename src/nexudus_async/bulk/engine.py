@@ -48,7 +48,7 @@ import datetime as _dt
 import gc
 import logging
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from .._core.errors import InputError
@@ -59,7 +59,7 @@ from .job_hold import hold_job
 from .journal import JobRecord, Journal
 from .lock import JobLock, JobLockError
 from .ops import JobPlan, RecordOp
-from .plan import Group
+from .plan import Group, Plan
 from .record_step import RecordStep
 from .report import BulkReport, GroupResult, OpResult, op_rows, row_results
 from .run_state import ProgressCallback, Run, Totals
@@ -199,19 +199,19 @@ async def _run_held(
     creates = plan.create_plan(job_hash)
     states = {k: g.state for k, g in journal.groups(job.job_id).items()}
     # Totals once, at the start: nothing per unit walks every unit.
-    todo = [g for g in creates.groups if states.get(g.key) != "done"]
+    requests, to_send = _requests_left(creates, states)
     ops_todo = sum(states.get(op.key) != "done" for op in plan.ops)
     totals = Totals(
         records=creates.records + len(plan.ops),
         units=len(plan.groups) + len(plan.ops),
-        requests=sum(g.requests(creates.per_request) for g in todo) + ops_todo,
+        requests=requests + ops_todo,
     )
     run = Run(journal, job.job_id, totals, **options)
     create = CreateStep(run, creates, gateway, job.since)
     record = RecordStep(run, plan.entity, gateway)
     await _prime(gateway, journal, job.job_id)
     await run.report_progress()
-    await create.prepare(bool(todo))
+    await create.prepare(to_send)
     if run.c.snapshot_sent:
         await run.report_progress()
     loop = _Loop(run, create, record, states)
@@ -224,6 +224,18 @@ async def _run_held(
         raise JobLockError("the job's lease in Redis", run.lost[0], temporary=True)
     with no_collections():
         return _report(plan, creates.groups, loop, create, run)
+
+
+def _requests_left(creates: Plan, states: Mapping[str, str]) -> tuple[int, bool]:
+    """Create requests the groups not done yet need, and whether there is any such group
+    (counted, not listed: the groups are built as they are read)."""
+    cap = creates.per_request
+    requests, to_send = 0, False
+    for g in creates.groups:
+        if states.get(g.key) != "done":
+            requests += g.requests(cap)
+            to_send = True
+    return requests, to_send
 
 
 def _units(
@@ -242,7 +254,7 @@ def _units(
 
 
 def _report(
-    plan: JobPlan, groups: tuple[Group, ...], loop: _Loop, create: CreateStep, run: Run
+    plan: JobPlan, groups: Sequence[Group], loop: _Loop, create: CreateStep, run: Run
 ) -> BulkReport:
     by_key = loop.groups
     results = [by_key.pop(g.key) for g in groups]

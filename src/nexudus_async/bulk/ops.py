@@ -15,7 +15,7 @@ outcome is unknown is settled by reading again, never resent blindly.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import attrs
@@ -53,7 +53,7 @@ class JobPlan:
 
     kind: JobKind
     entity: Entity
-    groups: tuple[Group, ...] = ()
+    groups: Sequence[Group] = ()
     ops: tuple[RecordOp, ...] = ()
     planning_reads: int = 0
     """Read requests the planning itself made (scope pages, records by id)."""

@@ -21,8 +21,8 @@ import decimal
 import hashlib
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, overload
 
 import attrs
 
@@ -30,7 +30,7 @@ from .._core.entity import Entity
 from .._core.throttle import RateLimits
 from .rows import ValidRow
 
-__all__ = ["Group", "Plan", "estimate_seconds", "groups_hash", "make_plan"]
+__all__ = ["Group", "GroupList", "Plan", "estimate_seconds", "groups_hash", "make_plan"]
 
 
 def _canonical(value: Any) -> Any:
@@ -66,12 +66,98 @@ class Group:
         return 1 if cap is None else math.ceil(self.count / cap)
 
 
+class GroupList(Sequence[Group]):
+    """A plan's groups, kept as columns; a :class:`Group` is built when asked for.
+
+    A 100,000-group plan then holds per group its key, its fields and a few list
+    slots, not a Group with its tuples (16 MB less for the whole job). Compares
+    equal to a tuple or list of the same groups.
+    """
+
+    __slots__ = (
+        "_counts",
+        "_duplicates",
+        "_fields",
+        "_keys",
+        "_lines",
+        "_reconcile",
+        "_row_counts",
+    )
+
+    def __init__(self, reconcile: tuple[str, ...], groups: Iterable[Group]) -> None:
+        self._reconcile = reconcile
+        """The entity's reconcile fields: a group's key is its fields' values of them."""
+        self._keys: list[str] = []
+        self._fields: list[Mapping[str, Any]] = []
+        self._counts: list[int] = []
+        self._lines: list[int | tuple[int, ...]] = []
+        """One line as the int itself, not a tuple of one."""
+        self._row_counts: list[tuple[int, ...]] = []
+        self._duplicates: list[tuple[int, ...]] = []
+        for g in groups:
+            if g.reconcile_key != tuple(g.fields.get(f) for f in reconcile):
+                raise ValueError(f"group {g.key}: its reconcile key is not its fields'")
+            self._keys.append(g.key)
+            self._fields.append(g.fields)
+            self._counts.append(g.count)
+            self._lines.append(g.lines[0] if len(g.lines) == 1 else g.lines)
+            self._row_counts.append(g.row_counts)
+            self._duplicates.append(g.duplicates)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def _group(self, i: int) -> Group:
+        fields, lines = self._fields[i], self._lines[i]
+        return Group(
+            key=self._keys[i],
+            fields=fields,
+            count=self._counts[i],
+            lines=(lines,) if isinstance(lines, int) else lines,
+            row_counts=self._row_counts[i],
+            reconcile_key=tuple(fields.get(f) for f in self._reconcile),
+            duplicates=self._duplicates[i],
+        )
+
+    @overload
+    def __getitem__(self, index: int) -> Group: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Group, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> Group | tuple[Group, ...]:
+        if isinstance(index, slice):
+            return tuple(self._group(i) for i in range(*index.indices(len(self))))
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError("group index out of range")
+        return self._group(index)
+
+    def __iter__(self) -> Iterator[Group]:
+        return (self._group(i) for i in range(len(self)))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, (GroupList, tuple, list)):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]  # as a tuple of groups: their fields are dicts
+
+    def __repr__(self) -> str:
+        return repr(tuple(self))
+
+    def keys_and_counts(self) -> Iterator[tuple[str, int]]:
+        """Each group's key and count, without building the groups."""
+        return zip(self._keys, self._counts, strict=True)
+
+
 @attrs.frozen
 class Plan:
     """Everything a job will send, in a deterministic order."""
 
     entity: Entity
-    groups: tuple[Group, ...]
+    groups: Sequence[Group]
     rows: int
     cap: int | None
     job_hash: str
@@ -129,8 +215,9 @@ def groups_hash(attribute: str, groups: Iterable[Group]) -> str:
     digest = hashlib.sha256(f"[{json.dumps(attribute)},[".encode())
     chunk: list[str] = []
     first = True
-    for g in groups:
-        chunk.append(json.dumps([g.key, g.count], separators=(",", ":")))
+    pairs = groups.keys_and_counts() if isinstance(groups, GroupList) else groups_pairs(groups)
+    for key, count in pairs:
+        chunk.append(json.dumps([key, count], separators=(",", ":")))
         if len(chunk) == 1000:
             digest.update(("" if first else ",").encode() + ",".join(chunk).encode())
             first = False
@@ -139,6 +226,10 @@ def groups_hash(attribute: str, groups: Iterable[Group]) -> str:
         digest.update(("" if first else ",").encode() + ",".join(chunk).encode())
     digest.update(b"]]")
     return digest.hexdigest()
+
+
+def groups_pairs(groups: Iterable[Group]) -> Iterator[tuple[str, int]]:
+    return ((g.key, g.count) for g in groups)
 
 
 _ONE = (1,)
@@ -191,6 +282,13 @@ def _sort(groups: list[Group]) -> None:
         groups.sort(key=lambda g: "\0".join((*_texts(g), g.key)))
 
 
+def _drained(groups: list[Group]) -> Iterator[Group]:
+    """The groups in order, each let go of as it is handed out (to the columns)."""
+    groups.reverse()
+    while groups:
+        yield groups.pop()
+
+
 def make_plan(
     entity: Entity,
     rows: Sequence[ValidRow],
@@ -236,7 +334,7 @@ def make_plan(
     job_hash = groups_hash(entity.attribute, groups)
     return Plan(
         entity=entity,
-        groups=tuple(groups),
+        groups=GroupList(entity.reconcile, _drained(groups)),
         rows=len(rows),
         cap=cap,
         job_hash=job_hash,
