@@ -240,25 +240,25 @@ def _requests_left(creates: Plan, states: Mapping[str, str]) -> tuple[int, bool]
 
 def _units(
     create: CreateStep, ops: tuple[RecordOp, ...], states: Mapping[str, str]
-) -> Iterator[Unit]:
-    """Groups left ``sending`` by an earlier run first (see below), then the others, then ops.
+) -> Iterator[tuple[int, Unit]]:
+    """Groups left ``sending`` by an earlier run first (see below), then the others, then ops;
+    each with its place in the plan (a group's result goes there; an op's is -1).
 
     A group whose outcome is unknown is reconciled against a baseline that
     counts its key's other groups as they were when it was sent; it must be
     resolved before one of them (a group re-run after a failure) creates more.
     """
     groups = create.plan.groups
-    yield from (g for g in groups if states.get(g.key) == "sending")
-    yield from (g for g in groups if states.get(g.key) != "sending")
-    yield from ops
+    yield from ((i, g) for i, g in enumerate(groups) if states.get(g.key) == "sending")
+    yield from ((i, g) for i, g in enumerate(groups) if states.get(g.key) != "sending")
+    yield from ((-1, op) for op in ops)
 
 
 def _report(
     plan: JobPlan, groups: Sequence[Group], loop: _Loop, create: CreateStep, run: Run
 ) -> BulkReport:
-    by_key = loop.groups
-    results = [by_key.pop(g.key) for g in groups]
-    by_key.clear()  # an emptied dict keeps its table (5 MB at 100,000) until cleared
+    results = [_settled(res, g) for res, g in zip(loop.groups, groups, strict=True)]
+    loop.groups.clear()
     ops = [loop.ops.pop(op.key) for op in plan.ops]
     rows = row_results(create.plan, results)
     if ops:
@@ -275,6 +275,12 @@ def _report(
     if report.records_missing == 0 and report.ops_unsettled == 0 and not report.interrupted:
         run.journal.finish_job(run.job_id)
     return report
+
+
+def _settled(res: GroupResult | None, group: Group) -> GroupResult:
+    if res is None:
+        raise RuntimeError(f"group {group.key} was never settled")
+    return res
 
 
 @contextlib.contextmanager
@@ -303,16 +309,17 @@ class _Loop:
         self.create = create
         self.record = record
         self.states = states
-        self.groups: dict[str, GroupResult] = {}
+        self.groups: list[GroupResult | None] = [None] * len(create.plan.groups)
+        """By the group's place in the plan: a list, not a dict by key (5 MB at 100,000)."""
         self.ops: dict[str, OpResult] = {}
 
-    async def run_all(self, units: Iterator[Unit]) -> None:
+    async def run_all(self, units: Iterator[tuple[int, Unit]]) -> None:
         async def worker() -> None:
             while not self.run.stopped():
-                unit = next(units, None)
-                if unit is None:
+                taken = next(units, None)
+                if taken is None:
                     return
-                await self.run_unit(unit)
+                await self.run_unit(*taken)
 
         # A TaskGroup, so an unexpected error (or cancellation) stops every unit:
         # those in flight stay "sending" in the journal and are settled later.
@@ -326,9 +333,9 @@ class _Loop:
             raise
         if self.run.stopped():
             with no_collections():
-                self.settle_unsent(list(units))
+                self.settle_unsent(units)
 
-    async def run_unit(self, unit: Unit) -> None:
+    async def run_unit(self, place: int, unit: Unit) -> None:
         state = self.states.get(unit.key)
         if isinstance(unit, RecordOp):
             op = await self.record.run_op(unit, state)
@@ -337,32 +344,34 @@ class _Loop:
         else:
             res = await self.create.run_group(unit, state)
             self.run.count_result(res.status, res.expected, res.created, res.created_before)
-            self.groups[unit.key] = res
+            self.groups[place] = res
         await self.run.report_progress()
 
-    def settle_unsent(self, rest: list[Unit]) -> None:
+    def settle_unsent(self, rest: Iterator[tuple[int, Unit]]) -> None:
         """The units a stopped job never took: one journal transaction, one log line.
 
         Most were never journaled: each is one result object, nothing else (no
         journal read, no progress line), so a stop of 100,000 takes a moment.
         """
         run = self.run
-        keys = [u.key for u in rest if u.key in self.states]
-        prior = run.journal.groups_of(run.job_id, keys) if keys else {}
         reason = run.stop_reason()
+        journaled: list[tuple[int, Unit]] = []  # read from the journal at once, after
         units = records = 0
-        for unit in rest:
-            record = prior.get(unit.key) if prior else None
-            if record is not None:
-                self.settle_journaled(unit, record.state, record.created)
-            elif isinstance(unit, RecordOp):
-                self.ops[unit.key] = self.record.not_sent(unit, reason)
-                units, records = units + 1, records + 1
+        for place, unit in rest:  # one pass: the rest is not listed (nor its groups built)
+            if unit.key in self.states:
+                journaled.append((place, unit))
             else:
-                self.groups[unit.key] = GroupResult(
-                    unit.key, unit.fields, unit.count, 0, "not_sent", 0, reason
-                )
-                units, records = units + 1, records + unit.count
+                records += self.not_sent(place, unit, reason)
+                units += 1
+        keys = [u.key for _, u in journaled]
+        prior = run.journal.groups_of(run.job_id, keys) if keys else {}
+        for place, unit in journaled:
+            record = prior.get(unit.key)
+            if record is not None:
+                self.settle_journaled(place, unit, record.state, record.created)
+            else:
+                records += self.not_sent(place, unit, reason)
+                units += 1
         run.c.units_done += units
         run.c.units_not_sent += units
         run.c.records_not_sent += records
@@ -374,7 +383,17 @@ class _Loop:
             log.info("bulk job %s: %d records in %d units not sent (%s)",
                      run.job_id[:12], records, units, reason)  # fmt: skip
 
-    def settle_journaled(self, unit: Unit, state: str, created: int) -> None:
+    def not_sent(self, place: int, unit: Unit, reason: str) -> int:
+        """A unit never journaled that this stopped run did not take; its records."""
+        if isinstance(unit, RecordOp):
+            self.ops[unit.key] = self.record.not_sent(unit, reason)
+            return 1
+        self.groups[place] = GroupResult(
+            unit.key, unit.fields, unit.count, 0, "not_sent", 0, reason
+        )
+        return unit.count
+
+    def settle_journaled(self, place: int, unit: Unit, state: str, created: int) -> None:
         """A unit an earlier run journaled that this stopped run did not take."""
         why = None
         if state == "sending":
@@ -387,7 +406,7 @@ class _Loop:
             res = skipped(unit, created)
         else:
             res = self.create.not_sent(unit, created, why)
-        self.groups[unit.key] = res
+        self.groups[place] = res
         self.run.count_result(res.status, res.expected, res.created, res.created_before)
 
     def unsent_op(self, op: RecordOp, state: str | None, reason: str | None) -> OpResult:
