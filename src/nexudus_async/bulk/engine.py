@@ -59,7 +59,7 @@ from .job_hold import hold_job
 from .journal import JobRecord, Journal
 from .lock import JobLock, JobLockError
 from .ops import JobPlan, RecordOp
-from .plan import Group, Plan
+from .plan import Group, GroupList, Plan, keys_and_counts_of, requests_for
 from .record_step import RecordStep
 from .report import BulkReport, GroupResult, OpResult, op_rows, row_results
 from .run_state import ProgressCallback, Run, Totals
@@ -231,9 +231,9 @@ def _requests_left(creates: Plan, states: Mapping[str, str]) -> tuple[int, bool]
     (counted, not listed: the groups are built as they are read)."""
     cap = creates.per_request
     requests, to_send = 0, False
-    for g in creates.groups:
-        if states.get(g.key) != "done":
-            requests += g.requests(cap)
+    for key, count in keys_and_counts_of(creates.groups):
+        if states.get(key) != "done":
+            requests += requests_for(count, cap)
             to_send = True
     return requests, to_send
 
@@ -249,7 +249,9 @@ def _units(
     resolved before one of them (a group re-run after a failure) creates more.
     """
     groups = create.plan.groups
-    yield from ((i, g) for i, g in enumerate(groups) if states.get(g.key) == "sending")
+    if states:  # a fresh job has none "sending": no pass for them
+        keys = groups.keys() if isinstance(groups, GroupList) else (g.key for g in groups)
+        yield from ((i, groups[i]) for i, k in enumerate(keys) if states.get(k) == "sending")
     yield from ((i, g) for i, g in enumerate(groups) if states.get(g.key) != "sending")
     yield from ((-1, op) for op in ops)
 

@@ -63,7 +63,11 @@ class Group:
 
     def requests(self, cap: int | None) -> int:
         """How many create requests the group needs when sent in one go."""
-        return 1 if cap is None else math.ceil(self.count / cap)
+        return requests_for(self.count, cap)
+
+
+def requests_for(count: int, cap: int | None) -> int:
+    return 1 if cap is None else math.ceil(count / cap)
 
 
 class GroupList(Sequence[Group]):
@@ -147,9 +151,19 @@ class GroupList(Sequence[Group]):
     def __repr__(self) -> str:
         return repr(tuple(self))
 
+    # Without building the groups: what a plan's totals and the job's loop read of them.
+
     def keys_and_counts(self) -> Iterator[tuple[str, int]]:
-        """Each group's key and count, without building the groups."""
         return zip(self._keys, self._counts, strict=True)
+
+    def keys(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def reconcile_keys(self) -> Iterator[tuple[Any, ...]]:
+        return (tuple(fields.get(f) for f in self._reconcile) for fields in self._fields)
+
+    def duplicates(self) -> int:
+        return sum(len(d) for d in self._duplicates)
 
 
 @attrs.frozen
@@ -166,11 +180,12 @@ class Plan:
 
     @property
     def records(self) -> int:
-        return sum(g.count for g in self.groups)
+        return sum(count for _, count in keys_and_counts_of(self.groups))
 
     @property
     def create_requests(self) -> int:
-        return sum(g.requests(self.per_request) for g in self.groups)
+        cap = self.per_request
+        return sum(requests_for(count, cap) for _, count in keys_and_counts_of(self.groups))
 
     @property
     def per_request(self) -> int | None:
@@ -184,7 +199,7 @@ class Plan:
     @property
     def reconcile_keys(self) -> int:
         """Distinct reconciliation keys (customer and time pass) among the groups."""
-        return len({g.reconcile_key for g in self.groups})
+        return len(set(reconcile_keys_of(self.groups)))
 
     @property
     def snapshot_budget(self) -> int:
@@ -201,7 +216,10 @@ class Plan:
 
     @property
     def duplicates(self) -> int:
-        return sum(len(g.duplicates) for g in self.groups)
+        groups = self.groups
+        if isinstance(groups, GroupList):
+            return groups.duplicates()
+        return sum(len(g.duplicates) for g in groups)
 
 
 def _hash(obj: Any) -> str:
@@ -215,8 +233,7 @@ def groups_hash(attribute: str, groups: Iterable[Group]) -> str:
     digest = hashlib.sha256(f"[{json.dumps(attribute)},[".encode())
     chunk: list[str] = []
     first = True
-    pairs = groups.keys_and_counts() if isinstance(groups, GroupList) else groups_pairs(groups)
-    for key, count in pairs:
+    for key, count in keys_and_counts_of(groups):
         chunk.append(json.dumps([key, count], separators=(",", ":")))
         if len(chunk) == 1000:
             digest.update(("" if first else ",").encode() + ",".join(chunk).encode())
@@ -228,7 +245,16 @@ def groups_hash(attribute: str, groups: Iterable[Group]) -> str:
     return digest.hexdigest()
 
 
-def groups_pairs(groups: Iterable[Group]) -> Iterator[tuple[str, int]]:
+def reconcile_keys_of(groups: Iterable[Group]) -> Iterator[tuple[Any, ...]]:
+    """Each group's reconcile key (from a :class:`GroupList` without building the groups)."""
+    if isinstance(groups, GroupList):
+        return groups.reconcile_keys()
+    return (g.reconcile_key for g in groups)
+
+
+def keys_and_counts_of(groups: Iterable[Group]) -> Iterator[tuple[str, int]]:
+    if isinstance(groups, GroupList):
+        return groups.keys_and_counts()
     return ((g.key, g.count) for g in groups)
 
 
