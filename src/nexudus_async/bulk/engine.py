@@ -240,9 +240,11 @@ def _requests_left(creates: Plan, states: Mapping[str, str]) -> tuple[int, bool]
 
 def _units(
     create: CreateStep, ops: tuple[RecordOp, ...], states: Mapping[str, str]
-) -> Iterator[tuple[int, Unit]]:
-    """Groups left ``sending`` by an earlier run first (see below), then the others, then ops;
-    each with its place in the plan (a group's result goes there; an op's is -1).
+) -> Iterator[tuple[int, RecordOp | None]]:
+    """Groups left ``sending`` by an earlier run first (see below), then the others, then ops.
+
+    A group is its place in the plan (its result goes there; it is built when taken, so a
+    stop settles the rest from the plan's columns); an op is ``(-1, op)``.
 
     A group whose outcome is unknown is reconciled against a baseline that
     counts its key's other groups as they were when it was sent; it must be
@@ -250,10 +252,14 @@ def _units(
     """
     groups = create.plan.groups
     if states:  # a fresh job has none "sending": no pass for them
-        keys = groups.keys() if isinstance(groups, GroupList) else (g.key for g in groups)
-        yield from ((i, groups[i]) for i, k in enumerate(keys) if states.get(k) == "sending")
-    yield from ((i, g) for i, g in enumerate(groups) if states.get(g.key) != "sending")
+        keys = enumerate(_keys(groups))
+        yield from ((i, None) for i, k in keys if states.get(k) == "sending")
+    yield from ((i, None) for i, k in enumerate(_keys(groups)) if states.get(k) != "sending")
     yield from ((-1, op) for op in ops)
+
+
+def _keys(groups: Sequence[Group]) -> Iterator[str]:
+    return groups.keys() if isinstance(groups, GroupList) else (g.key for g in groups)
 
 
 def _report(
@@ -277,6 +283,20 @@ def _report(
     if report.records_missing == 0 and report.ops_unsettled == 0 and not report.interrupted:
         run.journal.finish_job(run.job_id)
     return report
+
+
+def _key_at(groups: Sequence[Group], place: int) -> str:
+    return groups.key_at(place) if isinstance(groups, GroupList) else groups[place].key
+
+
+def _brief(
+    groups: Sequence[Group], place: int, group: Group | None
+) -> tuple[str, Mapping[str, Any], int]:
+    """A group's key, fields and count; from a GroupList's columns unless it is built."""
+    if group is None and isinstance(groups, GroupList):
+        return groups.brief(place)
+    group = group if group is not None else groups[place]
+    return group.key, group.fields, group.count
 
 
 def _settled(res: GroupResult | None, group: Group) -> GroupResult:
@@ -315,13 +335,16 @@ class _Loop:
         """By the group's place in the plan: a list, not a dict by key (5 MB at 100,000)."""
         self.ops: dict[str, OpResult] = {}
 
-    async def run_all(self, units: Iterator[tuple[int, Unit]]) -> None:
+    async def run_all(self, units: Iterator[tuple[int, RecordOp | None]]) -> None:
+        groups = self.create.plan.groups
+
         async def worker() -> None:
             while not self.run.stopped():
                 taken = next(units, None)
                 if taken is None:
                     return
-                await self.run_unit(*taken)
+                place, op = taken
+                await self.run_unit(place, groups[place] if op is None else op)
 
         # A TaskGroup, so an unexpected error (or cancellation) stops every unit:
         # those in flight stay "sending" in the journal and are settled later.
@@ -349,7 +372,7 @@ class _Loop:
             self.groups[place] = res
         await self.run.report_progress()
 
-    def settle_unsent(self, rest: Iterator[tuple[int, Unit]]) -> None:
+    def settle_unsent(self, rest: Iterator[tuple[int, RecordOp | None]]) -> None:
         """The units a stopped job never took: one journal transaction, one log line.
 
         Most were never journaled: each is one result object, nothing else (no
@@ -359,11 +382,13 @@ class _Loop:
         reason = run.stop_reason()
         journaled: list[tuple[int, Unit]] = []  # read from the journal at once, after
         units = records = 0
-        for place, unit in rest:  # one pass: the rest is not listed (nor its groups built)
-            if unit.key in self.states:
-                journaled.append((place, unit))
+        groups = self.create.plan.groups
+        for place, op in rest:  # one pass: the rest is not listed (nor its groups built)
+            key = op.key if op is not None else _key_at(groups, place)
+            if key in self.states:
+                journaled.append((place, op if op is not None else groups[place]))
             else:
-                records += self.not_sent(place, unit, reason)
+                records += self.not_sent(place, op, reason)
                 units += 1
         keys = [u.key for _, u in journaled]
         prior = run.journal.groups_of(run.job_id, keys) if keys else {}
@@ -385,15 +410,15 @@ class _Loop:
             log.info("bulk job %s: %d records in %d units not sent (%s)",
                      run.job_id[:12], records, units, reason)  # fmt: skip
 
-    def not_sent(self, place: int, unit: Unit, reason: str) -> int:
-        """A unit never journaled that this stopped run did not take; its records."""
+    def not_sent(self, place: int, unit: Unit | None, reason: str) -> int:
+        """A unit never journaled that this stopped run did not take (a group by its place
+        only: read from the plan's columns, not built); its records."""
         if isinstance(unit, RecordOp):
             self.ops[unit.key] = self.record.not_sent(unit, reason)
             return 1
-        self.groups[place] = GroupResult(
-            unit.key, unit.fields, unit.count, 0, "not_sent", 0, reason
-        )
-        return unit.count
+        key, fields, count = _brief(self.create.plan.groups, place, unit)
+        self.groups[place] = GroupResult(key, fields, count, 0, "not_sent", 0, reason)
+        return count
 
     def settle_journaled(self, place: int, unit: Unit, state: str, created: int) -> None:
         """A unit an earlier run journaled that this stopped run did not take."""

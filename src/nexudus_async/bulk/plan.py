@@ -159,6 +159,13 @@ class GroupList(Sequence[Group]):
     def keys(self) -> Iterator[str]:
         return iter(self._keys)
 
+    def key_at(self, index: int) -> str:
+        return self._keys[index]
+
+    def brief(self, index: int) -> tuple[str, Mapping[str, Any], int]:
+        """The group's key, fields and count."""
+        return self._keys[index], self._fields[index], self._counts[index]
+
     def reconcile_keys(self) -> Iterator[tuple[Any, ...]]:
         return (tuple(fields.get(f) for f in self._reconcile) for fields in self._fields)
 
