@@ -265,7 +265,7 @@ def _keys(groups: Sequence[Group]) -> Iterator[str]:
 def _report(
     plan: JobPlan, groups: Sequence[Group], loop: _Loop, create: CreateStep, run: Run
 ) -> BulkReport:
-    results = [_settled(res, g) for res, g in zip(loop.groups, groups, strict=True)]
+    results = [_settled(res, place) for place, res in enumerate(loop.groups)]
     loop.groups.clear()
     ops = [loop.ops.pop(op.key) for op in plan.ops]
     rows = row_results(create.plan, results)
@@ -299,9 +299,9 @@ def _brief(
     return group.key, group.fields, group.count
 
 
-def _settled(res: GroupResult | None, group: Group) -> GroupResult:
+def _settled(res: GroupResult | None, place: int) -> GroupResult:
     if res is None:
-        raise RuntimeError(f"group {group.key} was never settled")
+        raise RuntimeError(f"the plan's group {place} was never settled")
     return res
 
 

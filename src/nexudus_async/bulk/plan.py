@@ -172,6 +172,12 @@ class GroupList(Sequence[Group]):
     def duplicates(self) -> int:
         return sum(len(d) for d in self._duplicates)
 
+    def row_parts(self) -> Iterator[RowParts]:
+        for key, lines, counts, duplicates in zip(
+            self._keys, self._lines, self._row_counts, self._duplicates, strict=True
+        ):
+            yield key, (lines,) if isinstance(lines, int) else lines, counts, duplicates
+
 
 @attrs.frozen
 class Plan:
@@ -250,6 +256,17 @@ def groups_hash(attribute: str, groups: Iterable[Group]) -> str:
         digest.update(("" if first else ",").encode() + ",".join(chunk).encode())
     digest.update(b"]]")
     return digest.hexdigest()
+
+
+RowParts = tuple[str, tuple[int, ...], tuple[int, ...], tuple[int, ...]]
+"""A group's key, lines, row counts and duplicate lines: what its rows' report needs."""
+
+
+def row_parts(groups: Iterable[Group]) -> Iterator[RowParts]:
+    """Each group's :data:`RowParts` (from a :class:`GroupList` without building the groups)."""
+    if isinstance(groups, GroupList):
+        return groups.row_parts()
+    return ((g.key, g.lines, g.row_counts, g.duplicates) for g in groups)
 
 
 def reconcile_keys_of(groups: Iterable[Group]) -> Iterator[tuple[Any, ...]]:
