@@ -18,7 +18,7 @@ from .._core.errors import NexudusError
 from . import stopping
 from .gateway import BulkGateway, SnapshotGateway
 from .journal import GroupRecord
-from .plan import Group, Plan
+from .plan import Group, GroupList, Plan, reconcile_keys_of
 from .policy import decide
 from .report import BaselineSource, GroupResult
 from .run_state import Run, Stopped, Unresolved, log
@@ -34,10 +34,11 @@ def _shared_keys(groups: Sequence[Group]) -> dict[tuple[Any, ...], list[str]]:
     Only those: a job of 100,000 customers would otherwise keep 100,000 lists of one.
     """
     shared: dict[tuple[Any, ...], list[str]] = {}
-    for before, group in itertools.pairwise(groups):
-        if before.reconcile_key == group.reconcile_key:
-            keys = shared.setdefault(group.reconcile_key, [before.key])
-            keys.append(group.key)
+    keys = (g.key for g in groups) if not isinstance(groups, GroupList) else groups.keys()
+    pairs = zip(keys, reconcile_keys_of(groups), strict=True)
+    for (before, before_rk), (key, rk) in itertools.pairwise(pairs):
+        if before_rk == rk:
+            shared.setdefault(rk, [before]).append(key)
     return shared
 
 
@@ -137,9 +138,9 @@ class CreateStep:
         match = {
             f: groups[0].reconcile_key[i]
             for i, f in enumerate(fields)
-            if len({g.reconcile_key[i] for g in groups}) == 1
+            if len({rk[i] for rk in reconcile_keys_of(groups)}) == 1
         }
-        keys = {key_text(g.reconcile_key) for g in groups}
+        keys = {key_text(rk) for rk in reconcile_keys_of(groups)}
         gateway = self.gateway
         if len(match) == len(fields):
             # A single key: its count is the whole snapshot.

@@ -48,7 +48,7 @@ import datetime as _dt
 import gc
 import logging
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from .._core.errors import InputError
@@ -59,7 +59,7 @@ from .job_hold import hold_job
 from .journal import JobRecord, Journal
 from .lock import JobLock, JobLockError
 from .ops import JobPlan, RecordOp
-from .plan import Group
+from .plan import Group, GroupList, Plan, keys_and_counts_of, requests_for
 from .record_step import RecordStep
 from .report import BulkReport, GroupResult, OpResult, op_rows, row_results
 from .run_state import ProgressCallback, Run, Totals
@@ -199,19 +199,19 @@ async def _run_held(
     creates = plan.create_plan(job_hash)
     states = {k: g.state for k, g in journal.groups(job.job_id).items()}
     # Totals once, at the start: nothing per unit walks every unit.
-    todo = [g for g in creates.groups if states.get(g.key) != "done"]
+    requests, to_send = _requests_left(creates, states)
     ops_todo = sum(states.get(op.key) != "done" for op in plan.ops)
     totals = Totals(
         records=creates.records + len(plan.ops),
         units=len(plan.groups) + len(plan.ops),
-        requests=sum(g.requests(creates.per_request) for g in todo) + ops_todo,
+        requests=requests + ops_todo,
     )
     run = Run(journal, job.job_id, totals, **options)
     create = CreateStep(run, creates, gateway, job.since)
     record = RecordStep(run, plan.entity, gateway)
     await _prime(gateway, journal, job.job_id)
     await run.report_progress()
-    await create.prepare(bool(todo))
+    await create.prepare(to_send)
     if run.c.snapshot_sent:
         await run.report_progress()
     loop = _Loop(run, create, record, states)
@@ -226,26 +226,47 @@ async def _run_held(
         return _report(plan, creates.groups, loop, create, run)
 
 
+def _requests_left(creates: Plan, states: Mapping[str, str]) -> tuple[int, bool]:
+    """Create requests the groups not done yet need, and whether there is any such group
+    (counted, not listed: the groups are built as they are read)."""
+    cap = creates.per_request
+    requests, to_send = 0, False
+    for key, count in keys_and_counts_of(creates.groups):
+        if states.get(key) != "done":
+            requests += requests_for(count, cap)
+            to_send = True
+    return requests, to_send
+
+
 def _units(
     create: CreateStep, ops: tuple[RecordOp, ...], states: Mapping[str, str]
-) -> Iterator[Unit]:
+) -> Iterator[tuple[int, RecordOp | None]]:
     """Groups left ``sending`` by an earlier run first (see below), then the others, then ops.
+
+    A group is its place in the plan (its result goes there; it is built when taken, so a
+    stop settles the rest from the plan's columns); an op is ``(-1, op)``.
 
     A group whose outcome is unknown is reconciled against a baseline that
     counts its key's other groups as they were when it was sent; it must be
     resolved before one of them (a group re-run after a failure) creates more.
     """
     groups = create.plan.groups
-    yield from (g for g in groups if states.get(g.key) == "sending")
-    yield from (g for g in groups if states.get(g.key) != "sending")
-    yield from ops
+    if states:  # a fresh job has none "sending": no pass for them
+        keys = enumerate(_keys(groups))
+        yield from ((i, None) for i, k in keys if states.get(k) == "sending")
+    yield from ((i, None) for i, k in enumerate(_keys(groups)) if states.get(k) != "sending")
+    yield from ((-1, op) for op in ops)
+
+
+def _keys(groups: Sequence[Group]) -> Iterator[str]:
+    return groups.keys() if isinstance(groups, GroupList) else (g.key for g in groups)
 
 
 def _report(
-    plan: JobPlan, groups: tuple[Group, ...], loop: _Loop, create: CreateStep, run: Run
+    plan: JobPlan, groups: Sequence[Group], loop: _Loop, create: CreateStep, run: Run
 ) -> BulkReport:
-    by_key = loop.groups
-    results = [by_key.pop(g.key) for g in groups]  # the dict goes as the list fills
+    results = [_settled(res, place) for place, res in enumerate(loop.groups)]
+    loop.groups.clear()
     ops = [loop.ops.pop(op.key) for op in plan.ops]
     rows = row_results(create.plan, results)
     if ops:
@@ -262,6 +283,26 @@ def _report(
     if report.records_missing == 0 and report.ops_unsettled == 0 and not report.interrupted:
         run.journal.finish_job(run.job_id)
     return report
+
+
+def _key_at(groups: Sequence[Group], place: int) -> str:
+    return groups.key_at(place) if isinstance(groups, GroupList) else groups[place].key
+
+
+def _brief(
+    groups: Sequence[Group], place: int, group: Group | None
+) -> tuple[str, Mapping[str, Any], int]:
+    """A group's key, fields and count; from a GroupList's columns unless it is built."""
+    if group is None and isinstance(groups, GroupList):
+        return groups.brief(place)
+    group = group if group is not None else groups[place]
+    return group.key, group.fields, group.count
+
+
+def _settled(res: GroupResult | None, place: int) -> GroupResult:
+    if res is None:
+        raise RuntimeError(f"the plan's group {place} was never settled")
+    return res
 
 
 @contextlib.contextmanager
@@ -290,16 +331,20 @@ class _Loop:
         self.create = create
         self.record = record
         self.states = states
-        self.groups: dict[str, GroupResult] = {}
+        self.groups: list[GroupResult | None] = [None] * len(create.plan.groups)
+        """By the group's place in the plan: a list, not a dict by key (5 MB at 100,000)."""
         self.ops: dict[str, OpResult] = {}
 
-    async def run_all(self, units: Iterator[Unit]) -> None:
+    async def run_all(self, units: Iterator[tuple[int, RecordOp | None]]) -> None:
+        groups = self.create.plan.groups
+
         async def worker() -> None:
             while not self.run.stopped():
-                unit = next(units, None)
-                if unit is None:
+                taken = next(units, None)
+                if taken is None:
                     return
-                await self.run_unit(unit)
+                place, op = taken
+                await self.run_unit(place, groups[place] if op is None else op)
 
         # A TaskGroup, so an unexpected error (or cancellation) stops every unit:
         # those in flight stay "sending" in the journal and are settled later.
@@ -313,9 +358,9 @@ class _Loop:
             raise
         if self.run.stopped():
             with no_collections():
-                self.settle_unsent(list(units))
+                self.settle_unsent(units)
 
-    async def run_unit(self, unit: Unit) -> None:
+    async def run_unit(self, place: int, unit: Unit) -> None:
         state = self.states.get(unit.key)
         if isinstance(unit, RecordOp):
             op = await self.record.run_op(unit, state)
@@ -324,32 +369,36 @@ class _Loop:
         else:
             res = await self.create.run_group(unit, state)
             self.run.count_result(res.status, res.expected, res.created, res.created_before)
-            self.groups[unit.key] = res
+            self.groups[place] = res
         await self.run.report_progress()
 
-    def settle_unsent(self, rest: list[Unit]) -> None:
+    def settle_unsent(self, rest: Iterator[tuple[int, RecordOp | None]]) -> None:
         """The units a stopped job never took: one journal transaction, one log line.
 
         Most were never journaled: each is one result object, nothing else (no
         journal read, no progress line), so a stop of 100,000 takes a moment.
         """
         run = self.run
-        keys = [u.key for u in rest if u.key in self.states]
-        prior = run.journal.groups_of(run.job_id, keys) if keys else {}
         reason = run.stop_reason()
+        journaled: list[tuple[int, Unit]] = []  # read from the journal at once, after
         units = records = 0
-        for unit in rest:
-            record = prior.get(unit.key) if prior else None
-            if record is not None:
-                self.settle_journaled(unit, record.state, record.created)
-            elif isinstance(unit, RecordOp):
-                self.ops[unit.key] = self.record.not_sent(unit, reason)
-                units, records = units + 1, records + 1
+        groups = self.create.plan.groups
+        for place, op in rest:  # one pass: the rest is not listed (nor its groups built)
+            key = op.key if op is not None else _key_at(groups, place)
+            if key in self.states:
+                journaled.append((place, op if op is not None else groups[place]))
             else:
-                self.groups[unit.key] = GroupResult(
-                    unit.key, unit.fields, unit.count, 0, "not_sent", 0, reason
-                )
-                units, records = units + 1, records + unit.count
+                records += self.not_sent(place, op, reason)
+                units += 1
+        keys = [u.key for _, u in journaled]
+        prior = run.journal.groups_of(run.job_id, keys) if keys else {}
+        for place, unit in journaled:
+            record = prior.get(unit.key)
+            if record is not None:
+                self.settle_journaled(place, unit, record.state, record.created)
+            else:
+                records += self.not_sent(place, unit, reason)
+                units += 1
         run.c.units_done += units
         run.c.units_not_sent += units
         run.c.records_not_sent += records
@@ -361,7 +410,17 @@ class _Loop:
             log.info("bulk job %s: %d records in %d units not sent (%s)",
                      run.job_id[:12], records, units, reason)  # fmt: skip
 
-    def settle_journaled(self, unit: Unit, state: str, created: int) -> None:
+    def not_sent(self, place: int, unit: Unit | None, reason: str) -> int:
+        """A unit never journaled that this stopped run did not take (a group by its place
+        only: read from the plan's columns, not built); its records."""
+        if isinstance(unit, RecordOp):
+            self.ops[unit.key] = self.record.not_sent(unit, reason)
+            return 1
+        key, fields, count = _brief(self.create.plan.groups, place, unit)
+        self.groups[place] = GroupResult(key, fields, count, 0, "not_sent", 0, reason)
+        return count
+
+    def settle_journaled(self, place: int, unit: Unit, state: str, created: int) -> None:
         """A unit an earlier run journaled that this stopped run did not take."""
         why = None
         if state == "sending":
@@ -374,7 +433,7 @@ class _Loop:
             res = skipped(unit, created)
         else:
             res = self.create.not_sent(unit, created, why)
-        self.groups[unit.key] = res
+        self.groups[place] = res
         self.run.count_result(res.status, res.expected, res.created, res.created_before)
 
     def unsent_op(self, op: RecordOp, state: str | None, reason: str | None) -> OpResult:

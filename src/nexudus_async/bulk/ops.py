@@ -15,13 +15,13 @@ outcome is unknown is settled by reading again, never resent blindly.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import attrs
 
 from .._core.entity import Entity
-from .plan import Group, Plan, _hash as content_hash
+from .plan import Group, Plan, _hash as content_hash, groups_hash
 
 __all__ = ["JobKind", "JobPlan", "OpAction", "RecordOp"]
 
@@ -53,7 +53,7 @@ class JobPlan:
 
     kind: JobKind
     entity: Entity
-    groups: tuple[Group, ...] = ()
+    groups: Sequence[Group] = ()
     ops: tuple[RecordOp, ...] = ()
     planning_reads: int = 0
     """Read requests the planning itself made (scope pages, records by id)."""
@@ -73,9 +73,9 @@ class JobPlan:
         An import's is :class:`Plan`'s (journals of earlier versions resume); every
         other kind hashes its kind and ops too. Computed once per run.
         """
-        head: list[Any] = [self.entity.attribute, [(g.key, g.count) for g in self.groups]]
         if self.kind == "import" and not self.ops:
-            return content_hash(head)
+            return groups_hash(self.entity.attribute, self.groups)
+        head: list[Any] = [self.entity.attribute, [(g.key, g.count) for g in self.groups]]
         ops = [(o.key, o.action, o.record_id, dict(o.changes), dict(o.expect)) for o in self.ops]
         return content_hash([self.kind, *head, ops])
 

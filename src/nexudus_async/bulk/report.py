@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 import attrs
 
-from .plan import Group, Plan
+from .plan import Plan, row_parts
 from .rows import RowError
 
 __all__ = [
@@ -287,15 +287,15 @@ def row_results(plan: Plan, results: Sequence[GroupResult]) -> list[RowResult]:
     """Per row, from the results of the plan's groups (in the plan's order)."""
     rows: list[RowResult] = []
     add = rows.append
-    for group, res in zip(plan.groups, results, strict=True):
-        if len(group.lines) == 1 and (res.created == 0 or res.status in _DONE):
+    for (key, lines, counts, duplicates), res in zip(row_parts(plan.groups), results, strict=True):
+        if len(lines) == 1 and (res.created == 0 or res.status in _DONE):
             # most groups: one row, all or nothing
-            add(RowResult(group.lines[0], res.status, group.row_counts[0], group.key, res.reason))
+            add(RowResult(lines[0], res.status, counts[0], key, res.reason))
         else:
-            rows.extend(_group_rows(group, res))
-        for line in group.duplicates:
-            why = f"identical to line {group.lines[0]}; not sent again"
-            add(RowResult(line, "duplicate", 1, group.key, why))
+            rows.extend(_group_rows(key, lines, counts, res))
+        for line in duplicates:
+            why = f"identical to line {lines[0]}; not sent again"
+            add(RowResult(line, "duplicate", 1, key, why))
     rows.sort(key=operator.attrgetter("line"))
     return rows
 
@@ -303,18 +303,20 @@ def row_results(plan: Plan, results: Sequence[GroupResult]) -> list[RowResult]:
 _DONE = ("created", "skipped")
 
 
-def _group_rows(group: Group, res: GroupResult) -> list[RowResult]:
+def _group_rows(
+    key: str, lines: tuple[int, ...], counts: tuple[int, ...], res: GroupResult
+) -> list[RowResult]:
     """The rows of one group: its created passes go to its rows in order."""
     rows: list[RowResult] = []
     left = res.created
-    for line, count in zip(group.lines, group.row_counts, strict=True):
+    for line, count in zip(lines, counts, strict=True):
         if res.status in ("created", "skipped"):
-            rows.append(RowResult(line, res.status, count, group.key, res.reason))
+            rows.append(RowResult(line, res.status, count, key, res.reason))
         elif left >= count:
             left -= count
-            rows.append(RowResult(line, "created", count, group.key))
+            rows.append(RowResult(line, "created", count, key))
         else:
             left = 0
             status: RowStatus = "not_sent" if res.status == "not_sent" else "failed"
-            rows.append(RowResult(line, status, count, group.key, res.reason))
+            rows.append(RowResult(line, status, count, key, res.reason))
     return rows

@@ -267,4 +267,6 @@ def validate_rows(
             valid.append(result)
         else:
             errors.extend(result)
+    # The checks' memo of text cells (up to 50,000) is no use once the file is checked.
+    entity.memo.clear()
     return valid, errors
