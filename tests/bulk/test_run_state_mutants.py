@@ -1,0 +1,181 @@
+"""What a run shares, seen from outside: the progress counters, the stop's reason, the pauses.
+
+In-process through ``run_job`` and ``bulk_create`` against the emulator: the
+final progress report's counters, the reason the journal keeps for a stop,
+the reason each op not sent carries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nexudus_async._core.errors import AuthenticationError, ThrottledError
+from nexudus_async.bulk import BulkProgress, ResourceGateway, run_job
+from nexudus_async.bulk.journal import Journal
+from nexudus_async.testing import EmulatorConfig, ThrottleLimits, run_emulator
+
+from .test_bulk_api_in_process import client_for, rows_for
+from .test_record_ops import plan_of, seed, update
+
+
+def stop_reasons(path: Path) -> list[tuple[int, int, str]]:
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        rows = db.execute("SELECT groups_left, records_left, reason FROM stops ORDER BY rowid")
+        return [tuple(r) for r in rows.fetchall()]
+
+
+class Last:
+    """The progress callback that keeps the last report."""
+
+    def __init__(self) -> None:
+        self.seen: BulkProgress | None = None
+
+    async def __call__(self, p: BulkProgress) -> None:
+        self.seen = p
+
+    def counts(self) -> tuple[int, int, int, int, int]:
+        p = self.seen
+        assert p is not None
+        return (p.records_total, p.records_done, p.records_skipped, p.records_failed,
+                p.records_not_sent)  # fmt: skip
+
+
+async def test_a_rerun_of_a_finished_import_counts_every_record_done_and_skipped(
+    tmp_path: Path,
+) -> None:
+    config = EmulatorConfig(limits=ThrottleLimits.off())
+    async with run_emulator(config) as emu, client_for(emu) as client:
+        with Journal(tmp_path / "j.sqlite") as journal:
+            first, again = Last(), Last()
+            rows = rows_for([101, 102], count=2)
+            await client.coworker_time_passes.bulk_create(rows, journal=journal, progress=first)
+            await client.coworker_time_passes.bulk_create(rows, journal=journal, progress=again)
+    assert first.counts() == (4, 4, 0, 0, 0)
+    assert again.counts() == (4, 4, 4, 0, 0)
+
+
+async def test_a_rerun_of_finished_ops_counts_them_done_and_skipped(tmp_path: Path) -> None:
+    async with run_emulator(EmulatorConfig(limits=ThrottleLimits.off())) as emu:
+        a, b = seed(emu, 2)
+        plan = plan_of(update(a, Notes="n"), update(b, Notes="n"))
+        async with client_for(emu) as client:
+            gateway = ResourceGateway(client.coworker_time_passes)
+            with Journal(tmp_path / "j.sqlite") as journal:
+                first, again = Last(), Last()
+                await run_job(plan, gateway, journal=journal, progress=first)
+                await run_job(plan, gateway, journal=journal, progress=again)
+    assert first.counts() == (2, 2, 0, 0, 0)
+    assert again.counts() == (2, 2, 2, 0, 0)
+
+
+class _Refused(ResourceGateway):
+    """Every PUT refused for the credentials: a refusal every other op would meet too."""
+
+    async def replace(self, record_id: int, record: Any) -> Any:
+        raise AuthenticationError("bad credentials", status=401)
+
+
+async def test_a_job_stopped_by_a_fatal_refusal_says_so_for_every_op_left(
+    tmp_path: Path,
+) -> None:
+    async with run_emulator(EmulatorConfig(limits=ThrottleLimits.off())) as emu:
+        ids = seed(emu, 3)
+        plan = plan_of(*(update(i, Notes="n") for i in ids))
+        async with client_for(emu) as client:
+            gateway = _Refused(client.coworker_time_passes)
+            with Journal(tmp_path / "j.sqlite") as journal:
+                last = Last()
+                with pytest.raises(AuthenticationError):
+                    await run_job(plan, gateway, journal=journal, concurrency=1, progress=last)
+    reason = "not sent: the job stopped (bad credentials); re-run to resume"
+    assert stop_reasons(tmp_path / "j.sqlite") == [(2, 2, reason)]
+    assert last.counts() == (3, 0, 0, 1, 2)
+
+
+async def test_a_job_told_to_stop_says_it_was_interrupted(tmp_path: Path) -> None:
+    stop = asyncio.Event()
+
+    async def progress(p: BulkProgress) -> None:
+        if p.groups_done == 1:
+            stop.set()
+
+    async with run_emulator(EmulatorConfig(limits=ThrottleLimits.off())) as emu:
+        ids = seed(emu, 3)
+        plan = plan_of(*(update(i, Notes="n") for i in ids))
+        async with client_for(emu) as client:
+            gateway = ResourceGateway(client.coworker_time_passes)
+            with Journal(tmp_path / "j.sqlite") as journal:
+                report = await run_job(
+                    plan, gateway, journal=journal, concurrency=1, progress=progress, stop=stop
+                )
+    reason = "interrupted before it was sent; re-run to resume"
+    assert [(o.status, o.reason) for o in report.ops] == [
+        ("updated", None), ("not_sent", reason), ("not_sent", reason),
+    ]  # fmt: skip
+    assert stop_reasons(tmp_path / "j.sqlite") == [(2, 2, reason)]
+
+
+class _ThrottledTwice(ResourceGateway):
+    def __init__(self, resource: Any) -> None:
+        super().__init__(resource)
+        self.refused = 0
+
+    async def replace(self, record_id: int, record: Any) -> Any:
+        if self.refused < 2:
+            self.refused += 1
+            raise ThrottledError("You must wait", status=409)
+        return await super().replace(record_id, record)
+
+
+async def test_the_pause_after_a_throttled_write_grows_with_the_attempt(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    step = 0.00123
+    pauses: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def sleep(delay: float, result: Any = None) -> Any:
+        if delay in (step, 2 * step, step / 2):
+            pauses.append(delay)
+        return await real_sleep(0, result)
+
+    async with run_emulator(EmulatorConfig(limits=ThrottleLimits.off())) as emu:
+        [a] = seed(emu, 1)
+        async with client_for(emu) as client:
+            gateway = _ThrottledTwice(client.coworker_time_passes)
+            monkeypatch.setattr(asyncio, "sleep", sleep)
+            report = await run_job(plan_of(update(a, Notes="n")), gateway, throttle_backoff=step)
+            monkeypatch.undo()
+    assert [o.status for o in report.ops] == ["updated"]
+    assert pauses == [step, 2 * step]
+
+
+async def test_a_group_resumed_after_a_stop_counts_what_it_had_created_as_skipped(
+    tmp_path: Path,
+) -> None:
+    stop = asyncio.Event()
+    first, again = Last(), Last()
+
+    async def progress(p: BulkProgress) -> None:
+        await first(p)
+        if p.requests_sent == 1:
+            stop.set()
+
+    rows = rows_for([201], count=3)
+    config = EmulatorConfig(limits=ThrottleLimits.off())
+    async with run_emulator(config) as emu, client_for(emu) as client:
+        with Journal(tmp_path / "j.sqlite") as journal:
+            await client.coworker_time_passes.bulk_create(
+                rows, max_per_request=1, journal=journal, stop=stop, progress=progress
+            )
+            await client.coworker_time_passes.bulk_create(
+                rows, max_per_request=1, journal=journal, progress=again
+            )
+    assert first.counts() == (3, 1, 0, 0, 2)
+    assert again.counts() == (3, 3, 1, 0, 0)
