@@ -15,13 +15,14 @@ from typing import Any
 
 import pytest
 
-from nexudus_async._core.errors import AuthenticationError, ThrottledError
+from nexudus_async._core.errors import AuthenticationError, OutcomeUnknownError, ThrottledError
 from nexudus_async.bulk import BulkProgress, ResourceGateway, run_job
 from nexudus_async.bulk.journal import Journal
 from nexudus_async.testing import EmulatorConfig, ThrottleLimits, run_emulator
 
+from .helpers import CTP
 from .test_bulk_api_in_process import client_for, rows_for
-from .test_record_ops import plan_of, seed, update
+from .test_record_ops import _creates, plan_of, seed, update
 
 
 def stop_reasons(path: Path) -> list[tuple[int, int, str]]:
@@ -179,3 +180,32 @@ async def test_a_group_resumed_after_a_stop_counts_what_it_had_created_as_skippe
             )
     assert first.counts() == (3, 1, 0, 0, 2)
     assert again.counts() == (3, 3, 1, 0, 0)
+    reason = "interrupted before it was sent; re-run to resume"
+    assert stop_reasons(tmp_path / "j.sqlite") == [(1, 2, reason)]
+
+
+class _AnotherWriter(ResourceGateway):
+    """Another writer adds a pass for the same customer while the create's answer is lost."""
+
+    def __init__(self, resource: Any, emu: Any) -> None:
+        super().__init__(resource)
+        self.emu = emu
+
+    async def create(self, fields: Any, count: int) -> Any:
+        await super().create(fields, count)
+        self.emu.store.insert(CTP, {**fields, "Notes": "someone else's"})
+        raise OutcomeUnknownError("the answer was lost")
+
+
+async def test_a_group_counted_over_its_size_counts_only_its_own_records_done(
+    tmp_path: Path,
+) -> None:
+    last = Last()
+    plan = _creates(301)
+    config = EmulatorConfig(limits=ThrottleLimits.off())
+    async with run_emulator(config) as emu, client_for(emu) as client:
+        gateway = _AnotherWriter(client.coworker_time_passes, emu)
+        report = await run_job(plan, gateway, progress=last)
+    [group] = report.groups
+    assert (group.status, group.created) == ("created", 3)
+    assert last.counts() == (2, 2, 0, 0, 0)
