@@ -1,0 +1,154 @@
+"""A record op's ends the other tests leave one line short of: each reason word for word,
+the writes and reads counted, the journal's state, a resumed op said so.
+
+In-process through ``run_job`` against the emulator, with gateways that answer
+a request the way the API or the limiter would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from nexudus_async._core.errors import (
+    NotFoundError,
+    OutcomeUnknownError,
+    ThrottledError,
+    ValidationError,
+)
+from nexudus_async.bulk import ResourceGateway, run_job
+from nexudus_async.bulk.journal import Journal
+from nexudus_async.bulk.stopping import SendingStopped
+from nexudus_async.testing import EmulatorConfig, ThrottleLimits, run_emulator
+
+from .test_bulk_api_in_process import client_for
+from .test_record_ops import delete, plan_of, seed, update
+
+OFF = EmulatorConfig(limits=ThrottleLimits.off())
+
+
+class _Scripted(ResourceGateway):
+    """Reads, PUTs and DELETEs answered from a script first (an exception to raise, or None:
+    the real call), then for real."""
+
+    def __init__(self, resource: Any, **script: list[BaseException | None]) -> None:
+        super().__init__(resource)
+        self.script = script
+        self.calls: list[str] = []
+
+    async def _next(self, name: str) -> None:
+        self.calls.append(name)
+        queue = self.script.get(name, [])
+        error = queue.pop(0) if queue else None
+        if error is not None:
+            raise error
+
+    async def read(self, record_id: int) -> Any:
+        await self._next("read")
+        return await super().read(record_id)
+
+    async def replace(self, record_id: int, record: Any) -> Any:
+        await self._next("replace")
+        return await super().replace(record_id, record)
+
+    async def delete(self, record_id: int) -> Any:
+        await self._next("delete")
+        return await super().delete(record_id)
+
+
+def refused(text: str) -> ValidationError:
+    return ValidationError(text, status=400)
+
+
+async def test_a_read_refused_before_any_write_says_nothing_was_written(tmp_path: Path) -> None:
+    async with run_emulator(OFF) as emu, client_for(emu) as client:
+        [a] = seed(emu, 1)
+        gateway = _Scripted(client.coworker_time_passes, read=[refused("no such field")])
+        with Journal(tmp_path / "j.sqlite") as journal:
+            report = await run_job(plan_of(update(a, Notes="n")), gateway, journal=journal)
+            assert report.job_id is not None
+            record = journal.group(report.job_id, f"update:{a}")
+    [op] = report.ops
+    assert (op.status, op.writes, op.reads, op.resumed) == ("failed", 0, 1, False)
+    assert op.reason == (
+        f"could not read CoworkerTimePass {a}: no such field; nothing was written, re-run to do it"
+    )
+    assert record is None  # never marked: nothing to settle
+
+
+async def test_a_write_left_unknown_then_unreadable_is_kept_sending_and_resumed(
+    tmp_path: Path,
+) -> None:
+    async with run_emulator(OFF) as emu, client_for(emu) as client:
+        [a] = seed(emu, 1)
+        gateway = _Scripted(
+            client.coworker_time_passes,
+            replace=[OutcomeUnknownError("the answer was lost")],
+            read=[None, refused("try later")],
+        )
+        plan = plan_of(update(a, Notes="n"))
+        with Journal(tmp_path / "j.sqlite") as journal:
+            first = await run_job(plan, gateway, journal=journal)
+            assert first.job_id is not None
+            state = journal.group(first.job_id, f"update:{a}")
+            again = await run_job(
+                plan, ResourceGateway(client.coworker_time_passes), journal=journal
+            )
+    [op] = first.ops
+    assert (op.status, op.writes, op.reads, op.resumed) == ("failed", 1, 2, False)
+    assert op.reason == (
+        f"could not read CoworkerTimePass {a}: try later; "
+        "the journal keeps the op as 'sending', re-run to settle it"
+    )
+    assert state is not None and state.state == "sending"
+    [op] = again.ops
+    # the lost PUT never reached the store: the rerun reads, then writes it once
+    assert (op.status, op.writes, op.reads, op.resumed) == ("updated", 1, 1, True)
+
+
+async def test_a_delete_answered_404_is_done_as_already_gone() -> None:
+    async with run_emulator(OFF) as emu, client_for(emu) as client:
+        [a] = seed(emu, 1)
+        gateway = _Scripted(client.coworker_time_passes, delete=[NotFoundError("gone", status=404)])
+        report = await run_job(plan_of(delete(a), kind="delete"), gateway)
+    [op] = report.ops
+    assert (op.status, op.writes, op.reads, op.reason) == ("deleted", 1, 1, "already gone")
+    assert report.ok and report.op_writes == 1
+
+
+async def test_a_write_throttled_on_every_attempt_gives_up_saying_why() -> None:
+    throttled = [ThrottledError("You must wait", status=409) for _ in range(3)]
+    async with run_emulator(OFF) as emu, client_for(emu) as client:
+        [a] = seed(emu, 1)
+        gateway = _Scripted(client.coworker_time_passes, replace=throttled)
+        report = await run_job(
+            plan_of(update(a, Notes="n")), gateway, max_attempts=3, throttle_backoff=0.001
+        )
+    [op] = report.ops
+    assert (op.status, op.writes, op.reads) == ("failed", 0, 1)
+    assert op.reason == "gave up after 3 attempts: throttled (You must wait)"
+    assert gateway.calls == ["read", "replace", "replace", "replace"]
+    assert report.op_writes == 3
+
+
+async def test_a_write_the_stop_held_back_is_not_sent_and_not_counted() -> None:
+    stop = asyncio.Event()
+
+    class Held(_Scripted):
+        async def replace(self, record_id: int, record: Any) -> Any:
+            stop.set()
+            raise SendingStopped("stopping: held by the rate limiter, not sent")
+
+    async with run_emulator(OFF) as emu, client_for(emu) as client:
+        a, b = seed(emu, 2)
+        gateway = Held(client.coworker_time_passes)
+        report = await run_job(
+            plan_of(update(a, Notes="n"), update(b, Notes="n")), gateway, stop=stop, concurrency=1
+        )
+    assert [(o.status, o.writes) for o in report.ops] == [("not_sent", 0), ("not_sent", 0)]
+    reason = "interrupted before it was sent; re-run to resume"
+    assert report.ops[0].reason == (
+        f"{reason}; the journal keeps the op as 'sending', re-run to settle it"
+    )
+    assert (report.op_writes, report.create_requests, report.op_reads) == (0, 0, 1)
