@@ -15,9 +15,19 @@ from typing import Any
 
 import pytest
 
-from nexudus_async._core.errors import AuthenticationError, OutcomeUnknownError, ThrottledError
-from nexudus_async.bulk import BulkProgress, ResourceGateway, run_job
+from nexudus_async._core.errors import (
+    AuthenticationError,
+    OutcomeUnknownError,
+    ThrottledError,
+    ValidationError,
+)
+from nexudus_async._generated.api import COWORKER_TIME_PASS
+from nexudus_async.bulk import BulkProgress, JobPlan, ResourceGateway, run_job
+from nexudus_async.bulk.executor import rows_from_mappings
 from nexudus_async.bulk.journal import Journal
+from nexudus_async.bulk.plan import make_plan
+from nexudus_async.bulk.rows import validate_rows
+from nexudus_async.bulk.stopping import SendingStopped
 from nexudus_async.testing import EmulatorConfig, ThrottleLimits, run_emulator
 
 from .helpers import CTP
@@ -209,3 +219,110 @@ async def test_a_group_counted_over_its_size_counts_only_its_own_records_done(
     [group] = report.groups
     assert (group.status, group.created) == ("created", 3)
     assert last.counts() == (2, 2, 0, 0, 0)
+
+
+def _rows(*customers: int, count: int = 2) -> JobPlan:
+    rows = [
+        {"CoworkerId": c, "BusinessId": 1, "TimePassId": 1, "CreateMultiple": count}
+        for c in customers
+    ]
+    valid, errors = validate_rows(COWORKER_TIME_PASS, rows_from_mappings(rows))
+    assert not errors
+    return JobPlan.from_plan(make_plan(COWORKER_TIME_PASS, valid, cap=1))
+
+
+class _SecondRefused(ResourceGateway):
+    """Each group's second create (one pass per request) is refused: one of two created."""
+
+    def __init__(self, resource: Any) -> None:
+        super().__init__(resource)
+        self.sent = 0
+
+    async def create(self, fields: Any, count: int) -> Any:
+        self.sent += 1
+        if self.sent % 2 == 0:
+            raise ValidationError("refused", status=400)
+        return await super().create(fields, count)
+
+
+async def test_groups_failed_midway_add_up_what_each_created_and_did_not() -> None:
+    last = Last()
+    config = EmulatorConfig(limits=ThrottleLimits.off())
+    async with run_emulator(config) as emu, client_for(emu) as client:
+        gateway = _SecondRefused(client.coworker_time_passes)
+        report = await run_job(_rows(401, 402, 403), gateway, concurrency=1, progress=last)
+    assert [(g.status, g.created) for g in report.groups] == [("failed", 1)] * 3
+    assert last.counts() == (6, 3, 0, 3, 0)
+
+
+async def test_a_stop_after_a_finished_group_adds_the_stopped_groups_records(
+    tmp_path: Path,
+) -> None:
+    stop = asyncio.Event()
+    last = Last()
+
+    async def progress(p: BulkProgress) -> None:
+        await last(p)
+        if p.requests_sent == 3:  # the first group's two, then one of the second's
+            stop.set()
+
+    config = EmulatorConfig(limits=ThrottleLimits.off())
+    async with run_emulator(config) as emu, client_for(emu) as client:
+        gateway = ResourceGateway(client.coworker_time_passes)
+        report = await run_job(
+            _rows(501, 502, count=2), gateway, concurrency=1, progress=progress, stop=stop
+        )
+    assert [(g.status, g.created) for g in report.groups] == [("created", 2), ("not_sent", 1)]
+    assert last.counts() == (4, 3, 0, 0, 1)
+
+
+async def test_every_op_a_stop_left_is_in_the_stops_row_those_workers_held_too(
+    tmp_path: Path,
+) -> None:
+    stop = asyncio.Event()
+
+    async def progress(p: BulkProgress) -> None:
+        if p.groups_done == 1:
+            stop.set()
+
+    async with run_emulator(EmulatorConfig(limits=ThrottleLimits.off())) as emu:
+        ids = seed(emu, 8)
+        async with client_for(emu) as client:
+            gateway = ResourceGateway(client.coworker_time_passes)
+            with Journal(tmp_path / "j.sqlite") as journal:
+                last = Last()
+
+                async def both(p: BulkProgress) -> None:
+                    await progress(p)
+                    await last(p)
+
+                report = await run_job(
+                    plan_of(*(update(i, Notes="n") for i in ids)), gateway, journal=journal,
+                    concurrency=3, progress=both, stop=stop,
+                )  # fmt: skip
+    left = sum(o.status == "not_sent" for o in report.ops)
+    assert left >= 5
+    reason = "interrupted before it was sent; re-run to resume"
+    assert stop_reasons(tmp_path / "j.sqlite") == [(left, left, reason)]
+    assert last.counts() == (8, 8 - left, 0, 0, left)
+
+
+class _HeldElsewhere(ResourceGateway):
+    """A PUT refused by a stop the job was not given (the client's own limiter's)."""
+
+    async def replace(self, record_id: int, record: Any) -> Any:
+        raise SendingStopped("stopping: held by the rate limiter, not sent")
+
+
+async def test_a_send_refused_by_a_stop_the_job_was_not_given_is_interrupted_not_fatal() -> None:
+    async with run_emulator(EmulatorConfig(limits=ThrottleLimits.off())) as emu:
+        [a] = seed(emu, 1)
+        async with client_for(emu) as client:
+            gateway = _HeldElsewhere(client.coworker_time_passes)
+            report = await run_job(plan_of(update(a, Notes="n")), gateway)
+    [op] = report.ops
+    assert op.status == "not_sent"
+    assert op.reason == (
+        "interrupted before it was sent; re-run to resume; "
+        "the journal keeps the op as 'sending', re-run to settle it"
+    )
