@@ -19,6 +19,7 @@ from nexudus_async._core.errors import (
     AuthenticationError,
     OutcomeUnknownError,
     ThrottledError,
+    TransportError,
     ValidationError,
 )
 from nexudus_async._generated.api import COWORKER_TIME_PASS
@@ -326,3 +327,74 @@ async def test_a_send_refused_by_a_stop_the_job_was_not_given_is_interrupted_not
         "interrupted before it was sent; re-run to resume; "
         "the journal keeps the op as 'sending', re-run to settle it"
     )
+
+
+def _cannot_connect() -> TransportError:
+    return TransportError("cannot connect", connected=False, may_have_reached_server=False)
+
+
+class _FlakyConnect(ResourceGateway):
+    """The first PUT and the second read cannot connect (nothing sent); then all is well."""
+
+    def __init__(self, resource: Any) -> None:
+        super().__init__(resource)
+        self.reads = self.puts = 0
+
+    async def read(self, record_id: int) -> Any:
+        self.reads += 1
+        if self.reads == 2:
+            raise _cannot_connect()
+        return await super().read(record_id)
+
+    async def replace(self, record_id: int, record: Any) -> Any:
+        self.puts += 1
+        if self.puts == 1:
+            raise _cannot_connect()
+        return await super().replace(record_id, record)
+
+
+async def test_a_host_that_answered_a_read_is_not_given_up_when_a_connect_fails() -> None:
+    """A read answered proves the host reachable: a later failed connect is retried, the
+    job goes on (before any answer, the same failure would stop it: a host never reached)."""
+    last = Last()
+    async with run_emulator(EmulatorConfig(limits=ThrottleLimits.off())) as emu:
+        a, b = seed(emu, 2)
+        async with client_for(emu) as client:
+            gateway = _FlakyConnect(client.coworker_time_passes)
+            report = await run_job(
+                plan_of(update(a, Notes="n"), update(b, Notes="n")), gateway,
+                concurrency=1, throttle_backoff=0.001, progress=last,
+            )  # fmt: skip
+    assert [(o.status, o.writes, o.reads) for o in report.ops] == [
+        ("updated", 1, 1), ("updated", 1, 1),
+    ]  # fmt: skip
+    assert (gateway.reads, gateway.puts) == (3, 3)
+    assert last.seen is not None and last.seen.groups_total == 2
+
+
+class _SnapshotStopped(ResourceGateway):
+    """The snapshot's list pages: the first throttled as the stop is set, or refused by it."""
+
+    def __init__(self, resource: Any, stop: asyncio.Event, *, refuse: bool) -> None:
+        super().__init__(resource)
+        self.stop, self.refuse = stop, refuse
+
+    async def snapshot_page(self, match: Any, since: str, page: int, size: int) -> Any:
+        self.stop.set()
+        if self.refuse:
+            raise SendingStopped("stopping: held by the rate limiter, not sent")
+        raise ThrottledError("You must wait", status=409)
+
+
+async def test_a_stop_during_the_snapshot_is_the_baselines_note() -> None:
+    for refuse in (False, True):
+        stop = asyncio.Event()
+        config = EmulatorConfig(limits=ThrottleLimits.off())
+        async with run_emulator(config) as emu, client_for(emu) as client:
+            gateway = _SnapshotStopped(client.coworker_time_passes, stop, refuse=refuse)
+            report = await run_job(_rows(601, 602), gateway, stop=stop, throttle_backoff=0.001)
+        assert report.baseline_note == (
+            "no snapshot (stopping: did not read the existing records): one count before each group"
+        )
+        assert [g.status for g in report.groups] == ["not_sent", "not_sent"]
+        assert emu.store.all(CTP) == []
