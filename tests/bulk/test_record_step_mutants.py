@@ -17,11 +17,14 @@ from nexudus_async._core.errors import (
     ThrottledError,
     ValidationError,
 )
+from nexudus_async._generated.api import COWORKER_TIME_PASS
 from nexudus_async.bulk import ResourceGateway, run_job
 from nexudus_async.bulk.journal import Journal
+from nexudus_async.bulk.record_step import same_value
 from nexudus_async.bulk.stopping import SendingStopped
 from nexudus_async.testing import EmulatorConfig, ThrottleLimits, run_emulator
 
+from .helpers import CTP
 from .test_bulk_api_in_process import client_for
 from .test_record_ops import delete, plan_of, seed, update
 
@@ -152,3 +155,117 @@ async def test_a_write_the_stop_held_back_is_not_sent_and_not_counted() -> None:
         f"{reason}; the journal keeps the op as 'sending', re-run to settle it"
     )
     assert (report.op_writes, report.create_requests, report.op_reads) == (0, 0, 1)
+
+
+def test_same_value_reads_a_float_as_its_shortest_decimal_and_an_unknown_field_as_itself() -> None:
+    assert same_value(COWORKER_TIME_PASS, "Price", 0.1, "0.10")
+    assert not same_value(COWORKER_TIME_PASS, "Price", 0.1, "0.11")
+    assert same_value(COWORKER_TIME_PASS, "NoSuchField", 0.1, 0.1)
+    assert not same_value(COWORKER_TIME_PASS, "NoSuchField", "0.1", 0.1)
+
+
+async def test_the_journal_keeps_each_ops_outcome_and_error(tmp_path: Path) -> None:
+    async with run_emulator(OFF) as emu, client_for(emu) as client:
+        a, b, c = seed(emu, 3, Price=10.5)
+        ops = (
+            update(a, 3, Notes="n"),
+            update(b, 4, Price="10.50"),  # already holds it
+            delete(c, Price="11", Notes="other"),  # two fields moved
+            update(999_999, 6, Notes="n"),
+        )
+        gateway = ResourceGateway(client.coworker_time_passes)
+        with Journal(tmp_path / "j.sqlite") as journal:
+            report = await run_job(plan_of(*ops), gateway, journal=journal, concurrency=1)
+            assert report.job_id is not None
+            records = [journal.group(report.job_id, op.key) for op in ops]
+            writes = journal.send_times(since=0, write=True)
+            reads = journal.send_times(since=0, write=False)
+    moved = "changed meanwhile: Price is 10.5, expected '11'; Notes is 'keep me', expected 'other'"
+    missing = "CoworkerTimePass 999999 does not exist"
+    assert [(r.state, r.expected, r.baseline, r.created, r.requests, r.last_error)
+            for r in records if r is not None] == [
+        ("done", 1, 0, 1, 1, None),  # the intent (expected 1, no baseline), then the outcome
+        ("done", 1, 0, 0, 0, None),
+        ("failed", 1, 0, 0, 0, moved),
+        ("failed", 1, 0, 0, 0, missing),
+    ]  # fmt: skip
+    assert [(o.key, o.action, o.record_id, o.status, o.reason, o.lines) for o in report.ops] == [
+        (f"update:{a}", "update", a, "updated", None, (3,)),
+        (f"update:{b}", "update", b, "skipped", "already holds the values", (4,)),
+        (f"delete:{c}", "delete", c, "changed", moved, ()),
+        ("update:999999", "update", 999_999, "failed", missing, (6,)),
+    ]
+    assert (len(writes), len(reads)) == (1, 4)
+
+
+async def test_a_delete_whose_expectation_holds_in_another_spelling_is_sent() -> None:
+    async with run_emulator(OFF) as emu, client_for(emu) as client:
+        [a] = seed(emu, 1, Price=10.5)
+        gateway = ResourceGateway(client.coworker_time_passes)
+        report = await run_job(plan_of(delete(a, Price="10.50"), kind="delete"), gateway)
+    assert [(o.status, o.reason) for o in report.ops] == [("deleted", None)]
+    assert emu.store.all(CTP) == []
+
+
+async def test_writes_left_unknown_are_read_again_and_sent_again_each_counted() -> None:
+    lost = [OutcomeUnknownError("the answer was lost") for _ in range(2)]
+    async with run_emulator(OFF) as emu, client_for(emu) as client:
+        [a] = seed(emu, 1)
+        gateway = _Scripted(client.coworker_time_passes, replace=lost)
+        report = await run_job(plan_of(update(a, Notes="n")), gateway)
+    [op] = report.ops
+    assert (op.status, op.writes, op.reads, op.reason) == ("updated", 3, 3, None)
+    assert gateway.calls == ["read", "replace", "read", "replace", "read", "replace"]
+
+
+async def test_a_write_left_unknown_every_time_gives_up_saying_why() -> None:
+    lost = [OutcomeUnknownError("the answer was lost") for _ in range(2)]
+    async with run_emulator(OFF) as emu, client_for(emu) as client:
+        [a] = seed(emu, 1)
+        gateway = _Scripted(client.coworker_time_passes, replace=lost)
+        report = await run_job(plan_of(update(a, Notes="n")), gateway, max_attempts=2)
+    [op] = report.ops
+    assert (op.status, op.writes) == ("failed", 2)
+    assert op.reason == "gave up after 2 attempts: outcome unknown (the answer was lost)"
+
+
+async def test_a_delete_left_unknown_then_answered_404_counts_both_writes() -> None:
+    async with run_emulator(OFF) as emu, client_for(emu) as client:
+        [a] = seed(emu, 1)
+        script = [OutcomeUnknownError("lost"), NotFoundError("gone", status=404)]
+        gateway = _Scripted(client.coworker_time_passes, delete=script)
+        report = await run_job(plan_of(delete(a), kind="delete"), gateway)
+    [op] = report.ops
+    assert (op.status, op.writes, op.reads, op.reason) == ("deleted", 2, 2, "already gone")
+
+
+async def test_a_write_answered_with_a_definite_refusal_fails_that_op_only() -> None:
+    async with run_emulator(OFF) as emu, client_for(emu) as client:
+        a, b = seed(emu, 2)
+        gateway = _Scripted(client.coworker_time_passes, replace=[refused("Notes is too long")])
+        plan = plan_of(update(a, Notes="n"), update(b, Notes="n"))
+        report = await run_job(plan, gateway, concurrency=1)
+    assert [(o.status, o.reason) for o in report.ops] == [
+        ("failed", "Notes is too long"), ("updated", None),
+    ]  # fmt: skip
+
+
+async def test_a_delete_whose_answer_was_lost_and_is_gone_has_no_reason() -> None:
+    async with run_emulator(OFF) as emu, client_for(emu) as client:
+        [a] = seed(emu, 1)
+
+        class Lost(_Scripted):
+            async def delete(self, record_id: int) -> Any:
+                await ResourceGateway.delete(self, record_id)
+                raise OutcomeUnknownError("the answer was lost")
+
+            async def replace(self, record_id: int, record: Any) -> Any:
+                await ResourceGateway.replace(self, record_id, record)
+                raise OutcomeUnknownError("the answer was lost")
+
+        [b] = seed(emu, 1)
+        gateway = Lost(client.coworker_time_passes)
+        deleted = await run_job(plan_of(delete(a), kind="delete"), gateway)
+        updated = await run_job(plan_of(update(b, Notes="n")), gateway)
+    assert [(o.status, o.writes, o.reason) for o in deleted.ops] == [("deleted", 1, None)]
+    assert [(o.status, o.writes, o.reason) for o in updated.ops] == [("updated", 1, None)]
