@@ -170,7 +170,7 @@ async def test_the_journal_keeps_each_ops_outcome_and_error(tmp_path: Path) -> N
         ops = (
             update(a, 3, Notes="n"),
             update(b, 4, Price="10.50"),  # already holds it
-            delete(c, Price="11", Notes="other"),  # two fields moved
+            delete(c, Used=True, Notes="other"),  # two fields moved
             update(999_999, 6, Notes="n"),
         )
         gateway = ResourceGateway(client.coworker_time_passes)
@@ -180,7 +180,7 @@ async def test_the_journal_keeps_each_ops_outcome_and_error(tmp_path: Path) -> N
             records = [journal.group(report.job_id, op.key) for op in ops]
             writes = journal.send_times(since=0, write=True)
             reads = journal.send_times(since=0, write=False)
-    moved = "changed meanwhile: Price is 10.5, expected '11'; Notes is 'keep me', expected 'other'"
+    moved = "changed meanwhile: Used is False, expected True; Notes is 'keep me', expected 'other'"
     missing = "CoworkerTimePass 999999 does not exist"
     assert [(r.state, r.expected, r.baseline, r.created, r.requests, r.last_error)
             for r in records if r is not None] == [
