@@ -7,16 +7,23 @@ a create or a count the way the API would.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
-from nexudus_async._core.errors import OutcomeUnknownError, ThrottledError, ValidationError
+from nexudus_async._core.errors import (
+    OutcomeUnknownError,
+    ThrottledError,
+    TransportError,
+    ValidationError,
+)
 from nexudus_async._generated.api import COWORKER_TIME_PASS
 from nexudus_async.bulk import JobPlan, ResourceGateway, run_job
 from nexudus_async.bulk.executor import rows_from_mappings
 from nexudus_async.bulk.journal import Journal
 from nexudus_async.bulk.plan import make_plan
 from nexudus_async.bulk.rows import validate_rows
+from nexudus_async.bulk.stopping import SendingStopped
 from nexudus_async.testing import EmulatorConfig, ThrottleLimits, run_emulator
 
 from .helpers import CTP
@@ -166,3 +173,100 @@ async def test_each_created_id_is_reported() -> None:
         report = await run_job(plan, ResourceGateway(client.coworker_time_passes))
     ids = sorted(i for g in report.groups for i in g.ids)
     assert ids == sorted(r["Id"] for r in emu.store.all(CTP)) and len(ids) == 2
+
+
+async def test_a_rerun_of_a_finished_import_skips_each_group_saying_why(tmp_path: Path) -> None:
+    plan = creates({"CoworkerId": 7}, {"CoworkerId": 8})
+    async with run_emulator(OFF) as emu, client_for(emu) as client:
+        gateway = ResourceGateway(client.coworker_time_passes)
+        with Journal(tmp_path / "j.sqlite") as journal:
+            first = await run_job(plan, gateway, journal=journal)
+            again = await run_job(plan, gateway, journal=journal)
+    assert [(g.key, g.fields, g.status) for g in first.groups] == [
+        (g.key, g.fields, "created") for g in plan.groups
+    ]
+    assert [(g.key, g.fields, g.created, g.status, g.requests, g.reason) for g in again.groups] == [
+        (g.key, g.fields, 2, "skipped", 0, "already created by an earlier run") for g in plan.groups
+    ]
+
+
+async def test_a_create_the_stop_held_back_leaves_the_group_failed_in_the_journal(
+    tmp_path: Path,
+) -> None:
+    stop = asyncio.Event()
+
+    class Held(_Scripted):
+        async def create(self, fields: Any, count: int) -> Any:
+            stop.set()
+            raise SendingStopped("stopping: held by the rate limiter, not sent")
+
+    plan = creates({"CoworkerId": 7})
+    async with run_emulator(OFF) as emu, client_for(emu) as client:
+        with Journal(tmp_path / "j.sqlite") as journal:
+            report = await run_job(
+                plan, Held(client.coworker_time_passes), journal=journal, stop=stop
+            )
+            assert report.job_id is not None
+            [record] = journal.groups(report.job_id).values()
+    [group] = report.groups
+    reason = "interrupted before it was sent; re-run to resume"
+    assert (group.key, group.fields, group.status, group.created, group.requests, group.reason) == (
+        plan.groups[0].key, plan.groups[0].fields, "not_sent", 0, 0, reason,
+    )  # fmt: skip
+    assert (record.state, record.created, record.requests, record.last_error) == (
+        "failed", 0, 0, "interrupted before the next create was sent",
+    )  # fmt: skip
+    assert report.create_requests == 0
+
+
+class _NoPages(ResourceGateway):
+    """A gateway without list pages (counts only): each group counts its own baseline."""
+
+    snapshot_page = None  # type: ignore[assignment]
+
+
+async def test_a_stop_during_a_groups_baseline_count_sends_nothing_for_it() -> None:
+    stop = asyncio.Event()
+
+    class Counting(_NoPages):
+        async def count(self, match: Any, since: str) -> int:
+            stop.set()
+            return await ResourceGateway.count(self, match, since)
+
+    plan = creates({"CoworkerId": 7}, {"CoworkerId": 8})
+    async with run_emulator(OFF) as emu, client_for(emu) as client:
+        gateway = Counting(client.coworker_time_passes)
+        report = await run_job(plan, gateway, stop=stop, concurrency=1)
+    reason = "interrupted before it was sent; re-run to resume"
+    assert [(g.key, g.fields, g.created, g.status, g.reason) for g in report.groups] == [
+        (g.key, g.fields, 0, "not_sent", reason) for g in plan.groups
+    ]
+    assert report.baseline == "per_group" and emu.store.all(CTP) == []
+
+
+async def test_a_create_that_cannot_connect_after_an_answer_is_sent_again() -> None:
+    refused_connect = TransportError(
+        "cannot connect", connected=False, may_have_reached_server=False
+    )
+    async with run_emulator(OFF) as emu, client_for(emu) as client:
+        gateway = _Scripted(client.coworker_time_passes, create=[None, refused_connect])
+        plan = creates({"CoworkerId": 7}, {"CoworkerId": 8})
+        report = await run_job(plan, gateway, concurrency=1, throttle_backoff=0.001)
+    assert [(g.status, g.created, g.requests) for g in report.groups] == [
+        ("created", 2, 1), ("created", 2, 2),
+    ]  # fmt: skip
+    assert report.groups[1].reason == "cannot connect (cannot connect)"
+
+
+async def test_a_create_whose_answer_was_lost_says_it_was_reconciled_by_counting() -> None:
+    async with run_emulator(OFF) as emu, client_for(emu) as client:
+
+        class Lost(_Scripted):
+            async def create(self, fields: Any, count: int) -> Any:
+                await ResourceGateway.create(self, fields, count)
+                raise OutcomeUnknownError("the answer was lost")
+
+        report = await run_job(creates({"CoworkerId": 7}), Lost(client.coworker_time_passes))
+    [group] = report.groups
+    assert (group.status, group.created, group.requests) == ("created", 2, 1)
+    assert group.reason == "outcome unknown (the answer was lost); reconciled by counting"
