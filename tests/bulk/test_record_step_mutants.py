@@ -21,6 +21,7 @@ from nexudus_async._generated.api import COWORKER_TIME_PASS
 from nexudus_async.bulk import ResourceGateway, run_job
 from nexudus_async.bulk.journal import Journal
 from nexudus_async.bulk.record_step import same_value
+from nexudus_async.bulk.report import OpResult
 from nexudus_async.bulk.stopping import SendingStopped
 from nexudus_async.testing import EmulatorConfig, ThrottleLimits, run_emulator
 
@@ -269,3 +270,58 @@ async def test_a_delete_whose_answer_was_lost_and_is_gone_has_no_reason() -> Non
         updated = await run_job(plan_of(update(b, Notes="n")), gateway)
     assert [(o.status, o.writes, o.reason) for o in deleted.ops] == [("deleted", 1, None)]
     assert [(o.status, o.writes, o.reason) for o in updated.ops] == [("updated", 1, None)]
+
+
+async def test_a_rerun_and_a_stop_report_each_op_in_full(tmp_path: Path) -> None:
+    stop = asyncio.Event()
+    async with run_emulator(OFF) as emu, client_for(emu) as client:
+        a, b = seed(emu, 2)
+        gateway = ResourceGateway(client.coworker_time_passes)
+        with Journal(tmp_path / "j.sqlite") as journal:
+            plan = plan_of(update(a, 3, Notes="n"))
+            await run_job(plan, gateway, journal=journal)
+            again = await run_job(plan, gateway, journal=journal)
+            stop.set()
+            stopped = await run_job(plan_of(update(b, 5, Notes="n")), gateway, stop=stop)
+    assert again.ops == [
+        OpResult(f"update:{a}", "update", a, "skipped", 0, 0, "done by an earlier run", (3,))
+    ]
+    reason = "interrupted before it was sent; re-run to resume"
+    assert stopped.ops == [OpResult(f"update:{b}", "update", b, "not_sent", 0, 0, reason, (5,))]
+
+
+async def test_a_stop_during_an_ops_read_or_unknown_write_says_what_the_journal_keeps() -> None:
+    stop = asyncio.Event()
+
+    class Stopping(_Scripted):
+        read_stops = 0
+        """The record whose read sets the stop (0: none; the PUT sets it)."""
+
+        async def read(self, record_id: int) -> Any:
+            if record_id == self.read_stops:
+                stop.set()
+            return await super().read(record_id)
+
+        async def replace(self, record_id: int, record: Any) -> Any:
+            stop.set()
+            raise OutcomeUnknownError("the answer was lost")
+
+    interrupted = "interrupted before it was sent; re-run to resume"
+    async with run_emulator(OFF) as emu, client_for(emu) as client:
+        a, b = seed(emu, 2)
+        gateway = Stopping(client.coworker_time_passes)
+        gateway.read_stops = a
+        read = await run_job(plan_of(update(a, 3, Notes="n")), gateway, stop=stop)
+        stop.clear()
+        gateway.read_stops = 0
+        written = await run_job(plan_of(update(b, 4, Notes="n")), gateway, stop=stop)
+    assert read.ops == [
+        OpResult(f"update:{a}", "update", a, "not_sent", 0, 1,
+                 f"{interrupted}; nothing was written, re-run to do it", (3,)),
+    ]  # fmt: skip
+    # (its reads say 2: the read the stop refused is counted too; reported, not pinned here)
+    [op] = written.ops
+    assert (op.key, op.status, op.writes, op.lines) == (f"update:{b}", "not_sent", 1, (4,))
+    assert op.reason == (
+        f"{interrupted}; the journal keeps the op as 'sending', re-run to settle it"
+    )
