@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 from nexudus_async._core.errors import (
@@ -398,3 +400,33 @@ async def test_a_stop_during_the_snapshot_is_the_baselines_note() -> None:
         )
         assert [g.status for g in report.groups] == ["not_sent", "not_sent"]
         assert emu.store.all(CTP) == []
+
+
+async def test_a_host_never_reached_stops_the_job_at_its_first_read() -> None:
+    class Unreachable(ResourceGateway):
+        async def read(self, record_id: int) -> Any:
+            raise _cannot_connect()
+
+    async with run_emulator(EmulatorConfig(limits=ThrottleLimits.off())) as emu:
+        a, b = seed(emu, 2)
+        async with client_for(emu) as client:
+            gateway = Unreachable(client.coworker_time_passes)
+            plan = plan_of(update(a, Notes="n"), update(b, Notes="n"))
+            with pytest.raises(TransportError, match=r"^cannot connect$"):
+                await run_job(plan, gateway, concurrency=1, throttle_backoff=0.001)
+
+
+async def test_the_last_progress_report_adds_up_every_kind_of_read_and_request() -> None:
+    """A snapshot count, a reconciling count and an op's read: three reads, two requests."""
+    last = Last()
+    async with run_emulator(EmulatorConfig(limits=ThrottleLimits.off())) as emu:
+        [a] = seed(emu, 1)
+        async with client_for(emu) as client:
+            gateway = _AnotherWriter(client.coworker_time_passes, emu)
+            plan = attrs.evolve(_creates(301), kind="apply", ops=(update(a, Notes="n"),))
+            report = await run_job(plan, gateway, progress=last, concurrency=1)
+    p = last.seen
+    assert p is not None and report.ok
+    assert (p.requests_total, p.requests_sent, p.reads_sent) == (2, 2, 3)
+    assert (report.snapshot_requests, report.count_requests, report.op_reads) == (1, 1, 1)
+    assert 0 <= p.elapsed <= time.monotonic()  # a duration, not a clock reading
