@@ -154,6 +154,21 @@ async def test_a_delete_whose_record_moved_is_reported_not_written() -> None:
         assert emu.store.get(CTP, a) is not None and emu.stats.by_route[DELETE] == 0
 
 
+async def test_a_moved_price_is_shown_as_written_not_as_a_python_repr() -> None:
+    async with run_emulator(EmulatorConfig(limits=ThrottleLimits.off())) as emu:
+        [a] = seed(emu, 1, Price=10.5)
+        async with client_for(emu) as client:
+            gateway = ResourceGateway(client.coworker_time_passes)
+            report = await run_job(plan_of(delete(a, Price="11"), kind="undo"), gateway)
+        [result] = report.ops
+        # was "Price is Decimal('10.5'), ...": the read's exact number, in Python's spelling
+        assert (result.status, result.reason) == (
+            "changed",
+            "changed meanwhile: Price is 10.5, expected '11'",
+        )
+        assert emu.store.get(CTP, a) is not None and emu.stats.by_route[DELETE] == 0
+
+
 async def test_an_update_of_an_id_that_does_not_exist_fails_with_the_id() -> None:
     async with run_emulator(EmulatorConfig(limits=ThrottleLimits.off())) as emu:
         async with client_for(emu) as client:

@@ -133,11 +133,14 @@ class RecordStep:
         return f"{why}; nothing was written, re-run to do it"
 
     async def read(self, o: _OpRun) -> Mapping[str, Any] | None:
-        o.reads += 1
         rid = o.op.record_id
-        return await self.run.read(
-            lambda: self.gateway.read(rid), "op", f"read {self.entity.name} {rid}"
-        )
+
+        async def attempt() -> Mapping[str, Any] | None:
+            o.reads += 1  # each read made; not one the stop refused before it was made
+            record: Mapping[str, Any] | None = await self.gateway.read(rid)
+            return record
+
+        return await self.run.read(attempt, "op", f"read {self.entity.name} {rid}")
 
     def verdict(self, o: _OpRun, current: Mapping[str, Any] | None) -> OpResult | None:
         """The op's outcome from a fresh read, or None when it still needs its write."""
@@ -147,7 +150,7 @@ class RecordStep:
                 return self.settle(o, "deleted", None if o.writes else "already gone")
             return self.settle(o, "failed", f"{self.entity.name} {op.record_id} does not exist")
         moved = [  # a field the op itself changes is its own doing
-            f"{k} is {current.get(k)!r}, expected {v!r}"
+            f"{k} is {_shown(current.get(k))}, expected {_shown(v)}"
             for k, v in op.expect.items()
             if k not in op.changes and not same_value(self.entity, k, current.get(k), v)
         ]
@@ -227,3 +230,8 @@ class RecordStep:
         if action == "stop" and isinstance(exc, NexudusError):
             run.stop_job(exc)
         return self.settle(o, "failed", str(exc))
+
+
+def _shown(value: Any) -> str:
+    """A value in a reason: a number as written (``10.5``, not ``Decimal('10.5')``)."""
+    return str(value) if isinstance(value, decimal.Decimal) else repr(value)
