@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from nexudus_async import NexudusClient
 from nexudus_async._core.gate import Gate
 
 
@@ -67,3 +68,13 @@ async def test_a_cancelled_waiter_passes_its_place_on() -> None:
     gate.leave()
     assert gate.try_enter() is True  # one place, not two: none was lost or doubled
     assert gate.try_enter() is False
+
+
+async def test_a_new_clients_first_request_leads_the_warm_up_at_once(
+    emulator_client: NexudusClient,
+) -> None:
+    # Nobody leads before the first request: were a fresh warm-up marked as led,
+    # that request would wait for an answer that no request is there to get.
+    async with asyncio.timeout(5):
+        page = await emulator_client.coworker_time_passes.list(size=1)
+    assert (len(page.items), page.total_items) == (0, 0)  # an empty account, answered
