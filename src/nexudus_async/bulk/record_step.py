@@ -135,8 +135,12 @@ class RecordStep:
     async def read(self, o: _OpRun) -> Mapping[str, Any] | None:
         rid = o.op.record_id
 
+        tries = 0
+
         async def attempt() -> Mapping[str, Any] | None:
-            o.reads += 1  # each read made; not one the stop refused before it was made
+            nonlocal tries
+            tries += 1
+            o.reads += tries == 1  # one per read made (retries aside); none the stop refused
             record: Mapping[str, Any] | None = await self.gateway.read(rid)
             return record
 
