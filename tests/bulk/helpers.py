@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import random
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -64,3 +65,14 @@ def write_csv(path: Path, rows: list[dict[str, Any]]) -> Path:
         for r in rows:
             w.writerow({k: r.get(k, "") for k in fields})
     return path
+
+
+def stop_after(groups: int) -> tuple[asyncio.Event, Callable[[Any], Awaitable[None]]]:
+    """A job's stop event, and a progress callback that sets it once ``groups`` are done."""
+    stop = asyncio.Event()
+
+    async def progress(p: Any) -> None:
+        if p.groups_done == groups:
+            stop.set()
+
+    return stop, progress

@@ -23,7 +23,6 @@ from nexudus_async._core.errors import ThrottledError
 from nexudus_async._core.retry import RetryPolicy
 from nexudus_async._generated.api import COWORKER_TIME_PASS
 from nexudus_async.bulk import (
-    BulkProgress,
     JobPlan,
     RecordOp,
     ResourceGateway,
@@ -45,7 +44,7 @@ from nexudus_async.testing import (
     run_emulator,
 )
 
-from .helpers import CTP
+from .helpers import CTP, stop_after
 
 BILLING = f"/api/billing/{CTP}"
 GET_ONE = f"GET {BILLING}/{{Id}}"
@@ -312,11 +311,7 @@ def _stored(emu: EmulatorServer, rid: int) -> dict[str, Any]:
 async def test_a_stop_leaves_the_rest_not_sent_in_one_journal_transaction(
     tmp_path: Path,
 ) -> None:
-    stop = asyncio.Event()
-
-    async def progress(p: BulkProgress) -> None:
-        if p.groups_done == 2:
-            stop.set()
+    stop, progress = stop_after(2)
 
     async with run_emulator(EmulatorConfig(limits=ThrottleLimits.off())) as emu:
         ids = seed(emu, 6)

@@ -33,7 +33,7 @@ from nexudus_async.bulk.rows import validate_rows
 from nexudus_async.bulk.stopping import SendingStopped
 from nexudus_async.testing import EmulatorConfig, ThrottleLimits, run_emulator
 
-from .helpers import CTP
+from .helpers import CTP, stop_after
 from .test_bulk_api_in_process import client_for, rows_for
 from .test_record_ops import _creates, plan_of, seed, update
 
@@ -113,11 +113,7 @@ async def test_a_job_stopped_by_a_fatal_refusal_says_so_for_every_op_left(
 
 
 async def test_a_job_told_to_stop_says_it_was_interrupted(tmp_path: Path) -> None:
-    stop = asyncio.Event()
-
-    async def progress(p: BulkProgress) -> None:
-        if p.groups_done == 1:
-            stop.set()
+    stop, progress = stop_after(1)
 
     async with run_emulator(EmulatorConfig(limits=ThrottleLimits.off())) as emu:
         ids = seed(emu, 3)
@@ -282,11 +278,7 @@ async def test_a_stop_after_a_finished_group_adds_the_stopped_groups_records(
 async def test_every_op_a_stop_left_is_in_the_stops_row_those_workers_held_too(
     tmp_path: Path,
 ) -> None:
-    stop = asyncio.Event()
-
-    async def progress(p: BulkProgress) -> None:
-        if p.groups_done == 1:
-            stop.set()
+    stop, progress = stop_after(1)
 
     async with run_emulator(EmulatorConfig(limits=ThrottleLimits.off())) as emu:
         ids = seed(emu, 8)
