@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 
 from . import events
 from .auth import Auth, cached_reader
@@ -68,12 +67,10 @@ class Admission:
                 finally:
                     warmup.done = True
                     warmup.event.set()
-            return await self.send(request, call, waited=True)
         return await self.send(request, call)
 
-    async def send(self, request: HttpRequest, call: Call, waited: bool = False) -> HttpResponse:
-        """Through the gate and the limiter, then to the transport; ``waited``: the
-        caller awaited something since it read the request's credentials.
+    async def send(self, request: HttpRequest, call: Call) -> HttpResponse:
+        """Through the gate and the limiter, then to the transport.
 
         Raises TimeoutError when the call's deadline passes while queued,
         :class:`TokenExpiredWhileQueued`, or what the transport raises.
@@ -84,31 +81,22 @@ class Admission:
         entered = gate is None or gate.try_enter()
         if not (entered and self._limiter.try_acquire(write=call.write)):
             await self._queue(gate, entered, call)
-            waited = True
         try:
-            # Credentials read before an await may have expired or been renewed since;
-            # read just before, with nothing awaited in between, they are current.
-            if waited and self._cached_authorization is not None:
-                request = self._current_credentials(request, call, self._cached_authorization)
+            cached = self._cached_authorization
+            if cached is not None and "Authorization" in request.headers:
+                current = cached()
+                if current is None:
+                    raise TokenExpiredWhileQueued  # renew before sending anything
+                if current[0] != request.headers["Authorization"]:
+                    # renewed by another call while this one queued: send the new token
+                    call.token_marker = current[1]
+                    request = request.evolve(
+                        headers={**request.headers, "Authorization": current[0]}
+                    )
             return await self._inner.send(request)
         finally:
             if gate is not None:
                 gate.leave()
-
-    @staticmethod
-    def _current_credentials(
-        request: HttpRequest, call: Call, cached: Callable[[], tuple[str, object] | None]
-    ) -> HttpRequest:
-        if "Authorization" not in request.headers:
-            return request
-        current = cached()
-        if current is None:
-            raise TokenExpiredWhileQueued  # renew before sending anything
-        if current[0] != request.headers["Authorization"]:
-            # renewed by another call while this one queued: send the new token
-            call.token_marker = current[1]
-            request = request.evolve(headers={**request.headers, "Authorization": current[0]})
-        return request
 
     async def _queue(self, gate: Gate | None, entered: bool, call: Call) -> None:
         # Queueing counts against the call's timeout (a TimeoutError out of here).
