@@ -249,10 +249,10 @@ class Caller:
             ) from exc
         new_id = getattr(result.value, "id", None)
         message = result.message
-        return WriteResult(
-            id=new_id if isinstance(new_id, int) else None,
-            message=message if isinstance(message, str) else None,
-            raw=result,
+        return WriteResult(  # id, message, raw
+            new_id if isinstance(new_id, int) else None,
+            message if isinstance(message, str) else None,
+            result,
         )
 
 
