@@ -3,8 +3,9 @@
 Four clients do the same mix (get by id, list one 25-record page, create),
 one third each, against ``static_server.py`` in its own process, at
 concurrency 1 and 32. The variants are interleaved round by round (the
-order rotates each round) and every figure is a median over rounds; ratios
-are taken within a round, so both sides of a ratio saw the same machine.
+order rotates each round) and within a round in alternating slices; every
+figure is a median over rounds; ratios are taken within a round, so both
+sides of a ratio saw the same machine.
 """
 
 from __future__ import annotations
@@ -292,14 +293,58 @@ async def measure(
     }
 
 
+async def measure_round(
+    keys: list[str],
+    url: str,
+    server: ChildServer,
+    concurrency: int,
+    seconds: float,
+    slices: int,
+) -> dict[str, dict[str, float]]:
+    """One round: every variant open and warmed up at once, then measured in ``slices``
+    alternating slices of ``seconds / slices`` each (the order reversed every slice).
+
+    Each variant still runs the mix for ``seconds`` in all; its figures are the sums over
+    its slices. Slices rather than one stretch per variant: on a shared machine the load
+    drifts within a round, and the variants of a ratio then see the same moments of it.
+    """
+    totals = {k: {"calls": 0.0, "wall": 0.0, "client": 0.0, "server": 0.0} for k in keys}
+    async with contextlib.AsyncExitStack() as stack:
+        opened: dict[str, Ops] = {}
+        for key in keys:
+            opened[key] = ops = await stack.enter_async_context(VARIANTS[key](url))
+            await check(ops)
+            await drive(ops, concurrency, max(3 * concurrency, 30))  # open the pool, warm up
+        for i in range(slices):
+            for key in keys if i % 2 == 0 else keys[::-1]:
+                c0, s0 = self_cpu(), server.cpu()
+                t0 = time.perf_counter()
+                n = await drive(opened[key], concurrency, 0, seconds / slices)
+                t = totals[key]
+                t["wall"] += time.perf_counter() - t0
+                t["client"] += self_cpu() - c0
+                t["server"] += server.cpu() - s0
+                t["calls"] += n
+    return {
+        k: {
+            "rps": t["calls"] / t["wall"],
+            "client_us": t["client"] / t["calls"] * 1e6,
+            "server_us": t["server"] / t["calls"] * 1e6,
+            "calls": t["calls"],
+        }
+        for k, t in totals.items()
+    }
+
+
 def run(
-    rounds: int = 21, seconds: float = 0.5, levels: tuple[int, ...] = (1, 32)
+    rounds: int = 21, seconds: float = 0.5, levels: tuple[int, ...] = (1, 32), slices: int = 5
 ) -> dict[str, Any]:
     if common.QUICK:
-        rounds, seconds = 2, 0.4
+        rounds, seconds, slices = 2, 0.4, 2
     out: dict[str, Any] = {
         "rounds": rounds,
         "sample_seconds": seconds,
+        "slices": slices,
         "errors": {},
         "by_conc": {},
     }
@@ -323,8 +368,9 @@ def run(
 
             async def one_round(r: int, conc: int = conc, samples=samples) -> None:
                 order = available[r % len(available) :] + available[: r % len(available)]
+                got = await measure_round(order, server.url, server, conc, seconds, slices)
                 for key in order:
-                    samples[key].append(await measure(key, server.url, server, conc, seconds))
+                    samples[key].append(got[key])
 
             for r in range(rounds):
                 asyncio.run(one_round(r))

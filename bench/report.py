@@ -94,8 +94,13 @@ def b1(res: dict[str, Any]) -> str:
         "create (action envelope), against `bench/static_server.py` (aiohttp, canned "
         "pre-encoded bodies built from the api-docs examples). Every variant sends the "
         "same Basic auth header. Each sample runs the mix for "
-        f"{res['sample_seconds']:g} s after a warm-up that opens the connection pool; "
-        f"{res['rounds']} rounds, variant order rotated each round. "
+        f"{res['sample_seconds']:g} s after a warm-up that opens the connection pool"
+        + (
+            f", in {res['slices']} slices alternating with the other variants'; "
+            if res.get("slices", 1) > 1
+            else "; "
+        )
+        + f"{res['rounds']} rounds, variant order rotated each round. "
         "Client CPU is this process's CPU time per call; server CPU is the server "
         "process's (from /proc, 10 ms ticks), and server busy is its share of one core: "
         "near 100 % means the server, not the client, set the pace.\n",

@@ -196,3 +196,29 @@ def test_dumps_writes_exact_digits_with_either_encoder(decoder: str) -> None:
     assert transport.dumps(obj) == '{"Price":12.30,"Other":[-0.5,1,"x"],"Name":"é"}'.encode()
     with pytest.raises((ValueError, TypeError)):
         transport.dumps({"Price": Decimal("NaN")})
+
+
+async def test_a_float_price_sends_the_same_digits_every_time(
+    client: NexudusClient, wire: Wire
+) -> None:
+    # A float is taken through a memo of its Decimal: the second time, a zero of the other
+    # sign and a float written with an exponent send what the check alone would.
+    wire.add("POST", CTP, payload=OK_CREATED, repeat=True)
+    for given in (12.5, 12.5, 0.0, -0.0, -0.0, 1e16, 1e16):
+        await client.coworker_time_passes.create(
+            coworker_id=42, business_id=1, time_pass_id=7, price=given
+        )
+    assert [_price_bytes(sent.body) for sent in wire.log] == [
+        b"12.5",
+        b"12.5",
+        b"0.0",
+        b"-0.0",
+        b"-0.0",
+        b"10000000000000000",
+        b"10000000000000000",
+    ]
+    with pytest.raises(InputError, match="finite"):  # refused after finite floats were taken
+        await client.coworker_time_passes.create(
+            coworker_id=42, business_id=1, time_pass_id=7, price=float("nan")
+        )
+    assert len(wire.log) == 7

@@ -216,9 +216,30 @@ def writable(entity: Entity, name: str, *, update: bool) -> Field:
     return field
 
 
-_Rule = tuple[Field, Any, int | None, int | None, frozenset[int] | None]
-"""A create/update argument's field, and the values taken as given without the full check:
-the exact type, the bounds and the documented values of a whole number."""
+_Rule = tuple[Field, Any, int | None, int | None, frozenset[int] | None, bool]
+"""A create/update argument's field, and the values taken without the full check: the
+exact type, the bounds and the documented values of a whole number; whether it is money
+(a float, taken through the memo of :func:`_money`)."""
+
+# Prices repeat: one Decimal per distinct float (immutable, so shared), as the check makes it.
+_MONEY: dict[float, Decimal] = {}
+_MONEY_SIZE = 1024
+
+
+def _money(value: float) -> Decimal | None:
+    """What the check answers for a float of a decimal field; None when it would refuse it."""
+    hit = _MONEY.get(value)
+    if hit is not None:
+        return hit
+    if not math.isfinite(value):
+        return None  # the check says why
+    number = Decimal(repr(value))
+    if value:  # not 0.0: -0.0 is equal to it as a key, but not the same digits
+        if len(_MONEY) >= _MONEY_SIZE:
+            _MONEY.clear()
+        _MONEY[value] = number
+    return number
+
 
 _EXACT: dict[str, type] = {"int": int, "enum": int, "string": str, "bool": bool, "uuid": uuid.UUID}
 _TABLES: dict[tuple[int, bool], tuple[Entity, Mapping[str, _Rule]]] = {}
@@ -237,7 +258,8 @@ def _rules(entity: Entity, update: bool) -> Mapping[str, _Rule]:
         ints = f.kind in ("int", "enum")
         allowed = frozenset(f.enum) if f.kind == "enum" else None
         lo, hi = (f.minimum, f.maximum) if ints else (None, None)
-        rules[f.name] = (f, _EXACT.get(f.kind), lo, hi, allowed)
+        money = f.kind == "decimal"
+        rules[f.name] = (f, float if money else _EXACT.get(f.kind), lo, hi, allowed, money)
     _TABLES[(id(entity), update)] = (entity, rules)
     return rules
 
@@ -258,8 +280,13 @@ def body_values(
         field = rule[0] if rule is not None else writable(entity, name, update=update)
         if rule is not None and type(value) is rule[1]:
             # A value of the kind's own type within its bounds is what the check answers.
-            _, _, lo, hi, allowed = rule
-            if (
+            _, _, lo, hi, allowed, money = rule
+            if money:
+                number = _money(value)
+                if number is not None:
+                    out[name] = number
+                    continue
+            elif (
                 (lo is None or value >= lo)
                 and (hi is None or value <= hi)
                 and (allowed is None or value in allowed)

@@ -30,7 +30,16 @@ if TYPE_CHECKING:
     from .limiter import Limiter
     from .retry import RetryPolicy
 
-__all__ = ["Caller", "Endpoint", "Operations", "Owner", "WriteResult", "expect", "numeric_dir"]
+__all__ = [
+    "Caller",
+    "Endpoint",
+    "Operations",
+    "Owner",
+    "WriteResult",
+    "expect",
+    "numeric_dir",
+    "read_answer",
+]
 
 
 @attrs.frozen(slots=True)
@@ -48,7 +57,7 @@ class Endpoint:
         return self.parse(client=None, response=response)
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, init=False)
 class WriteResult:
     """What a create, update, delete or command answered.
 
@@ -63,6 +72,17 @@ class WriteResult:
     id: int | None
     message: str | None
     raw: Any = attrs.field(default=None, repr=False, eq=False)
+
+    def __init__(self, id: int | None, message: str | None, raw: Any = None) -> None:
+        # attrs' frozen __init__ through the slots' own setters: one per write, made faster.
+        _set_id(self, id)
+        _set_message(self, message)
+        _set_raw(self, raw)
+
+
+_set_id, _set_message, _set_raw = (
+    vars(WriteResult)[f.name].__set__ for f in attrs.fields(WriteResult)
+)
 
 
 @attrs.frozen(slots=True)
@@ -203,22 +223,12 @@ class Caller:
 
     async def _send(self, endpoint: Endpoint, request: HttpRequest) -> Any:
         """Send through the pipeline (which raises the typed errors) and read the answer."""
-        response = await self._transport.send(request)
-        try:
-            return endpoint.parse(client=None, response=response)
-        except Exception as exc:
-            raise MalformedResponseError(
-                f"the answer does not have the documented shape ({type(exc).__name__}: {exc})",
-                method=request.method,
-                path=request.path,
-                status=response.status_code,
-                body=response.content,
-                headers=response.headers,
-            ) from exc
+        return read_answer(endpoint, request, await self._transport.send(request))
 
     async def _write(self, endpoint: Endpoint, request: HttpRequest) -> WriteResult:
         try:
-            parsed = await self._send(endpoint, request)
+            # _send's body in this frame: one coroutine less for every resumption of a write
+            parsed = read_answer(endpoint, request, await self._transport.send(request))
             if parsed is None:
                 return WriteResult(id=None, message=None, raw=None)
             result = parsed
@@ -239,8 +249,24 @@ class Caller:
             ) from exc
         new_id = getattr(result.value, "id", None)
         message = result.message
-        return WriteResult(
-            id=new_id if isinstance(new_id, int) else None,
-            message=message if isinstance(message, str) else None,
-            raw=result,
+        return WriteResult(  # id, message, raw
+            new_id if isinstance(new_id, int) else None,
+            message if isinstance(message, str) else None,
+            result,
         )
+
+
+def read_answer(endpoint: Endpoint, request: HttpRequest, response: HttpResponse) -> Any:
+    """The answer's model: an error while reading it is a :class:`MalformedResponseError`
+    (a plain function, not a coroutine: the callers await the send in their own frame)."""
+    try:
+        return endpoint.parse(client=None, response=response)
+    except Exception as exc:
+        raise MalformedResponseError(
+            f"the answer does not have the documented shape ({type(exc).__name__}: {exc})",
+            method=request.method,
+            path=request.path,
+            status=response.status_code,
+            body=response.content,
+            headers=response.headers,
+        ) from exc

@@ -14,7 +14,7 @@ from typing import Any, Generic, TypeVar
 
 from . import arguments as _args
 from .account_answers import DESCENDING_SPELLINGS, Rewrite, is_descending, rename_param, respell_dir
-from .endpoint import Caller, expect
+from .endpoint import Caller, expect, read_answer
 from .errors import MalformedResponseError
 from .pagination import Page, PageIterator, SortDirection, check_paging
 
@@ -143,7 +143,7 @@ class Listing(Caller, Generic[ItemT]):
     ) -> Page[ItemT]:
         endpoint = self._operations.list
         request = self._request(endpoint, rewrite, page=number, size=size, **query)
-        parsed = await self._send(endpoint, request)
+        parsed = read_answer(endpoint, request, await self._transport.send(request))
         if isinstance(parsed, builtins.list):
             # Get by ids as the newer reference pages document it: the records, bare.
             # Nothing says more pages exist, so this is the last one.

@@ -74,7 +74,7 @@ class SortDirection(StrEnum):
         return None
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, init=False)
 class Page(Generic[T]):
     """One page of a list: its items, and where the next page is.
 
@@ -97,6 +97,23 @@ class Page(Generic[T]):
     total_pages: int
     raw: Any = attrs.field(default=None, repr=False, eq=False)
 
+    def __init__(
+        self,
+        items: Sequence[T],
+        page_number: int,
+        page_size: int,
+        total_items: int,
+        total_pages: int,
+        raw: Any = None,
+    ) -> None:
+        # attrs' frozen __init__ through the slots' own setters: one per list call, faster.
+        _set_items(self, items)
+        _set_page_number(self, page_number)
+        _set_page_size(self, page_size)
+        _set_total_items(self, total_items)
+        _set_total_pages(self, total_pages)
+        _set_raw(self, raw)
+
     @property
     def has_next(self) -> bool:
         """Whether a later page exists (from ``TotalPages``, not ``HasNextPage``)."""
@@ -112,6 +129,11 @@ class Page(Generic[T]):
 
     def __len__(self) -> int:
         return len(self.items)
+
+
+_set_items, _set_page_number, _set_page_size, _set_total_items, _set_total_pages, _set_raw = (
+    vars(Page)[f.name].__set__ for f in attrs.fields(Page)
+)
 
 
 FetchPage = Callable[[int, int], Awaitable[Page[T]]]

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from . import arguments as _args
 from .arguments import DateRange, IntRange, NumberRange
-from .endpoint import Endpoint, Operations, Owner, WriteResult, expect
+from .endpoint import Endpoint, Operations, Owner, WriteResult, expect, read_answer
 from .errors import FieldsClearedWarning, InputError, NotFoundError
 from .listing import Listing
 from .wire import UNSET, structure
@@ -126,8 +126,9 @@ class Resource(Listing[ItemT], Generic[RecordT, ItemT]):
         _args.record_id(self._entity, "id", id)
         ops = self._operations
         endpoint = ops.get
-        request = self._request(endpoint, id=id)
-        record: RecordT = await self._send(endpoint, request)
+        # No query (nothing for _request to adapt); sent and read in this frame, as _send does.
+        request = endpoint.build(id=id)
+        record: RecordT = read_answer(endpoint, request, await self._transport.send(request))
         if not isinstance(record, ops.record):
             expect(record, ops.record, request)  # raises
         return record

@@ -114,7 +114,7 @@ def loads(data: bytes | str) -> Any:
         raise ValueError("JSON nested too deeply") from None
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, init=False)
 class HttpRequest:
     """One request as it will go on the wire, relative to the client's base URL."""
 
@@ -129,6 +129,26 @@ class HttpRequest:
     timeout: float | None = None
     """Per-request total timeout in seconds; None uses the transport's."""
 
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        params: tuple[tuple[str, str], ...] = (),
+        body: bytes | None = None,
+        content_type: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        # attrs' frozen __init__, through the slots' own setters: a request is built for
+        # every call and again for every attempt, and this takes about half the time.
+        _set_method(self, method)
+        _set_path(self, path)
+        _set_params(self, params)
+        _set_body(self, body)
+        _set_content_type(self, content_type)
+        _set_headers(self, {} if headers is None else headers)
+        _set_timeout(self, timeout)
+
     @property
     def is_write(self) -> bool:
         return self.method in WRITE_METHODS
@@ -136,6 +156,10 @@ class HttpRequest:
     def evolve(self, **changes: Any) -> HttpRequest:
         return attrs.evolve(self, **changes)
 
+
+_set_method, _set_path, _set_params, _set_body, _set_content_type, _set_headers, _set_timeout = (
+    vars(HttpRequest)[f.name].__set__ for f in attrs.fields(HttpRequest)
+)
 
 _NOT_DECODED: Any = object()
 
