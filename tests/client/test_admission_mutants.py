@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
+
 from nexudus_async._core import events
 from nexudus_async._core.auth import BasicAuth
 from nexudus_async._core.throttle import RateLimiter, RateLimits, Window
@@ -26,7 +28,10 @@ PASS = {"coworker_id": 42, "business_id": 1, "time_pass_id": 7}
 CREATE = "POST /api/billing/coworkertimepasses"
 
 
-async def test_writes_queued_or_not_are_counted_as_writes_and_their_waits_reported() -> None:
+@pytest.mark.parametrize("call_timeout", [60.0, None])  # a call with a deadline and one without
+async def test_writes_queued_or_not_are_counted_as_writes_and_their_waits_reported(
+    call_timeout: float | None,
+) -> None:
     limits = RateLimits(min_interval=0.05, windows=(Window(5, 60.0, writes_only=True),))
     limiter = RateLimiter(limits.without_safety())
     seen: list[object] = []
@@ -34,7 +39,7 @@ async def test_writes_queued_or_not_are_counted_as_writes_and_their_waits_report
     config = EmulatorConfig(limits=ThrottleLimits.off())
     async with run_emulator(config) as emu:
         async with NexudusClient(
-            emu.base_url, auth, rate_limiter=limiter, on_event=seen.append
+            emu.base_url, auth, rate_limiter=limiter, on_event=seen.append, timeout=call_timeout
         ) as client:
             started = time.perf_counter()
             await asyncio.gather(*(client.coworker_time_passes.create(**PASS) for _ in range(3)))
