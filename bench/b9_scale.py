@@ -249,8 +249,10 @@ BASELINE_CALLS = 2_000
 
 
 def _baseline(url: str, out: Path) -> dict[str, Any]:
-    """CPU per create as a plain client call (the same client, limits and concurrency as
-    the import's), in a child like the import's: the HTTP call the engine adds to."""
+    """CPU per create as a plain client call (the same client, limits, limiter and
+    concurrency as the import's: the command line shares the account's limits through a
+    store in the state directory), in a child like the import's: the HTTP call the engine
+    adds to."""
     cmd = [common.PY, os.path.abspath(__file__), "--calls", str(out), url]
     subprocess.run(cmd, check=True, cwd=common.ROOT, timeout=600)
     res: dict[str, Any] = json.loads(out.read_text())
@@ -261,11 +263,14 @@ def _calls_child(out: str, url: str) -> int:
     import asyncio
 
     from nexudus_async import NexudusClient, PasswordGrant, RateLimits
+    from nexudus_async._core.local_limiter import LocalRateLimiter
 
     async def calls() -> float:
         auth = PasswordGrant("admin@example.com", "demo-password")
         limits = RateLimits.published().scaled(TIME_SCALE)
-        async with NexudusClient(url, auth, rate_limits=limits) as client:
+        # The command line's limiter: shared through a store in the state directory.
+        limiter = LocalRateLimiter(limits, directory=Path(out).parent / "calls-state")
+        async with NexudusClient(url, auth, rate_limiter=limiter) as client:
             slots = asyncio.Semaphore(CONCURRENCY)
 
             async def one(i: int) -> None:

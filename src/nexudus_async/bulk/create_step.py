@@ -84,6 +84,8 @@ class CreateStep:
         """Records per reconcile key before the job sent anything (None: count per group)."""
         self.baseline: BaselineSource = "none"
         self.baseline_note: str | None = None
+        self.per_request = plan.per_request
+        """Most records one create asks for: read once, not per request."""
 
     def match(self, group: Group) -> dict[str, Any]:
         return dict(zip(self.plan.entity.reconcile, group.reconcile_key, strict=True))
@@ -329,7 +331,7 @@ class CreateStep:
         """One create request and what follows it (the policy's table); a result ends the group."""
         run, group = self.run, s.group
         # CreateMultiple is a 32-bit integer, however many passes the group holds.
-        most = self.plan.per_request
+        most = self.per_request
         chunk = missing if most is None else min(missing, most)
         s.attempts += 1
         s.requests += 1

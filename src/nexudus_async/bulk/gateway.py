@@ -81,6 +81,7 @@ class ResourceGateway:
     def __init__(self, resource: Resource[Any, Any]) -> None:
         self.resource = resource
         self.entity = resource.entity
+        self._fields: dict[str, Field] = {}
 
     @property
     def allow_unknown_enum_values(self) -> bool:
@@ -112,13 +113,19 @@ class ResourceGateway:
             raise ValueError(f"{self.entity.name} list records lack {name}")
         return listed.name
 
+    def _named(self, name: str) -> Field:
+        """:meth:`_field`, looked up once per name (a job asks for the same few per group)."""
+        field = self._fields.get(name)
+        if field is None:
+            field = self._fields[name] = self._field(name)
+        return field
+
     async def create(self, fields: Mapping[str, Any], count: int) -> Any:
         lenient = self.allow_unknown_enum_values
-        kwargs = {
-            self._field(k).name: _to_python(self._field(k), v, lenient) for k, v in fields.items()
-        }
+        named = self._named
+        kwargs = {named(k).name: _to_python(named(k), v, lenient) for k, v in fields.items()}
         if self.entity.count_field is not None:
-            kwargs[self._field(self.entity.count_field).name] = count
+            kwargs[named(self.entity.count_field).name] = count
         elif count != 1:
             raise ValueError(f"{self.entity.name} creates one record per request")
         return await self.resource.create_from(kwargs)

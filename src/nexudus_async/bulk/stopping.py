@@ -16,9 +16,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import functools
 import weakref
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from .._core.transport import TraceConfig, before_send_hook
 
@@ -31,6 +32,8 @@ class WireMark:
     """Set in a request's context by the executor; ``started`` once it reached the wire."""
 
     started = False
+    refused = False
+    """Cancelled by the stop before it reached the wire."""
 
 
 _mark: contextvars.ContextVar[WireMark | None] = contextvars.ContextVar(
@@ -67,6 +70,37 @@ def stop_trace_config(stop: asyncio.Event) -> TraceConfig:
     return before_send_hook(starting)
 
 
+class _Watch:
+    """The sends of one stop event still waiting for an answer, and ONE task that waits
+    for the event for all of them (not a waiter and an ``asyncio.wait`` per send)."""
+
+    def __init__(self, stop: asyncio.Event) -> None:
+        self.stop = stop
+        self.sends: dict[asyncio.Future[Any], WireMark] = {}
+        self.waiter: asyncio.Task[None] | None = None
+
+    def add(self, sending: asyncio.Future[Any], mark: WireMark) -> None:
+        self.sends[sending] = mark
+        if self.waiter is None or self.waiter.done():  # done: told already, refuse this one too
+            self.waiter = asyncio.get_running_loop().create_task(self.refuse_when_told())
+
+    def remove(self, sending: asyncio.Future[Any]) -> None:
+        del self.sends[sending]
+        if not self.sends and self.waiter is not None:  # the waiter ends with the last send
+            self.waiter.cancel()
+            self.waiter = None
+
+    async def refuse_when_told(self) -> None:
+        await self.stop.wait()
+        for sending, mark in list(self.sends.items()):
+            if not mark.started:
+                mark.refused = True
+                sending.cancel()
+
+
+_watches: weakref.WeakKeyDictionary[asyncio.Event, _Watch] = weakref.WeakKeyDictionary()
+
+
 async def unless_stopped(stop: asyncio.Event | None, send: Callable[[], Awaitable[_T]]) -> _T:
     """``await send()``; once ``stop`` is set, not waited for while it has not reached the wire.
 
@@ -83,16 +117,27 @@ async def unless_stopped(stop: asyncio.Event | None, send: Callable[[], Awaitabl
         return await send()
 
     sending = asyncio.create_task(marked())
-    told = asyncio.create_task(stop.wait())
+    watcher = _watches.get(stop)
+    if watcher is None:
+        watcher = _watches[stop] = _Watch(stop)
+    watcher.add(sending, mark)
+    # Waited for through a future of its own: a caller cancelled (abort) gets
+    # CancelledError whatever the send then does, and the send is cancelled below.
+    ended = asyncio.get_running_loop().create_future()
+    sending.add_done_callback(functools.partial(_resolve, ended))
     try:
-        await asyncio.wait((sending, told), return_when=asyncio.FIRST_COMPLETED)
-        if not sending.done() and not mark.started:
-            sending.cancel()
+        await ended
+        if mark.refused:
             with contextlib.suppress(asyncio.CancelledError, SendingStopped):
                 await sending
             raise SendingStopped("stopping: held by the rate limiter, not sent")
-        return await sending  # on the wire: it finishes (bounded by its timeout)
+        return await sending  # on the wire when told: it finished (bounded by its timeout)
     finally:
-        told.cancel()
+        watcher.remove(sending)
         if not sending.done():  # the caller itself was cancelled (abort)
             sending.cancel()
+
+
+def _resolve(ended: asyncio.Future[None], _sending: asyncio.Future[Any]) -> None:
+    if not ended.done():  # cancelled with its caller
+        ended.set_result(None)
