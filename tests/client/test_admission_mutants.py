@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 
 import pytest
+from multidict import CIMultiDict
 
 from nexudus_async._core import events
-from nexudus_async._core.auth import BasicAuth
+from nexudus_async._core.auth import Auth, BasicAuth, SendUnauthenticated
+from nexudus_async._core.errors import RequestTimeoutError
+from nexudus_async._core.pipeline import Pipeline
 from nexudus_async._core.throttle import RateLimiter, RateLimits, Window
+from nexudus_async._core.transport import HttpRequest, HttpResponse
 from nexudus_async.client import NexudusClient
 from nexudus_async.testing import (
     DEFAULT_ADMIN_EMAIL,
@@ -54,3 +59,101 @@ async def test_writes_queued_or_not_are_counted_as_writes_and_their_waits_report
         ("POST", "/api/billing/coworkertimepasses", True)
     }
     assert all(0.001 <= w.seconds <= elapsed for w in waits)
+
+
+class _Tokens(Auth):
+    """Credentials the test renews by hand: (header, marker) as an Auth answers them."""
+
+    def __init__(self) -> None:
+        self.current: tuple[str, object] = ("Bearer one", "first")
+        self.renewed_after_401: list[object] = []
+
+    async def authorization(self, send: SendUnauthenticated) -> tuple[str, object]:
+        return self.current
+
+    def cached_authorization(self) -> tuple[str, object] | None:
+        return self.current
+
+    async def renew_after_unauthorized(self, marker: object, send: SendUnauthenticated) -> bool:
+        self.renewed_after_401.append(marker)
+        self.current = ("Bearer three", "third")
+        return True
+
+
+class _QueueingLimiter(RateLimiter):
+    """Every request queues; while it does, ``during_wait`` runs (another call's doing)."""
+
+    def __init__(self, during_wait: Callable[[], None]) -> None:
+        super().__init__(None)
+        self.during_wait = during_wait
+
+    def try_acquire(self, *, write: bool = False) -> bool:
+        return False
+
+    async def acquire(self, *, write: bool = False) -> None:
+        self.during_wait()
+        await asyncio.sleep(0)
+
+
+class _Scripted:
+    """A transport answering 401 to the renewed-while-queued token, 200 otherwise."""
+
+    def __init__(self) -> None:
+        self.sent: list[HttpRequest] = []
+
+    async def send(self, request: HttpRequest) -> HttpResponse:
+        self.sent.append(request)
+        status = 401 if request.headers["Authorization"] == "Bearer two" else 200
+        return HttpResponse(status, CIMultiDict({"Content-Type": "application/json"}), b"{}")
+
+
+async def test_a_token_renewed_while_the_request_queued_is_the_one_sent_and_blamed_on_a_401() -> (
+    None
+):
+    # The pipeline read "Bearer one" before the queue; while the request queued another call
+    # renewed the token to "Bearer two". That is what goes on the wire (not the old token, not
+    # under another header name), and the 401 it gets is reported against its marker, "second".
+    tokens = _Tokens()
+
+    def renewed_elsewhere() -> None:
+        if tokens.current[1] == "first":
+            tokens.current = ("Bearer two", "second")
+
+    transport = _Scripted()
+    pipeline = Pipeline(transport, limiter=_QueueingLimiter(renewed_elsewhere), auth=tokens)
+    response = await pipeline.send(HttpRequest("GET", "/api/billing/coworkertimepasses/1"))
+
+    assert response.status_code == 200
+    assert [dict(r.headers) for r in transport.sent] == [
+        {"Authorization": "Bearer two"},
+        {"Authorization": "Bearer three"},
+    ]
+    assert tokens.renewed_after_401 == ["second"]
+
+
+async def test_a_follower_s_timeout_runs_while_it_waits_behind_the_first_request() -> None:
+    # The first request of a client goes alone; one queued behind it with a deadline gives up
+    # when its deadline passes, whatever the first one does.
+    release = asyncio.Event()
+    sent: list[str] = []
+
+    class _SlowFirst:
+        async def send(self, request: HttpRequest) -> HttpResponse:
+            sent.append(request.path)
+            await release.wait()
+            return HttpResponse(200, CIMultiDict(), b"{}")
+
+    pipeline = Pipeline(_SlowFirst(), limiter=RateLimiter(None), timeout=30.0)
+    first = asyncio.ensure_future(pipeline.send(HttpRequest("GET", "/first")))
+    await asyncio.sleep(0)
+    follower = pipeline.with_options(timeout=0.05)
+    try:
+        with pytest.raises(RequestTimeoutError) as caught:
+            await asyncio.wait_for(follower.send(HttpRequest("GET", "/second")), 10)
+    finally:
+        release.set()
+        await first
+    assert str(caught.value).startswith(
+        "the call's timeout of 0.05s ran out; nothing more was sent"
+    )
+    assert sent == ["/first"]
