@@ -177,7 +177,8 @@ def render(res: dict[str, Any]) -> str:
         "(`/proc/self/io`), journal transactions (SQLite's trace), peak RSS. The stop: SIGTERM "
         f"once {STOP_AT:.0%} of the groups are done, to the process's exit. The HTTP call: "
         f"{res['call']['calls']:,} creates as plain client calls (`client.coworker_time_passes"
-        f".create`, the same limits and concurrency, a child process of its own) cost "
+        f".create`, the same limits, shared limiter store and concurrency, a child process of "
+        f"its own) cost "
         f'{call_ms:.2f} ms of CPU each; "beyond the HTTP call" is the group\'s CPU less that.'
         "\n\n"
         + common.table(
