@@ -31,7 +31,7 @@ from . import dates as _dates, values as _values
 from .entity import NO_DEFAULT, Entity, Field, Filter
 from .errors import InputError
 from .pagination import SortDirection
-from .wire import UNSET, Unset
+from .wire import UNSET, Unset, decimal_from_float
 
 __all__ = [
     "DateRange",
@@ -219,26 +219,12 @@ def writable(entity: Entity, name: str, *, update: bool) -> Field:
 _Rule = tuple[Field, Any, int | None, int | None, frozenset[int] | None, bool]
 """A create/update argument's field, and the values taken without the full check: the
 exact type, the bounds and the documented values of a whole number; whether it is money
-(a float, taken through the memo of :func:`_money`)."""
-
-# Prices repeat: one Decimal per distinct float (immutable, so shared), as the check makes it.
-_MONEY: dict[float, Decimal] = {}
-_MONEY_SIZE = 1024
+(a float, taken through the shared memo of :func:`.wire.decimal_from_float`)."""
 
 
 def _money(value: float) -> Decimal | None:
     """What the check answers for a float of a decimal field; None when it would refuse it."""
-    hit = _MONEY.get(value)
-    if hit is not None:
-        return hit
-    if not math.isfinite(value):
-        return None  # the check says why
-    number = Decimal(repr(value))
-    if value:  # not 0.0: -0.0 is equal to it as a key, but not the same digits
-        if len(_MONEY) >= _MONEY_SIZE:
-            _MONEY.clear()
-        _MONEY[value] = number
-    return number
+    return decimal_from_float(value) if math.isfinite(value) else None  # else: the check says why
 
 
 _EXACT: dict[str, type] = {"int": int, "enum": int, "string": str, "bool": bool, "uuid": uuid.UUID}

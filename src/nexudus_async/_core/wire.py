@@ -87,6 +87,7 @@ __all__ = [
     "UNSET",
     "Unset",
     "converter",
+    "decimal_from_float",
     "encode_form",
     "encode_path_value",
     "encode_query",
@@ -326,23 +327,28 @@ converter.register_unstructure_hook(Unset, lambda _: None)
 _Decimal = decimal.Decimal
 
 
-# Prices repeat across a page: Decimals are immutable, so one per distinct float is shared.
+# Prices repeat (in a page, in a job's creates): a Decimal is immutable, so one per float is shared.
 _FROM_FLOAT: dict[float, decimal.Decimal] = {}
 _FROM_FLOAT_SIZE = 4096
+
+
+def decimal_from_float(value: float) -> decimal.Decimal:
+    """``Decimal(repr(value))``, the digits written, shared per distinct finite float."""
+    hit = _FROM_FLOAT.get(value)
+    if hit is not None:
+        return hit
+    number = _Decimal(repr(value))
+    if value:  # not 0.0: -0.0 is equal to it as a key, but not the same digits
+        if len(_FROM_FLOAT) >= _FROM_FLOAT_SIZE:
+            _FROM_FLOAT.clear()
+        _FROM_FLOAT[value] = number
+    return number
 
 
 def _structure_decimal(value: Any, _: Any) -> Any:
     kind = type(value)
     if kind is float:  # proved exact by transport.loads: its shortest repr is what was written
-        hit = _FROM_FLOAT.get(value)
-        if hit is not None:
-            return hit
-        number = _Decimal(repr(value))
-        if value:  # not 0.0: -0.0 is equal to it as a key, but not the same digits
-            if len(_FROM_FLOAT) >= _FROM_FLOAT_SIZE:
-                _FROM_FLOAT.clear()
-            _FROM_FLOAT[value] = number
-        return number
+        return decimal_from_float(value)
     if kind is _Decimal:
         return value
     if kind is int:
