@@ -10,6 +10,9 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from nexudus_async._generated.api import COWORKER_TIME_PASS
+from nexudus_async.bulk.kinds.records import from_list_item
+
 CTP = "coworkertimepasses"
 
 
@@ -76,3 +79,13 @@ def stop_after(groups: int) -> tuple[asyncio.Event, Callable[[Any], Awaitable[No
             stop.set()
 
     return stop, progress
+
+
+def ctp(rid: int, **fields: Any) -> Any:
+    """A coworker pass as planning knows it (from a list record's JSON)."""
+    listed = {
+        "Id": rid, "Coworker": 101, "Business": 1, "TimePass": 7, "Used": False,
+        "Free": False, "Price": None, "ExpireDate": "2027-01-31T00:00:00Z", "Notes": None,
+    }  # fmt: skip
+    listed.update(fields)
+    return from_list_item(COWORKER_TIME_PASS, listed)

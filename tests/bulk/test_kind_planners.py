@@ -26,19 +26,11 @@ from nexudus_async.bulk.kinds import (
 from nexudus_async.bulk.kinds.records import from_list_item
 from nexudus_async.bulk.rows import CellFormat, SourceRow
 
+from .helpers import ctp
+
 
 def rows(*data: dict[str, Any]) -> list[SourceRow]:
     return [SourceRow(i, d) for i, d in enumerate(data, start=2)]  # line 1: the header
-
-
-def ctp(rid: int, **fields: Any) -> dict[str, Any]:
-    """A coworker pass as planning knows it (from a list record's JSON)."""
-    listed = {
-        "Id": rid, "Coworker": 101, "Business": 1, "TimePass": 7, "Used": False,
-        "Free": False, "Price": None, "ExpireDate": "2027-01-31T00:00:00Z", "Notes": None,
-    }  # fmt: skip
-    listed.update(fields)
-    return from_list_item(CTP, listed)
 
 
 def errors_of(planned: Any) -> list[str]:

@@ -6,24 +6,14 @@ order, its kind and counts) or the errors a dry run prints, word for word.
 
 from __future__ import annotations
 
-from typing import Any
-
 from nexudus_async._generated.api import (
     COWORKER_TIME_PASS as CTP,
     PRODUCT_TIME_PASS as PTP,
 )
 from nexudus_async.bulk.kinds import check_set, plan_update, update_rows
-from nexudus_async.bulk.kinds.records import from_list_item
 from nexudus_async.bulk.rows import SourceRow
 
-
-def ctp(rid: int, **fields: Any) -> Any:
-    listed = {
-        "Id": rid, "Coworker": 101, "Business": 1, "TimePass": 7, "Used": False,
-        "Free": False, "Price": None, "ExpireDate": "2027-01-31T00:00:00Z", "Notes": None,
-    }  # fmt: skip
-    listed.update(fields)
-    return from_list_item(CTP, listed)
+from .helpers import ctp
 
 
 def test_a_set_with_no_field_is_an_error_of_line_zero() -> None:
