@@ -216,10 +216,11 @@ def writable(entity: Entity, name: str, *, update: bool) -> Field:
     return field
 
 
-_Rule = tuple[Field, Any, int | None, int | None, frozenset[int] | None, bool]
+_Rule = tuple[Field, Any, int | None, int | None, frozenset[int] | None, bool, str | None]
 """A create/update argument's field, and the values taken without the full check: the
 exact type, the bounds and the documented values of a whole number; whether it is money
-(a float, taken through the shared memo of :func:`.wire.decimal_from_float`)."""
+(a float, taken through the shared memo of :func:`.wire.decimal_from_float`); the
+field's enum name (read once, not per value)."""
 
 
 def _money(value: float) -> Decimal | None:
@@ -245,7 +246,8 @@ def _rules(entity: Entity, update: bool) -> Mapping[str, _Rule]:
         allowed = frozenset(f.enum) if f.kind == "enum" else None
         lo, hi = (f.minimum, f.maximum) if ints else (None, None)
         money = f.kind == "decimal"
-        rules[f.name] = (f, float if money else _EXACT.get(f.kind), lo, hi, allowed, money)
+        exact = float if money else _EXACT.get(f.kind)
+        rules[f.name] = (f, exact, lo, hi, allowed, money, f.enum_name)
     _TABLES[(id(entity), update)] = (entity, rules)
     return rules
 
@@ -263,22 +265,24 @@ def body_values(
     out: dict[str, Any] = {}
     for name, value in given.items():
         rule = rules.get(name)
-        field = rule[0] if rule is not None else writable(entity, name, update=update)
-        if rule is not None and type(value) is rule[1]:
+        if rule is None:
+            field = writable(entity, name, update=update)
+        else:
+            field, exact, lo, hi, allowed, money, enum_name = rule
             # A value of the kind's own type within its bounds is what the check answers.
-            _, _, lo, hi, allowed, money = rule
-            if money:
-                number = _money(value)
-                if number is not None:
-                    out[name] = number
+            if type(value) is exact:
+                if money:
+                    number = _money(value)
+                    if number is not None:
+                        out[name] = number
+                        continue
+                elif (
+                    (lo is None or value >= lo)
+                    and (hi is None or value <= hi)
+                    and (allowed is None or value in allowed)
+                ):
+                    out[name] = value if enum_name is None else enums[enum_name](value)
                     continue
-            elif (
-                (lo is None or value >= lo)
-                and (hi is None or value <= hi)
-                and (allowed is None or value in allowed)
-            ):
-                out[name] = value if field.enum_name is None else enums[field.enum_name](value)
-                continue
         if value is not None and not isinstance(value, Unset):
             value = check_field(field, value, allow_unknown_enum_values=allow_unknown_enum_values)
             if field.enum_name is not None:
