@@ -230,7 +230,7 @@ def _money(value: float) -> Decimal | None:
 
 _EXACT: dict[str, type] = {"int": int, "enum": int, "string": str, "bool": bool, "uuid": uuid.UUID}
 _TABLES: dict[tuple[int, bool], tuple[Entity, Mapping[str, _Rule]]] = {}
-_CREATE_TABLES: dict[int, tuple[Entity, tuple[tuple[str, Any], ...], tuple[str, ...]]] = {}
+_CREATE_TABLES: dict[int, tuple[Entity, dict[str, Any], tuple[str, ...], frozenset[str]]] = {}
 
 
 def _rules(entity: Entity, update: bool) -> Mapping[str, _Rule]:
@@ -291,27 +291,24 @@ def body_values(
     return out
 
 
-def _create_table(entity: Entity) -> tuple[tuple[tuple[str, Any], ...], tuple[str, ...]]:
+def _create_table(entity: Entity) -> tuple[dict[str, Any], tuple[str, ...], frozenset[str]]:
     """The create fields' defaults and the required ones, read once per entity."""
     hit = _CREATE_TABLES.get(id(entity))
     if hit is not None and hit[0] is entity:
-        return hit[1], hit[2]
+        return hit[1], hit[2], hit[3]
     fields = entity.create_fields()
-    defaults = tuple((f.name, f.default) for f in fields if f.default is not NO_DEFAULT)
+    defaults = {f.name: f.default for f in fields if f.default is not NO_DEFAULT}
     required = tuple(f.name for f in fields if f.create == "required")
-    _CREATE_TABLES[id(entity)] = (entity, defaults, required)
-    return defaults, required
+    _CREATE_TABLES[id(entity)] = (entity, defaults, required, frozenset(required))
+    return defaults, required, frozenset(required)
 
 
 def create_values(entity: Entity, checked: Mapping[str, Any]) -> dict[str, Any]:
     """Checked create arguments with the spec's defaults (CreateMultiple: 1) filled in."""
-    values = dict(checked)
-    defaults, required = _create_table(entity)
-    for name, default in defaults:
-        if name not in values:
-            values[name] = default
-    missing = [name for name in required if name not in values]
-    if missing:
+    defaults, required, must = _create_table(entity)
+    values = {**defaults, **checked}  # what was given wins; the body takes them by name
+    if not values.keys() >= must:
+        missing = [name for name in required if name not in values]
         plural = "s" if len(missing) > 1 else ""
         raise TypeError(
             f"{entity.attribute}.create() missing required argument{plural}: " + ", ".join(missing)
