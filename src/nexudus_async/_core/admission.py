@@ -69,51 +69,77 @@ class Admission:
                     warmup.event.set()
         return await self.send(request, call)
 
-    async def send(self, request: HttpRequest, call: Call) -> HttpResponse:
-        """Through the gate and the limiter, then to the transport.
+    def admit_now(self, write: bool) -> bool:
+        """Take a place past the gate and the limiter's slot without awaiting (the usual
+        case: a free place, the limiter lets the request go now); False, having taken
+        nothing, when the request must queue (:meth:`send` with ``refused``).
+
+        The caller then sends (reading the credentials again with :meth:`current`) and
+        gives the place back with :meth:`leave`, whatever happens.
+        """
+        gate = self._gate
+        if gate is None:
+            return self._limiter.try_acquire(write=write)
+        if not gate.try_enter():
+            return False
+        if self._limiter.try_acquire(write=write):
+            return True
+        # Nothing ran since the place was taken: the queue takes it again without waiting.
+        gate.leave()
+        return False
+
+    def leave(self) -> None:
+        """Give back the place :meth:`admit_now` (or :meth:`send`) took."""
+        gate = self._gate
+        if gate is not None:
+            gate.leave()
+
+    def current(self, request: HttpRequest, call: Call) -> HttpRequest:
+        """``request`` with the credentials as they are now (another call may have renewed
+        them while this one queued). Raises :class:`TokenExpiredWhileQueued`."""
+        cached = self._cached_authorization
+        if cached is not None and "Authorization" in request.headers:
+            current = cached()
+            if current is None:
+                raise TokenExpiredWhileQueued  # renew before sending anything
+            if current[0] != request.headers["Authorization"]:
+                # renewed by another call while this one queued: send the new token
+                call.token_marker = current[1]
+                request = request.evolve(headers={**request.headers, "Authorization": current[0]})
+        return request
+
+    async def send(
+        self, request: HttpRequest, call: Call, *, refused: bool = False
+    ) -> HttpResponse:
+        """Through the gate and the limiter, then to the transport; ``refused``: the caller
+        asked :meth:`admit_now` already, which answered False.
 
         Raises TimeoutError when the call's deadline passes while queued,
         :class:`TokenExpiredWhileQueued`, or what the transport raises.
         """
-        # The usual case (a free place, the limiter lets the request go now)
-        # suspends nowhere but in the transport: try_enter and try_acquire are synchronous.
-        gate = self._gate
-        entered = gate is None or gate.try_enter()
-        if not (entered and self._limiter.try_acquire(write=call.write)):
-            await self._queue(gate, entered, call)
+        if refused or not self.admit_now(call.write):
+            await self._queue(call)
         try:
-            cached = self._cached_authorization
-            if cached is not None and "Authorization" in request.headers:
-                current = cached()
-                if current is None:
-                    raise TokenExpiredWhileQueued  # renew before sending anything
-                if current[0] != request.headers["Authorization"]:
-                    # renewed by another call while this one queued: send the new token
-                    call.token_marker = current[1]
-                    request = request.evolve(
-                        headers={**request.headers, "Authorization": current[0]}
-                    )
-            return await self._inner.send(request)
+            return await self._inner.send(self.current(request, call))
         finally:
-            if gate is not None:
-                gate.leave()
+            self.leave()
 
-    async def _queue(self, gate: Gate | None, entered: bool, call: Call) -> None:
+    async def _queue(self, call: Call) -> None:
         # Queueing counts against the call's timeout (a TimeoutError out of here).
         started = time.perf_counter()
         if call.deadline is None:
-            await self._wait_for_places(gate, entered, call.write)
+            await self._wait_for_places(call.write)
         else:
             async with asyncio.timeout(call.deadline - time.monotonic()):
-                await self._wait_for_places(gate, entered, call.write)
+                await self._wait_for_places(call.write)
         waited = time.perf_counter() - started
         if waited >= 0.001:
             event = events.LimiterWaitEvent(call.method, call.path, waited, call.write)
             events.emit(self._on_event, event)
 
-    async def _wait_for_places(self, gate: Gate | None, entered: bool, write: bool) -> None:
-        if not entered:
-            assert gate is not None
+    async def _wait_for_places(self, write: bool) -> None:
+        gate = self._gate
+        if gate is not None:
             await gate.enter()
         try:
             await self._limiter.acquire(write=write)

@@ -216,10 +216,11 @@ def writable(entity: Entity, name: str, *, update: bool) -> Field:
     return field
 
 
-_Rule = tuple[Field, Any, int | None, int | None, frozenset[int] | None, bool]
+_Rule = tuple[Field, Any, int | None, int | None, frozenset[int] | None, bool, str | None]
 """A create/update argument's field, and the values taken without the full check: the
 exact type, the bounds and the documented values of a whole number; whether it is money
-(a float, taken through the shared memo of :func:`.wire.decimal_from_float`)."""
+(a float, taken through the shared memo of :func:`.wire.decimal_from_float`); the
+field's enum name (read once, not per value)."""
 
 
 def _money(value: float) -> Decimal | None:
@@ -229,7 +230,7 @@ def _money(value: float) -> Decimal | None:
 
 _EXACT: dict[str, type] = {"int": int, "enum": int, "string": str, "bool": bool, "uuid": uuid.UUID}
 _TABLES: dict[tuple[int, bool], tuple[Entity, Mapping[str, _Rule]]] = {}
-_CREATE_TABLES: dict[int, tuple[Entity, tuple[tuple[str, Any], ...], tuple[str, ...]]] = {}
+_CREATE_TABLES: dict[int, tuple[Entity, dict[str, Any], tuple[str, ...], frozenset[str]]] = {}
 
 
 def _rules(entity: Entity, update: bool) -> Mapping[str, _Rule]:
@@ -245,7 +246,8 @@ def _rules(entity: Entity, update: bool) -> Mapping[str, _Rule]:
         allowed = frozenset(f.enum) if f.kind == "enum" else None
         lo, hi = (f.minimum, f.maximum) if ints else (None, None)
         money = f.kind == "decimal"
-        rules[f.name] = (f, float if money else _EXACT.get(f.kind), lo, hi, allowed, money)
+        exact = float if money else _EXACT.get(f.kind)
+        rules[f.name] = (f, exact, lo, hi, allowed, money, f.enum_name)
     _TABLES[(id(entity), update)] = (entity, rules)
     return rules
 
@@ -263,22 +265,24 @@ def body_values(
     out: dict[str, Any] = {}
     for name, value in given.items():
         rule = rules.get(name)
-        field = rule[0] if rule is not None else writable(entity, name, update=update)
-        if rule is not None and type(value) is rule[1]:
+        if rule is None:
+            field = writable(entity, name, update=update)
+        else:
+            field, exact, lo, hi, allowed, money, enum_name = rule
             # A value of the kind's own type within its bounds is what the check answers.
-            _, _, lo, hi, allowed, money = rule
-            if money:
-                number = _money(value)
-                if number is not None:
-                    out[name] = number
+            if type(value) is exact:
+                if money:
+                    number = _money(value)
+                    if number is not None:
+                        out[name] = number
+                        continue
+                elif (
+                    (lo is None or value >= lo)
+                    and (hi is None or value <= hi)
+                    and (allowed is None or value in allowed)
+                ):
+                    out[name] = value if enum_name is None else enums[enum_name](value)
                     continue
-            elif (
-                (lo is None or value >= lo)
-                and (hi is None or value <= hi)
-                and (allowed is None or value in allowed)
-            ):
-                out[name] = value if field.enum_name is None else enums[field.enum_name](value)
-                continue
         if value is not None and not isinstance(value, Unset):
             value = check_field(field, value, allow_unknown_enum_values=allow_unknown_enum_values)
             if field.enum_name is not None:
@@ -287,27 +291,24 @@ def body_values(
     return out
 
 
-def _create_table(entity: Entity) -> tuple[tuple[tuple[str, Any], ...], tuple[str, ...]]:
+def _create_table(entity: Entity) -> tuple[dict[str, Any], tuple[str, ...], frozenset[str]]:
     """The create fields' defaults and the required ones, read once per entity."""
     hit = _CREATE_TABLES.get(id(entity))
     if hit is not None and hit[0] is entity:
-        return hit[1], hit[2]
+        return hit[1], hit[2], hit[3]
     fields = entity.create_fields()
-    defaults = tuple((f.name, f.default) for f in fields if f.default is not NO_DEFAULT)
+    defaults = {f.name: f.default for f in fields if f.default is not NO_DEFAULT}
     required = tuple(f.name for f in fields if f.create == "required")
-    _CREATE_TABLES[id(entity)] = (entity, defaults, required)
-    return defaults, required
+    _CREATE_TABLES[id(entity)] = (entity, defaults, required, frozenset(required))
+    return defaults, required, frozenset(required)
 
 
 def create_values(entity: Entity, checked: Mapping[str, Any]) -> dict[str, Any]:
     """Checked create arguments with the spec's defaults (CreateMultiple: 1) filled in."""
-    values = dict(checked)
-    defaults, required = _create_table(entity)
-    for name, default in defaults:
-        if name not in values:
-            values[name] = default
-    missing = [name for name in required if name not in values]
-    if missing:
+    defaults, required, must = _create_table(entity)
+    values = {**defaults, **checked}  # what was given wins; the body takes them by name
+    if not values.keys() >= must:
+        missing = [name for name in required if name not in values]
         plural = "s" if len(missing) > 1 else ""
         raise TypeError(
             f"{entity.attribute}.create() missing required argument{plural}: " + ", ".join(missing)

@@ -15,9 +15,29 @@ from . import decisions
 from .auth import TOKEN_PATH, Auth
 from .errors import NexudusError, RequestTimeoutError
 from .retry import IDEMPOTENT_METHODS
-from .transport import WRITE_METHODS, HttpRequest
+from .transport import WRITE_METHODS, HttpRequest, WireHeaders
 
-__all__ = ["Call"]
+__all__ = ["Call", "Credentialed"]
+
+
+class Credentialed:
+    """A pipeline's headers with the credentials, built once per credentials value (one
+    Basic header, or a token, serves many calls) as :class:`WireHeaders`, which the
+    transport hands to aiohttp without another conversion."""
+
+    __slots__ = ("_base", "_headers", "_value")
+
+    def __init__(self, base: dict[str, str]) -> None:
+        self._base = base
+        self._value: str | None = None
+        self._headers: WireHeaders | None = None
+
+    def get(self, authorization: str) -> WireHeaders:
+        headers = self._headers
+        if headers is None or authorization != self._value:
+            headers = self._headers = WireHeaders({**self._base, "Authorization": authorization})
+            self._value = authorization
+        return headers
 
 
 class Call:
@@ -26,6 +46,7 @@ class Call:
     __slots__ = (
         "attempt",
         "auth",
+        "credentialed",
         "deadline",
         "headers",
         "idempotent",
@@ -50,12 +71,16 @@ class Call:
         auth: Auth | None,
         default_headers: dict[str, str],
         default_timeout: float | None,
+        credentialed: Credentialed | None = None,
     ) -> None:
         """``auth``: None for a request sent without credentials; the defaults: the pipeline's
-        (the request's own headers and timeout win)."""
+        (the request's own headers and timeout win); ``credentialed``: the default headers
+        with the credentials, for a request without headers of its own."""
         timeout = request.timeout if request.timeout is not None else default_timeout
+        self.credentialed = None
         if auth is not None and not request.headers:
             headers = default_headers  # copied with the credentials into each attempt's request
+            self.credentialed = credentialed
         elif default_headers:
             headers = {**default_headers, **request.headers}
         else:
@@ -129,14 +154,16 @@ class Call:
 
     def with_credentials(self, authorization: str, timeout: float | None) -> HttpRequest:
         """This attempt's request: the call's, with the credentials and the attempt's timeout."""
-        request = self.request
+        request, credentialed = self.request, self.credentialed
         return HttpRequest(
             request.method,
             request.path,
             request.params,
             request.body,
             request.content_type,
-            {**self.headers, "Authorization": authorization},
+            {**self.headers, "Authorization": authorization}
+            if credentialed is None
+            else credentialed.get(authorization),
             timeout,
         )
 

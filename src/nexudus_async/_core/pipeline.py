@@ -45,7 +45,7 @@ from typing import Any
 from . import answers, decisions, events
 from .admission import Admission, TokenExpiredWhileQueued
 from .auth import TOKEN_PATH, Auth, cached_reader
-from .call import Call
+from .call import Call, Credentialed
 from .decisions import Action, Outcome
 from .errors import MalformedResponseError, NexudusError, ServerError
 from .gate import Gate, Warmup
@@ -87,6 +87,7 @@ class Pipeline:
         "_admission",
         "_auth",
         "_cached",
+        "_credentialed",
         "_gate",
         "_headers",
         "_inner",
@@ -134,6 +135,7 @@ class Pipeline:
         self._success = _success_statuses(self._retry)
         self._timeout = timeout
         self._headers = dict(headers or {})
+        self._credentialed = Credentialed(self._headers)
         self._sleep = sleep
         self._rand = rand
         self._wall_clock = wall_clock
@@ -207,8 +209,10 @@ class Pipeline:
     # ------------------------------------------------------------------ the loop
 
     async def _send(self, request: HttpRequest, *, authenticate: bool) -> HttpResponse:
-        call = Call(request, self._auth if authenticate else None, self._headers, self._timeout)
-        auth, admission, success, cached = call.auth, self._admission, self._success, self._cached
+        auth = self._auth if authenticate else None
+        call = Call(request, auth, self._headers, self._timeout, self._credentialed)
+        admission, success, cached = self._admission, self._success, self._cached
+        inner = self._inner
         fresh = call.timeout is not None and call.timeout > 0  # the first attempt has all of it
         while True:
             call.attempt += 1
@@ -225,10 +229,16 @@ class Pipeline:
                 outgoing = call.with_credentials(value, budget)
             call.sent_at = time.perf_counter()
             try:
-                if admission.warmup.done:
-                    response = await admission.send(outgoing, call)
-                else:
+                if not admission.warmup.done:
                     response = await admission.warming_up(outgoing, call)
+                elif admission.admit_now(call.write):
+                    # The usual case, sent from this frame: no coroutine of admission's.
+                    try:
+                        response = await inner.send(admission.current(outgoing, call))
+                    finally:
+                        admission.leave()
+                else:
+                    response = await admission.send(outgoing, call, refused=True)
             except TokenExpiredWhileQueued:
                 call.count_stale_renewal(MAX_STALE_RENEWALS)
                 continue

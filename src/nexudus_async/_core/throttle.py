@@ -403,7 +403,12 @@ class RateLimiter:
         if (write and self._write_windows) or self._lock.locked():
             return False
         now = self._clock()
-        if self._delay(now, write) > 0:
+        if self._interval <= 0 and not self._all_windows:
+            # No spacing and no windows (limits off): what _delay would weigh comes down to
+            # a pause and a widening (one a shared store may have set).
+            if now < self._paused_until or now < self._last + self._widened:
+                return False
+        elif self._delay(now, write) > 0:
             return False
         self.record(now, write)
         return True

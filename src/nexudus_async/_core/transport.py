@@ -44,6 +44,7 @@ __all__ = [
     "SendError",
     "TraceConfig",
     "Transport",
+    "WireHeaders",
     "before_send_hook",
     "dumps",
     "loads",
@@ -57,10 +58,22 @@ WRITE_METHODS = frozenset({"POST", "PUT", "DELETE", "PATCH"})
 """The methods that change something: they take the limiter's write budget."""
 
 
+# The last Decimal sent and its fragment: create arguments share one Decimal per float
+# (wire.decimal_from_float), so the same price is formatted once. Kept by identity, never
+# by value: 12.5 and 12.50 are equal but not the same digits.
+_last_fragment: tuple[Any, Any] = (None, None)
+
+
 def _fragment(value: Any) -> Any:
     # orjson calls this only for types it does not know: a Decimal becomes its digits, raw.
+    global _last_fragment
+    last, fragment = _last_fragment
+    if value is last:
+        return fragment
     if isinstance(value, Decimal):
-        return _orjson.Fragment(decimals.wire_text(value))
+        fragment = _orjson.Fragment(decimals.wire_text(value))
+        _last_fragment = (value, fragment)
+        return fragment
     raise TypeError(f"Type is not JSON serializable: {type(value).__name__}")
 
 
@@ -157,6 +170,30 @@ class HttpRequest:
         return attrs.evolve(self, **changes)
 
 
+class WireHeaders(CIMultiDict[str]):
+    """Headers already in the form aiohttp converts a plain dict to, for a header set many
+    requests share (the client's headers with one token): the transport hands it over as
+    it is, and aiohttp does not convert it again for every request. Never changed once
+    built; its repr names the headers without their values (the credentials)."""
+
+    __slots__ = ("_typed",)
+
+    def __init__(self, headers: Mapping[str, str]) -> None:
+        super().__init__(headers)
+        self._typed: tuple[str, WireHeaders] | None = None
+
+    def with_content_type(self, content_type: str) -> WireHeaders:
+        """These headers and a Content-Type, built once per content type."""
+        typed = self._typed
+        if typed is None or typed[0] != content_type:
+            headers = WireHeaders({**self, "Content-Type": content_type})
+            typed = self._typed = (content_type, headers)
+        return typed[1]
+
+    def __repr__(self) -> str:
+        return f"<WireHeaders {list(self.keys())}>"
+
+
 _set_method, _set_path, _set_params, _set_body, _set_content_type, _set_headers, _set_timeout = (
     vars(HttpRequest)[f.name].__set__ for f in attrs.fields(HttpRequest)
 )
@@ -241,7 +278,10 @@ class AiohttpTransport:
         # aiohttp copies the headers into its own CIMultiDict: a plain dict of
         # ours is not copied first, unless a Content-Type is added.
         headers = request.headers
-        if request.content_type is not None:
+        if type(headers) is WireHeaders:  # what aiohttp would make of it, made once
+            if request.content_type is not None:
+                headers = headers.with_content_type(request.content_type)
+        elif request.content_type is not None:
             headers = {**headers, "Content-Type": request.content_type}
         elif type(headers) is not dict:
             headers = dict(headers)  # one value per name, as always
