@@ -488,20 +488,21 @@ async def test_the_log_names_the_group_reconciled_and_the_one_counted_over(
     ]
 
 
-ONE_WRITE_IN_5_S = RateLimits(
-    min_interval=0.001, windows=(Window(1, 5.0, writes_only=True),), safety=0.0, margin=0.0
+ONE_WRITE_A_DAY = RateLimits(
+    min_interval=0.001, windows=(Window(1, 86_400.0, writes_only=True),), safety=0.0, margin=0.0
 )
 
 
 async def test_a_create_held_by_the_limiter_is_not_sent_once_the_job_stops(
     tmp_path: Path,
 ) -> None:
+    """Cancelled at once: not waited for until the call's timeout ends it as a sent create."""
     stop = asyncio.Event()
     auth = BasicAuth(DEFAULT_ADMIN_EMAIL, DEFAULT_ADMIN_PASSWORD)
     plan = plan_of({"CoworkerId": 7}, {"CoworkerId": 8})
     async with run_emulator(OFF) as emu:
         client = NexudusClient(
-            emu.base_url, auth, rate_limits=ONE_WRITE_IN_5_S,
+            emu.base_url, auth, rate_limits=ONE_WRITE_A_DAY, timeout=3.0,
             trace_configs=[stop_trace_config(stop)],
         )  # fmt: skip
         async with client:
@@ -510,7 +511,7 @@ async def test_a_create_held_by_the_limiter_is_not_sent_once_the_job_stops(
 
             def second_stops(fields: Any) -> None:
                 calls.append(fields["CoworkerId"])
-                if len(calls) == 2:  # held by the limiter for seconds: stopped meanwhile
+                if len(calls) == 2:  # held by the limiter for a day: stopped meanwhile
                     asyncio.get_running_loop().call_later(0.05, stop.set)
 
             gateway.on_create = second_stops
@@ -525,3 +526,18 @@ async def test_a_create_held_by_the_limiter_is_not_sent_once_the_job_stops(
         "failed", "interrupted before the next create was sent",
     )  # fmt: skip
     assert emu.stats.by_route[CREATE] == 1 == report.create_requests
+
+
+async def test_three_groups_of_one_key_are_sent_one_after_the_other() -> None:
+    """The second group's turn ends while the third waits for the key: all three are sent."""
+    plan = plan_of(*({"CoworkerId": 7, "Price": p} for p in (1, 2, 3)))
+    async with run_emulator(OFF) as emu, client_for(emu) as client:
+        existing(emu, 7)
+        gateway = Script(client.coworker_time_passes, create=[None, None, LOST])
+        report = await run_job(plan, gateway, concurrency=1)
+    assert table(report) == [
+        ("created", 2, 1, None),
+        ("created", 2, 1, None),
+        ("created", 2, 1, "outcome unknown (the answer was lost); reconciled by counting"),
+    ]
+    assert passes_of(emu, 7) == 7
