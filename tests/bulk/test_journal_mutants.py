@@ -7,6 +7,7 @@ a resumed job trusts exactly these rows.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from contextlib import closing
@@ -15,7 +16,6 @@ from typing import Any
 
 import pytest
 
-from nexudus_async.bulk import journal as journal_module
 from nexudus_async.bulk.journal import (
     SCHEMA_VERSION,
     SEND_HISTORY,
@@ -42,7 +42,7 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     fake = Clock(NEW_YEAR + 0.25)
-    monkeypatch.setattr(journal_module.time, "time", fake)
+    monkeypatch.setattr(time, "time", fake)
     return fake
 
 
@@ -175,11 +175,11 @@ def test_a_file_it_may_not_write_is_refused(
         asked.append((str(p), mode))
         return False
 
-    monkeypatch.setattr(journal_module.os, "access", access)
+    monkeypatch.setattr(os, "access", access)
     with pytest.raises(JournalError) as caught:
         Journal(path)
     assert str(caught.value) == f"{path}: cannot read and write it (permission denied)"
-    assert asked == [(str(path), journal_module.os.R_OK | journal_module.os.W_OK)]
+    assert asked == [(str(path), os.R_OK | os.W_OK)]
     monkeypatch.undo()
     with Journal(tmp_path / "new.sqlite"):  # a file not there yet is not asked about
         pass
