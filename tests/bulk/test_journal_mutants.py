@@ -76,6 +76,23 @@ def test_times_are_utc_with_microseconds_and_follow_the_clock(tmp_path: Path, cl
     assert rows(path, "SELECT stopped_at FROM stops") == [("2026-01-01T01:01:01.750000Z",)]
 
 
+def test_microseconds_are_truncated_never_rounded_up(clock: Clock) -> None:
+    clock.now = NEW_YEAR + 7.9999996  # 999999.6 microseconds into the second
+    with Journal(":memory:") as journal:
+        job = open_job(journal)
+    assert job.started_at == "2026-01-01T00:00:07.999999Z"
+
+
+def test_a_directory_named_like_the_in_memory_journal_is_not_looked_at(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ":memory:").mkdir()
+    monkeypatch.chdir(tmp_path)
+    with Journal(":memory:") as journal:
+        open_job(journal)
+        assert journal.path == ":memory:"
+
+
 def test_a_finished_job_keeps_its_first_finish_time(tmp_path: Path, clock: Clock) -> None:
     with Journal(tmp_path / "j.sqlite") as journal:
         open_job(journal)
@@ -377,20 +394,19 @@ def test_groups_are_read_by_job_key_and_in_chunks_of_many(tmp_path: Path) -> Non
         open_job(journal)
         open_job(journal, "other")
         assert not journal.has_groups("job")
-        journal.mark_sending("other", "g0", expected=1, baseline=0)
+        journal.mark_sending("other", "x", expected=1, baseline=0)
         assert not journal.has_groups("job") and journal.has_groups("other")
         keys = [f"g{i}" for i in range(1203)]
-        for key in keys[1:]:
+        for key in keys:
             journal.mark_sending("job", key, expected=2, baseline=1)
-        found = journal.groups_of("job", keys)
-        assert sorted(found) == sorted(keys[1:])
+        found = journal.groups_of("job", [*keys, "x"])  # the first, the last, one not there
+        assert sorted(found) == sorted(keys)
+        assert found["g0"] == GroupRecord("job", "g0", "sending", 2, 1, 0, 0, None)
         assert found["g1202"] == GroupRecord("job", "g1202", "sending", 2, 1, 0, 0, None)
         assert journal.groups_of("job", []) == {}
-        assert set(journal.groups("other")) == {"g0"}
-        assert journal.group("job", "g0") is None
-        assert journal.group("other", "g0") == GroupRecord(
-            "other", "g0", "sending", 1, 0, 0, 0, None
-        )
+        assert set(journal.groups("other")) == {"x"}
+        assert journal.group("job", "x") is None
+        assert journal.group("other", "x") == GroupRecord("other", "x", "sending", 1, 0, 0, 0, None)
 
 
 def test_a_new_intent_resets_the_group_but_keeps_its_progress_and_fields(
