@@ -3,6 +3,9 @@ building groups, each the same as the plain tuple of groups it stands for."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 import pytest
 
 from nexudus_async._generated.api import COWORKER_TIME_PASS, PRODUCT_TIME_PASS
@@ -87,3 +90,47 @@ def test_link_duplicates_are_counted_from_the_columns_and_from_plain_groups() ->
     assert list(row_parts(plan.groups)) == [(group.key, (2,), (1,), (3, 4))]
     as_tuple: tuple[Group, ...] = tuple(plan.groups)
     assert list(row_parts(as_tuple)) == list(row_parts(plan.groups))
+
+
+def test_a_group_whose_reconcile_key_is_not_its_fields_is_refused() -> None:
+    [group] = three_groups()[:1]
+    wrong = Group(
+        key=group.key,
+        fields=group.fields,
+        count=group.count,
+        lines=group.lines,
+        row_counts=group.row_counts,
+        reconcile_key=("someone", "else"),
+    )
+    with pytest.raises(ValueError) as caught:
+        GroupList(COWORKER_TIME_PASS.reconcile, [wrong])
+    assert caught.value.args == (f"group {group.key}: its reconcile key is not its fields'",)
+
+
+def test_the_job_hash_of_thousands_of_groups_is_the_hash_of_all_their_keys_and_counts() -> None:
+    # fed to the digest a thousand at a time: the same bytes as the whole list at once
+    rows = passes(*({**BASE, "CoworkerId": str(n)} for n in range(1, 2002)))
+    plan = make_plan(COWORKER_TIME_PASS, rows)
+    assert len(plan.groups) == 2001
+    whole = [COWORKER_TIME_PASS.attribute, [[g.key, g.count] for g in plan.groups]]
+    text = json.dumps(whole, sort_keys=True, separators=(",", ":"))
+    assert plan.job_hash == hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_a_repeated_link_row_keeps_its_key_whatever_other_rows_come_before_it() -> None:
+    def link(product: str) -> dict[str, str]:
+        return {"ProductId": product, "TimePassId": "2", "PassesIncluded": "10"}
+
+    def keys(*products: str) -> list[tuple[object, str]]:
+        data = [link(p) for p in products]
+        ok, errors = validate_rows(
+            PRODUCT_TIME_PASS, [SourceRow(i + 2, d) for i, d in enumerate(data)]
+        )
+        assert errors == []
+        plan = make_plan(PRODUCT_TIME_PASS, ok, send_duplicates=True)
+        return sorted((g.lines, g.key) for g in plan.groups)
+
+    [(_, alone)] = keys("2")
+    mixed = keys("1", "1", "2")
+    assert len({key for _, key in mixed}) == 3  # each row its own request
+    assert mixed[2] == ((4,), alone)  # the first "2" is its first occurrence, as alone
