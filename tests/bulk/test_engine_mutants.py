@@ -8,7 +8,10 @@ from the journal alone: what an earlier run finished is skipped, what it left
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
+
+import pytest
 
 from nexudus_async._core.auth import BasicAuth
 from nexudus_async._generated.api import COWORKER_TIME_PASS
@@ -51,8 +54,9 @@ def _ops(*record_ids: int) -> tuple[RecordOp, ...]:
     )
 
 
+@pytest.mark.parametrize("columns", [True, False], ids=["group-list", "tuple"])
 async def test_a_resumed_job_stopped_at_once_settles_every_unit_from_the_journal(
-    tmp_path: Path,
+    tmp_path: Path, columns: bool
 ) -> None:
     rows, errors = validate_rows(
         COWORKER_TIME_PASS,
@@ -62,7 +66,8 @@ async def test_a_resumed_job_stopped_at_once_settles_every_unit_from_the_journal
         ],
     )
     assert errors == []
-    groups = make_plan(COWORKER_TIME_PASS, rows).groups
+    built = make_plan(COWORKER_TIME_PASS, rows).groups
+    groups = built if columns else tuple(built)  # a plan of plain groups settles the same
     plan = JobPlan("update", COWORKER_TIME_PASS, groups=groups, ops=_ops(11, 12, 13, 14))
     done_g, sending_g, fresh_g = (g.key for g in groups)
     job_id = plan.job_hash()
@@ -75,6 +80,7 @@ async def test_a_resumed_job_stopped_at_once_settles_every_unit_from_the_journal
                 journal.open_job(
                     job_id, entity="coworker_time_passes", since="s", groups=7, records=7
                 )
+                journal.save_snapshot(job_id, {}, reads=1, records=0)
                 journal.mark_sending(job_id, done_g, expected=1, baseline=0)
                 journal.mark_done(job_id, done_g, created=1, requests=1)
                 journal.mark_sending(job_id, sending_g, expected=1, baseline=0)
@@ -83,10 +89,13 @@ async def test_a_resumed_job_stopped_at_once_settles_every_unit_from_the_journal
                 journal.settle(
                     job_id, "update:13", state="failed", created=0, requests=1, error="x"
                 )
+                started = time.monotonic()
                 report = await run_job(
                     plan, ResourceGateway(client.coworker_time_passes), journal=journal, stop=stop
                 )
+                took = time.monotonic() - started
                 stops = journal.groups(job_id)
+                unfinished = [j.job_id for j in journal.unfinished_jobs()]
         assert sum(emu.stats.by_route.values()) == 0  # nothing was sent
     rerun = "interrupted; the journal keeps it 'sending': re-run to settle it"
     unsent = "interrupted before it was sent; re-run to resume"
@@ -101,5 +110,11 @@ async def test_a_resumed_job_stopped_at_once_settles_every_unit_from_the_journal
         (sending_g, "not_sent", 0, rerun),
         (fresh_g, "not_sent", 0, unsent),
     ]
-    assert report.interrupted
+    assert report.interrupted and unfinished == [job_id]  # not finished: re-run it
+    assert (report.entity, report.job_id, report.baseline) == (
+        "coworker_time_passes",
+        job_id,
+        "journal",  # the snapshot the earlier run saved
+    )
+    assert 0 <= report.elapsed <= took
     assert (stops[sending_g].state, stops["update:12"].state) == ("sending", "sending")
