@@ -8,7 +8,9 @@ from the journal alone: what an earlier run finished is skipped, what it left
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -95,6 +97,9 @@ async def test_a_resumed_job_stopped_at_once_settles_every_unit_from_the_journal
                 )
                 took = time.monotonic() - started
                 stops = journal.groups(job_id)
+                with closing(sqlite3.connect(tmp_path / "j.sqlite")) as db:
+                    stop_rows = db.execute("SELECT groups_left, records_left, reason FROM stops")
+                    stopped = stop_rows.fetchall()
                 unfinished = [j.job_id for j in journal.unfinished_jobs()]
         assert sum(emu.stats.by_route.values()) == 0  # nothing was sent
     rerun = "interrupted; the journal keeps it 'sending': re-run to settle it"
@@ -105,6 +110,12 @@ async def test_a_resumed_job_stopped_at_once_settles_every_unit_from_the_journal
         ("update:13", "not_sent", unsent),
         ("update:14", "not_sent", unsent),
     ]
+    assert [(o.action, o.record_id, o.reads, o.writes, o.lines) for o in report.ops] == [
+        ("update", rid, 0, 0, (line,)) for rid, line in ((11, 2), (12, 3), (13, 4), (14, 5))
+    ]
+    assert [dict(g.fields) for g in report.groups] == [dict(g.fields) for g in built]
+    # every unit this run did not send: both groups not done and ops 12, 13 and 14
+    assert stopped == [(5, 5, unsent)]
     assert [(g.key, g.status, g.created, g.reason) for g in report.groups] == [
         (done_g, "skipped", 1, "already created by an earlier run"),
         (sending_g, "not_sent", 0, rerun),
