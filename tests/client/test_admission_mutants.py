@@ -161,3 +161,86 @@ async def test_a_follower_s_timeout_runs_while_it_waits_behind_the_first_request
         "the call's timeout of 0.05s ran out; nothing more was sent"
     )
     assert sent == ["/first"]
+
+
+class _Held:
+    """A transport whose requests stay in flight until released; it counts how many at once."""
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.in_flight = self.most = 0
+        self.sent: list[HttpRequest] = []
+
+    async def send(self, request: HttpRequest) -> HttpResponse:
+        self.sent.append(request)
+        self.in_flight += 1
+        self.most = max(self.most, self.in_flight)
+        try:
+            if request.path != "/warm":
+                await self.release.wait()
+        finally:
+            self.in_flight -= 1
+        return HttpResponse(200, CIMultiDict({"Content-Type": "application/json"}), b"{}")
+
+
+async def test_without_a_gate_a_write_let_through_at_once_is_counted_as_a_write() -> None:
+    # A window of every request (no write-only one, which would queue the write): the
+    # limiter lets the POST go at once once the spacing after the GET has passed.
+    limits = RateLimits(min_interval=0.001, margin=0.0, windows=(Window(5, 60.0),))
+    limiter = RateLimiter(limits)
+    transport = _Held()
+    transport.release.set()
+    pipeline = Pipeline(transport, limiter=limiter, max_in_flight=None)
+    await pipeline.send(HttpRequest("GET", "/warm"))
+    await asyncio.sleep(0.05)  # past the spacing: the POST is let through without queueing
+    await pipeline.send(HttpRequest("POST", "/api/billing/coworkertimepasses", body=b"{}"))
+    sent, writes = limiter.histories()
+    assert len(writes) == 1 and writes[-1] == sent[-1]
+
+
+async def test_a_request_queued_for_a_full_gate_waits_for_its_place() -> None:
+    # One place: the second request, queued while the first is in flight, is not sent
+    # before the first is answered, and both places are given back (a third goes too).
+    transport = _Held()
+    pipeline = Pipeline(transport, limiter=RateLimiter(None), max_in_flight=1)
+    async with asyncio.timeout(3):  # a place never given back would hang here
+        await pipeline.send(HttpRequest("GET", "/warm"))
+        first = asyncio.ensure_future(pipeline.send(HttpRequest("GET", "/1")))
+        second = asyncio.ensure_future(pipeline.send(HttpRequest("GET", "/2")))
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert [r.path for r in transport.sent] == ["/warm", "/1"]
+        transport.release.set()
+        await asyncio.gather(first, second)
+        await pipeline.send(HttpRequest("GET", "/3"))
+    assert transport.most == 1
+    assert [r.path for r in transport.sent] == ["/warm", "/1", "/2", "/3"]
+
+
+async def test_many_calls_through_a_small_gate_all_end() -> None:
+    # Every place taken is given back, whichever way the request went through.
+    transport = _Held()
+    transport.release.set()
+    pipeline = Pipeline(transport, limiter=RateLimiter(None), max_in_flight=2)
+    async with asyncio.timeout(3):  # a place never given back would hang here
+        await asyncio.gather(*(pipeline.send(HttpRequest("GET", f"/{i}")) for i in range(12)))
+    assert len(transport.sent) == 12 and transport.most <= 2
+
+
+async def test_a_request_with_headers_of_its_own_sends_the_token_renewed_while_it_queued() -> None:
+    # The request's own headers make the attempt's headers a plain dict (not the shared
+    # credentialed headers): the renewed token still replaces the one read before the queue.
+    tokens = _Tokens()
+
+    def renewed_elsewhere() -> None:
+        if tokens.current[1] == "first":
+            tokens.current = ("Bearer four", "second")
+
+    transport = _Held()
+    transport.release.set()
+    pipeline = Pipeline(transport, limiter=_QueueingLimiter(renewed_elsewhere), auth=tokens)
+    request = HttpRequest("GET", "/api/billing/coworkertimepasses/1", headers={"X-Trace": "7"})
+    await pipeline.send(request)
+    assert [dict(r.headers) for r in transport.sent] == [
+        {"X-Trace": "7", "Authorization": "Bearer four"}
+    ]
