@@ -11,9 +11,9 @@ import time
 import pytest
 
 from nexudus_async._core.auth import TOKEN_PATH, BearerToken
-from nexudus_async._core.call import Call
+from nexudus_async._core.call import Call, Credentialed
 from nexudus_async._core.errors import RequestTimeoutError, ServerError
-from nexudus_async._core.transport import HttpRequest
+from nexudus_async._core.transport import HttpRequest, WireHeaders
 
 AUTH = BearerToken("t0ken")
 
@@ -169,3 +169,54 @@ def test_a_log_records_fields_name_the_call_never_its_headers() -> None:
         "nexudus_attempt": 2,
         "nexudus_wait": 0.5,
     }
+
+
+def test_credentialed_headers_are_built_once_per_credentials_value() -> None:
+    base = {"Accept": "application/json", "User-Agent": "ua"}
+    shared = Credentialed(base)
+    first = shared.get("Bearer one")
+    assert type(first) is WireHeaders
+    # The header names as the wire carries them, credentials last, the base unchanged.
+    assert list(first.items()) == [
+        ("Accept", "application/json"),
+        ("User-Agent", "ua"),
+        ("Authorization", "Bearer one"),
+    ]
+    assert base == {"Accept": "application/json", "User-Agent": "ua"}
+    assert shared.get("Bearer one") is first  # the same value: the same headers, not rebuilt
+    renewed = shared.get("Bearer two")
+    assert renewed["Authorization"] == "Bearer two" and first["Authorization"] == "Bearer one"
+    assert shared.get("Bearer two") is renewed
+    assert shared.get("Bearer one") is not first  # one value kept: the latest
+    assert shared.get("Bearer one")["Authorization"] == "Bearer one"
+
+
+def test_a_credentialed_call_without_headers_of_its_own_sends_the_shared_headers() -> None:
+    defaults = {"Accept": "application/json"}
+    shared = Credentialed(defaults)
+    call = Call(HttpRequest("GET", "/api/x"), AUTH, defaults, None, shared)
+    sent = call.with_credentials("Bearer t0ken", 5.0)
+    assert sent.headers is shared.get("Bearer t0ken")
+    assert list(sent.headers.items()) == [
+        ("Accept", "application/json"),
+        ("Authorization", "Bearer t0ken"),
+    ]
+    # a second attempt, and another call, share them too
+    assert call.with_credentials("Bearer t0ken", 4.0).headers is sent.headers
+    other = Call(HttpRequest("POST", "/api/y", body=b"{}"), AUTH, defaults, None, shared)
+    assert other.with_credentials("Bearer t0ken", None).headers is sent.headers
+
+
+def test_a_call_with_headers_of_its_own_or_without_credentials_does_not_share_them() -> None:
+    defaults = {"Accept": "application/json"}
+    shared = Credentialed(defaults)
+    own = Call(HttpRequest("GET", "/api/x", headers={"X-Own": "1"}), AUTH, defaults, None, shared)
+    sent = own.with_credentials("Bearer t0ken", None)
+    assert type(sent.headers) is dict
+    assert sent.headers == {
+        "Accept": "application/json",
+        "X-Own": "1",
+        "Authorization": "Bearer t0ken",
+    }
+    anonymous = Call(HttpRequest("POST", TOKEN_PATH), None, defaults, None, shared)
+    assert anonymous.credentialed is None
