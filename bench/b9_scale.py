@@ -166,13 +166,8 @@ def _summary(full: dict[str, Any], stopped: dict[str, Any]) -> str:
     )
 
 
-def render(res: dict[str, Any]) -> str:
-    sizes = res["sizes"]
-    calls = [c["per_call_ms"] for c in res["calls"]]
-    call_ms = sum(calls) / len(calls)
-    steady = {int(n): per_group_ms(r["full"], 0.1, 0.9) for n, r in sizes.items()}
-    small, big = min(steady), max(steady)
-    small_ms = (steady[small] + per_group_ms(res["small_again"], 0.1, 0.9)) / 2
+def _rows(sizes: dict[str, Any], steady: dict[int, float], call_ms: float) -> list[list[str]]:
+    """One table row per job size."""
     rows = []
     for r in sizes.values():
         full, stopped = r["full"], r["stopped"]
@@ -187,12 +182,13 @@ def render(res: dict[str, Any]) -> str:
             f"{stopped.get('stop_s', float('nan')):.2f} s (exit {stopped['exit']}, "
             f"{stopped['done']:,} done)",
         ])  # fmt: skip
-    ratio = steady[big] / small_ms
-    big_full = sizes[str(big)]["full"]
-    within = per_group_ms(big_full, 0.9, 1.0) / per_group_ms(big_full, 0.1, 0.2)
-    big_rss = big_full["maxrss_kb"] / 1024
-    beyond = steady[big] - call_ms
-    stops = [r["stopped"].get("stop_s", float("nan")) for r in sizes.values()]
+    return rows
+
+
+def _intro(
+    res: dict[str, Any], calls: list[float], small: int, big: int, small_runs: tuple[float, float]
+) -> str:
+    """What the benchmark runs and how it measures."""
     return (
         f"`nexudus-async import` of N distinct rows (N groups), `--progress log`, "
         f"`--concurrency {res['concurrency']}`, against the emulator in its own process at "
@@ -209,10 +205,30 @@ def render(res: dict[str, Any]) -> str:
         f"{' and '.join(f'{c:.2f}' for c in calls)}"
         f' ms of CPU each; "beyond the HTTP call" is the group\'s CPU (10 to 90 %) less their '
         f"mean. The {small:,}-group job runs again after the {big:,}-group one, and the ratio "
-        f"compares with the mean of its two runs ({steady[small]:.2f} and "
-        f"{per_group_ms(res['small_again'], 0.1, 0.9):.2f} ms), so the machine's drift over "
+        f"compares with the mean of its two runs ({small_runs[0]:.2f} and "
+        f"{small_runs[1]:.2f} ms), so the machine's drift over "
         "the long run is not read as growth."
-        "\n\n"
+    )
+
+
+def render(res: dict[str, Any]) -> str:
+    sizes = res["sizes"]
+    calls = [c["per_call_ms"] for c in res["calls"]]
+    call_ms = sum(calls) / len(calls)
+    steady = {int(n): per_group_ms(r["full"], 0.1, 0.9) for n, r in sizes.items()}
+    small, big = min(steady), max(steady)
+    small_ms = (steady[small] + per_group_ms(res["small_again"], 0.1, 0.9)) / 2
+    rows = _rows(sizes, steady, call_ms)
+    ratio = steady[big] / small_ms
+    big_full = sizes[str(big)]["full"]
+    within = per_group_ms(big_full, 0.9, 1.0) / per_group_ms(big_full, 0.1, 0.2)
+    big_rss = big_full["maxrss_kb"] / 1024
+    beyond = steady[big] - call_ms
+    stops = [r["stopped"].get("stop_s", float("nan")) for r in sizes.values()]
+    small_runs = (steady[small], per_group_ms(res["small_again"], 0.1, 0.9))
+    return (
+        _intro(res, calls, small, big, small_runs)
+        + "\n\n"
         + common.table(
             [
                 "groups",
@@ -229,37 +245,50 @@ def render(res: dict[str, Any]) -> str:
             rows,
         )
         + "\n"
-        + common.table(
-            ["goal", "measured", "verdict"],
+        + _goals(small, big, ratio=ratio, within=within, beyond=beyond, rss=big_rss, stops=stops)
+    )
+
+
+def _goals(
+    small: int,
+    big: int,
+    *,
+    ratio: float,
+    within: float,
+    beyond: float,
+    rss: float,
+    stops: list[float],
+) -> str:
+    """The goals' table."""
+    return common.table(
+        ["goal", "measured", "verdict"],
+        [
             [
-                [
-                    f"CPU per group (10 to 90 %) at {big:,} within {CPU_RATIO_GOAL}x of {small:,}",
-                    f"{ratio:.2f}x",
-                    common.verdict(ratio <= CPU_RATIO_GOAL),
-                ],
-                [
-                    f"in the {big:,}-group job, its last tenth within {CPU_RATIO_GOAL}x of its "
-                    "second",
-                    f"{within:.2f}x",
-                    common.verdict(within <= CPU_RATIO_GOAL),
-                ],
-                [
-                    f"CPU per group beyond the HTTP call < {BEYOND_GOAL_MS:.0f} ms (at {big:,})",
-                    f"{beyond:.2f} ms",
-                    common.verdict(beyond < BEYOND_GOAL_MS),
-                ],
-                [
-                    f"peak RSS of the {big:,}-row import <= {RSS_GOAL_MB:.0f} MB",
-                    f"{big_rss:.0f} MB",
-                    common.verdict(big_rss <= RSS_GOAL_MB),
-                ],
-                [
-                    f"SIGTERM to exit < {STOP_GOAL_S:.0f} s (plus requests in flight)",
-                    f"{max(stops):.2f} s at most",
-                    common.verdict(max(stops) < STOP_GOAL_S),
-                ],
+                f"CPU per group (10 to 90 %) at {big:,} within {CPU_RATIO_GOAL}x of {small:,}",
+                f"{ratio:.2f}x",
+                common.verdict(ratio <= CPU_RATIO_GOAL),
             ],
-        )
+            [
+                f"in the {big:,}-group job, its last tenth within {CPU_RATIO_GOAL}x of its second",
+                f"{within:.2f}x",
+                common.verdict(within <= CPU_RATIO_GOAL),
+            ],
+            [
+                f"CPU per group beyond the HTTP call < {BEYOND_GOAL_MS:.0f} ms (at {big:,})",
+                f"{beyond:.2f} ms",
+                common.verdict(beyond < BEYOND_GOAL_MS),
+            ],
+            [
+                f"peak RSS of the {big:,}-row import <= {RSS_GOAL_MB:.0f} MB",
+                f"{rss:.0f} MB",
+                common.verdict(rss <= RSS_GOAL_MB),
+            ],
+            [
+                f"SIGTERM to exit < {STOP_GOAL_S:.0f} s (plus requests in flight)",
+                f"{max(stops):.2f} s at most",
+                common.verdict(max(stops) < STOP_GOAL_S),
+            ],
+        ],
     )
 
 
